@@ -1,0 +1,363 @@
+"""The ``gilbench`` command (also ``python -m bench``).
+
+Exit codes: 0 every cell ok; 1 the run finished but some cell failed
+(everything is still written); 2 bad usage or input, said in one line;
+130 interrupted (what finished is written, with how to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import multiprocessing
+import os
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bench import __version__
+from bench.errors import UserError
+from bench.machine import collect_machine, usable_cpus
+from bench.profiles import DEFAULT_PROFILE, PROFILES, default_workers
+from bench.results import Cell, Results, load, save, utc_now, with_speedups
+from bench.runner import Plan, run
+from bench.strategies import STRATEGIES
+from workloads import WORKLOADS
+
+EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_WORKERS = 1024
+MAX_REPEATS = 1000
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one UserError line, not usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(message)
+
+
+# ------------------------------------------------------------ input checking
+
+
+def parse_names(text: str, valid: Sequence[str], what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UserError(f"--{what}: empty list; valid: {', '.join(valid)}")
+    for n in names:
+        if n not in valid:
+            raise UserError(f"unknown {what[:-1]} '{n}'; valid: {', '.join(valid)}")
+    return list(dict.fromkeys(names))
+
+
+def positive_int(text: str, option: str, limit: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UserError(f"{option}: '{text}' is not a whole number; give one from 1 to "
+                        f"{limit}") from None
+    if not 1 <= value <= limit:
+        raise UserError(f"{option}: {value} is out of range; give a number from 1 to {limit}")
+    return value
+
+
+def parse_workers(text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise UserError("--workers: empty list; give worker counts such as 1,2,4")
+    return sorted({positive_int(p, "--workers", MAX_WORKERS) for p in parts})
+
+
+def parse_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"--timeout: '{text}' is not a number of seconds; give e.g. 60") from None
+    if not math.isfinite(value) or value <= 0:
+        raise UserError(f"--timeout: {text} must be a positive number of seconds, e.g. 60")
+    return value
+
+
+def parse_start_methods(text: str) -> list[str]:
+    valid = multiprocessing.get_all_start_methods()
+    if text.strip() == "all":
+        return list(valid)
+    return parse_names(text, valid, "start-methods")
+
+
+# ------------------------------------------------------------ commands
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    workloads = [{"name": w.name, "kind": w.kind, "releases_gil": w.releases_gil,
+                  "description": w.description} for w in WORKLOADS.values()]
+    strategies = []
+    for cls in STRATEGIES.values():
+        ok, why = cls.available()
+        strategies.append({"name": cls.name, "model": cls.model,
+                           "description": cls.description(), "available": ok,
+                           "unavailable_reason": why or None})
+    if args.json:
+        print(json.dumps({"workloads": workloads, "strategies": strategies}, indent=1))
+        return EXIT_OK
+    print("Workloads:")
+    for w in workloads:
+        gil = "releases GIL" if w["releases_gil"] else "holds GIL"
+        print(f"  {w['name']:<14}{w['kind']:<8}{gil:<14}{w['description']}")
+    print("Strategies:")
+    for s in strategies:
+        avail = "" if s["available"] else f"  [unavailable: {s['unavailable_reason']}]"
+        print(f"  {s['name']:<18}{s['model']:<11}{s['description']}{avail}")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    record = collect_machine()
+    if args.json:
+        print(json.dumps(record, indent=1))
+    else:
+        for k, v in record.items():
+            print(f"{k:<24}{v}")
+    return EXIT_OK
+
+
+def default_out_dir(created_at: str) -> Path:
+    stamp = created_at.replace("+00:00", "Z").replace(":", "").replace("-", "")
+    return Path("reports") / f"{stamp}-{socket.gethostname()}"
+
+
+def check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".gilbench-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write to output folder {out}: {exc.strerror or exc}; "
+                        "choose another with --out") from None
+
+
+def build_plan(args: argparse.Namespace) -> Plan:
+    profile = PROFILES[args.profile]
+    workloads = (parse_names(args.workloads, list(WORKLOADS), "workloads")
+                 if args.workloads else list(WORKLOADS))
+    strategies = (parse_names(args.strategies, list(STRATEGIES), "strategies")
+                  if args.strategies else list(STRATEGIES))
+    if "serial" not in strategies:  # every speedup divides by it
+        strategies.insert(0, "serial")
+    workers = (parse_workers(args.workers) if args.workers
+               else default_workers(usable_cpus(), profile.max_workers))
+    methods = (parse_start_methods(args.start_method) if args.start_method
+               else [multiprocessing.get_start_method()])
+    repeats = (positive_int(args.repeats, "--repeats", MAX_REPEATS) if args.repeats
+               else profile.repeats)
+    timeout = parse_timeout(args.timeout) if args.timeout else profile.timeout_s
+    return Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
+                workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
+                warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
+                timeout_s=timeout,
+                sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads))
+
+
+def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
+    try:
+        plan = Plan(**{**d, **{k: tuple(d[k]) for k in ("workloads", "strategies", "workers",
+                                                          "start_methods")},
+                       "sizes": tuple(tuple(x) for x in d["sizes"])})
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"{source} holds no run plan to resume ({exc})") from None
+    unknown = [w for w in plan.workloads if w not in WORKLOADS]
+    unknown += [s for s in plan.strategies if s not in STRATEGIES]
+    if unknown:
+        raise UserError(f"{source} names {', '.join(unknown)}, unknown to this gilbench")
+    return plan
+
+
+class Progress:
+    """A tqdm bar on a terminal; one line per workload otherwise (logs, CI)."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.tty = sys.stderr.isatty()
+        self.bar = tqdm(total=total, unit="cell", file=sys.stderr, dynamic_ncols=True,
+                        disable=not self.tty)
+        self.done = 0
+        self.total = total
+        self.last_workload: str | None = None
+
+    def update(self, cell: Cell) -> None:
+        self.done += 1
+        if self.tty:
+            self.bar.set_postfix_str(f"{cell.workload} {cell.label} ×{cell.workers} "
+                                     f"{cell.status}", refresh=False)
+            self.bar.update(1)
+        elif cell.workload != self.last_workload:
+            print(f"[{self.done}/{self.total}] {cell.workload} ...", file=sys.stderr, flush=True)
+        self.last_workload = cell.workload
+        if cell.status != "ok" and not self.tty:
+            print(f"  {cell.workload} {cell.label} ×{cell.workers}: {cell.status}: {cell.error}",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def render(results: Results, out: Path) -> list[Path]:
+    """Charts and report for a results object, into ``out``."""
+    from bench.plotting import write_charts
+    from bench.reports import write_report
+
+    charts = write_charts(results, out)
+    paths = write_report(results, out, charts)
+    return paths + [p for ps in charts.values() for p in ps]
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    return "\n".join([line.format(*headers), line.format(*("-" * w for w in widths)),
+                      *(line.format(*r) for r in rows)])
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    previous: list[Cell] = []
+    if args.resume:
+        out = Path(args.resume)
+        old = load(out)
+        plan = plan_from_dict(old.run.get("plan", {}), str(out))
+        previous = list(old.cells)
+        machine, created_at = old.machine, old.created_at
+    else:
+        plan = build_plan(args)
+        created_at = utc_now()
+        out = Path(args.out) if args.out else default_out_dir(created_at)
+        if (out / "results.json").exists():
+            raise UserError(f"{out} already holds a results.json; pass --resume {out} to "
+                            "finish it, or choose a new --out")
+        machine = None
+    check_writable(out)
+    if machine is None:
+        machine = collect_machine()
+    argv = ["gilbench", *sys.argv[1:]]
+    resume_hint = f"gilbench run --resume {out}"
+
+    def results_of(cells: list[Cell], complete: bool) -> Results:
+        run_info = {"profile": plan.profile, "plan": dataclasses.asdict(plan), "argv": argv,
+                    "complete": complete, "resume_hint": resume_hint,
+                    "duration_s": round(time.monotonic() - started, 1)}
+        return Results(machine=machine, cells=tuple(cells), run=run_info, created_at=created_at)
+
+    cells = list(previous)
+    specs = plan.specs()
+    skip = {c.key for c in previous}
+    print(f"gilbench {__version__}: {len(specs) - len(skip)} cells "
+          f"({len(plan.workloads)} workloads × {len(plan.strategies)} strategies × workers "
+          f"{','.join(map(str, plan.workers))}), profile {plan.profile}, "
+          f"{machine['usable_cpus']} usable CPUs → {out}", file=sys.stderr, flush=True)
+    progress = Progress(len(specs) - len(skip))
+
+    def on_cell(_spec: object, cell: Cell) -> None:
+        cells.append(cell)
+        save(results_of(cells, complete=False), out / "results.json")
+        progress.update(cell)
+
+    try:
+        run(plan, on_cell=on_cell, skip=skip)
+    except KeyboardInterrupt:
+        progress.close()
+        results = results_of(with_speedups(cells), complete=False)
+        save(results, out / "results.json")
+        print(f"\ninterrupted: {len(cells)} of {len(specs)} cells are saved in "
+              f"{out / 'results.json'}; resume with: {resume_hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    progress.close()
+    order = {s: i for i, s in enumerate(
+        (s.workload, s.size, s.strategy, s.start_method, s.workers) for s in specs)}
+    cells.sort(key=lambda c: order.get(c.key, len(order)))
+    results = results_of(with_speedups(cells), complete=True)
+    save(results, out / "results.json")
+    render(results, out)
+    from bench.reports import kind_verdicts, summary_table
+
+    table = summary_table(results)
+    print(text_table(table.headers, table.rows))
+    for line in kind_verdicts(results):
+        print("- " + line.replace("**", ""))
+    failed = [c for c in results.cells if c.status in ("error", "timeout")]
+    ok = sum(c.ok for c in results.cells)
+    print(f"\n{ok} of {len(results.cells)} cells ok"
+          + (f", {len(failed)} failed (see report)" if failed else "")
+          + f"; report: {out / 'report.html'}")
+    return EXIT_FAILED_CELLS if failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    source = Path(args.results)
+    results = load(source)
+    results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
+    out = Path(args.out) if args.out else (source if source.is_dir() else source.parent)
+    check_writable(out)
+    paths = render(results, out)
+    print(f"wrote {len(paths)} files to {out}; open {out / 'report.html'}")
+    return EXIT_OK
+
+
+def make_parser() -> Parser:
+    p = Parser(prog="gilbench", description="Threads, processes and the GIL, measured on "
+               "this machine: speedup of every strategy on every kind of work.")
+    p.add_argument("--version", action="version", version=f"gilbench {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    s = sub.add_parser("list", help="workloads and strategies")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("info", help="the machine and interpreter record")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("run", help="run the sweep and write results, charts and report")
+    s.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
+                   help="quick (1-2 min on 2 CPUs), standard (default), full; smoke is for tests")
+    s.add_argument("--workloads", metavar="A,B", help="workloads to run (default: all)")
+    s.add_argument("--strategies", metavar="X,Y",
+                   help="strategies to run (default: all; serial always runs)")
+    s.add_argument("--workers", metavar="1,2,4",
+                   help="worker counts (default: 1, 2, 4 ... up to 2x the usable CPUs)")
+    s.add_argument("--repeats", metavar="N", help="timed runs per cell (default: the profile's)")
+    s.add_argument("--start-method", metavar="M",
+                   help="process start method(s): "
+                        f"{', '.join(multiprocessing.get_all_start_methods())}, a comma list, "
+                        "or all (default: this platform's default)")
+    s.add_argument("--out", metavar="DIR",
+                   help="output folder (default: reports/<UTC time>-<host>/)")
+    s.add_argument("--timeout", metavar="S",
+                   help="time limit per cell in seconds (default: the profile's)")
+    s.add_argument("--resume", metavar="DIR",
+                   help="finish an interrupted run in DIR without redoing finished cells")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("report", help="re-render charts and report from a results.json")
+    s.add_argument("results", metavar="RESULTS", help="a results.json (or its folder)")
+    s.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS)")
+    s.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+        return args.func(args)
+    except UserError as exc:
+        print(f"gilbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

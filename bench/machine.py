@@ -1,0 +1,156 @@
+"""The machine and interpreter record, taken once per run.
+
+One ``collect_machine()`` made of small ``collect_*`` helpers (pyperf's
+pattern), plus ``usable_cpus()``: the CPU count that honours the affinity mask
+and a cgroup CPU quota (a container limited to 2 CPUs on a 64-core host can
+use 2, and that is the ceiling every speedup chart marks).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import platform
+import socket
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def gil_enabled() -> bool:
+    """Whether the GIL is on in *this* process right now (3.13+ can say no)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+def free_threaded_build() -> bool:
+    """Whether this interpreter was built with ``--disable-gil`` (PEP 703)."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def cgroup_cpu_limit(root: Path = CGROUP_ROOT) -> float | None:
+    """CPUs allowed by a cgroup v2 or v1 quota, or None when unlimited."""
+    v2 = root / "cpu.max"
+    try:
+        quota, period = v2.read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota_us <= 0 or period_us <= 0 else quota_us / period_us
+
+
+def affinity_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def usable_cpus(cgroup_root: Path = CGROUP_ROOT) -> int:
+    """CPUs this process can keep busy: affinity mask, then cgroup quota."""
+    count = affinity_cpus()
+    limit = cgroup_cpu_limit(cgroup_root)
+    if limit is not None:
+        count = min(count, max(1, math.ceil(limit)))
+    return max(1, count)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "cpu model"):
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def collect_cpu() -> dict[str, Any]:
+    freq = None
+    try:
+        f = psutil.cpu_freq()
+        freq = round(f.max or f.current, 1) if f else None
+    except (OSError, NotImplementedError, AttributeError):
+        pass
+    governor = None
+    try:
+        governor = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor").read_text().strip()
+    except OSError:
+        pass
+    load = None
+    if hasattr(os, "getloadavg"):
+        load = [round(x, 2) for x in os.getloadavg()]
+    return {
+        "cpu_model": cpu_model(),
+        "machine": platform.machine(),
+        "logical_cpus": os.cpu_count() or 1,
+        "usable_cpus": usable_cpus(),
+        "affinity_cpus": affinity_cpus(),
+        "cgroup_cpu_limit": cgroup_cpu_limit(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "cpu_freq_mhz": freq,
+        "cpu_governor": governor,
+        "load_average": load,
+    }
+
+
+def collect_python() -> dict[str, Any]:
+    return {
+        "python_version": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "python_executable": sys.executable,
+        "free_threaded_build": free_threaded_build(),
+        "gil_enabled": gil_enabled(),
+        "python_gil_env": os.environ.get("PYTHON_GIL"),
+        "switch_interval_s": sys.getswitchinterval(),
+        "default_start_method": multiprocessing.get_start_method(allow_none=False),
+        "start_methods": multiprocessing.get_all_start_methods(),
+    }
+
+
+def collect_libraries() -> dict[str, Any]:
+    libs: dict[str, Any] = {}
+    try:
+        import numpy
+
+        libs["numpy_version"] = numpy.__version__
+    except ImportError:
+        libs["numpy_version"] = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        libs["blas"] = [
+            {k: info.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
+            for info in threadpool_info()
+            if info.get("user_api") == "blas"
+        ]
+    except ImportError:
+        libs["blas"] = []
+    return libs
+
+
+def collect_machine() -> dict[str, Any]:
+    """Everything a reader needs to interpret (and compare) a run."""
+    from bench import __version__
+
+    record: dict[str, Any] = {
+        "hostname": socket.gethostname(),
+        "os": platform.platform(),
+        "memory_bytes": psutil.virtual_memory().total,
+    }
+    record.update(collect_cpu())
+    record.update(collect_python())
+    record.update(collect_libraries())
+    record["gilbench_version"] = __version__
+    return record

@@ -1,0 +1,162 @@
+"""Charts: pure functions of a Results object, written as PNG and SVG.
+
+matplotlib is used through its object API (``Figure`` + Agg canvas): no
+pyplot state, no backend switch and no global style on import, so embedding
+gilbench in a program that plots does not disturb it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.results import Cell, Results
+from workloads import KIND_TITLES
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+# One colour family per execution model, so a reader sees "threads" vs
+# "processes" before reading the legend.
+_THREAD_COLOURS = ["#1f77b4", "#17becf", "#4c72b0", "#2ca0d0"]
+_PROCESS_COLOURS = ["#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#9467bd", "#b8860b"]
+_OTHER_COLOURS = ["#2ca02c", "#7f7f7f", "#17a768", "#6b8e23"]
+_MARKERS = {"threads": "o", "processes": "s"}
+CHART_FORMATS = ("png", "svg")
+
+
+def _style_for(labels: Sequence[str], models: dict[str, str]) -> dict[str, dict[str, Any]]:
+    counters = {"threads": 0, "processes": 0, "other": 0}
+    palettes = {"threads": _THREAD_COLOURS, "processes": _PROCESS_COLOURS, "other": _OTHER_COLOURS}
+    style = {}
+    for label in labels:
+        model = models.get(label, "other")
+        family = model if model in palettes else "other"
+        i = counters[family]
+        counters[family] += 1
+        colours = palettes[family]
+        style[label] = {
+            "color": colours[i % len(colours)],
+            "marker": _MARKERS.get(model, "^"),
+            "linestyle": "-" if family == "processes" else ("--" if family == "threads" else ":"),
+        }
+    return style
+
+
+def _save(fig: Figure, stem: Path) -> list[Path]:
+    FigureCanvasAgg(fig)
+    paths = []
+    for fmt in CHART_FORMATS:
+        path = stem.with_suffix(f".{fmt}")
+        fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight",
+                    metadata={"Date": None} if fmt == "svg" else None)
+        paths.append(path)
+    return paths
+
+
+def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
+    """Speedup vs workers for one workload: a line per strategy, the ideal line,
+    the usable-CPU ceiling, error bars from each speedup's 95% CI."""
+    cells = [c for c in results.cells_of(workload) if c.strategy != "serial"]
+    usable = int(results.machine.get("usable_cpus") or 1)
+    fig = Figure(figsize=(7.5, 4.8))
+    ax = fig.add_subplot()
+    labels = list(dict.fromkeys(c.label for c in cells))
+    style = _style_for(labels, {c.label: c.model for c in cells})
+    workers = sorted({c.workers for c in cells} | {1})
+    top = max(workers)
+    ax.plot([1, top], [1, top], color="#999999", linestyle=":", linewidth=1.2,
+            label="ideal (linear)", zorder=1)
+    ax.axhline(1.0, color="#444444", linewidth=0.8, zorder=1)
+    ax.axvline(usable, color="#2ca02c", linestyle="-.", linewidth=1.2, alpha=0.8,
+               label=f"usable CPUs = {usable}", zorder=1)
+    best = 1.0
+    for label in labels:
+        pts = sorted((c for c in cells if c.label == label and c.ok and c.speedup),
+                     key=lambda c: c.workers)
+        failed = [c for c in cells if c.label == label and not c.ok]
+        if pts:
+            xs = [c.workers for c in pts]
+            ys = [c.speedup for c in pts]
+            lo = [c.speedup - c.speedup_ci95[0] if c.speedup_ci95 else 0 for c in pts]
+            hi = [c.speedup_ci95[1] - c.speedup if c.speedup_ci95 else 0 for c in pts]
+            ax.errorbar(xs, ys, yerr=[lo, hi], capsize=3, linewidth=1.6, markersize=5,
+                        label=label, zorder=3, **style[label])
+            best = max(best, max(ys))
+            for c in pts:
+                if c.noisy:
+                    ax.annotate("noisy", (c.workers, c.speedup), textcoords="offset points",
+                                xytext=(4, 6), fontsize=7, color=style[label]["color"])
+        for c in failed:
+            ax.plot([c.workers], [1.0], marker="x", color=style[label]["color"], markersize=9,
+                    linestyle="none", zorder=4)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(workers)
+    ax.set_xticklabels([str(w) for w in workers])
+    ax.set_xlim(min(workers) / 1.2, top * 1.2)
+    ax.set_ylim(0, max(best, min(top, usable) + 0.5) * 1.12)
+    ax.set_xlabel("workers (threads or processes)")
+    ax.set_ylabel("speedup over serial (×)")
+    first = results.cells_of(workload)[0]
+    ax.set_title(f"{workload} — {KIND_TITLES.get(first.kind, first.kind)}\n"
+                 f"{first.tasks} tasks, size {first.size}; higher is better; "
+                 "bars: 95% CI; ×: failed", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return _save(fig, stem)
+
+
+def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
+    """For each (workload, strategy label), its ok cell with the highest speedup."""
+    best: dict[tuple[str, str], Cell] = {}
+    for c in results.cells:
+        if not c.ok or c.speedup is None:
+            continue
+        key = (c.workload, c.label)
+        if key not in best or c.speedup > best[key].speedup:  # type: ignore[operator]
+            best[key] = c
+    return best
+
+
+def overview_chart(results: Results, stem: Path) -> list[Path]:
+    """Heat map of each strategy's best speedup on each workload, annotated
+    with the worker count that reached it."""
+    workloads = results.workloads()
+    labels = list(dict.fromkeys(c.label for c in results.cells))
+    best = best_cells(results)
+    grid = [[best[(w, s)].speedup if (w, s) in best else math.nan for s in labels]
+            for w in workloads]
+    finite = [v for row in grid for v in row if not math.isnan(v)] or [1.0]
+    span = max(max(finite), 1 / min(finite), 2.0)
+    fig = Figure(figsize=(1.0 + 0.85 * len(labels), 1.2 + 0.5 * len(workloads)))
+    ax = fig.add_subplot()
+    im = ax.imshow(grid, cmap="RdYlGn", norm=LogNorm(vmin=1 / span, vmax=span), aspect="auto")
+    for i, w in enumerate(workloads):
+        for j, s in enumerate(labels):
+            c = best.get((w, s))
+            text = "—" if c is None else f"{c.speedup:.2f}×\n@{c.workers}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7)
+    kinds = {c.workload: c.kind for c in results.cells}
+    ax.set_yticks(range(len(workloads)))
+    ax.set_yticklabels([f"{w} ({kinds[w]})" for w in workloads], fontsize=8)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=35, ha="right", fontsize=8)
+    ax.set_title("Best speedup over serial (× at its best worker count); green is faster",
+                 fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    return _save(fig, stem)
+
+
+def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
+    """Every chart of a run: ``speedup-<workload>`` and ``overview``."""
+    out.mkdir(parents=True, exist_ok=True)
+    charts: dict[str, list[Path]] = {}
+    if any(c.ok for c in results.cells):
+        charts["overview"] = overview_chart(results, out / "overview")
+    for w in results.workloads():
+        if any(c.speedup is not None and c.strategy != "serial" for c in results.cells_of(w)):
+            charts[w] = speedup_chart(results, w, out / f"speedup-{w}")
+    return charts

@@ -1,0 +1,52 @@
+"""Run profiles: how much work, how many repeats, which worker counts.
+
+Sizes per profile live with each kernel (``Workload.sizes``); a profile sets
+the rest. Total work per workload is fixed within a profile (strong
+scaling): ``tasks`` tasks of the same size, whatever the worker count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    tasks: int  # tasks per run; raised to the largest worker count if that is higher
+    repeats: int  # timed runs per cell
+    warmup: int  # untimed runs per cell, after the workers are started
+    timeout_s: float  # default time limit per cell
+    max_workers: int | None = None  # cap on the default worker counts
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        # For the test suite: every code path at tiny sizes, in seconds.
+        Profile("smoke", "tiny sizes for tests; numbers mean nothing", tasks=4, repeats=1,
+                warmup=0, timeout_s=60, max_workers=2),
+        Profile("quick", "small sizes, 3 repeats: about 1-2 minutes on 2 CPUs", tasks=8,
+                repeats=3, warmup=1, timeout_s=60),
+        Profile("standard", "the default: medium sizes, 5 repeats", tasks=32, repeats=5,
+                warmup=1, timeout_s=300),
+        Profile("full", "large sizes, 10 repeats: tight error bars, long run", tasks=64,
+                repeats=10, warmup=2, timeout_s=900),
+    )
+}
+DEFAULT_PROFILE = "standard"
+
+
+def default_workers(usable_cpus: int, cap: int | None = None) -> list[int]:
+    """1, 2, 4 ... up to twice the usable CPUs (so oversubscription shows),
+    plus the usable count itself when it is not a power of two."""
+    top = 2 * max(1, usable_cpus)
+    counts = {1, usable_cpus, top}
+    n = 2
+    while n <= top:
+        counts.add(n)
+        n *= 2
+    if cap is not None:
+        counts = {c for c in counts if c <= cap} or {1}
+    return sorted(counts)

@@ -1,0 +1,335 @@
+"""report.md and report.html: pure functions of a Results object (and its charts).
+
+A report is built once as a list of blocks (headings, paragraphs, tables,
+images) and rendered twice: Markdown that links the chart files, and a
+self-contained HTML page with the charts embedded.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import stats
+from bench.plotting import best_cells
+from bench.results import Cell, Results
+from workloads import KIND_TITLES, KINDS, WORKLOADS
+
+# Speedups closer than this are reported as a tie rather than a win.
+TIE_RATIO = 1.05
+
+# ------------------------------------------------------------ blocks
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    highlight: frozenset[int] = frozenset()  # row indexes to mark
+
+
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    alt: str
+
+
+Block = Heading | Para | Bullets | Table | Image
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(blocks: Iterable[Block], base: Path) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            out.append(f"{'#' * b.level} {b.text}\n")
+        elif isinstance(b, Para):
+            out.append(f"{b.text}\n")
+        elif isinstance(b, Bullets):
+            out.append("\n".join(f"- {i}" for i in b.items) + "\n")
+        elif isinstance(b, Table):
+            rows = [b.headers, tuple("---" for _ in b.headers), *b.rows]
+            marked = {i + 2 for i in b.highlight}
+            out.append("\n".join(
+                "| " + " | ".join(_md_escape(f"**{c}**" if i in marked and c else c) for c in r)
+                + " |" for i, r in enumerate(rows)) + "\n")
+        elif isinstance(b, Image):
+            out.append(f"![{b.alt}]({b.path.relative_to(base).as_posix()})\n")
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
+ padding:0 1em;color:#222;line-height:1.45}
+h1{border-bottom:2px solid #ddd;padding-bottom:.3em}h2{margin-top:2em;border-bottom:1px solid #eee}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}tr.hl td{background:#fff6d5;font-weight:600}
+img{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}
+code{background:#f4f4f4;padding:0 .2em}
+"""
+
+
+def _inline(text: str) -> str:
+    """Escape, then turn **bold** and `code` into tags (the Markdown we use)."""
+    out = html.escape(text)
+    parts = out.split("**")
+    out = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    parts = out.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def render_html(blocks: Iterable[Block], title: str) -> str:
+    body: list[str] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            body.append(f"<h{b.level}>{_inline(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            text = b.text[2:] if b.text.startswith("> ") else b.text
+            tag = "blockquote" if b.text.startswith("> ") else "p"
+            body.append(f"<{tag}>{_inline(text)}</{tag}>")
+        elif isinstance(b, Bullets):
+            body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b.items) + "</ul>")
+        elif isinstance(b, Table):
+            head = "".join(f"<th>{_inline(h)}</th>" for h in b.headers)
+            rows = "".join(
+                f"<tr{' class=hl' if i in b.highlight else ''}>"
+                + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
+                for i, r in enumerate(b.rows))
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(b, Image):
+            png = b.path.with_suffix(".png")
+            data = base64.b64encode(png.read_bytes()).decode("ascii")
+            body.append(f'<img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">')
+    return (f"<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
+            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+# ------------------------------------------------------------ analysis
+
+
+def fmt_x(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}×"
+
+
+def fmt_cell(c: Cell) -> str:
+    if c.status != "ok":
+        return c.status.upper()
+    if c.speedup is None:
+        return f"{c.median_s * 1000:.1f} ms" if c.median_s is not None else "—"
+    text = fmt_x(c.speedup)
+    if c.speedup_ci95 and c.strategy != "serial":
+        text += f" [{c.speedup_ci95[0]:.2f}–{c.speedup_ci95[1]:.2f}]"
+    return text + (" ⚠" if c.noisy else "")
+
+
+def serial_cell(results: Results, workload: str) -> Cell | None:
+    for c in results.cells_of(workload):
+        if c.strategy == "serial" and c.ok:
+            return c
+    return None
+
+
+def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
+    cells = [c for c in results.cells_of(workload)
+             if c.model == model and c.ok and c.speedup is not None]
+    return max(cells, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
+
+
+def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
+    if threads is None and procs is None:
+        return "no result"
+    if threads is None or procs is None:
+        winner = threads or procs
+        return f"{winner.model} ({winner.label})"  # type: ignore[union-attr]
+    ratio = threads.speedup / procs.speedup  # type: ignore[operator]
+    if ratio > TIE_RATIO:
+        return f"threads, {ratio:.2f}× faster than processes"
+    if ratio < 1 / TIE_RATIO:
+        return f"processes, {1 / ratio:.2f}× faster than threads"
+    return "tie: threads are cheaper"
+
+
+def summary_table(results: Results) -> Table:
+    rows = []
+    for w in results.workloads():
+        base = serial_cell(results, w)
+        t = best_of_model(results, w, "threads")
+        p = best_of_model(results, w, "processes")
+        kind = next(c.kind for c in results.cells_of(w))
+        rows.append((
+            w, kind,
+            f"{base.median_s * 1000:.1f} ms" if base and base.median_s is not None else "FAILED",
+            f"{fmt_x(t.speedup)} {t.label} @{t.workers}" if t else "—",
+            f"{fmt_x(p.speedup)} {p.label} @{p.workers}" if p else "—",
+            workload_verdict(t, p),
+        ))
+    return Table(("workload", "kind", "serial", "best threads", "best processes", "verdict"),
+                 tuple(rows))
+
+
+def kind_verdicts(results: Results) -> list[str]:
+    """Per kind of work, the recommended strategy with its measured speedup."""
+    best = best_cells(results)
+    lines = []
+    for kind in KINDS:
+        names = [w for w in results.workloads()
+                 if any(c.kind == kind for c in results.cells_of(w))]
+        if not names:
+            continue
+        scores: dict[str, float] = {}
+        models: dict[str, str] = {}
+        for label in dict.fromkeys(c.label for c in results.cells if c.strategy != "serial"):
+            found = [best[(w, label)] for w in names if (w, label) in best]
+            if len(found) == len(names):
+                scores[label] = stats.geometric_mean([c.speedup for c in found])  # type: ignore[misc]
+                models[label] = found[0].model
+        if not scores:
+            lines.append(f"**{KIND_TITLES[kind]}**: no strategy finished on every workload.")
+            continue
+        top = max(scores, key=scores.__getitem__)
+        by_model = {}
+        for label, score in scores.items():
+            m = models[label]
+            if m not in by_model or score > scores[by_model[m]]:
+                by_model[m] = label
+        parts = [f"**{KIND_TITLES[kind]}** ({', '.join(names)}): use **{top}**, "
+                 f"{scores[top]:.2f}× serial (geometric mean of its best speedup per workload)"]
+        for model in ("threads", "processes"):
+            label = by_model.get(model)
+            if label and label != top:
+                parts.append(f"best {model}: {label} {scores[label]:.2f}×")
+        lines.append("; ".join(parts) + ".")
+    return lines
+
+
+def machine_table(machine: dict) -> Table:
+    keys = ("hostname", "os", "cpu_model", "logical_cpus", "usable_cpus", "physical_cores",
+            "memory_bytes", "python_version", "python_implementation", "free_threaded_build",
+            "gil_enabled", "switch_interval_s", "default_start_method", "numpy_version",
+            "load_average", "cpu_governor")
+    rows = []
+    for k in keys:
+        v = machine.get(k)
+        if k == "memory_bytes" and isinstance(v, int):
+            v = f"{v / 2**30:.1f} GiB"
+        rows.append((k, "—" if v is None else str(v)))
+    return Table(("", "value"), tuple(rows))
+
+
+def workload_table(results: Results, workload: str) -> Table:
+    cells = results.cells_of(workload)
+    workers = sorted({c.workers for c in cells if c.strategy != "serial"})
+    labels = list(dict.fromkeys(c.label for c in cells if c.strategy != "serial"))
+    by = {(c.label, c.workers): c for c in cells}
+    rows = []
+    best_row = None
+    best_x = 0.0
+    for i, label in enumerate(labels):
+        row = [label]
+        startups = []
+        for n in workers:
+            c = by.get((label, n))
+            row.append("" if c is None else fmt_cell(c))
+            if c and c.ok and c.speedup and c.speedup > best_x:
+                best_x, best_row = c.speedup, i
+            if c and c.startup_s is not None:
+                startups.append(c.startup_s)
+        row.append(f"{max(startups) * 1000:.1f}" if startups else "—")
+        rows.append(tuple(row))
+    return Table(("strategy", *[f"{n} workers" for n in workers], "start-up ms (max)"),
+                 tuple(rows), frozenset({best_row}) if best_row is not None else frozenset())
+
+
+def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
+    m = results.machine
+    cells = results.cells
+    counts = {s: sum(c.status == s for c in cells) for s in ("ok", "error", "timeout", "skipped")}
+    run = results.run
+    blocks: list[Block] = [Heading(f"gilbench report: {m.get('hostname', '?')}", 1)]
+    blocks.append(Para(
+        f"Run {results.created_at} · profile `{run.get('profile', '?')}` · "
+        f"{len(cells)} cells: {counts['ok']} ok, {counts['error']} error, "
+        f"{counts['timeout']} timeout, {counts['skipped']} skipped · "
+        f"{m.get('usable_cpus')} usable CPUs · Python {m.get('python_version')} "
+        f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})"
+        + (f" · {run['duration_s']:.0f} s" if run.get("duration_s") else "")))
+    if not results.complete:
+        blocks.append(Para("> **Partial run**: it was interrupted; the cells below are those "
+                           f"that finished. Resume with `{run.get('resume_hint', 'gilbench run --resume DIR')}`."))
+    blocks += [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results))),
+               Heading("Summary"), summary_table(results)]
+    if "overview" in charts:
+        blocks.append(Image(charts["overview"][0], "overview of best speedups"))
+    blocks += [Heading("Machine"), machine_table(m), Heading("Workloads")]
+    for w in results.workloads():
+        base = serial_cell(results, w)
+        first = results.cells_of(w)[0]
+        desc = WORKLOADS[w].description if w in WORKLOADS else ""
+        blocks.append(Heading(w, 3))
+        blocks.append(Para(
+            f"{desc} Kind: {KIND_TITLES.get(first.kind, first.kind)}. {first.tasks} tasks of "
+            f"size {first.size}; serial median "
+            + (f"{base.median_s * 1000:.1f} ms." if base and base.median_s else "not measured.")))
+        if w in charts:
+            blocks.append(Image(charts[w][0], f"speedup of {w}"))
+        blocks.append(workload_table(results, w))
+    noisy = [c for c in cells if c.noisy]
+    blocks.append(Heading("Noise"))
+    if noisy:
+        blocks.append(Para(f"{len(noisy)} cells have a relative standard deviation of "
+                           f"{stats.NOISY_REL_STD:.0%} or more (marked ⚠): re-run them on a "
+                           "quieter machine or with more repeats before trusting them."))
+        blocks.append(Bullets(tuple(f"{c.workload} {c.label} @{c.workers}: "
+                                    f"std {c.rel_std:.0%} of mean" for c in noisy)))
+    else:
+        blocks.append(Para("No cell's spread reached the noise threshold "
+                           f"(relative standard deviation {stats.NOISY_REL_STD:.0%})."))
+    failed = [c for c in cells if c.status != "ok"]
+    if failed:
+        blocks.append(Heading("Failed and skipped cells"))
+        blocks.append(Bullets(tuple(f"{c.workload} {c.label} @{c.workers}: {c.status} — "
+                                    f"{c.error}" for c in failed)))
+    blocks += [Heading("How to read this report"), Bullets((
+        "Speedup = serial median time ÷ the cell's median time, for the same total work "
+        "(strong scaling); [lo–hi] is its 95% bootstrap confidence interval.",
+        "The dotted diagonal is ideal linear scaling; the dash-dot vertical line marks the "
+        "usable CPUs, past which more workers can only add waiting, not computing.",
+        "Thread strategies are blue/dashed, process strategies red/orange/solid. Worker "
+        "start-up is measured separately (last table column) and is not in the speedup.",
+        "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell."))]
+    return blocks
+
+
+def write_report(results: Results, out: Path, charts: dict[str, list[Path]]) -> list[Path]:
+    blocks = build(results, charts)
+    md = out / "report.md"
+    page = out / "report.html"
+    md.write_text(render_markdown(blocks, out), encoding="utf-8")
+    page.write_text(render_html(blocks, f"gilbench report: {results.machine.get('hostname')}"),
+                    encoding="utf-8")
+    return [md, page]

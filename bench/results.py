@@ -1,0 +1,235 @@
+"""results.json: frozen dataclasses, validated when built, saved atomically.
+
+The file is data: it is parsed as JSON, never unpickled or executed. An
+unknown ``schema_version`` or a file of the wrong shape is a ``UserError``
+that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import stats
+from bench.errors import UserError
+
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "error", "timeout", "skipped")
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (workload, size, strategy, start method, workers) measurement."""
+
+    workload: str
+    kind: str
+    size: int
+    tasks: int
+    strategy: str
+    start_method: str | None
+    workers: int
+    status: str
+    model: str = ""
+    error: str | None = None
+    times_s: tuple[float, ...] = ()
+    median_s: float | None = None
+    startup_s: float | None = None
+    cpu_s: float | None = None
+    speedup: float | None = None
+    speedup_ci95: tuple[float, float] | None = None
+    efficiency: float | None = None
+    rel_std: float | None = None
+    noisy: bool = False
+    gil_enabled_in_workers: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"workers must be a positive integer, not {self.workers!r}")
+        if not isinstance(self.size, int) or not isinstance(self.tasks, int):
+            raise ValueError("size and tasks must be integers")
+        if self.status == "ok" and not self.times_s:
+            raise ValueError("an ok cell needs its times")
+        if any(not isinstance(t, (int, float)) or t < 0 or math.isnan(t) for t in self.times_s):
+            raise ValueError("times_s must be non-negative numbers")
+        if self.speedup_ci95 is not None and len(self.speedup_ci95) != 2:
+            raise ValueError("speedup_ci95 must be [lo, hi]")
+
+    @property
+    def key(self) -> tuple[str, int, str, str | None, int]:
+        return (self.workload, self.size, self.strategy, self.start_method, self.workers)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def label(self) -> str:
+        """Strategy name, with the start method when there is one."""
+        return f"{self.strategy}[{self.start_method}]" if self.start_method else self.strategy
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["times_s"] = list(self.times_s)
+        d["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Cell:
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        kwargs["times_s"] = tuple(kwargs.get("times_s") or ())
+        ci = kwargs.get("speedup_ci95")
+        kwargs["speedup_ci95"] = tuple(ci) if ci else None
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Results:
+    machine: dict[str, Any]
+    cells: tuple[Cell, ...]
+    run: dict[str, Any] = field(default_factory=dict)
+    created_at: str = field(default_factory=utc_now)
+    tool: dict[str, Any] = field(default_factory=lambda: {"name": "gilbench", "version": _version()})
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version must be {SCHEMA_VERSION}")
+        seen = set()
+        for c in self.cells:
+            if c.key in seen:
+                raise ValueError(f"duplicate cell {c.key}")
+            seen.add(c.key)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.run.get("complete", True))
+
+    def workloads(self) -> list[str]:
+        return list(dict.fromkeys(c.workload for c in self.cells))
+
+    def cells_of(self, workload: str) -> list[Cell]:
+        return [c for c in self.cells if c.workload == workload]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "created_at": self.created_at,
+            "tool": self.tool,
+            "machine": self.machine,
+            "run": self.run,
+            "cells": [c.to_dict() for c in self.cells],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Results:
+        return cls(
+            schema_version=d["schema_version"],
+            created_at=d["created_at"],
+            tool=dict(d["tool"]),
+            machine=dict(d["machine"]),
+            run=dict(d.get("run") or {}),
+            cells=tuple(Cell.from_dict(c) for c in d["cells"]),
+        )
+
+
+def _version() -> str:
+    from bench import __version__
+
+    return __version__
+
+
+def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
+    """Fill speedup, its CI and efficiency from the serial cell of each workload and size."""
+    cells = list(cells)
+    serial = {(c.workload, c.size): c for c in cells if c.strategy == "serial" and c.ok}
+    out = []
+    for c in cells:
+        base = serial.get((c.workload, c.size))
+        if c.ok and base is not None:
+            s = stats.speedup(base.times_s, c.times_s)
+            ci = (s, s) if c is base else stats.speedup_ci(base.times_s, c.times_s)
+            c = dataclasses.replace(c, speedup=s, speedup_ci95=ci,
+                                    efficiency=stats.efficiency(s, c.workers))
+        out.append(c)
+    return out
+
+
+# ------------------------------------------------------------ files
+
+
+def save(results: Results, path: Path) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(results.to_dict(), f, indent=1, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file given by the user; any problem is one clear UserError."""
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / "results.json"
+        if not candidate.exists():
+            raise UserError(f"{path} is a folder without a results.json in it")
+        path = candidate
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file (expected a gilbench results.json)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    if not text.strip():
+        raise UserError(f"{path} is empty (expected a gilbench results.json)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                        "expected a gilbench results.json") from None
+
+
+def from_json_data(data: Any, source: str) -> Results:
+    """Build Results from parsed JSON, or say in one line what is wrong with it."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source} is not a results file: expected a JSON object at the top")
+    if "schema_version" not in data:
+        raise UserError(f"{source} is not a gilbench results file (no schema_version)")
+    version = data["schema_version"]
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise UserError(f"{source} has schema_version {version!r}; this gilbench reads "
+                        f"version {SCHEMA_VERSION}: upgrade gilbench to read it")
+    if version < 1:
+        raise UserError(f"{source} has an unknown schema_version {version!r}")
+    try:
+        return Results.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise UserError(f"{source} is not a valid gilbench results file: {detail}") from None
+
+
+def load(path: Path) -> Results:
+    return from_json_data(read_json(path), str(path))

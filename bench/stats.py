@@ -1,0 +1,73 @@
+"""Statistics: pure functions of numbers (no I/O), tested against hand-computed values.
+
+The headline of a cell is its median time; a speedup is the ratio of the
+serial median to the cell's median, with a 95% confidence interval from a
+bootstrap that resamples both sets of repeats independently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+NOISY_REL_STD = 0.10  # pyperf's rule: std dev >= 10% of the mean is not trustworthy
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def median(samples: Sequence[float]) -> float:
+    if len(samples) == 0:
+        raise ValueError("median of no samples")
+    return float(np.median(np.asarray(samples, dtype=float)))
+
+
+def rel_std(samples: Sequence[float]) -> float:
+    """Sample standard deviation relative to the mean (0 for one sample)."""
+    x = np.asarray(samples, dtype=float)
+    if x.size < 2 or x.mean() == 0:
+        return 0.0
+    return float(x.std(ddof=1) / x.mean())
+
+
+def speedup(serial_s: Sequence[float], cell_s: Sequence[float]) -> float:
+    """Median serial time over median cell time: > 1 means the cell is faster."""
+    return median(serial_s) / median(cell_s)
+
+
+def efficiency(speedup_x: float, workers: int) -> float:
+    """Speedup per worker: 1.0 is perfect linear scaling."""
+    return speedup_x / workers
+
+
+def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, confidence: float = 0.95,
+               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the ratio of medians.
+
+    Both sets of repeats are resampled with replacement, independently, and
+    the interval is widened, if needed, to contain the point estimate (with
+    very few repeats the bootstrap distribution of a median is lumpy).
+    """
+    a = np.asarray(serial_s, dtype=float)
+    b = np.asarray(cell_s, dtype=float)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("speedup_ci needs samples on both sides")
+    rng = np.random.default_rng(seed)
+    ra = np.median(rng.choice(a, size=(resamples, a.size), replace=True), axis=1)
+    rb = np.median(rng.choice(b, size=(resamples, b.size), replace=True), axis=1)
+    ratios = ra / rb
+    tail = (1 - confidence) / 2 * 100
+    lo, hi = np.percentile(ratios, [tail, 100 - tail])
+    point = speedup(a, b)
+    return float(min(lo, point)), float(max(hi, point))
+
+
+def ci_half_width(point: float, ci: tuple[float, float]) -> float:
+    """Half the interval's width relative to the point estimate."""
+    return (ci[1] - ci[0]) / 2 / point if point else float("inf")
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    x = np.asarray(values, dtype=float)
+    if x.size == 0 or np.any(x <= 0):
+        raise ValueError("geometric mean needs positive values")
+    return float(np.exp(np.log(x).mean()))

@@ -1,0 +1,111 @@
+"""Kernels gilbench measures, and the registry that names them.
+
+A kernel is a module-level, deterministic function ``kernel(size, seed)`` (or
+``kernel(size, seed, resource)`` when the workload needs a resource such as a
+server or a folder) that returns a checkable value and never times itself.
+Every task of a workload does the same amount of work; ``seed`` is the task's
+index, so tasks differ in their data but not in their cost.
+
+Adding a workload is one decorated function in one of the kernel modules; the
+CLI, the runner and the tests pick it up from ``WORKLOADS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("cpu", "native", "io")
+KIND_TITLES = {
+    "cpu": "CPU-bound pure Python (holds the GIL)",
+    "native": "CPU-bound native code (releases the GIL)",
+    "io": "IO-bound (waits with the GIL released)",
+}
+PROFILES = ("smoke", "quick", "standard", "full")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One kernel and what the harness needs to know about it."""
+
+    name: str
+    kind: str
+    releases_gil: bool
+    description: str
+    func: Callable[..., Any]
+    sizes: dict[str, int]
+    size_unit: str
+    # Context manager factory run once around all cells of the workload in the
+    # main process; what it yields is passed to every task as ``resource``.
+    setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+    # Hold BLAS to one thread in every process that runs this kernel, so that
+    # the parallelism measured is gilbench's, not the BLAS library's.
+    single_thread_blas: bool = False
+    requires: tuple[str, ...] = field(default=())
+
+    def size_for(self, profile: str) -> int:
+        return self.sizes[profile]
+
+
+WORKLOADS: dict[str, Workload] = {}
+
+
+def workload(
+    *,
+    kind: str,
+    releases_gil: bool,
+    sizes: dict[str, int],
+    size_unit: str,
+    setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
+    single_thread_blas: bool = False,
+    requires: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a kernel; its docstring's first line is its description."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    missing = set(PROFILES) - set(sizes)
+    if missing:
+        raise ValueError(f"sizes lacks profiles {sorted(missing)}")
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        name = func.__name__
+        if name in WORKLOADS:
+            raise ValueError(f"workload {name!r} registered twice")
+        doc = (func.__doc__ or "").strip().splitlines()
+        WORKLOADS[name] = Workload(
+            name=name,
+            kind=kind,
+            releases_gil=releases_gil,
+            description=doc[0] if doc else name,
+            func=func,
+            sizes=dict(sizes),
+            size_unit=size_unit,
+            setup=setup,
+            single_thread_blas=single_thread_blas,
+            requires=requires,
+        )
+        return func
+
+    return register
+
+
+@contextlib.contextmanager
+def no_resource() -> Iterator[None]:
+    yield None
+
+
+def call_kernel(func: Callable[..., Any], size: int, resource: Any, seed: int) -> Any:
+    """Run one task. Module-level so that ``functools.partial`` of it pickles."""
+    if resource is None:
+        return func(size, seed)
+    return func(size, seed, resource)
+
+
+# Importing the kernel modules fills WORKLOADS.
+from workloads import cpu, io, native  # noqa: E402,F401
+
+# Present them kind by kind (CPU, native, IO), in registration order within a kind.
+for _w in sorted(WORKLOADS.values(), key=lambda w: KINDS.index(w.kind)):
+    WORKLOADS[_w.name] = WORKLOADS.pop(_w.name)

@@ -1,0 +1,176 @@
+"""IO-bound kernels: they spend their time waiting with the GIL released.
+
+Threads speed these up almost linearly with the number of waiters, until the
+CPU work around the waits (or the device) becomes the limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import socketserver
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+
+from workloads import workload
+
+# ---------------------------------------------------------------- sleep
+
+
+@workload(
+    kind="io",
+    releases_gil=True,
+    sizes={"smoke": 2, "quick": 5, "standard": 10, "full": 40},
+    size_unit="ms asleep",
+)
+def sleep(size: int, seed: int) -> int:
+    """time.sleep for `size` ms: pure waiting, the ideal IO-bound task."""
+    time.sleep(size / 1000)
+    return seed
+
+
+# ---------------------------------------------------------------- file_rw
+
+
+@contextlib.contextmanager
+def temporary_folder() -> Iterator[str]:
+    path = tempfile.mkdtemp(prefix="gilbench-file_rw-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_CHUNK = 64 * 1024
+
+
+@workload(
+    kind="io",
+    releases_gil=True,
+    sizes={"smoke": 64, "quick": 4096, "standard": 8192, "full": 32768},
+    size_unit="KiB written and read",
+    setup=temporary_folder,
+)
+def file_rw(size: int, seed: int, folder: str) -> int:
+    """Write `size` KiB to a file, fsync it, read it back, delete it."""
+    chunk = bytes((seed + i) % 251 for i in range(256)) * (_CHUNK // 256)
+    path = os.path.join(folder, f"task-{seed}-{os.getpid()}-{threading.get_ident()}.bin")
+    try:
+        with open(path, "wb", buffering=0) as f:
+            for _ in range(size * 1024 // _CHUNK):
+                f.write(chunk)
+            os.fsync(f.fileno())
+        crc = 0
+        with open(path, "rb", buffering=0) as f:
+            while data := f.read(_CHUNK):
+                crc = zlib.crc32(data, crc)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    return crc
+
+
+# ---------------------------------------------------------------- socket_echo
+
+# The echo server answers each message after this delay, standing in for a
+# remote service's response time. Without it a loopback round trip is a few
+# microseconds of system calls, which measures the CPU, not waiting on IO.
+ECHO_DELAY_S = 0.001
+_MESSAGE = 64  # bytes per message
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        part = sock.recv(n - len(buf))
+        if not part:
+            raise ConnectionError("echo server closed the connection")
+        buf += part
+    return bytes(buf)
+
+
+class _EchoHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            try:
+                data = _recv_exact(sock, _MESSAGE)
+            except (ConnectionError, OSError):
+                return
+            time.sleep(self.server.delay_s)  # type: ignore[attr-defined]
+            sock.sendall(data)
+
+
+class _EchoServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def _serve_echo(conn, delay_s: float) -> None:  # noqa: ANN001 - a Connection
+    """Echo server process: report the port, serve until told or orphaned."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    parent = os.getppid()
+    with _EchoServer(("127.0.0.1", 0), _EchoHandler) as server:
+        server.delay_s = delay_s  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        conn.send(server.server_address[1])
+        # Stop when the parent says so, closes the pipe, or dies.
+        while os.getppid() == parent:
+            if conn.poll(0.2):
+                with contextlib.suppress(EOFError):
+                    conn.recv()
+                break
+        server.shutdown()
+
+
+@contextlib.contextmanager
+def echo_server(delay_s: float = ECHO_DELAY_S) -> Iterator[tuple[str, int]]:
+    """Start a loopback echo server in its own process; stop it on exit."""
+    # spawn: safe whatever threads this process already runs.
+    ctx = multiprocessing.get_context("spawn")
+    parent_conn, child_conn = ctx.Pipe()
+    proc = ctx.Process(target=_serve_echo, args=(child_conn, delay_s), daemon=True,
+                       name="gilbench-echo-server")
+    proc.start()
+    child_conn.close()
+    try:
+        if not parent_conn.poll(30):
+            raise RuntimeError("the loopback echo server did not start within 30 s")
+        port = parent_conn.recv()
+        yield ("127.0.0.1", port)
+    finally:
+        with contextlib.suppress(OSError):
+            parent_conn.send("stop")
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        parent_conn.close()
+
+
+@workload(
+    kind="io",
+    releases_gil=True,
+    sizes={"smoke": 2, "quick": 4, "standard": 8, "full": 32},
+    size_unit="round trips",
+    setup=echo_server,
+)
+def socket_echo(size: int, seed: int, address: tuple[str, int]) -> int:
+    """`size` round trips of 64 bytes to a loopback echo server (1 ms reply)."""
+    payload = (seed.to_bytes(8, "little") * (_MESSAGE // 8))
+    crc = 0
+    with socket.create_connection(address, timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(size):
+            sock.sendall(payload)
+            reply = _recv_exact(sock, _MESSAGE)
+            crc = zlib.crc32(reply, crc)
+    return crc
