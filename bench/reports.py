@@ -217,8 +217,15 @@ def kind_verdicts(results: Results) -> list[str]:
             m = models[label]
             if m not in by_model or score > scores[by_model[m]]:
                 by_model[m] = label
+        thread_best = by_model.get("threads")
+        tie = ""
+        if (thread_best and models[top] != "threads"
+                and scores[top] / scores[thread_best] <= TIE_RATIO):
+            # Within the tie margin threads win: no start-up, no pickling, shared memory.
+            top, tie = thread_best, " (ties with the fastest; threads cost less)"
         parts = [f"**{KIND_TITLES[kind]}** ({', '.join(names)}): use **{top}**, "
-                 f"{scores[top]:.2f}× serial (geometric mean of its best speedup per workload)"]
+                 f"{scores[top]:.2f}× serial{tie} (geometric mean of its best speedup "
+                 "per workload)"]
         for model in ("threads", "processes"):
             label = by_model.get(model)
             if label and label != top:
