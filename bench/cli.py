@@ -44,13 +44,13 @@ class Parser(argparse.ArgumentParser):
 # ------------------------------------------------------------ input checking
 
 
-def parse_names(text: str, valid: Sequence[str], what: str) -> list[str]:
+def parse_names(text: str, valid: Sequence[str], option: str, noun: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise UserError(f"--{what}: empty list; valid: {', '.join(valid)}")
+        raise UserError(f"{option}: empty list; valid: {', '.join(valid)}")
     for n in names:
         if n not in valid:
-            raise UserError(f"unknown {what[:-1]} '{n}'; valid: {', '.join(valid)}")
+            raise UserError(f"unknown {noun} '{n}'; valid: {', '.join(valid)}")
     return list(dict.fromkeys(names))
 
 
@@ -86,7 +86,7 @@ def parse_start_methods(text: str) -> list[str]:
     valid = multiprocessing.get_all_start_methods()
     if text.strip() == "all":
         return list(valid)
-    return parse_names(text, valid, "start-methods")
+    return parse_names(text, valid, "--start-method", "start method")
 
 
 # ------------------------------------------------------------ commands
@@ -143,9 +143,9 @@ def check_writable(out: Path) -> None:
 
 def build_plan(args: argparse.Namespace) -> Plan:
     profile = PROFILES[args.profile]
-    workloads = (parse_names(args.workloads, list(WORKLOADS), "workloads")
+    workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
                  if args.workloads else list(WORKLOADS))
-    strategies = (parse_names(args.strategies, list(STRATEGIES), "strategies")
+    strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
                   if args.strategies else list(STRATEGIES))
     if "serial" not in strategies:  # every speedup divides by it
         strategies.insert(0, "serial")
@@ -219,7 +219,7 @@ def render(results: Results, out: Path) -> list[Path]:
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([line.format(*headers), line.format(*("-" * w for w in widths)),
                       *(line.format(*r) for r in rows)])
 

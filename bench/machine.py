@@ -8,6 +8,7 @@ use 2, and that is the ceiling every speedup chart marks).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
@@ -84,10 +85,8 @@ def collect_cpu() -> dict[str, Any]:
     except (OSError, NotImplementedError, AttributeError):
         pass
     governor = None
-    try:
+    with contextlib.suppress(OSError):
         governor = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor").read_text().strip()
-    except OSError:
-        pass
     load = None
     if hasattr(os, "getloadavg"):
         load = [round(x, 2) for x in os.getloadavg()]

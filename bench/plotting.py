@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.results import Cell, Results
-from workloads import KIND_TITLES
-
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+
+from bench.results import Cell, Results
+from workloads import KIND_TITLES
 
 # One colour family per execution model, so a reader sees "threads" vs
 # "processes" before reading the legend.

@@ -286,8 +286,9 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
         f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})"
         + (f" · {run['duration_s']:.0f} s" if run.get("duration_s") else "")))
     if not results.complete:
+        hint = run.get("resume_hint", "gilbench run --resume DIR")
         blocks.append(Para("> **Partial run**: it was interrupted; the cells below are those "
-                           f"that finished. Resume with `{run.get('resume_hint', 'gilbench run --resume DIR')}`."))
+                           f"that finished. Resume with `{hint}`."))
     blocks += [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results))),
                Heading("Summary"), summary_table(results)]
     if "overview" in charts:

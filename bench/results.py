@@ -103,7 +103,8 @@ class Results:
     cells: tuple[Cell, ...]
     run: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
-    tool: dict[str, Any] = field(default_factory=lambda: {"name": "gilbench", "version": _version()})
+    tool: dict[str, Any] = field(
+        default_factory=lambda: {"name": "gilbench", "version": _version()})
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:

@@ -119,7 +119,8 @@ def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | N
     workload = WORKLOADS[spec.workload]
     cls = strategies[spec.strategy]
     base = dict(workload=spec.workload, kind=workload.kind, size=spec.size, tasks=spec.tasks,
-                strategy=spec.strategy, model=cls.model, start_method=spec.start_method,
+                strategy=spec.strategy, model=cls.model,
+                start_method=spec.start_method if cls.uses_processes else None,
                 workers=spec.workers)
     available, why = cls.available()
     if not available:
@@ -156,7 +157,7 @@ def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | N
     except CellFailure as exc:
         return Cell(status=exc.status, error=str(exc), times_s=tuple(times),
                     startup_s=startup_s, **base), None
-    except Exception as exc:  # noqa: BLE001 - a task raised: the cell failed, the sweep goes on
+    except Exception as exc:
         return Cell(status="error", error=describe(exc), times_s=tuple(times),
                     startup_s=startup_s, **base), None
     rs = stats.rel_std(times)

@@ -20,6 +20,7 @@ left either way.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import multiprocessing
 import multiprocessing.connection
@@ -28,7 +29,6 @@ import queue
 import signal
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
@@ -129,7 +129,7 @@ def _queue_worker(tasks: Any, results: Any, initializer: Callable[[], None] | No
         seq, fn, item = msg
         try:
             results.put((seq, True, fn(item)))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent
+        except Exception as exc:
             results.put((seq, False, describe(exc)))
 
 
@@ -145,7 +145,7 @@ def _pipe_worker(conn: Any, initializer: Callable[[], None] | None, parent: int)
         fn, items = msg
         try:
             conn.send((True, [fn(item) for item in items]))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent
+        except Exception as exc:
             conn.send((False, describe(exc)))
 
 
@@ -273,6 +273,7 @@ class Serial(Strategy):
         for item in items:
             deadline.check()
             out.append(fn(item))
+        deadline.check()  # a task cannot be interrupted in this thread: judge it when it returns
         return out
 
 
@@ -297,7 +298,7 @@ class Threads(Strategy):
         def work(i: int, part: Sequence[Any]) -> None:
             try:
                 results[i] = [fn(item) for item in part]
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(i, p), daemon=True)
@@ -480,10 +481,8 @@ class ProcessPipe(_ProcessStrategy):
 
     def close(self) -> None:
         for conn in getattr(self, "_conns", []):
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
         self._join_all()
         for conn in getattr(self, "_conns", []):
             conn.close()
@@ -502,7 +501,7 @@ class _PoolStrategy(_ProcessStrategy):
                                          initargs=self._initargs())
         # The pool replaces a dead worker silently and the lost task's result
         # never arrives; watching the original workers turns that into an error.
-        self._procs = list(self.pool._pool)  # noqa: SLF001 - no public accessor
+        self._procs = list(self.pool._pool)
 
     def _wait(self, result: multiprocessing.pool.AsyncResult, deadline: Deadline) -> Any:
         while not result.ready():
@@ -595,7 +594,7 @@ class ProcessPool(_ProcessStrategy):
 
     def _warm(self, deadline: Deadline) -> None:
         super()._warm(deadline)
-        self._procs = list(self.executor._processes.values())  # noqa: SLF001
+        self._procs = list(self.executor._processes.values())
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         try:

@@ -118,7 +118,7 @@ class _EchoServer(socketserver.ThreadingTCPServer):
     request_queue_size = 512
 
 
-def _serve_echo(conn, delay_s: float) -> None:  # noqa: ANN001 - a Connection
+def _serve_echo(conn, delay_s: float) -> None:
     """Echo server process: report the port, serve until told or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = os.getppid()

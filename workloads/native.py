@@ -31,11 +31,9 @@ def _random_block(nbytes: int) -> bytes:
 @functools.lru_cache(maxsize=8)
 def _text_block(nbytes: int) -> bytes:
     # Deterministic, compressible, text-like bytes (zlib gets ~3:1 on it).
-    words = [w.encode() for w in (
-        "the GIL lets one thread run Python bytecode at a time so threads help "
-        "with waiting and with native code that releases it while processes pay "
-        "for start up pickling and copies but run on every core"
-    ).split()]
+    words = (b"the GIL lets one thread run Python bytecode at a time so threads help with "
+             b"waiting and with native code that releases it while processes pay for start up "
+             b"pickling and copies but run on every core").split()
     rand = _random_block(nbytes // 4 + 64)
     out = bytearray()
     i = 0
@@ -76,7 +74,7 @@ def zlib(size: int, seed: int) -> int:
 
 
 @functools.lru_cache(maxsize=8)
-def _int_matrices(n: int, seed: int):  # noqa: ANN202 - numpy is imported lazily
+def _int_matrices(n: int, seed: int):
     import numpy as np
 
     # Small integers in float64: every product and sum is exact, so the result

@@ -1,0 +1,76 @@
+"""Shared fixtures, and the check that the test session itself leaks nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
+import os
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+SHM = Path("/dev/shm")
+
+
+def _shm_segments() -> set[str]:
+    return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
+
+
+def multiprocessing_helpers() -> set[int]:
+    """multiprocessing's own long-lived helpers (the forkserver and the resource
+    tracker): started on first use, they exit with the interpreter, by design."""
+    pids = set()
+    with contextlib.suppress(AttributeError):
+        pids.add(multiprocessing.forkserver._forkserver._forkserver_pid)
+    with contextlib.suppress(AttributeError):
+        pids.add(multiprocessing.resource_tracker._resource_tracker._pid)
+    return {p for p in pids if p}
+
+
+def children() -> set[int]:
+    """Every descendant pid, zombies included (a zombie is a child nobody joined),
+    less multiprocessing's own helpers."""
+    return {p.pid for p in psutil.Process().children(recursive=True)} - multiprocessing_helpers()
+
+
+def _live_children() -> list[psutil.Process]:
+    out = []
+    for pid in children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            out.append(psutil.Process(pid))
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leaks_after_session():
+    """After every test: no child process (nor zombie) and no new shared-memory segment."""
+    shm_before = _shm_segments()
+    yield
+    deadline = time.monotonic() + 10
+    while _live_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = []
+    for c in _live_children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            left.append(f"{c.pid} {c.name()} ({c.status()})")
+    new_shm = sorted(_shm_segments() - shm_before)
+    assert not left, f"the test session left child processes behind: {left}"
+    assert not new_shm, f"the test session left shared-memory segments behind: {new_shm}"
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli_env(repo_root: Path) -> dict[str, str]:
+    """Environment for running ``python -m bench`` from any folder."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(repo_root) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("PYTHON_GIL", None)
+    return env

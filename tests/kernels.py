@@ -1,0 +1,36 @@
+"""Kernels that misbehave on purpose, for the fault tests.
+
+Module-level so that worker processes can import them; not registered as
+workloads, so users never see them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+
+def square(seed: int) -> int:
+    return seed * seed
+
+
+def raises(seed: int) -> int:
+    if seed == 1:
+        raise ValueError(f"task {seed} failed on purpose")
+    return seed
+
+
+def hangs(seed: int) -> int:
+    if seed == 0:
+        time.sleep(3)
+    return seed
+
+
+def kills_its_worker(seed: int) -> int:
+    """SIGKILL the worker process running task 1 (never the test process itself)."""
+    if seed == 1 and multiprocessing.parent_process() is not None:
+        os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(10)
+    return seed

@@ -1,0 +1,176 @@
+"""The gilbench command as a user runs it: a subprocess, real files, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from workloads import WORKLOADS
+
+DESIGN_CELL_FIELDS = {"workload", "kind", "size", "tasks", "strategy", "start_method", "workers",
+                      "status", "error", "times_s", "median_s", "startup_s", "cpu_s",
+                      "speedup", "speedup_ci95", "efficiency"}
+
+
+def gilbench(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240):
+    return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_list_json(cli_env, tmp_path):
+    r = gilbench("list", "--json", env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert [w["name"] for w in data["workloads"]] == list(WORKLOADS)
+    assert all({"name", "kind", "releases_gil", "description"} <= set(w)
+               for w in data["workloads"])
+    assert all(s["available"] for s in data["strategies"])
+
+
+def test_info_json(cli_env, tmp_path):
+    r = gilbench("info", "--json", env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["usable_cpus"] >= 1 and "gil_enabled" in info
+
+
+def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
+    out = tmp_path / "run"
+    r = gilbench("run", "--profile", "smoke", "--out", str(out), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "cells ok" in r.stdout and "verdict" in r.stdout  # the summary table
+    data = json.loads((out / "results.json").read_text())
+    assert data["run"]["complete"] is True
+    cells = data["cells"]
+    assert {c["workload"] for c in cells} == set(WORKLOADS)
+    assert all(c["status"] == "ok" for c in cells), [c for c in cells if c["status"] != "ok"]
+    assert all(set(c) >= DESIGN_CELL_FIELDS for c in cells)
+    assert all(c["speedup"] == 1.0 for c in cells if c["strategy"] == "serial")
+    for name in ("report.md", "report.html", "overview.png", "overview.svg",
+                 *(f"speedup-{w}.{ext}" for w in WORKLOADS for ext in ("png", "svg"))):
+        assert (out / name).stat().st_size > 0, name
+    # Re-render elsewhere from the results file alone.
+    again = tmp_path / "again"
+    r = gilbench("report", str(out / "results.json"), "--out", str(again), env=cli_env,
+                 cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (again / "report.html").exists() and (again / "speedup-fib.png").exists()
+    # An existing run is never silently overwritten.
+    r = gilbench("run", "--profile", "smoke", "--out", str(out), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2 and "--resume" in r.stderr
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+BAD_INPUTS = {
+    "unknown workload": (["run", "--workloads", "fib,nope"], "unknown workload 'nope'; valid: fib"),
+    "unknown strategy": (["run", "--strategies", "warp"], "unknown strategy 'warp'; valid:"),
+    "zero workers": (["run", "--workers", "0"], "--workers: 0 is out of range"),
+    "negative workers": (["run", "--workers", "2,-1"], "--workers: -1 is out of range"),
+    "workers not a number": (["run", "--workers", "two"], "'two' is not a whole number"),
+    "repeats zero": (["run", "--repeats", "0"], "--repeats: 0 is out of range"),
+    "timeout not a number": (["run", "--timeout", "soon"], "--timeout: 'soon' is not a number"),
+    "timeout zero": (["run", "--timeout", "0"], "must be a positive number"),
+    "unknown profile": (["run", "--profile", "huge"], "invalid choice: 'huge'"),
+    "unknown start method": (["run", "--start-method", "teleport"],
+                             "unknown start method 'teleport'; valid: fork"),
+    "unknown subcommand": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "missing results file": (["report", "{tmp}/none.json"], "no such file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_and_exit_2(case, cli_env, tmp_path):
+    args, message = BAD_INPUTS[case]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    r = gilbench(*args, env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("gilbench: error: ")
+    assert message in lines[0]
+    assert not (tmp_path / "reports").exists()  # nothing was run
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty"),
+    ('{"schema_version": 1, "cel', "is not valid JSON"),
+    ('{"schema_version": 2, "cells": []}', "schema_version 2"),
+    ('["not", "results"]', "expected a JSON object"),
+])
+def test_bad_results_files_for_report(content, message, cli_env, tmp_path):
+    path = write(tmp_path / "results.json", content)
+    r = gilbench("report", path, env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_folder(cli_env, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = gilbench("run", "--profile", "smoke", "--workloads", "fib", "--out",
+                 str(blocker / "sub"), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "cannot write to output folder" in r.stderr
+
+
+def descendants(pid: int) -> set[int]:
+    try:
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env, tmp_path):
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--workloads",
+            "fib,socket_echo,sleep", "--repeats", "2", "--out", str(out)]
+    # Its own session, like a terminal's foreground group: SIGINT goes to all of it.
+    proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    results = out / "results.json"
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        seen |= descendants(proc.pid)
+        if results.exists() and len(json.loads(results.read_text())["cells"]) >= 30:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the run never got going")
+    seen |= descendants(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 10, "Ctrl-C must stop the run within seconds"
+    assert proc.returncode == 130, err
+    assert f"gilbench run --resume {out}" in err and "Traceback" not in err
+    data = json.loads(results.read_text())
+    assert data["run"]["complete"] is False
+    finished = len(data["cells"])
+    assert finished >= 30
+    time.sleep(0.5)
+    alive = [p for p in seen if psutil.pid_exists(p)
+             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"processes left behind after Ctrl-C: {alive}"
+    # Resume finishes the run without redoing the finished cells.
+    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+                       env=cli_env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = json.loads(results.read_text())
+    assert data["run"]["complete"] is True
+    assert len(data["cells"]) == 3 * (1 + 8 * 3)
+    assert f"{3 * 25 - finished} cells" in r.stderr

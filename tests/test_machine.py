@@ -1,0 +1,81 @@
+"""The machine record and the usable-CPU count (affinity, then cgroup quota)."""
+
+import json
+import os
+import sys
+import sysconfig
+
+import pytest
+
+from bench import machine
+
+
+@pytest.mark.parametrize("cpu_max, expected", [
+    ("max 100000\n", None),
+    ("200000 100000\n", 2.0),
+    ("150000 100000\n", 1.5),
+])
+def test_cgroup_v2_quota(tmp_path, cpu_max, expected):
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    assert machine.cgroup_cpu_limit(tmp_path) == expected
+
+
+def test_cgroup_v1_quota(tmp_path):
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert machine.cgroup_cpu_limit(tmp_path) == 0.5
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert machine.cgroup_cpu_limit(tmp_path) is None
+
+
+def test_no_cgroup_files_means_no_limit(tmp_path):
+    assert machine.cgroup_cpu_limit(tmp_path) is None
+
+
+def test_usable_cpus_takes_the_smaller_of_affinity_and_quota(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # 1.5 CPUs -> 2 usable
+    assert machine.usable_cpus(tmp_path) == min(2, machine.affinity_cpus())
+    (tmp_path / "cpu.max").write_text("10000 100000\n")  # 0.1 CPU -> at least 1
+    assert machine.usable_cpus(tmp_path) == 1
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert machine.usable_cpus(tmp_path) == machine.affinity_cpus()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
+def test_usable_cpus_honours_affinity():
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(before)})
+        assert machine.usable_cpus() == 1
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def test_record_has_the_design_fields_and_is_json():
+    record = machine.collect_machine()
+    for key in ("hostname", "os", "cpu_model", "logical_cpus", "usable_cpus", "physical_cores",
+                "memory_bytes", "python_version", "python_implementation",
+                "python_executable", "free_threaded_build", "gil_enabled",
+                "switch_interval_s", "default_start_method"):
+        assert key in record, key
+    assert record["usable_cpus"] >= 1
+    json.dumps(record)
+
+
+def test_gil_detection(monkeypatch):
+    # 3.13+ answers through sys._is_gil_enabled; older versions always have the GIL.
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    assert machine.gil_enabled() is False
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: True, raising=False)
+    assert machine.gil_enabled() is True
+    monkeypatch.delattr(sys, "_is_gil_enabled", raising=False)
+    assert machine.gil_enabled() is True
+
+
+def test_free_threaded_build_detection(monkeypatch):
+    monkeypatch.setattr(sysconfig, "get_config_var",
+                        lambda name: 1 if name == "Py_GIL_DISABLED" else None)
+    assert machine.free_threaded_build() is True
+    monkeypatch.setattr(sysconfig, "get_config_var", lambda name: None)
+    assert machine.free_threaded_build() is False

@@ -1,0 +1,100 @@
+"""results.json: round trip, validation, atomic save, and clear errors for bad files."""
+
+import json
+
+import pytest
+
+from bench import results as R
+from bench.errors import UserError
+
+
+def make_cell(strategy="serial", workers=1, times=(1.0, 1.1, 0.9), **kw):
+    base = dict(workload="fib", kind="cpu", size=10, tasks=4, strategy=strategy,
+                start_method=None, workers=workers, status="ok", model="serial",
+                times_s=tuple(times), median_s=sorted(times)[len(times) // 2] if times else None)
+    base.update(kw)
+    return R.Cell(**base)
+
+
+def make_results(cells=None):
+    cells = cells or [make_cell(), make_cell("pool_map", 2, (0.5, 0.55, 0.6),
+                                             start_method="fork", model="processes")]
+    return R.Results(machine={"hostname": "h", "usable_cpus": 2}, cells=tuple(cells),
+                     run={"profile": "smoke", "complete": True})
+
+
+def test_round_trip_through_a_file(tmp_path):
+    res = make_results(R.with_speedups(make_results().cells))
+    path = tmp_path / "results.json"
+    R.save(res, path)
+    back = R.load(path)
+    assert back == res
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == 1
+    assert set(data) >= {"schema_version", "created_at", "tool", "machine", "cells"}
+    cell = data["cells"][1]
+    for key in ("workload", "kind", "size", "tasks", "strategy", "start_method", "workers",
+                "status", "error", "times_s", "median_s", "startup_s", "cpu_s", "speedup",
+                "speedup_ci95", "efficiency"):
+        assert key in cell
+
+
+def test_save_leaves_no_temporary_file(tmp_path):
+    R.save(make_results(), tmp_path / "results.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_with_speedups_divides_the_serial_median():
+    cells = R.with_speedups(make_results().cells)
+    serial, pool = cells
+    assert serial.speedup == 1.0 and serial.efficiency == 1.0
+    assert pool.speedup == pytest.approx(1.0 / 0.55)
+    assert pool.efficiency == pytest.approx(1.0 / 0.55 / 2)
+    lo, hi = pool.speedup_ci95
+    assert lo <= pool.speedup <= hi
+
+
+def test_failed_cells_get_no_speedup():
+    bad = make_cell("threads", 2, (), status="timeout", error="too slow", median_s=None)
+    cells = R.with_speedups([make_cell(), bad])
+    assert cells[1].speedup is None
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(status="fine"), "status"),
+    (dict(workers=0), "workers"),
+    (dict(times_s=()), "times"),
+    (dict(times_s=(1.0, -2.0)), "non-negative"),
+])
+def test_cells_are_validated(change, message):
+    with pytest.raises(ValueError, match=message):
+        make_cell(**change)
+
+
+def test_duplicate_cells_are_refused():
+    with pytest.raises(ValueError, match="duplicate"):
+        make_results([make_cell(), make_cell()])
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty"),
+    ('{"schema_version": 1, "cells": [', "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"hello": 1}', "no schema_version"),
+    ('{"schema_version": 99}', "upgrade gilbench"),
+    ('{"schema_version": 1, "created_at": "x", "tool": {}, "machine": {}}', "missing field"),
+    ('{"schema_version": 1, "created_at": "x", "tool": {}, "machine": {}, "cells": ["a"]}',
+     "not a valid gilbench results file"),
+])
+def test_bad_files_are_one_clear_user_error(tmp_path, content, message):
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    with pytest.raises(UserError, match=message):
+        R.load(path)
+
+
+def test_missing_file_and_folder_without_results(tmp_path):
+    with pytest.raises(UserError, match="no such file"):
+        R.load(tmp_path / "nope.json")
+    with pytest.raises(UserError, match="without a results"):
+        R.load(tmp_path)

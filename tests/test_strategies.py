@@ -1,0 +1,124 @@
+"""Every workload under every strategy (results equal to serial), start methods,
+and the faults a strategy must survive: a task that raises, one that hangs, a
+worker killed with SIGKILL. After each, no worker process is left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing
+import time
+
+import pytest
+
+from bench.machine import gil_enabled
+from bench.runner import CellSpec, blas_limit, measure, single_thread_blas
+from bench.strategies import STRATEGIES, chunks
+from tests import kernels
+from tests.conftest import children
+from workloads import WORKLOADS, call_kernel, no_resource
+
+TASKS = 4
+PROCESS_STRATEGIES = [n for n, c in STRATEGIES.items() if c.uses_processes]
+
+
+@pytest.fixture(scope="module")
+def resources():
+    """Each workload's resource (echo server, temporary folder), opened once."""
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context((w.setup or no_resource)())
+               for name, w in WORKLOADS.items()}
+
+
+def assert_no_new_children(before: set[int]) -> None:
+    deadline = time.monotonic() + 5
+    while (left := children() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"workers left behind: {left}"
+
+
+def run_cell(fn, strategy, *, workers=2, method=None, timeout_s=60.0, reference=None,
+             workload="fib", initializer=None):
+    cls = STRATEGIES[strategy]
+    method = method or (multiprocessing.get_start_method() if cls.uses_processes else None)
+    spec = CellSpec(workload, strategy, method, workers, 1, TASKS)
+    before = children()
+    cell, out = measure(spec, fn, reference, repeats=1, warmup=0, timeout_s=timeout_s,
+                        initializer=initializer)
+    assert_no_new_children(before)
+    return cell, out
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_every_workload_under_every_strategy(workload, strategy, resources):
+    w = WORKLOADS[workload]
+    task = functools.partial(call_kernel, w.func, w.sizes["smoke"], resources[workload])
+    with blas_limit(w):
+        reference = [task(i) for i in range(TASKS)]
+        assert [task(i) for i in range(TASKS)] == reference, "kernel is not deterministic"
+        cell, out = run_cell(task, strategy, reference=reference, workload=workload,
+                             initializer=single_thread_blas if w.single_thread_blas else None)
+    assert cell.status == "ok", cell.error
+    assert out == reference
+    assert cell.workload == workload and cell.kind == w.kind
+    assert len(cell.times_s) == 1 and cell.median_s > 0
+    assert cell.startup_s is not None and cell.cpu_s is not None
+    assert cell.gil_enabled_in_workers is gil_enabled()
+
+
+@pytest.mark.parametrize("method", [m for m in ("spawn", "forkserver")
+                                    if m in multiprocessing.get_all_start_methods()])
+@pytest.mark.parametrize("strategy", PROCESS_STRATEGIES)
+def test_process_strategies_under_each_start_method(strategy, method):
+    reference = [kernels.square(i) for i in range(TASKS)]
+    cell, out = run_cell(kernels.square, strategy, method=method, reference=reference)
+    assert cell.status == "ok", cell.error
+    assert cell.start_method == method
+    assert out == reference
+
+
+def test_thread_strategies_record_no_start_method():
+    cell, _ = run_cell(kernels.square, "threads", method="spawn")
+    assert cell.start_method is None
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_task_that_raises_fails_the_cell(strategy):
+    cell, _ = run_cell(kernels.raises, strategy)
+    assert cell.status == "error"
+    assert "ValueError" in cell.error or "failed on purpose" in cell.error
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_task_that_hangs_times_out(strategy):
+    started = time.monotonic()
+    cell, _ = run_cell(kernels.hangs, strategy, timeout_s=1.0)
+    assert cell.status == "timeout", cell.error
+    assert "time limit" in cell.error
+    # In-process strategies cannot interrupt a running task; processes are killed.
+    assert time.monotonic() - started < (6 if STRATEGIES[strategy].uses_processes else 8)
+
+
+@pytest.mark.parametrize("strategy", PROCESS_STRATEGIES)
+def test_a_worker_killed_with_sigkill_fails_the_cell_quickly(strategy):
+    started = time.monotonic()
+    cell, _ = run_cell(kernels.kills_its_worker, strategy, timeout_s=30.0)
+    assert cell.status == "error", cell.error
+    assert "SIGKILL" in cell.error or "terminated abruptly" in cell.error, cell.error
+    assert time.monotonic() - started < 10, "a dead worker must not wait for the time limit"
+
+
+def test_a_wrong_result_is_an_error():
+    cell, _ = run_cell(kernels.square, "thread_pool", reference=[0, 1, 2, 99])
+    assert cell.status == "error"
+    assert "differ" in cell.error
+
+
+@pytest.mark.parametrize("n, parts, sizes", [
+    (8, 2, [4, 4]), (7, 3, [3, 2, 2]), (2, 4, [1, 1]), (0, 2, []),
+])
+def test_chunks(n, parts, sizes):
+    got = chunks(list(range(n)), parts)
+    assert [len(c) for c in got if len(c)] == sizes
+    assert [x for c in got for x in c] == list(range(n))
