@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
@@ -68,7 +69,9 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     style = _style_for(labels, {c.label: c.model for c in cells})
     workers = sorted({c.workers for c in cells} | {1})
     top = max(workers)
-    ax.plot([1, top], [1, top], color="#999999", linestyle=":", linewidth=1.2,
+    # y = x is a curve on a log-x axis: draw it through many points, not two.
+    ideal = np.geomspace(1, top, 64)
+    ax.plot(ideal, ideal, color="#999999", linestyle=":", linewidth=1.2,
             label="ideal (linear)", zorder=1)
     ax.axhline(1.0, color="#444444", linewidth=0.8, zorder=1)
     ax.axvline(usable, color="#2ca02c", linestyle="-.", linewidth=1.2, alpha=0.8,
@@ -146,7 +149,10 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
     ax.set_xticklabels(labels, rotation=35, ha="right", fontsize=8)
     ax.set_title("Best speedup over serial (× at its best worker count); green is faster",
                  fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    bar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    ticks = [2.0**k for k in range(-8, 9) if 1 / span <= 2.0**k <= span]
+    bar.set_ticks(ticks, labels=[f"{t:g}×" for t in ticks])
+    bar.minorticks_off()
     return _save(fig, stem)
 
 
