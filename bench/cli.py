@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -351,13 +352,36 @@ def make_parser() -> Parser:
     return p
 
 
+def stuck_threads() -> list[threading.Thread]:
+    """Non-daemon threads still running a task after their cell timed out.
+
+    A thread cannot be killed, and the interpreter joins such threads at exit
+    (ThreadPoolExecutor's are), so one hung task would hang gilbench forever.
+    """
+    return [t for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = make_parser().parse_args(argv)
-        return args.func(args)
+        code = args.func(args)
     except UserError as exc:
         print(f"gilbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    return leave(code)
+
+
+def leave(code: int) -> int:
+    """Return the exit code, or exit now if stuck threads would hang the exit."""
+    stuck = stuck_threads()
+    if stuck:
+        print(f"gilbench: {len(stuck)} worker thread(s) are still stuck in a task that timed "
+              "out; exiting without waiting for them", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -28,6 +28,11 @@ def hangs(seed: int) -> int:
     return seed
 
 
+def hangs_forever(seed: int) -> int:
+    time.sleep(3600)
+    return seed
+
+
 def kills_its_worker(seed: int) -> int:
     """SIGKILL the worker process running task 1 (never the test process itself)."""
     if seed == 1 and multiprocessing.parent_process() is not None:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,10 +43,17 @@ def test_info_json(cli_env, tmp_path):
     assert info["usable_cpus"] >= 1 and "gil_enabled" in info
 
 
+def temp_leftovers() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("gilbench-*")}
+
+
 def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
     out = tmp_path / "run"
+    temp_before = temp_leftovers()
     r = gilbench("run", "--profile", "smoke", "--out", str(out), env=cli_env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
+    assert temp_leftovers() == temp_before, "file_rw's temporary folder was left behind"
+    assert not list(out.glob(".*.tmp")), "a temporary results file was left behind"
     assert "cells ok" in r.stdout and "verdict" in r.stdout  # the summary table
     data = json.loads((out / "results.json").read_text())
     assert data["run"]["complete"] is True
@@ -174,3 +182,52 @@ def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env
     assert data["run"]["complete"] is True
     assert len(data["cells"]) == 3 * (1 + 8 * 3)
     assert f"{3 * 25 - finished} cells" in r.stderr
+
+
+STUCK_SCRIPT = """
+import sys
+from bench.cli import leave
+from bench.runner import CellSpec, measure
+from tests import kernels
+cell, _ = measure(CellSpec("fib", "thread_pool", None, 2, 1, 4), kernels.hangs_forever, None,
+                  repeats=1, warmup=0, timeout_s=0.5)
+print(cell.status, flush=True)
+sys.exit(leave(1))
+"""
+
+
+def test_a_thread_stuck_in_a_hung_task_does_not_hang_the_exit(cli_env, repo_root):
+    r = subprocess.run([sys.executable, "-c", STUCK_SCRIPT], env=cli_env, cwd=repo_root,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "timeout"
+    assert r.returncode == 1
+    assert "stuck in a task that timed out" in r.stderr
+
+
+def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_path):
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--workloads", "sleep",
+            "--strategies", "pool_map,process_pool", "--workers", "2", "--repeats", "60",
+            "--out", str(out)]
+    proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    results = out / "results.json"
+    deadline = time.monotonic() + 60
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        # Once the serial cell is saved, the next children are pool_map's workers.
+        if results.exists() and len(json.loads(results.read_text())["cells"]) == 1:
+            kids = descendants(proc.pid)
+            if len(kids) >= 2:
+                victim = min(kids)
+        time.sleep(0.02)
+    assert victim is not None, "never saw the pool's workers"
+    time.sleep(0.3)  # mid-run: the cell's timed repeats are under way
+    os.kill(victim, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    cells = {c["strategy"]: c for c in json.loads(results.read_text())["cells"]}
+    assert cells["pool_map"]["status"] == "error"
+    assert f"worker process {victim} was killed by SIGKILL" in cells["pool_map"]["error"]
+    assert cells["process_pool"]["status"] == "ok"  # the sweep went on
+    assert cells["serial"]["status"] == "ok"
