@@ -345,8 +345,9 @@ def make_parser() -> Parser:
                    help="finish an interrupted run in DIR without redoing finished cells")
     s.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("report", help="re-render charts and report from a results.json")
-    s.add_argument("results", metavar="RESULTS", help="a results.json (or its folder)")
+    s = sub.add_parser("report", help="re-render charts and report from a results file")
+    s.add_argument("results", metavar="RESULTS",
+                   help="a results.json (or its folder), or a pytest-benchmark JSON")
     s.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS)")
     s.set_defaults(func=cmd_report)
     return p

@@ -155,13 +155,14 @@ def _version() -> str:
 
 
 def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
-    """Fill speedup, its CI and efficiency from the serial cell of each workload and size."""
+    """Fill speedup, its CI and efficiency from the serial cell of each workload and size
+    (cells that already carry a speedup keep it)."""
     cells = list(cells)
     serial = {(c.workload, c.size): c for c in cells if c.strategy == "serial" and c.ok}
     out = []
     for c in cells:
         base = serial.get((c.workload, c.size))
-        if c.ok and base is not None:
+        if c.ok and base is not None and c.speedup is None:
             s = stats.speedup(base.times_s, c.times_s)
             ci = (s, s) if c is base else stats.speedup_ci(base.times_s, c.times_s)
             c = dataclasses.replace(c, speedup=s, speedup_ci95=ci,
@@ -232,5 +233,47 @@ def from_json_data(data: Any, source: str) -> Results:
         raise UserError(f"{source} is not a valid gilbench results file: {detail}") from None
 
 
+def from_pytest_benchmark(data: dict[str, Any], source: str) -> Results:
+    """Results from a pytest-benchmark JSON written by gilbench's pytest plugin."""
+    info = data.get("machine_info") or {}
+    machine = dict(info.get("gilbench") or {})
+    if not machine:  # a plain pytest-benchmark file: keep what it knows
+        machine = {"hostname": info.get("node"), "cpu_model": (info.get("cpu") or {}).get(
+            "brand_raw"), "python_version": info.get("python_version"),
+            "python_implementation": info.get("python_implementation"), "usable_cpus": 1}
+    cells = []
+    for b in data.get("benchmarks") or []:
+        x = b.get("extra_info") or {}
+        if "workload" not in x or "strategy" not in x:
+            continue
+        st = b.get("stats") or {}
+        times = tuple(st.get("data") or ([st["median"]] if "median" in st else []))
+        ci = x.get("speedup_ci95")
+        try:
+            cells.append(Cell(
+                workload=x["workload"], kind=x.get("kind", "?"), size=int(x.get("size", 0)),
+                tasks=int(x.get("tasks", 0)), strategy=x["strategy"], model=x.get("model", ""),
+                start_method=x.get("start_method"), workers=int(x.get("workers", 1)),
+                status="ok", times_s=times, median_s=st.get("median"),
+                startup_s=x.get("startup_s"), speedup=x.get("speedup"),
+                speedup_ci95=tuple(ci) if ci else None, efficiency=x.get("efficiency"),
+                rel_std=stats.rel_std(times), noisy=stats.rel_std(times) >= stats.NOISY_REL_STD,
+                gil_enabled_in_workers=x.get("gil_enabled_in_workers")))
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{source}: benchmark {b.get('name')!r} is not a gilbench "
+                            f"benchmark ({exc})") from None
+    if not cells:
+        raise UserError(f"{source} is a pytest-benchmark file without gilbench benchmarks "
+                        "(run them with: pytest --benchmark-only --benchmark-json=FILE)")
+    return Results(machine=machine, cells=tuple(cells),
+                   run={"profile": (data.get("gilbench") or {}).get("profile"),
+                        "complete": True, "source": "pytest-benchmark"},
+                   created_at=data.get("datetime") or utc_now())
+
+
 def load(path: Path) -> Results:
-    return from_json_data(read_json(path), str(path))
+    """A gilbench results.json, or a pytest-benchmark JSON of gilbench benchmarks."""
+    data = read_json(path)
+    if isinstance(data, dict) and "benchmarks" in data and "machine_info" in data:
+        return from_pytest_benchmark(data, str(path))
+    return from_json_data(data, str(path))

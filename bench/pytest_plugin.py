@@ -1,0 +1,275 @@
+"""pytest-benchmark integration: the same sweep as ``gilbench run``, as benchmarks.
+
+Registered through the ``pytest11`` entry point, so any pytest in an
+environment where gilbench is installed has the ``gilbench_cell`` fixture,
+the ``--gilbench-*`` options and these pytest-benchmark hooks:
+
+- ``pytest_benchmark_update_machine_info`` adds a ``gilbench`` block (GIL
+  state, free-threaded build, usable CPUs, start method, CPU model);
+- ``pytest_benchmark_update_json`` adds each benchmark's speedup over the
+  serial run of its workload, measured in the same session.
+
+Timing uses gilbench's own pieces: the strategy is created and warmed outside
+the timed region (``startup_s`` goes in ``extra_info``), ``benchmark.pedantic``
+times the runs, results are checked equal to serial's. At the end of a
+session that timed anything, the charts and report are written like
+``gilbench run``'s. Plain ``pytest`` runs each benchmark once at smoke size,
+untimed (``--benchmark-disable``), unless ``--benchmark-only`` or
+``--benchmark-enable`` asks for timing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import stats
+from bench.machine import collect_machine, usable_cpus
+from bench.profiles import PROFILES, default_workers
+from bench.results import Cell, Results, utc_now, with_speedups
+from bench.runner import blas_limit, missing_requirement, single_thread_blas
+from bench.strategies import STRATEGIES, Deadline
+from workloads import WORKLOADS, call_kernel, no_resource
+
+TIMED_PROFILES = ("quick", "standard", "full")
+# Readings that change from one run to the next: they go with the run's JSON, not in
+# machine_info, which pytest-benchmark compares and warns about when it differs.
+VOLATILE = ("load_average", "cpu_freq_mhz")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gilbench", "gilbench: threads vs processes benchmarks")
+    group.addoption("--gilbench-profile", choices=TIMED_PROFILES, default=None,
+                    help="sizes, repeats and worker counts of the benchmarks "
+                         "(default quick when timing; smoke sizes when not)")
+    group.addoption("--gilbench-out", metavar="DIR", default=None,
+                    help="where the charts and report go (default reports/pytest-<time>)")
+
+
+def _timing(config: pytest.Config) -> bool:
+    return bool(config.getoption("benchmark_only", False)
+                or config.getoption("benchmark_enable", False))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.hasplugin("benchmark"):
+        return
+    xdist = config.getoption("dist", "no") != "no" or config.getoption("numprocesses", None)
+    if xdist and config.getoption("benchmark_only", False):
+        raise pytest.UsageError("gilbench: pytest-xdist runs benchmarks side by side, which "
+                                "makes their timings meaningless; run without -n/--dist")
+    if _timing(config):
+        # Keep each round's time in the JSON, so `gilbench report` can bootstrap CIs.
+        config.option.benchmark_save_data = True
+    else:
+        # Plain pytest: every benchmark runs once as a smoke test, untimed.
+        config.option.benchmark_disable = True
+    config._gilbench = Session(  # type: ignore[attr-defined]
+        profile=config.getoption("gilbench_profile") or ("quick" if _timing(config) else "smoke"),
+        timed=_timing(config))
+
+
+@dataclass
+class Session:
+    """What one pytest session measured, and the resources its cells share."""
+
+    profile: str
+    timed: bool
+    cells: list[Cell] = field(default_factory=list)
+    serial_times: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    references: dict[str, list[Any]] = field(default_factory=dict)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    resources: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, Any] | None = None
+
+    def resource(self, workload: str) -> Any:
+        if workload not in self.resources:
+            setup = WORKLOADS[workload].setup or no_resource
+            self.resources[workload] = self.stack.enter_context(setup())
+        return self.resources[workload]
+
+    def workers(self) -> list[int]:
+        if self.profile == "smoke":
+            return [2]  # untimed: one worker count exercises every code path
+        return default_workers(usable_cpus(), PROFILES[self.profile].max_workers)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "gilbench_cell" not in metafunc.fixturenames:
+        return
+    session: Session | None = getattr(metafunc.config, "_gilbench", None)
+    if session is None:
+        metafunc.parametrize("gilbench_cell", [pytest.param(
+            None, marks=pytest.mark.skip(reason="needs pytest-benchmark"))])
+        return
+    params = []
+    for w in WORKLOADS:
+        params.append(pytest.param((w, "serial", 1), id=f"{w}-serial-1"))
+        for s in STRATEGIES:
+            if s != "serial":
+                params += [pytest.param((w, s, n), id=f"{w}-{s}-{n}")
+                           for n in session.workers()]
+    metafunc.parametrize("gilbench_cell", params)
+
+
+@pytest.fixture
+def gilbench_cell(request: pytest.FixtureRequest) -> tuple[str, str, int]:
+    """(workload, strategy, workers) of this benchmark (parametrised by the plugin)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def gilbench_session(pytestconfig: pytest.Config) -> Any:
+    """The session's measurements; its resources (echo server, folders) close after it."""
+    session: Session | None = getattr(pytestconfig, "_gilbench", None)
+    if session is None:
+        pytest.skip("needs pytest-benchmark")
+    yield session
+    session.stack.close()
+
+
+def _serial_times(session: Session, workload: str, task: Any, items: list[int]) -> tuple:
+    """The serial baseline: this session's serial benchmark, or measured now."""
+    if workload not in session.serial_times:
+        profile = PROFILES[session.profile]
+        with STRATEGIES["serial"]() as s:
+            s.start(Deadline(None))
+            reference = s.map(task, items, Deadline(None))
+            times = []
+            for _ in range(profile.repeats):
+                t0 = time.perf_counter()
+                s.map(task, items, Deadline(None))
+                times.append(time.perf_counter() - t0)
+        session.serial_times[workload] = tuple(times)
+        session.references.setdefault(workload, reference)
+    return session.serial_times[workload]
+
+
+def run_benchmark(benchmark: Any, session: Session, workload: str, strategy: str,
+                  workers: int) -> Cell | None:
+    """Time one (workload, strategy, workers) cell with pytest-benchmark."""
+    w = WORKLOADS[workload]
+    missing = missing_requirement(w)
+    if missing:
+        pytest.skip(f"{workload} {missing}")
+    profile = PROFILES[session.profile]
+    size = w.sizes[session.profile]
+    tasks = max(profile.tasks, *session.workers())
+    items = list(range(tasks))
+    cls = STRATEGIES[strategy]
+    method = multiprocessing.get_start_method() if cls.uses_processes else None
+    task = functools.partial(call_kernel, w.func, size, session.resource(workload))
+    deadline = Deadline(profile.timeout_s)
+    with blas_limit(w):
+        if workload not in session.references:
+            session.references[workload] = [task(i) for i in items]
+        reference = session.references[workload]
+        with cls(workers, method, single_thread_blas if w.single_thread_blas else None) as s:
+            t0 = time.perf_counter()
+            s.start(deadline)
+            startup_s = time.perf_counter() - t0
+            benchmark.group = workload
+            benchmark.extra_info.update(workload=workload, kind=w.kind, strategy=strategy,
+                                        model=cls.model, start_method=method, workers=workers,
+                                        size=size, tasks=tasks, startup_s=startup_s,
+                                        gil_enabled_in_workers=s.gil_in_workers)
+            out = benchmark.pedantic(s.map, args=(task, items, deadline),
+                                     rounds=profile.repeats, warmup_rounds=profile.warmup,
+                                     iterations=1)
+    assert out == reference, f"{strategy} results differ from the serial run's"
+    if not session.timed or not benchmark.enabled:
+        return None
+    times = tuple(benchmark.stats.stats.data)
+    if strategy == "serial":
+        session.serial_times[workload] = times
+    serial = _serial_times(session, workload, task, items) if strategy != "serial" else times
+    speedup = stats.speedup(serial, times)
+    ci = stats.speedup_ci(serial, times) if strategy != "serial" else (speedup, speedup)
+    benchmark.extra_info.update(speedup=speedup, speedup_ci95=list(ci),
+                                efficiency=stats.efficiency(speedup, workers))
+    rs = stats.rel_std(times)
+    cell = Cell(workload=workload, kind=w.kind, size=size, tasks=tasks, strategy=strategy,
+                model=cls.model, start_method=method, workers=workers, status="ok",
+                times_s=times, median_s=stats.median(times), startup_s=startup_s,
+                rel_std=rs, noisy=rs >= stats.NOISY_REL_STD,
+                gil_enabled_in_workers=s.gil_in_workers)
+    session.cells.append(cell)
+    return cell
+
+
+def _machine(config: pytest.Config) -> dict[str, Any]:
+    session: Session = config._gilbench  # type: ignore[attr-defined]
+    if session.machine is None:
+        session.machine = collect_machine()
+    return session.machine
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config,
+                                         machine_info: dict[str, Any]) -> None:
+    if not hasattr(config, "_gilbench"):
+        return
+    record = _machine(config)
+    machine_info["gilbench"] = {
+        **{k: v for k, v in record.items() if k not in VOLATILE},
+        "start_method": multiprocessing.get_start_method(),
+        "profile": config._gilbench.profile,  # type: ignore[attr-defined]
+    }
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
+                                 output_json: dict[str, Any]) -> None:
+    """Speedups for every benchmark, now that every serial baseline is known."""
+    if not hasattr(config, "_gilbench"):
+        return
+    session: Session = config._gilbench  # type: ignore[attr-defined]
+    for b in output_json.get("benchmarks", []):
+        info = b.get("extra_info", {})
+        serial = session.serial_times.get(info.get("workload"))
+        data = b.get("stats", {}).get("data")
+        if serial and data:
+            s = stats.speedup(serial, data)
+            ci = (s, s) if info.get("strategy") == "serial" else stats.speedup_ci(serial, data)
+            info.update(speedup=s, speedup_ci95=list(ci),
+                        efficiency=stats.efficiency(s, info.get("workers", 1)))
+    output_json["gilbench"] = {
+        "profile": session.profile, "schema_version": 1,
+        "conditions": {k: _machine(config).get(k) for k in VOLATILE}}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    gs: Session | None = getattr(session.config, "_gilbench", None)
+    if gs is None:
+        return
+    gs.stack.close()  # normally closed already, with the gilbench_session fixture
+    if not gs.cells:
+        return
+    created = utc_now()
+    out_opt = session.config.getoption("gilbench_out")
+    stamp = created.replace("+00:00", "Z").replace(":", "").replace("-", "")
+    out = Path(out_opt) if out_opt else Path("reports") / f"pytest-{stamp}"
+    results = Results(machine=_machine(session.config), cells=tuple(with_speedups(gs.cells)),
+                      run={"profile": gs.profile, "complete": True, "source": "pytest-benchmark"},
+                      created_at=created)
+    from bench.cli import render
+    from bench.results import save
+
+    out.mkdir(parents=True, exist_ok=True)
+    save(results, out / "results.json")
+    render(results, out)
+    gs.report_dir = out  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    gs: Session | None = getattr(config, "_gilbench", None)
+    out = getattr(gs, "report_dir", None)
+    if out is not None:
+        terminalreporter.write_line(f"gilbench: speedup charts and report in {out} "
+                                    f"(open {out / 'report.html'})")

@@ -1,0 +1,84 @@
+"""The pytest-benchmark way in, run as a user runs it: pytest in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SELECT = "fib-serial-1 or fib-threads-2 or fib-process_pool-2"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_run(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                           f"--rootdir={ROOT}", str(ROOT / "tests" / "test_benchmarks.py"),
+                           "-k", SELECT, *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env, tmp_path):
+    out_json = tmp_path / "out.json"
+    report = tmp_path / "report"
+    r = pytest_run("--benchmark-only", "--gilbench-profile=quick",
+                   f"--benchmark-json={out_json}", f"--gilbench-out={report}",
+                   cwd=repo_root, env=cli_env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert f"gilbench: speedup charts and report in {report}" in r.stdout
+    assert "benchmark 'fib'" in r.stdout  # grouped by workload
+    data = json.loads(out_json.read_text())
+    names = {b["name"] for b in data["benchmarks"]}
+    assert names == {"test_speedup[fib-serial-1]", "test_speedup[fib-threads-2]",
+                     "test_speedup[fib-process_pool-2]"}
+    for b in data["benchmarks"]:
+        x = b["extra_info"]
+        assert {"workload", "kind", "strategy", "start_method", "workers", "speedup",
+                "efficiency", "speedup_ci95"} <= set(x)
+        assert x["speedup_ci95"][0] <= x["speedup"] <= x["speedup_ci95"][1]
+        assert b["group"] == "fib"
+        assert len(b["stats"]["data"]) == 3  # quick: 3 timed rounds
+    assert data["machine_info"]["gilbench"]["usable_cpus"] >= 1
+    assert "gil_enabled" in data["machine_info"]["gilbench"]
+    assert (report / "speedup-fib.png").exists() and (report / "report.html").exists()
+    # The same charts from the pytest-benchmark JSON alone.
+    again = tmp_path / "again"
+    r = subprocess.run([sys.executable, "-m", "bench", "report", str(out_json), "--out",
+                        str(again)], cwd=tmp_path, env=cli_env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (again / "speedup-fib.png").exists()
+    assert "fib" in (again / "report.md").read_text()
+
+
+def test_save_twice_then_compare(repo_root, cli_env, tmp_path):
+    storage = "--benchmark-storage=file://./store"  # pytest-benchmark wants it under cwd
+    for name in ("first", "second"):
+        r = pytest_run("--benchmark-only", f"--benchmark-save={name}", storage,
+                       f"--gilbench-out={tmp_path / name}", cwd=tmp_path, env=cli_env)
+        assert r.returncode == 0, r.stdout[-2000:]
+    saved = sorted((tmp_path / "store").rglob("*.json"))
+    assert len(saved) == 2
+    r = pytest_run("--benchmark-only", "--benchmark-compare", storage,
+                   f"--gilbench-out={tmp_path / 'third'}", cwd=tmp_path, env=cli_env)
+    assert r.returncode == 0, r.stdout[-2000:]
+    said = r.stdout + r.stderr
+    assert "Comparing against benchmarks from" in said and "0002_second" in said
+    assert "machine_info is different" not in said  # nothing volatile in gilbench's block
+    assert "(NOW)" in r.stdout and "(0002_second)" in r.stdout  # the comparison table
+
+
+def test_plain_pytest_runs_each_benchmark_once_untimed(repo_root, cli_env):
+    r = pytest_run("-q", cwd=repo_root, env=cli_env)
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "3 passed" in r.stdout
+    assert "benchmark 'fib'" not in r.stdout  # no timing table
+
+
+def test_xdist_with_benchmark_only_is_refused_in_one_line(repo_root, cli_env):
+    r = pytest_run("--benchmark-only", "-n", "2", cwd=repo_root, env=cli_env)
+    assert r.returncode == 4, r.stdout[-1000:] + r.stderr  # pytest's usage-error code
+    lines = [line for line in r.stderr.splitlines() if "gilbench" in line]
+    assert len(lines) == 1 and "pytest-xdist runs benchmarks side by side" in lines[0]
+    assert "Traceback" not in r.stderr
