@@ -469,8 +469,11 @@ class ProcessPipe(_ProcessStrategy):
                 try:
                     ok, value = conn.recv()
                 except EOFError:
-                    self._check_alive()
-                    raise WorkerDied("a worker closed its pipe") from None
+                    # The pipe closes as the worker dies; wait for it to be reaped.
+                    proc = self._procs[self._conns.index(conn)]
+                    proc.join(JOIN_S)
+                    raise WorkerDied(f"worker process {proc.pid} {exit_reason(proc.exitcode)}"
+                                     ) from None
                 if not ok:
                     raise TaskFailed(value)
                 results[pending.pop(conn)] = value
@@ -602,11 +605,22 @@ class ProcessPool(_ProcessStrategy):
         except concurrent.futures.TimeoutError:
             raise CellTimeout(f"the cell ran past its {deadline.seconds:g} s time limit") from None
         except BrokenProcessPool as exc:
-            try:
-                self._check_alive()
-            except WorkerDied as died:
-                raise died from exc
-            raise WorkerDied(describe(exc)) from exc
+            raise WorkerDied(self._culprit() or describe(exc)) from exc
+
+    def _culprit(self) -> str | None:
+        """Which worker broke the pool. The executor SIGTERMs the others when one
+        dies, so the culprit is the one that ended any other way."""
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            dead = [p for p in self._procs if not p.is_alive()]
+            culprits = [p for p in dead if p.exitcode != -signal.SIGTERM]
+            if culprits:
+                p = culprits[0]
+                return f"worker process {p.pid} {exit_reason(p.exitcode)}"
+            if len(dead) == len(self._procs):
+                break
+            time.sleep(0.02)
+        return None
 
     def close(self) -> None:
         if hasattr(self, "executor"):

@@ -33,6 +33,15 @@ def hangs_forever(seed: int) -> int:
     return seed
 
 
+def crashes_its_worker(seed: int) -> int:
+    """Segfault the worker process running task 1, as a buggy extension would."""
+    if seed == 1 and multiprocessing.parent_process() is not None:
+        import ctypes
+
+        ctypes.string_at(0)  # read address 0: SIGSEGV
+    return seed
+
+
 def kills_its_worker(seed: int) -> int:
     """SIGKILL the worker process running task 1 (never the test process itself)."""
     if seed == 1 and multiprocessing.parent_process() is not None:
