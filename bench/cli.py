@@ -309,6 +309,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bench.compare import load_runs, pick_baseline, write_compare
+
+    labels = None
+    if args.labels is not None:
+        labels = [x.strip() for x in args.labels.split(",")]
+        if not all(labels):
+            raise UserError("--labels: a label is empty; give one per file, e.g. --labels a,b")
+    runs = load_runs(args.results, labels)
+    base = pick_baseline(runs, args.baseline)
+    out = Path(args.out) if args.out else Path("reports") / (
+        "compare-" + utc_now().replace("+00:00", "Z").replace(":", "").replace("-", ""))
+    check_writable(out)
+    paths = write_compare(runs, base, out)
+    print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}")
+    return EXIT_OK
+
+
 def make_parser() -> Parser:
     p = Parser(prog="gilbench", description="Threads, processes and the GIL, measured on "
                "this machine: speedup of every strategy on every kind of work.")
@@ -350,6 +368,16 @@ def make_parser() -> Parser:
                    help="a results.json (or its folder), or a pytest-benchmark JSON")
     s.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS)")
     s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("compare", help="compare machines: several results files, one report")
+    s.add_argument("results", metavar="RESULTS", nargs="+",
+                   help="results.json files (or folders), pytest-benchmark JSON files")
+    s.add_argument("--labels", metavar="A,B", help="one label per file (default: host, "
+                   "usable CPUs and Python)")
+    s.add_argument("--baseline", metavar="LABEL", help="the machine others are compared "
+                   "to (default: the first)")
+    s.add_argument("--out", metavar="DIR", help="output folder (default: reports/compare-<time>/)")
+    s.set_defaults(func=cmd_compare)
     return p
 
 

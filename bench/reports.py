@@ -223,6 +223,10 @@ def kind_verdicts(results: Results) -> list[str]:
                 and scores[top] / scores[thread_best] <= TIE_RATIO):
             # Within the tie margin threads win: no start-up, no pickling, shared memory.
             top, tie = thread_best, " (ties with the fastest; threads cost less)"
+        if scores[top] < TIE_RATIO:
+            lines.append(f"**{KIND_TITLES[kind]}** ({', '.join(names)}): nothing beats serial "
+                         f"here (best: {top} {scores[top]:.2f}×): stay serial.")
+            continue
         parts = [f"**{KIND_TITLES[kind]}** ({', '.join(names)}): use **{top}**, "
                  f"{scores[top]:.2f}× serial{tie} (geometric mean of its best speedup "
                  "per workload)"]

@@ -1,0 +1,305 @@
+"""Hardware comparison: several results files, one report a colleague can decide from.
+
+Any mix of gilbench results.json and pytest-benchmark JSON files. The report
+has a system table (rows that differ highlighted), each workload's speedup
+curves of every machine overlaid, each machine's best strategy, performance
+relative to a baseline with a geometric mean, sentences where the
+recommendation flips between machines, and the noisy or failed cells.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import stats
+from bench.errors import UserError
+from bench.reports import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Para,
+    Table,
+    best_of_model,
+    fmt_x,
+    render_html,
+    render_markdown,
+    serial_cell,
+    workload_verdict,
+)
+from bench.results import Cell, Results, load, with_speedups
+
+SYSTEM_ROWS = (
+    ("CPU model", "cpu_model"), ("usable CPUs", "usable_cpus"),
+    ("logical CPUs", "logical_cpus"), ("physical cores", "physical_cores"),
+    ("memory", "memory_bytes"), ("OS", "os"), ("Python", "python_version"),
+    ("implementation", "python_implementation"), ("free-threaded build", "free_threaded_build"),
+    ("GIL enabled", "gil_enabled"), ("start method", "default_start_method"),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    label: str
+    source: str
+    results: Results
+
+    @property
+    def machine(self) -> dict:
+        return self.results.machine
+
+    def best(self, workload: str) -> Cell | None:
+        cells = [c for c in self.results.cells_of(workload)
+                 if c.ok and c.speedup is not None and c.strategy != "serial"]
+        return max(cells, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
+
+    def fastest(self, workload: str) -> Cell | None:
+        """The ok cell with the lowest median time (serial included)."""
+        cells = [c for c in self.results.cells_of(workload) if c.ok and c.median_s]
+        return min(cells, key=lambda c: c.median_s, default=None)  # type: ignore[arg-type,return-value]
+
+
+def default_label(results: Results) -> str:
+    m = results.machine
+    host = m.get("hostname") or "host"
+    return f"{host}-{m.get('usable_cpus', '?')}cpu-py{m.get('python_version', '?')}"
+
+
+def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
+    if len(paths) < 2:
+        raise UserError("compare needs at least two results files, e.g. "
+                        "gilbench compare a/results.json b/results.json")
+    if labels is not None and len(labels) != len(paths):
+        raise UserError(f"--labels gives {len(labels)} labels for {len(paths)} results files; "
+                        "give one label per file")
+    runs = []
+    seen: dict[str, int] = {}
+    for i, path in enumerate(paths):
+        res = load(Path(path))
+        res = dataclasses.replace(res, cells=tuple(with_speedups(res.cells)))
+        label = labels[i] if labels is not None else default_label(res)
+        if label in seen:
+            if labels is not None:
+                raise UserError(f"--labels: '{label}' is given twice; labels must differ")
+            seen[label] += 1
+            label = f"{label}#{seen[label]}"
+        else:
+            seen[label] = 1
+        runs.append(Run(label, str(path), res))
+    return runs
+
+
+def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
+    if baseline is None:
+        return runs[0]
+    for r in runs:
+        if r.label == baseline:
+            return r
+    raise UserError(f"--baseline '{baseline}' is not one of the labels: "
+                    f"{', '.join(r.label for r in runs)}")
+
+
+# ------------------------------------------------------------ blocks
+
+
+def _fmt_machine(key: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if key == "memory_bytes" and isinstance(value, int):
+        return f"{value / 2**30:.1f} GiB"
+    return str(value)
+
+
+def system_table(runs: list[Run]) -> Table:
+    rows = []
+    differ = set()
+    for i, (title, key) in enumerate(SYSTEM_ROWS):
+        values = [_fmt_machine(key, r.machine.get(key)) for r in runs]
+        rows.append((title, *values))
+        if len(set(values)) > 1:
+            differ.add(i)
+    extra = {
+        "profile": [str(r.results.run.get("profile") or "—") for r in runs],
+        "worker counts": [",".join(str(n) for n in sorted({c.workers for c in r.results.cells}))
+                          for r in runs],
+    }
+    for title, values in extra.items():
+        rows.append((title, *values))
+        if len(set(values)) > 1:
+            differ.add(len(rows) - 1)
+    return Table(("", *[r.label for r in runs]), tuple(rows), frozenset(differ))
+
+
+def all_workloads(runs: list[Run]) -> list[str]:
+    return list(dict.fromkeys(w for r in runs for w in r.results.workloads()))
+
+
+def common_workloads(runs: list[Run]) -> list[str]:
+    return [w for w in all_workloads(runs)
+            if all(r.fastest(w) is not None for r in runs)]
+
+
+def best_table(runs: list[Run]) -> Table:
+    rows = []
+    for w in all_workloads(runs):
+        row = [w]
+        for r in runs:
+            b = r.best(w)
+            row.append("not run" if not r.results.cells_of(w)
+                       else "no result" if b is None
+                       else f"{fmt_x(b.speedup)} {b.label} @{b.workers}")
+        rows.append(tuple(row))
+    return Table(("workload", *[r.label for r in runs]), tuple(rows))
+
+
+def same_work(runs: list[Run], workload: str) -> bool:
+    """Absolute times compare only when every machine did the same work."""
+    shapes = {(c.size, c.tasks) for r in runs for c in r.results.cells_of(workload)}
+    return len(shapes) == 1
+
+
+def relative_table(runs: list[Run], base: Run) -> tuple[Table, list[str]]:
+    """Per workload and machine: how much faster than the baseline, by time and by speedup."""
+    notes = []
+    rows = []
+    ratios: dict[str, dict[str, list[float]]] = {r.label: {"time": [], "speedup": []}
+                                                  for r in runs}
+    for w in common_workloads(runs):
+        comparable = same_work(runs, w)
+        if not comparable:
+            notes.append(f"{w}: the runs used different sizes or task counts, so only "
+                         "speedups are compared, not times.")
+        row = [w]
+        for r in runs:
+            fb, fr = base.fastest(w), r.fastest(w)
+            bb, br = base.best(w), r.best(w)
+            parts = []
+            if comparable and fb and fr:
+                t = fb.median_s / fr.median_s  # type: ignore[operator]
+                ratios[r.label]["time"].append(t)
+                parts.append(f"time {fmt_x(t)}")
+            if bb and br:
+                s = br.speedup / bb.speedup  # type: ignore[operator]
+                ratios[r.label]["speedup"].append(s)
+                parts.append(f"speedup {fmt_x(s)}")
+            row.append(", ".join(parts) or "—")
+        rows.append(tuple(row))
+    geo = ["geometric mean"]
+    for r in runs:
+        parts = []
+        for key in ("time", "speedup"):
+            if ratios[r.label][key]:
+                parts.append(f"{key} {fmt_x(stats.geometric_mean(ratios[r.label][key]))}")
+        geo.append(", ".join(parts) or "—")
+    rows.append(tuple(geo))
+    return (Table(("workload", *[r.label for r in runs]), tuple(rows),
+                  frozenset({len(rows) - 1})), notes)
+
+
+def _recommends(verdict: str) -> str:
+    """threads or processes: a tie recommends threads (they cost less)."""
+    return "processes" if verdict.startswith("processes") else "threads"
+
+
+def flips(runs: list[Run]) -> list[str]:
+    """Sentences for the workloads whose threads-or-processes answer differs."""
+    out = []
+    for w in all_workloads(runs):
+        verdicts = {}
+        for r in runs:
+            t = best_of_model(r.results, w, "threads")
+            p = best_of_model(r.results, w, "processes")
+            if t is None and p is None:
+                continue
+            v = workload_verdict(t, p)
+            verdicts[r.label] = (_recommends(v), v, t, p)
+        classes = {v[0] for v in verdicts.values()}
+        if len(classes) > 1:
+            parts = []
+            for label, (_, v, t, p) in verdicts.items():
+                parts.append(f"on **{label}** {v} (threads {fmt_x(t.speedup if t else None)}, "
+                             f"processes {fmt_x(p.speedup if p else None)})")
+            out.append(f"**{w}**: the answer flips between threads and processes — "
+                       + "; ".join(parts) + ".")
+    return out
+
+
+def missing(runs: list[Run]) -> list[str]:
+    every = all_workloads(runs)
+    out = []
+    for r in runs:
+        lacks = [w for w in every if r.fastest(w) is None]
+        if lacks:
+            out.append(f"{r.label} has no result for: {', '.join(lacks)} "
+                       "(left out of the geometric mean).")
+    return out
+
+
+def quality(runs: list[Run]) -> list[str]:
+    out = []
+    for r in runs:
+        cells = r.results.cells
+        noisy = [c for c in cells if c.noisy]
+        failed = [c for c in cells if c.status in ("error", "timeout")]
+        line = (f"{r.label}: {len(cells)} cells, {len(noisy)} noisy (⚠), {len(failed)} failed"
+                + ("" if r.results.complete else ", partial run"))
+        if failed:
+            line += " — " + "; ".join(f"{c.workload} {c.label} @{c.workers}: {c.status}"
+                                      for c in failed[:8])
+        out.append(line)
+    return out
+
+
+def build(runs: list[Run], base: Run, charts: dict[str, list[Path]]) -> list[Block]:
+    blocks: list[Block] = [Heading("gilbench comparison: " + " vs ".join(r.label for r in runs), 1)]
+    blocks.append(Para(f"Baseline: **{base.label}**. Sources: "
+                       + "; ".join(f"{r.label} = `{r.source}`" for r in runs) + "."))
+    blocks += [Heading("Systems"), Para("Rows that differ between the machines are bold."),
+               system_table(runs)]
+    flipped = flips(runs)
+    blocks += [Heading("Where the answer changes"),
+               Bullets(tuple(flipped)) if flipped else Para(
+                   "The threads-or-processes answer is the same on every machine for every "
+                   "workload.")]
+    rel, notes = relative_table(runs, base)
+    blocks += [Heading(f"Relative to {base.label}"), Para(
+        "time: the baseline's fastest median ÷ this machine's fastest median (above 1× is "
+        "faster); speedup: this machine's best speedup ÷ the baseline's."), rel]
+    extra = notes + missing(runs)
+    if extra:
+        blocks.append(Bullets(tuple(extra)))
+    blocks += [Heading("Best strategy per machine"), best_table(runs)]
+    if "overview" in charts:
+        blocks.append(Image(charts["overview"][0], "best speedup per workload and machine"))
+    blocks.append(Heading("Speedup curves, overlaid"))
+    blocks.append(Para("One panel per strategy, one colour per machine; the dotted line is "
+                       "linear scaling; a dashed vertical line in each machine's colour marks "
+                       "its usable CPUs; × marks a failed cell."))
+    for w in all_workloads(runs):
+        if w in charts:
+            blocks += [Heading(w, 3), Image(charts[w][0], f"{w} on every machine")]
+    blocks += [Heading("Noise and failures"), Bullets(tuple(quality(runs)))]
+    serials = []
+    for w in common_workloads(runs):
+        s = [serial_cell(r.results, w) for r in runs]
+        if all(s) and same_work(runs, w):
+            serials.append((w, *[f"{c.median_s * 1000:.1f} ms" for c in s]))  # type: ignore[union-attr]
+    if serials:
+        blocks += [Heading("Serial times (single-core speed)"),
+                   Table(("workload", *[r.label for r in runs]), tuple(serials))]
+    return blocks
+
+
+def write_compare(runs: list[Run], base: Run, out: Path) -> list[Path]:
+    from bench.plotting import compare_charts
+
+    out.mkdir(parents=True, exist_ok=True)
+    charts = compare_charts([(r.label, r.results) for r in runs], out)
+    blocks = build(runs, base, charts)
+    md, page = out / "compare.md", out / "compare.html"
+    md.write_text(render_markdown(blocks, out), encoding="utf-8")
+    page.write_text(render_html(blocks, "gilbench comparison"), encoding="utf-8")
+    return [md, page] + [p for ps in charts.values() for p in ps]

@@ -1,0 +1,146 @@
+"""gilbench compare: machines side by side, from hand-made results files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.compare import flips, relative_table
+from bench.results import Cell, Results, save, with_speedups
+
+MODELS = {"serial": "serial", "threads": "threads", "process_pool": "processes"}
+
+
+def cells(name: str, proc_speed: float, usable: int, size: int = 10,
+          workloads=("fib", "sleep"), serial_s: float = 1.0):
+    out = []
+    for w in workloads:
+        kind = "cpu" if w == "fib" else "io"
+        thread_speed = 1 if kind == "cpu" else 2
+        for strategy, n, t in (("serial", 1, serial_s), ("threads", 2, serial_s / thread_speed),
+                               ("process_pool", 2, serial_s / proc_speed)):
+            out.append(Cell(workload=w, kind=kind, size=size, tasks=8, strategy=strategy,
+                            model=MODELS[strategy],
+                            start_method="fork" if strategy == "process_pool" else None,
+                            workers=n, status="ok", times_s=(t * 0.99, t, t * 1.01), median_s=t))
+    return Results(machine={"hostname": name, "usable_cpus": usable, "cpu_model": "X",
+                            "python_version": "3.11"},
+                   cells=tuple(with_speedups(out)), run={"profile": "quick", "complete": True})
+
+
+def write(tmp: Path, name: str, res: Results) -> str:
+    path = tmp / name / "results.json"
+    save(res, path)
+    return str(path)
+
+
+def pytest_benchmark_json(tmp: Path, res: Results) -> str:
+    """The same measurements as gilbench's pytest plugin would write them."""
+    data = {"machine_info": {"node": "pb", "gilbench": res.machine}, "datetime": "2026-01-01",
+            "gilbench": {"profile": "quick"},
+            "benchmarks": [{"name": f"test_speedup[{c.workload}-{c.strategy}-{c.workers}]",
+                            "group": c.workload, "stats": {"median": c.median_s,
+                                                           "data": list(c.times_s)},
+                            "extra_info": {"workload": c.workload, "kind": c.kind,
+                                           "strategy": c.strategy, "model": c.model,
+                                           "start_method": c.start_method,
+                                           "workers": c.workers, "size": c.size,
+                                           "tasks": c.tasks}}
+                           for c in res.cells]}
+    path = tmp / "pb.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def gilbench(*args, env, cwd):
+    return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_compare_two_machines_end_to_end(tmp_path, cli_env):
+    a = write(tmp_path, "a", cells("big", 1.95, 2))
+    b = write(tmp_path, "b", cells("small", 1.0, 1))
+    out = tmp_path / "cmp"
+    r = gilbench("compare", a, b, "--labels", "two-cpu,one-cpu", "--out", str(out),
+                 env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    md = (out / "compare.md").read_text()
+    assert "| **usable CPUs** | **2** | **1** |" in md  # the difference is highlighted
+    assert "| CPU model | X | X |" in md  # the same value is not
+    assert "**fib**: the answer flips" in md
+    assert "**sleep**" not in md.split("## Where the answer changes")[1].split("##")[0]
+    assert "geometric mean" in md
+    charts = sorted(p.name for p in out.glob("compare-*.png"))
+    assert charts == ["compare-fib.png", "compare-overview.png", "compare-sleep.png"]
+    html = (out / "compare.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "two-cpu" in html
+
+
+def test_mixed_inputs_results_json_and_pytest_benchmark_json(tmp_path, cli_env):
+    a = write(tmp_path, "a", cells("big", 1.95, 2))
+    b = pytest_benchmark_json(tmp_path, cells("pb", 1.5, 2))
+    out = tmp_path / "cmp"
+    r = gilbench("compare", a, b, "--out", str(out), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    md = (out / "compare.md").read_text()
+    assert "big-2cpu-py3.11" in md and "pb-2cpu-py3.11" in md  # readable default labels
+
+
+def test_relative_performance_and_geometric_mean():
+    from bench.compare import Run
+
+    base = Run("base", "-", cells("a", 2.0, 2))
+    fast = Run("fast", "-", cells("b", 4.0, 4, serial_s=0.5))
+    table, notes = relative_table([base, fast], base)
+    rows = {r[0]: r for r in table.rows}
+    # fib: base fastest 0.5 s, fast fastest 0.125 s -> 4x; best speedups 4/2 -> 2x
+    assert rows["fib"][2] == "time 4.00×, speedup 2.00×"
+    assert rows["geometric mean"][2] == "time 4.00×, speedup 2.00×"
+    assert notes == []
+
+
+def test_different_sizes_compare_speedups_only_and_missing_workloads_are_listed(tmp_path):
+    from bench.compare import Run, build
+
+    base = Run("base", "-", cells("a", 2.0, 2, size=10))
+    other = Run("other", "-", cells("b", 2.0, 2, size=20, workloads=("fib",)))
+    table, notes = relative_table([base, other], base)
+    assert any("different sizes" in n for n in notes)
+    assert dict((r[0], r) for r in table.rows)["fib"][2] == "speedup 1.00×"
+    text = "\n".join(getattr(b, "text", "") + " ".join(getattr(b, "items", ()))
+                     for b in build([base, other], base, {}))
+    assert "other has no result for: sleep" in text
+
+
+def test_flip_needs_a_real_change_of_answer():
+    from bench.compare import Run
+
+    two = Run("two", "-", cells("a", 1.95, 2))
+    one = Run("one", "-", cells("b", 1.0, 1))
+    said = flips([two, one])
+    assert len(said) == 1 and said[0].startswith("**fib**")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["{a}"], "at least two results files"),
+    (["{a}", "{tmp}/none.json"], "no such file"),
+    (["{a}", "{bad}"], "not valid JSON"),
+    (["{a}", "{v9}"], "schema_version 9"),
+    (["{a}", "{a}", "--labels", "x"], "1 labels for 2 results files"),
+    (["{a}", "{a}", "--labels", "x,x"], "'x' is given twice"),
+    (["{a}", "{a}", "--baseline", "nope"], "--baseline 'nope' is not one of the labels"),
+])
+def test_bad_compare_input_is_one_line_exit_2(args, message, tmp_path, cli_env):
+    a = write(tmp_path, "a", cells("big", 1.95, 2))
+    (tmp_path / "bad.json").write_text('{"schema_version": 1, "ce')
+    (tmp_path / "v9.json").write_text('{"schema_version": 9}')
+    subs = {"{a}": a, "{bad}": str(tmp_path / "bad.json"), "{v9}": str(tmp_path / "v9.json")}
+    args = [subs.get(x, x.replace("{tmp}", str(tmp_path))) for x in args]
+    r = gilbench("compare", *args, "--out", str(tmp_path / "o"), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
