@@ -514,6 +514,19 @@ class _PoolStrategy(_ProcessStrategy):
                 deadline.check()
         return result.get()
 
+    def _collect(self, getters: Sequence[Callable[..., Any]], deadline: Deadline) -> list[Any]:
+        """Call each ``get(timeout=...)`` in turn, in slices, watching the workers."""
+        out = []
+        for get in getters:
+            while True:
+                try:
+                    out.append(get(timeout=deadline.slice()))
+                    break
+                except multiprocessing.TimeoutError:
+                    self._check_alive()
+                    deadline.check()
+        return out
+
     def close(self) -> None:
         if hasattr(self, "pool"):
             self.pool.close()
@@ -546,16 +559,7 @@ class PoolImap(_PoolStrategy):
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         it = self.pool.imap(fn, items)
-        out = []
-        for _ in range(len(items)):
-            while True:
-                try:
-                    out.append(it.next(timeout=deadline.slice()))
-                    break
-                except multiprocessing.TimeoutError:
-                    self._check_alive()
-                    deadline.check()
-        return out
+        return self._collect([it.next] * len(items), deadline)
 
 
 @strategy
@@ -567,16 +571,7 @@ class PoolApplyAsync(_PoolStrategy):
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         pending = [self.pool.apply_async(fn, (item,)) for item in items]
-        out = []
-        for r in pending:
-            while True:
-                try:
-                    out.append(r.get(timeout=deadline.slice()))
-                    break
-                except multiprocessing.TimeoutError:
-                    self._check_alive()
-                    deadline.check()
-        return out
+        return self._collect([r.get for r in pending], deadline)
 
 
 @strategy
