@@ -34,7 +34,7 @@ from bench import stats
 from bench.machine import collect_machine, usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.results import Cell, Results, utc_now, with_speedups
-from bench.runner import blas_limit, missing_requirement, single_thread_blas
+from bench.runner import CellSpec, blas_limit, measure, missing_requirement, single_thread_blas
 from bench.strategies import STRATEGIES, Deadline
 from workloads import WORKLOADS, call_kernel, no_resource
 
@@ -140,16 +140,14 @@ def _serial_times(session: Session, workload: str, task: Any, items: list[int]) 
     """The serial baseline: this session's serial benchmark, or measured now."""
     if workload not in session.serial_times:
         profile = PROFILES[session.profile]
-        with STRATEGIES["serial"]() as s:
-            s.start(Deadline(None))
-            reference = s.map(task, items, Deadline(None))
-            times = []
-            for _ in range(profile.repeats):
-                t0 = time.perf_counter()
-                s.map(task, items, Deadline(None))
-                times.append(time.perf_counter() - t0)
-        session.serial_times[workload] = tuple(times)
-        session.references.setdefault(workload, reference)
+        spec = CellSpec(workload, "serial", None, 1, WORKLOADS[workload].sizes[session.profile],
+                        len(items))
+        cell, _ = measure(spec, task, session.references.get(workload), repeats=profile.repeats,
+                          warmup=profile.warmup, timeout_s=profile.timeout_s)
+        if not cell.ok:
+            raise RuntimeError(f"the serial baseline of {workload} failed: {cell.error}")
+        session.serial_times[workload] = cell.times_s
+        session.cells.append(cell)  # the report needs its baseline too
     return session.serial_times[workload]
 
 
@@ -199,6 +197,7 @@ def run_benchmark(benchmark: Any, session: Session, workload: str, strategy: str
     cell = Cell(workload=workload, kind=w.kind, size=size, tasks=tasks, strategy=strategy,
                 model=cls.model, start_method=method, workers=workers, status="ok",
                 times_s=times, median_s=stats.median(times), startup_s=startup_s,
+                speedup=speedup, speedup_ci95=ci, efficiency=stats.efficiency(speedup, workers),
                 rel_std=rs, noisy=rs >= stats.NOISY_REL_STD,
                 gil_enabled_in_workers=s.gil_in_workers)
     session.cells.append(cell)
