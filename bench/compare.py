@@ -247,8 +247,12 @@ def quality(runs: list[Run]) -> list[str]:
         line = (f"{r.label}: {len(cells)} cells, {len(noisy)} noisy (⚠), {len(failed)} failed"
                 + ("" if r.results.complete else ", partial run"))
         if failed:
-            line += " — " + "; ".join(f"{c.workload} {c.label} @{c.workers}: {c.status}"
-                                      for c in failed[:8])
+            line += " — failed: " + "; ".join(f"{c.workload} {c.label} @{c.workers}: {c.status}"
+                                              for c in failed[:8])
+        if noisy:
+            line += " — noisy: " + ", ".join(f"{c.workload} {c.label} @{c.workers}"
+                                             for c in noisy[:8])
+            line += f" and {len(noisy) - 8} more" if len(noisy) > 8 else ""
         out.append(line)
     return out
 
