@@ -25,7 +25,7 @@ from bench import __version__
 from bench.errors import UserError
 from bench.machine import collect_machine, usable_cpus
 from bench.profiles import DEFAULT_PROFILE, PROFILES, default_workers
-from bench.results import Cell, Results, load, save, utc_now, with_speedups
+from bench.results import Cell, Results, file_stamp, load, save, utc_now, with_speedups
 from bench.runner import Plan, run
 from bench.strategies import STRATEGIES
 from workloads import WORKLOADS
@@ -127,8 +127,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def default_out_dir(created_at: str) -> Path:
-    stamp = created_at.replace("+00:00", "Z").replace(":", "").replace("-", "")
-    return Path("reports") / f"{stamp}-{socket.gethostname()}"
+    return Path("reports") / f"{file_stamp(created_at)}-{socket.gethostname()}"
 
 
 def check_writable(out: Path) -> None:
@@ -320,7 +319,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs = load_runs(args.results, labels)
     base = pick_baseline(runs, args.baseline)
     out = Path(args.out) if args.out else Path("reports") / (
-        "compare-" + utc_now().replace("+00:00", "Z").replace(":", "").replace("-", ""))
+        "compare-" + file_stamp(utc_now()))
     check_writable(out)
     paths = write_compare(runs, base, out)
     print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}")

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from bench.results import Cell, Results
+from bench.results import Results, best_cells
 from workloads import KIND_TITLES
 
 # One colour family per execution model, so a reader sees "threads" vs
@@ -110,18 +110,6 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _save(fig, stem)
-
-
-def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
-    """For each (workload, strategy label), its ok cell with the highest speedup."""
-    best: dict[tuple[str, str], Cell] = {}
-    for c in results.cells:
-        if not c.ok or c.speedup is None:
-            continue
-        key = (c.workload, c.label)
-        if key not in best or c.speedup > best[key].speedup:  # type: ignore[operator]
-            best[key] = c
-    return best
 
 
 def overview_chart(results: Results, stem: Path) -> list[Path]:

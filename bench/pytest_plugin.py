@@ -33,7 +33,7 @@ import pytest
 from bench import stats
 from bench.machine import collect_machine, usable_cpus
 from bench.profiles import PROFILES, default_workers
-from bench.results import Cell, Results, utc_now, with_speedups
+from bench.results import Cell, Results, file_stamp, utc_now, with_speedup, with_speedups
 from bench.runner import CellSpec, blas_limit, measure, missing_requirement, single_thread_blas
 from bench.strategies import STRATEGIES, Deadline
 from workloads import WORKLOADS, call_kernel, no_resource
@@ -188,18 +188,13 @@ def run_benchmark(benchmark: Any, session: Session, workload: str, strategy: str
     times = tuple(benchmark.stats.stats.data)
     if strategy == "serial":
         session.serial_times[workload] = times
-    serial = _serial_times(session, workload, task, items) if strategy != "serial" else times
-    speedup = stats.speedup(serial, times)
-    ci = stats.speedup_ci(serial, times) if strategy != "serial" else (speedup, speedup)
-    benchmark.extra_info.update(speedup=speedup, speedup_ci95=list(ci),
-                                efficiency=stats.efficiency(speedup, workers))
     rs = stats.rel_std(times)
     cell = Cell(workload=workload, kind=w.kind, size=size, tasks=tasks, strategy=strategy,
                 model=cls.model, start_method=method, workers=workers, status="ok",
                 times_s=times, median_s=stats.median(times), startup_s=startup_s,
-                speedup=speedup, speedup_ci95=ci, efficiency=stats.efficiency(speedup, workers),
                 rel_std=rs, noisy=rs >= stats.NOISY_REL_STD,
                 gil_enabled_in_workers=s.gil_in_workers)
+    cell = with_speedup(cell, _serial_times(session, workload, task, items))
     session.cells.append(cell)
     return cell
 
@@ -225,19 +220,17 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
                                  output_json: dict[str, Any]) -> None:
-    """Speedups for every benchmark, now that every serial baseline is known."""
+    """Each benchmark's speedup over its workload's serial run, from the session's cells."""
     if not hasattr(config, "_gilbench"):
         return
     session: Session = config._gilbench  # type: ignore[attr-defined]
+    by_key = {(c.workload, c.strategy, c.workers): c for c in session.cells}
     for b in output_json.get("benchmarks", []):
         info = b.get("extra_info", {})
-        serial = session.serial_times.get(info.get("workload"))
-        data = b.get("stats", {}).get("data")
-        if serial and data:
-            s = stats.speedup(serial, data)
-            ci = (s, s) if info.get("strategy") == "serial" else stats.speedup_ci(serial, data)
-            info.update(speedup=s, speedup_ci95=list(ci),
-                        efficiency=stats.efficiency(s, info.get("workers", 1)))
+        cell = by_key.get((info.get("workload"), info.get("strategy"), info.get("workers")))
+        if cell is not None and cell.speedup is not None:
+            info.update(speedup=cell.speedup, speedup_ci95=list(cell.speedup_ci95 or ()),
+                        efficiency=cell.efficiency)
     output_json["gilbench"] = {
         "profile": session.profile, "schema_version": 1,
         "conditions": {k: _machine(config).get(k) for k in VOLATILE}}
@@ -252,8 +245,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     created = utc_now()
     out_opt = session.config.getoption("gilbench_out")
-    stamp = created.replace("+00:00", "Z").replace(":", "").replace("-", "")
-    out = Path(out_opt) if out_opt else Path("reports") / f"pytest-{stamp}"
+    out = Path(out_opt) if out_opt else Path("reports") / f"pytest-{file_stamp(created)}"
     results = Results(machine=_machine(session.config), cells=tuple(with_speedups(gs.cells)),
                       run={"profile": gs.profile, "complete": True, "source": "pytest-benchmark"},
                       created_at=created)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import stats
-from bench.plotting import best_cells
-from bench.results import Cell, Results
+from bench.results import Cell, Results, best_cells
 from workloads import KIND_TITLES, KINDS, WORKLOADS
 
 # Speedups closer than this are reported as a tie rather than a win.

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,14 @@ def _version() -> str:
     return __version__
 
 
+def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
+    """The cell with its speedup over these serial times, its 95% CI and efficiency."""
+    s = stats.speedup(serial_times_s, cell.times_s)
+    ci = (s, s) if cell.strategy == "serial" else stats.speedup_ci(serial_times_s, cell.times_s)
+    return dataclasses.replace(cell, speedup=s, speedup_ci95=ci,
+                               efficiency=stats.efficiency(s, cell.workers))
+
+
 def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
     """Fill speedup, its CI and efficiency from the serial cell of each workload and size
     (cells that already carry a speedup keep it)."""
@@ -163,12 +171,26 @@ def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
     for c in cells:
         base = serial.get((c.workload, c.size))
         if c.ok and base is not None and c.speedup is None:
-            s = stats.speedup(base.times_s, c.times_s)
-            ci = (s, s) if c is base else stats.speedup_ci(base.times_s, c.times_s)
-            c = dataclasses.replace(c, speedup=s, speedup_ci95=ci,
-                                    efficiency=stats.efficiency(s, c.workers))
+            c = with_speedup(c, base.times_s)
         out.append(c)
     return out
+
+
+def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
+    """For each (workload, strategy label), its ok cell with the highest speedup."""
+    best: dict[tuple[str, str], Cell] = {}
+    for c in results.cells:
+        if not c.ok or c.speedup is None:
+            continue
+        key = (c.workload, c.label)
+        if key not in best or c.speedup > best[key].speedup:  # type: ignore[operator]
+            best[key] = c
+    return best
+
+
+def file_stamp(created_at: str) -> str:
+    """An ISO 8601 UTC time as a folder-name stamp: 20261126T150210Z."""
+    return created_at.replace("+00:00", "Z").replace(":", "").replace("-", "")
 
 
 # ------------------------------------------------------------ files
