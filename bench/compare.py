@@ -24,6 +24,7 @@ from bench.reports import (
     Para,
     Table,
     best_of_model,
+    fmt_machine,
     fmt_x,
     render_html,
     render_markdown,
@@ -105,19 +106,11 @@ def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
 # ------------------------------------------------------------ blocks
 
 
-def _fmt_machine(key: str, value: object) -> str:
-    if value is None:
-        return "—"
-    if key == "memory_bytes" and isinstance(value, int):
-        return f"{value / 2**30:.1f} GiB"
-    return str(value)
-
-
 def system_table(runs: list[Run]) -> Table:
     rows = []
     differ = set()
     for i, (title, key) in enumerate(SYSTEM_ROWS):
-        values = [_fmt_machine(key, r.machine.get(key)) for r in runs]
+        values = [fmt_machine(key, r.machine.get(key)) for r in runs]
         rows.append((title, *values))
         if len(set(values)) > 1:
             differ.add(i)

@@ -237,18 +237,21 @@ def kind_verdicts(results: Results) -> list[str]:
     return lines
 
 
+def fmt_machine(key: str, value: object) -> str:
+    """One value of a machine record, as a report shows it."""
+    if value is None:
+        return "—"
+    if key == "memory_bytes" and isinstance(value, int):
+        return f"{value / 2**30:.1f} GiB"
+    return str(value)
+
+
 def machine_table(machine: dict) -> Table:
     keys = ("hostname", "os", "cpu_model", "logical_cpus", "usable_cpus", "physical_cores",
             "memory_bytes", "python_version", "python_implementation", "free_threaded_build",
             "gil_enabled", "switch_interval_s", "default_start_method", "numpy_version",
             "load_average", "cpu_governor")
-    rows = []
-    for k in keys:
-        v = machine.get(k)
-        if k == "memory_bytes" and isinstance(v, int):
-            v = f"{v / 2**30:.1f} GiB"
-        rows.append((k, "—" if v is None else str(v)))
-    return Table(("", "value"), tuple(rows))
+    return Table(("", "value"), tuple((k, fmt_machine(k, machine.get(k))) for k in keys))
 
 
 def workload_table(results: Results, workload: str) -> Table:
