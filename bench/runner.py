@@ -106,6 +106,16 @@ def missing_requirement(workload: Workload) -> str | None:
     return None
 
 
+def cell_fields(spec: CellSpec,
+                strategies: dict[str, type[Strategy]] = STRATEGIES) -> dict[str, Any]:
+    """The identifying fields of a spec's Cell (a thread strategy has no start method)."""
+    cls = strategies[spec.strategy]
+    return dict(workload=spec.workload, kind=WORKLOADS[spec.workload].kind, size=spec.size,
+                tasks=spec.tasks, strategy=spec.strategy, model=cls.model,
+                start_method=spec.start_method if cls.uses_processes else None,
+                workers=spec.workers)
+
+
 class ResultMismatch(CellFailure):
     pass
 
@@ -116,12 +126,8 @@ def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | N
             cpu_meter: Callable[[], float] = process_tree_cpu_s,
             strategies: dict[str, type[Strategy]] = STRATEGIES) -> tuple[Cell, list[Any] | None]:
     """Measure one cell; return it and the task results of its last run."""
-    workload = WORKLOADS[spec.workload]
     cls = strategies[spec.strategy]
-    base = dict(workload=spec.workload, kind=workload.kind, size=spec.size, tasks=spec.tasks,
-                strategy=spec.strategy, model=cls.model,
-                start_method=spec.start_method if cls.uses_processes else None,
-                workers=spec.workers)
+    base = cell_fields(spec, strategies)
     available, why = cls.available()
     if not available:
         return Cell(status="skipped", error=why, **base), None
@@ -191,10 +197,7 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
         missing = missing_requirement(workload)
         if missing:
             for s in todo:
-                cell = Cell(workload=name, kind=workload.kind, size=s.size, tasks=s.tasks,
-                            strategy=s.strategy, model=STRATEGIES[s.strategy].model,
-                            start_method=s.start_method, workers=s.workers, status="skipped",
-                            error=f"{name} {missing}")
+                cell = Cell(status="skipped", error=f"{name} {missing}", **cell_fields(s))
                 cells.append(cell)
                 if on_cell:
                     on_cell(s, cell)
