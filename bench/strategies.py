@@ -106,25 +106,27 @@ def _ping(delay_s: float, _item: object = None) -> tuple[int, bool]:
 
 def _watch_parent(parent: int) -> None:
     # A worker whose parent was killed (SIGKILL gives no chance to clean up)
-    # exits by itself instead of waiting forever on a queue as an orphan.
+    # is re-parented; it then exits by itself instead of waiting forever on a
+    # queue as an orphan.
     while True:
         time.sleep(0.5)
         if os.getppid() != parent:
             os._exit(1)
 
 
-def init_worker(initializer: Callable[[], None] | None, parent: int) -> None:
+def init_worker(initializer: Callable[[], None] | None = None) -> None:
     """Runs first in every worker process."""
     # Ctrl-C reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # The parent as it is now: gilbench, or (forkserver) the fork server, which
+    # itself exits when gilbench does.
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     if initializer is not None:
         initializer()
 
 
-def _queue_worker(tasks: Any, results: Any, initializer: Callable[[], None] | None,
-                  parent: int) -> None:
-    init_worker(initializer, parent)
+def _queue_worker(tasks: Any, results: Any, initializer: Callable[[], None] | None) -> None:
+    init_worker(initializer)
     while (msg := tasks.get()) is not None:
         seq, fn, item = msg
         try:
@@ -133,8 +135,8 @@ def _queue_worker(tasks: Any, results: Any, initializer: Callable[[], None] | No
             results.put((seq, False, describe(exc)))
 
 
-def _pipe_worker(conn: Any, initializer: Callable[[], None] | None, parent: int) -> None:
-    init_worker(initializer, parent)
+def _pipe_worker(conn: Any, initializer: Callable[[], None] | None) -> None:
+    init_worker(initializer)
     while True:
         try:
             msg = conn.recv()
@@ -228,7 +230,7 @@ class Strategy:
         return multiprocessing.get_context(self.start_method)
 
     def _initargs(self) -> tuple[Any, ...]:
-        return (self.initializer, os.getpid())
+        return (self.initializer,)
 
 
 STRATEGIES: dict[str, type[Strategy]] = {}
@@ -534,6 +536,11 @@ class _PoolStrategy(_ProcessStrategy):
 
     def terminate(self) -> None:
         if hasattr(self, "pool"):
+            # An idle worker waits for a task holding the task queue's read lock;
+            # killed there, it never releases it, and Pool.terminate() waits for
+            # that lock forever. Nothing reads the queue after terminate(), so it
+            # gets a fresh lock first.
+            self.pool._inqueue._rlock = self._context().Lock()
             self.pool.terminate()
             self.pool.join()
         self._kill_all()

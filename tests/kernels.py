@@ -22,6 +22,28 @@ def raises(seed: int) -> int:
     return seed
 
 
+def outlasts_the_watchdog(seed: int) -> int:
+    """Longer than two periods of the workers' orphan watchdog (0.5 s)."""
+    if seed == 0:
+        time.sleep(1.2)
+    return seed
+
+
+def kills_an_idle_sibling(seed: int) -> int:
+    """Task 0 waits until the other worker has finished the rest and sits idle
+    (waiting for a task, holding the task queue's read lock), then kills it."""
+    if seed == 0 and multiprocessing.parent_process() is not None:
+        import psutil
+
+        time.sleep(0.5)
+        me = psutil.Process()
+        for sibling in psutil.Process(os.getppid()).children():
+            if sibling.pid != me.pid and sibling.cmdline() == me.cmdline():
+                sibling.kill()
+        time.sleep(1.0)
+    return seed
+
+
 def hangs(seed: int) -> int:
     if seed == 0:
         time.sleep(3)

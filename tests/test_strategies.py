@@ -78,6 +78,50 @@ def test_process_strategies_under_each_start_method(strategy, method):
     assert out == reference
 
 
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_workers_are_not_mistaken_for_orphans(method):
+    # Regression: under forkserver a worker's parent is the fork server, and the
+    # orphan watchdog used to kill every worker half a second into a task.
+    cell, out = run_cell(kernels.outlasts_the_watchdog, "pool_map", method=method)
+    assert cell.status == "ok", cell.error
+    assert out == list(range(TASKS))
+
+
+ORPHAN_SCRIPT = """
+import sys, time
+from bench.strategies import STRATEGIES, Deadline
+s = STRATEGIES["pool_map"](2, sys.argv[1])
+s.start(Deadline(30))
+print(" ".join(map(str, s.pids)), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_workers_exit_when_gilbench_is_killed(method, cli_env):
+    import subprocess
+    import sys
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT, method], env=cli_env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in pids if psutil.pid_exists(p)
+                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"orphaned workers still running: {alive}"
+
+
 def test_thread_strategies_record_no_start_method():
     cell, _ = run_cell(kernels.square, "threads", method="spawn")
     assert cell.start_method is None
@@ -107,6 +151,17 @@ def test_a_worker_killed_with_sigkill_fails_the_cell_quickly(strategy):
     assert cell.status == "error", cell.error
     assert "was killed by SIGKILL" in cell.error, cell.error
     assert time.monotonic() - started < 10, "a dead worker must not wait for the time limit"
+
+
+@pytest.mark.parametrize("strategy", ["pool_map", "pool_imap", "pool_apply_async"])
+def test_an_idle_worker_killed_does_not_hang_the_teardown(strategy):
+    # An idle Pool worker waits for a task holding the task queue's read lock;
+    # killed there, it used to leave Pool.terminate() waiting for that lock forever.
+    started = time.monotonic()
+    cell, _ = run_cell(kernels.kills_an_idle_sibling, strategy, method="fork", timeout_s=30.0)
+    assert cell.status == "error", cell.error
+    assert "was killed by SIGKILL" in cell.error, cell.error
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.parametrize("strategy", PROCESS_STRATEGIES)
