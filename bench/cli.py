@@ -28,6 +28,8 @@ from bench.profiles import DEFAULT_PROFILE, PROFILES, default_workers
 from bench.results import Cell, Results, file_stamp, load, save, utc_now, with_speedups
 from bench.runner import Plan, run
 from bench.strategies import STRATEGIES
+from bench.suites import ALL_SUITES, BUDGETS, COST_SUITES, SUITE_TITLES, Entry
+from bench.suites import runner as suite_runner
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -141,8 +143,16 @@ def check_writable(out: Path) -> None:
                         "choose another with --out") from None
 
 
+def parse_suites(text: str) -> list[str]:
+    names = parse_names(text, [*ALL_SUITES, "all"], "--suite", "suite")
+    if "all" in names:
+        return list(ALL_SUITES)
+    return [s for s in ALL_SUITES if s in names]
+
+
 def build_plan(args: argparse.Namespace) -> Plan:
     profile = PROFILES[args.profile]
+    suites = parse_suites(args.suite)
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
                  if args.workloads else list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
@@ -160,18 +170,20 @@ def build_plan(args: argparse.Namespace) -> Plan:
                 workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
                 timeout_s=timeout,
-                sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads))
+                sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads),
+                suites=tuple(suites))
 
 
 def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
     try:
         plan = Plan(**{**d, **{k: tuple(d[k]) for k in ("workloads", "strategies", "workers",
-                                                          "start_methods")},
+                                                          "start_methods", "suites") if k in d},
                        "sizes": tuple(tuple(x) for x in d["sizes"])})
     except (KeyError, TypeError) as exc:
         raise UserError(f"{source} holds no run plan to resume ({exc})") from None
     unknown = [w for w in plan.workloads if w not in WORKLOADS]
     unknown += [s for s in plan.strategies if s not in STRATEGIES]
+    unknown += [s for s in plan.suites if s not in ALL_SUITES]
     if unknown:
         raise UserError(f"{source} names {', '.join(unknown)}, unknown to this gilbench")
     return plan
@@ -209,10 +221,11 @@ class Progress:
 
 def render(results: Results, out: Path) -> list[Path]:
     """Charts and report for a results object, into ``out``."""
+    from bench.cost_charts import write_cost_charts
     from bench.plotting import write_charts
     from bench.reports import write_report
 
-    charts = write_charts(results, out)
+    charts = write_charts(results, out) | write_cost_charts(results, out)
     paths = write_report(results, out, charts)
     return paths + [p for ps in charts.values() for p in ps]
 
@@ -224,15 +237,126 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
                       *(line.format(*r) for r in rows)])
 
 
+class RunState:
+    """What a run has measured so far, saved after every cell and entry."""
+
+    def __init__(self, plan: Plan, out: Path, machine: dict[str, Any], created_at: str,
+                 previous: Results | None) -> None:
+        self.plan, self.out, self.machine, self.created_at = plan, out, machine, created_at
+        self.started = time.monotonic()
+        self.cells: list[Cell] = list(previous.cells) if previous else []
+        done = list(previous.run.get("suites_done", [])) if previous else []
+        # A suite interrupted half-way is measured again whole.
+        self.suites: dict[str, list[Entry]] = {
+            k: list(v) for k, v in (previous.suites if previous else {}).items() if k in done}
+        self.suites_done = [k for k in done if k in self.suites]
+        self.resume_hint = f"gilbench run --resume {out}"
+
+    def results(self, complete: bool, speedups: bool = True) -> Results:
+        run_info = {"profile": self.plan.profile, "plan": dataclasses.asdict(self.plan),
+                    "argv": ["gilbench", *sys.argv[1:]], "complete": complete,
+                    "resume_hint": self.resume_hint, "suites_done": self.suites_done,
+                    "duration_s": round(time.monotonic() - self.started, 1)}
+        # Speedups (with their bootstrap CIs) once at the end, not after every cell.
+        cells = with_speedups(self.cells) if speedups else self.cells
+        return Results(machine=self.machine, cells=tuple(cells),
+                       run=run_info, created_at=self.created_at,
+                       suites={k: tuple(v) for k, v in self.suites.items()})
+
+    def save(self, complete: bool = False, speedups: bool = False) -> Results:
+        results = self.results(complete, speedups)
+        save(results, self.out / "results.json")
+        return results
+
+
+def run_sweep(state: RunState) -> None:
+    plan = state.plan
+    specs = plan.specs()
+    skip = {c.key for c in state.cells}
+    progress = Progress(len(specs) - len(skip))
+
+    def on_cell(_spec: object, cell: Cell) -> None:
+        state.cells.append(cell)
+        state.save()
+        progress.update(cell)
+
+    try:
+        run(plan, on_cell=on_cell, skip=skip)
+    finally:
+        progress.close()
+    order = {s: i for i, s in enumerate(
+        (s.workload, s.size, s.strategy, s.start_method, s.workers) for s in specs)}
+    state.cells.sort(key=lambda c: order.get(c.key, len(order)))
+
+
+def run_cost_suite(state: RunState, name: str) -> None:
+    from bench.costs import describe_entry
+
+    plan = state.plan
+    t0 = time.monotonic()
+    entries = state.suites[name] = []
+    print(f"[{name}] {SUITE_TITLES[name]} ...", file=sys.stderr, flush=True)
+
+    def on_entry(entry: Entry) -> None:
+        entries.append(entry)
+        state.save()
+        if not entry.ok:
+            print(f"  {describe_entry(name, entry)}: {entry.status}: {entry.error}",
+                  file=sys.stderr, flush=True)
+
+    options: dict[str, Any] = {}
+    if name == "startup":
+        options["workers"] = plan.workers
+    elif len(plan.start_methods) == 1:
+        options["start_method"] = plan.start_methods[0]
+    suite_runner(name)(BUDGETS[plan.profile], int(state.machine.get("usable_cpus") or 1),
+                       on_entry, plan.timeout_s, **options)
+    state.suites_done.append(name)
+    state.save()
+    print(f"[{name}] {len(entries)} measurements in {time.monotonic() - t0:.0f} s",
+          file=sys.stderr, flush=True)
+
+
+def print_summary(results: Results, out: Path) -> int:
+    from bench.costs import entry_counts, headlines
+    from bench.findings import findings
+    from bench.reports import kind_verdicts, summary_table
+
+    if results.cells:
+        table = summary_table(results)
+        print(text_table(table.headers, table.rows))
+        for line in kind_verdicts(results):
+            print("- " + line.replace("**", ""))
+    lines = headlines(results)
+    if lines:
+        print("\nCosts:")
+        for line in lines:
+            print("- " + line)
+    print("\nFindings (the article's claims, measured here):")
+    for f in findings(results):
+        print(f"- [{f.verdict}] {f.claim}")
+    failed = [c for c in results.cells if c.status in ("error", "timeout")]
+    ok = sum(c.ok for c in results.cells)
+    ok_e, bad_e, total_e = entry_counts(results)
+    parts = []
+    if results.cells:
+        parts.append(f"{ok} of {len(results.cells)} cells ok"
+                     + (f", {len(failed)} failed" if failed else ""))
+    if total_e:
+        parts.append(f"{ok_e} of {total_e} cost measurements ok"
+                     + (f", {bad_e} failed" if bad_e else ""))
+    print("\n" + "; ".join(parts) + (" (see report)" if failed or bad_e else "")
+          + f"; report: {out / 'report.html'}")
+    return EXIT_FAILED_CELLS if failed or bad_e else EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    started = time.monotonic()
-    previous: list[Cell] = []
+    previous = None
     if args.resume:
         out = Path(args.resume)
-        old = load(out)
-        plan = plan_from_dict(old.run.get("plan", {}), str(out))
-        previous = list(old.cells)
-        machine, created_at = old.machine, old.created_at
+        previous = load(out)
+        plan = plan_from_dict(previous.run.get("plan", {}), str(out))
+        machine, created_at = previous.machine, previous.created_at
     else:
         plan = build_plan(args)
         created_at = utc_now()
@@ -244,57 +368,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_writable(out)
     if machine is None:
         machine = collect_machine()
-    argv = ["gilbench", *sys.argv[1:]]
-    resume_hint = f"gilbench run --resume {out}"
-
-    def results_of(cells: list[Cell], complete: bool) -> Results:
-        run_info = {"profile": plan.profile, "plan": dataclasses.asdict(plan), "argv": argv,
-                    "complete": complete, "resume_hint": resume_hint,
-                    "duration_s": round(time.monotonic() - started, 1)}
-        return Results(machine=machine, cells=tuple(cells), run=run_info, created_at=created_at)
-
-    cells = list(previous)
-    specs = plan.specs()
-    skip = {c.key for c in previous}
-    print(f"gilbench {__version__}: {len(specs) - len(skip)} cells "
-          f"({len(plan.workloads)} workloads × {len(plan.strategies)} strategies × workers "
-          f"{','.join(map(str, plan.workers))}), profile {plan.profile}, "
-          f"{machine['usable_cpus']} usable CPUs → {out}", file=sys.stderr, flush=True)
-    progress = Progress(len(specs) - len(skip))
-
-    def on_cell(_spec: object, cell: Cell) -> None:
-        cells.append(cell)
-        save(results_of(cells, complete=False), out / "results.json")
-        progress.update(cell)
-
+    state = RunState(plan, out, machine, created_at, previous)
+    todo_cells = len(plan.specs()) - len({c.key for c in state.cells})
+    todo_suites = [s for s in COST_SUITES if s in plan.suites and s not in state.suites_done]
+    what = []
+    if plan.sweeps:
+        what.append(f"{todo_cells} cells ({len(plan.workloads)} workloads × "
+                    f"{len(plan.strategies)} strategies × workers "
+                    f"{','.join(map(str, plan.workers))})")
+    if todo_suites:
+        what.append(f"cost suites {', '.join(todo_suites)}")
+    print(f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
+          f"{plan.profile}, {machine['usable_cpus']} usable CPUs → {out}",
+          file=sys.stderr, flush=True)
     try:
-        run(plan, on_cell=on_cell, skip=skip)
+        if plan.sweeps:
+            run_sweep(state)
+        for name in todo_suites:
+            run_cost_suite(state, name)
     except KeyboardInterrupt:
-        progress.close()
-        results = results_of(with_speedups(cells), complete=False)
-        save(results, out / "results.json")
-        print(f"\ninterrupted: {len(cells)} of {len(specs)} cells are saved in "
-              f"{out / 'results.json'}; resume with: {resume_hint}", file=sys.stderr)
+        state.save(complete=False, speedups=True)
+        print(f"\ninterrupted: what finished is saved in {out / 'results.json'}; resume "
+              f"with: {state.resume_hint}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    progress.close()
-    order = {s: i for i, s in enumerate(
-        (s.workload, s.size, s.strategy, s.start_method, s.workers) for s in specs)}
-    cells.sort(key=lambda c: order.get(c.key, len(order)))
-    results = results_of(with_speedups(cells), complete=True)
-    save(results, out / "results.json")
+    results = state.save(complete=True, speedups=True)
     render(results, out)
-    from bench.reports import kind_verdicts, summary_table
-
-    table = summary_table(results)
-    print(text_table(table.headers, table.rows))
-    for line in kind_verdicts(results):
-        print("- " + line.replace("**", ""))
-    failed = [c for c in results.cells if c.status in ("error", "timeout")]
-    ok = sum(c.ok for c in results.cells)
-    print(f"\n{ok} of {len(results.cells)} cells ok"
-          + (f", {len(failed)} failed (see report)" if failed else "")
-          + f"; report: {out / 'report.html'}")
-    return EXIT_FAILED_CELLS if failed else EXIT_OK
+    return print_summary(results, out)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -344,6 +443,10 @@ def make_parser() -> Parser:
     s = sub.add_parser("run", help="run the sweep and write results, charts and report")
     s.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
                    help="quick (1-2 min on 2 CPUs), standard (default), full; smoke is for tests")
+    s.add_argument("--suite", metavar="S,T", default="all",
+                   help=f"what to run: {', '.join(ALL_SUITES)} (a comma list), or all "
+                        "(default): speedup is the sweep of workloads x strategies, the "
+                        "others measure costs (start-up, IPC, synchronisation, GIL latency)")
     s.add_argument("--workloads", metavar="A,B", help="workloads to run (default: all)")
     s.add_argument("--strategies", metavar="X,Y",
                    help="strategies to run (default: all; serial always runs)")

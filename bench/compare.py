@@ -15,23 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import stats
+from bench.document import Block, Bullets, Heading, Image, Para, Table, render_html, render_markdown
 from bench.errors import UserError
-from bench.reports import (
-    Block,
-    Bullets,
-    Heading,
-    Image,
-    Para,
-    Table,
-    best_of_model,
-    fmt_machine,
-    fmt_x,
-    render_html,
-    render_markdown,
-    serial_cell,
-    workload_verdict,
-)
-from bench.results import Cell, Results, load, with_speedups
+from bench.reports import fmt_machine, fmt_x, serial_cell, workload_verdict
+from bench.results import Cell, Results, best_of_model, load, with_speedups
 
 SYSTEM_ROWS = (
     ("CPU model", "cpu_model"), ("usable CPUs", "usable_cpus"),

@@ -47,7 +47,7 @@ def _style_for(labels: Sequence[str], models: dict[str, str]) -> dict[str, dict[
     return style
 
 
-def _save(fig: Figure, stem: Path) -> list[Path]:
+def save_figure(fig: Figure, stem: Path) -> list[Path]:
     FigureCanvasAgg(fig)
     paths = []
     for fmt in CHART_FORMATS:
@@ -109,7 +109,7 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
                  "bars: 95% CI; ×: failed", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return _save(fig, stem)
+    return save_figure(fig, stem)
 
 
 def overview_chart(results: Results, stem: Path) -> list[Path]:
@@ -141,7 +141,7 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
     ticks = [2.0**k for k in range(-8, 9) if 1 / span <= 2.0**k <= span]
     bar.set_ticks(ticks, labels=[f"{t:g}×" for t in ticks])
     bar.minorticks_off()
-    return _save(fig, stem)
+    return save_figure(fig, stem)
 
 
 def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
@@ -208,7 +208,7 @@ def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
     fig.suptitle(f"{workload}: speedup over serial vs workers, per machine", y=1.04, fontsize=10)
     fig.supxlabel("workers", fontsize=9)
     fig.supylabel("speedup (×)", fontsize=9)
-    return _save(fig, stem)
+    return save_figure(fig, stem)
 
 
 def compare_overview_chart(runs: list[tuple[str, Results]], stem: Path) -> list[Path]:
@@ -236,7 +236,7 @@ def compare_overview_chart(runs: list[tuple[str, Results]], stem: Path) -> list[
     ax.set_title("Best speedup of any strategy, per workload and machine", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     ax.grid(True, axis="y", alpha=0.3)
-    return _save(fig, stem)
+    return save_figure(fig, stem)
 
 
 def compare_charts(runs: list[tuple[str, Results]], out: Path) -> dict[str, list[Path]]:

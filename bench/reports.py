@@ -1,132 +1,22 @@
 """report.md and report.html: pure functions of a Results object (and its charts).
 
-A report is built once as a list of blocks (headings, paragraphs, tables,
-images) and rendered twice: Markdown that links the chart files, and a
-self-contained HTML page with the charts embedded.
+A report is built once as a list of blocks (``bench.document``) and rendered
+twice: Markdown that links the chart files, and a self-contained HTML page.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from bench import stats
-from bench.results import Cell, Results, best_cells
+from bench.costs import SECTIONS, describe_entry, entry_counts, failed_entries
+from bench.document import Block, Bullets, Heading, Image, Para, Table, render_html, render_markdown
+from bench.findings import findings
+from bench.results import Cell, Results, best_cells, best_of_model
 from workloads import KIND_TITLES, KINDS, WORKLOADS
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05
-
-# ------------------------------------------------------------ blocks
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 2
-
-
-@dataclass(frozen=True)
-class Para:
-    text: str
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    highlight: frozenset[int] = frozenset()  # row indexes to mark
-
-
-@dataclass(frozen=True)
-class Image:
-    path: Path
-    alt: str
-
-
-Block = Heading | Para | Bullets | Table | Image
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def render_markdown(blocks: Iterable[Block], base: Path) -> str:
-    out: list[str] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            out.append(f"{'#' * b.level} {b.text}\n")
-        elif isinstance(b, Para):
-            out.append(f"{b.text}\n")
-        elif isinstance(b, Bullets):
-            out.append("\n".join(f"- {i}" for i in b.items) + "\n")
-        elif isinstance(b, Table):
-            rows = [b.headers, tuple("---" for _ in b.headers), *b.rows]
-            marked = {i + 2 for i in b.highlight}
-            out.append("\n".join(
-                "| " + " | ".join(_md_escape(f"**{c}**" if i in marked and c else c) for c in r)
-                + " |" for i, r in enumerate(rows)) + "\n")
-        elif isinstance(b, Image):
-            out.append(f"![{b.alt}]({b.path.relative_to(base).as_posix()})\n")
-    return "\n".join(out)
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
- padding:0 1em;color:#222;line-height:1.45}
-h1{border-bottom:2px solid #ddd;padding-bottom:.3em}h2{margin-top:2em;border-bottom:1px solid #eee}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}tr.hl td{background:#fff6d5;font-weight:600}
-img{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}
-code{background:#f4f4f4;padding:0 .2em}
-"""
-
-
-def _inline(text: str) -> str:
-    """Escape, then turn **bold** and `code` into tags (the Markdown we use)."""
-    out = html.escape(text)
-    parts = out.split("**")
-    out = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
-    parts = out.split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-
-
-def render_html(blocks: Iterable[Block], title: str) -> str:
-    body: list[str] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            body.append(f"<h{b.level}>{_inline(b.text)}</h{b.level}>")
-        elif isinstance(b, Para):
-            text = b.text[2:] if b.text.startswith("> ") else b.text
-            tag = "blockquote" if b.text.startswith("> ") else "p"
-            body.append(f"<{tag}>{_inline(text)}</{tag}>")
-        elif isinstance(b, Bullets):
-            body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b.items) + "</ul>")
-        elif isinstance(b, Table):
-            head = "".join(f"<th>{_inline(h)}</th>" for h in b.headers)
-            rows = "".join(
-                f"<tr{' class=hl' if i in b.highlight else ''}>"
-                + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
-                for i, r in enumerate(b.rows))
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        elif isinstance(b, Image):
-            png = b.path.with_suffix(".png")
-            data = base64.b64encode(png.read_bytes()).decode("ascii")
-            body.append(f'<img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">')
-    return (f"<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
-
 
 # ------------------------------------------------------------ analysis
 
@@ -151,12 +41,6 @@ def serial_cell(results: Results, workload: str) -> Cell | None:
         if c.strategy == "serial" and c.ok:
             return c
     return None
-
-
-def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
-    cells = [c for c in results.cells_of(workload)
-             if c.model == model and c.ok and c.speedup is not None]
-    return max(cells, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
 
 
 def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
@@ -278,28 +162,35 @@ def workload_table(results: Results, workload: str) -> Table:
                  tuple(rows), frozenset({best_row}) if best_row is not None else frozenset())
 
 
-def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
-    m = results.machine
-    cells = results.cells
-    counts = {s: sum(c.status == s for c in cells) for s in ("ok", "error", "timeout", "skipped")}
-    run = results.run
-    blocks: list[Block] = [Heading(f"gilbench report: {m.get('hostname', '?')}", 1)]
-    blocks.append(Para(
-        f"Run {results.created_at} · profile `{run.get('profile', '?')}` · "
-        f"{len(cells)} cells: {counts['ok']} ok, {counts['error']} error, "
-        f"{counts['timeout']} timeout, {counts['skipped']} skipped · "
-        f"{m.get('usable_cpus')} usable CPUs · Python {m.get('python_version')} "
-        f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})"
-        + (f" · {run['duration_s']:.0f} s" if run.get("duration_s") else "")))
-    if not results.complete:
-        hint = run.get("resume_hint", "gilbench run --resume DIR")
-        blocks.append(Para("> **Partial run**: it was interrupted; the cells below are those "
-                           f"that finished. Resume with `{hint}`."))
-    blocks += [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results))),
-               Heading("Summary"), summary_table(results)]
-    if "overview" in charts:
-        blocks.append(Image(charts["overview"][0], "overview of best speedups"))
-    blocks += [Heading("Machine"), machine_table(m), Heading("Workloads")]
+def findings_table(results: Results) -> Table:
+    rows = []
+    for f in findings(results):
+        source = f.source + (f": “{f.quote}”" if f.quote else "")
+        rows.append((f"{f.claim} ({source})", f"**{f.verdict}**", f.evidence))
+    return Table(("claim", "verdict", "measured on this machine"), tuple(rows))
+
+
+def run_line(results: Results) -> str:
+    m, run, cells = results.machine, results.run, results.cells
+    parts = [f"Run {results.created_at}", f"profile `{run.get('profile', '?')}`"]
+    if cells:
+        counts = {s: sum(c.status == s for c in cells)
+                  for s in ("ok", "error", "timeout", "skipped")}
+        parts.append(f"{len(cells)} cells: {counts['ok']} ok, {counts['error']} error, "
+                     f"{counts['timeout']} timeout, {counts['skipped']} skipped")
+    if results.suites:
+        ok, bad, total = entry_counts(results)
+        parts.append(f"cost suites {', '.join(results.suites)}: {total} measurements, "
+                     f"{ok} ok, {bad} failed")
+    parts.append(f"{m.get('usable_cpus')} usable CPUs · Python {m.get('python_version')} "
+                 f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})")
+    if run.get("duration_s"):
+        parts.append(f"{run['duration_s']:.0f} s")
+    return " · ".join(parts)
+
+
+def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
+    blocks: list[Block] = [Heading("Workloads")]
     for w in results.workloads():
         base = serial_cell(results, w)
         first = results.cells_of(w)[0]
@@ -312,8 +203,12 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
         if w in charts:
             blocks.append(Image(charts[w][0], f"speedup of {w}"))
         blocks.append(workload_table(results, w))
-    noisy = [c for c in cells if c.noisy]
-    blocks.append(Heading("Noise"))
+    return blocks
+
+
+def noise_blocks(results: Results) -> list[Block]:
+    noisy = [c for c in results.cells if c.noisy]
+    blocks: list[Block] = [Heading("Noise")]
     if noisy:
         blocks.append(Para(f"{len(noisy)} cells have a relative standard deviation of "
                            f"{stats.NOISY_REL_STD:.0%} or more (marked ⚠): re-run them on a "
@@ -323,11 +218,47 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
     else:
         blocks.append(Para("No cell's spread reached the noise threshold "
                            f"(relative standard deviation {stats.NOISY_REL_STD:.0%})."))
+    return blocks
+
+
+def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
+    m = results.machine
+    cells = results.cells
+    run = results.run
+    blocks: list[Block] = [Heading(f"gilbench report: {m.get('hostname', '?')}", 1),
+                           Para(run_line(results))]
+    if not results.complete:
+        hint = run.get("resume_hint", "gilbench run --resume DIR")
+        blocks.append(Para("> **Partial run**: it was interrupted; what is below is what "
+                           f"finished. Resume with `{hint}`."))
+    if cells:
+        blocks += [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results)))]
+    blocks += [Heading("Findings: the article's claims, measured"), Para(
+        "Each claim of the seed article (and of the GIL folklore it repeats), the measurement "
+        "of this run that tests it, and the verdict."), findings_table(results)]
+    if cells:
+        blocks += [Heading("Summary"), summary_table(results)]
+        if "overview" in charts:
+            blocks.append(Image(charts["overview"][0], "overview of best speedups"))
+    blocks += [Heading("Machine"), machine_table(m)]
+    if cells:
+        blocks += workload_blocks(results, charts)
+    for name, section in SECTIONS.items():
+        if results.entries(name):
+            chart = charts.get(f"suite:{name}")
+            blocks += section(results, chart[0] if chart else None)
+    if cells:
+        blocks += noise_blocks(results)
     failed = [c for c in cells if c.status != "ok"]
     if failed:
         blocks.append(Heading("Failed and skipped cells"))
         blocks.append(Bullets(tuple(f"{c.workload} {c.label} @{c.workers}: {c.status} — "
                                     f"{c.error}" for c in failed)))
+    bad = failed_entries(results)
+    if bad:
+        blocks.append(Heading("Failed measurements of the cost suites"))
+        blocks.append(Bullets(tuple(f"{describe_entry(s, e)}: {e.status} — {e.error}"
+                                    for s, e in bad)))
     blocks += [Heading("How to read this report"), Bullets((
         "Speedup = serial median time ÷ the cell's median time, for the same total work "
         "(strong scaling); [lo–hi] is its 95% bootstrap confidence interval.",
@@ -335,7 +266,9 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
         "usable CPUs, past which more workers can only add waiting, not computing.",
         "Thread strategies are blue/dashed, process strategies red/orange/solid. Worker "
         "start-up is measured separately (last table column) and is not in the speedup.",
-        "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell."))]
+        "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell.",
+        "Cost suites: medians are the headline, p99 the tail (the 99th percentile: one "
+        "measurement in a hundred is slower). Times read as ns, µs (10⁻⁶ s), ms and s."))]
     return blocks
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from bench import stats
 from bench.errors import UserError
+from bench.suites import ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "error", "timeout", "skipped")
@@ -106,6 +107,8 @@ class Results:
     tool: dict[str, Any] = field(
         default_factory=lambda: {"name": "gilbench", "version": _version()})
     schema_version: int = SCHEMA_VERSION
+    # The cost suites' entries, each list under its suite's own key in the file.
+    suites: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -115,6 +118,14 @@ class Results:
             if c.key in seen:
                 raise ValueError(f"duplicate cell {c.key}")
             seen.add(c.key)
+        for name, entries in self.suites.items():
+            if name not in ENTRY_TYPES:
+                raise ValueError(f"unknown suite {name!r}")
+            if not all(isinstance(e, ENTRY_TYPES[name]) for e in entries):
+                raise ValueError(f"suite {name!r} holds an entry of another suite")
+
+    def entries(self, suite: str) -> tuple[Entry, ...]:
+        return self.suites.get(suite, ())
 
     @property
     def complete(self) -> bool:
@@ -134,6 +145,8 @@ class Results:
             "machine": self.machine,
             "run": self.run,
             "cells": [c.to_dict() for c in self.cells],
+            **{name: [e.to_dict() for e in self.suites[name]]
+               for name in ENTRY_TYPES if name in self.suites},
         }
 
     @classmethod
@@ -145,6 +158,8 @@ class Results:
             machine=dict(d["machine"]),
             run=dict(d.get("run") or {}),
             cells=tuple(Cell.from_dict(c) for c in d["cells"]),
+            suites={name: tuple(cls.from_dict(e) for e in d[name])
+                    for name, cls in ENTRY_TYPES.items() if name in d},
         )
 
 
@@ -186,6 +201,13 @@ def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
         if key not in best or c.speedup > best[key].speedup:  # type: ignore[operator]
             best[key] = c
     return best
+
+
+def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
+    """The workload's ok cell of this model ("threads", "processes") with the best speedup."""
+    cells = [c for c in results.cells_of(workload)
+             if c.model == model and c.ok and c.speedup is not None]
+    return max(cells, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
 
 
 def file_stamp(created_at: str) -> str:

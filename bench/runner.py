@@ -52,13 +52,20 @@ class Plan:
     tasks: int
     timeout_s: float
     sizes: tuple[tuple[str, int], ...]  # (workload, size)
+    suites: tuple[str, ...] = ("speedup",)  # this sweep, and/or the cost suites
+
+    @property
+    def sweeps(self) -> bool:
+        return "speedup" in self.suites
 
     def size_of(self, workload: str) -> int:
         return dict(self.sizes)[workload]
 
     def specs(self) -> list[CellSpec]:
-        """Cells in run order: per workload, serial first."""
-        out = []
+        """Cells in run order: per workload, serial first (none without the sweep)."""
+        out: list[CellSpec] = []
+        if not self.sweeps:
+            return out
         others = [s for s in self.strategies if s != "serial"]
         for w in self.workloads:
             size = self.size_of(w)

@@ -21,6 +21,13 @@ def median(samples: Sequence[float]) -> float:
     return float(np.median(np.asarray(samples, dtype=float)))
 
 
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), linear interpolation between order statistics."""
+    if len(samples) == 0:
+        raise ValueError("percentile of no samples")
+    return float(np.percentile(np.asarray(samples, dtype=float), q))
+
+
 def rel_std(samples: Sequence[float]) -> float:
     """Sample standard deviation relative to the mean (0 for one sample)."""
     x = np.asarray(samples, dtype=float)
