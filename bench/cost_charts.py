@@ -23,7 +23,6 @@ TRANSPORT_COLOURS = {"thread_queue": THREADS, "queue": "#ff7f0e", "simple_queue"
                      "pipe": "#d62728", "pipe_bytes": "#e377c2", "shared_memory": "#2ca02c",
                      "manager": "#8c564b"}
 _time_axis = FuncFormatter(lambda v, _pos: fmt_s(v))
-_bytes_axis = FuncFormatter(lambda v, _pos: fmt_bytes(v))
 
 
 def _rate_axis(v: float, _pos: int) -> str:
@@ -42,8 +41,12 @@ def startup_chart(results: Results, stem: Path) -> list[Path]:
     p99 = [max(0.0, (e.p99_s or 0) - (e.median_s or 0)) for e in starts]
     ax1.barh(ys, med, xerr=[[0] * len(starts), p99], capsize=3,
              color=[METHOD_COLOURS.get(n, "#7f7f7f") for n in names])
-    for y, v in zip(ys, med, strict=True):
-        ax1.text(v, y, "  " + fmt_s(v), va="center", fontsize=8)
+    for y, e in zip(ys, starts, strict=True):
+        ax1.text(max(e.median_s or 0, e.p99_s or 0) * 1.15, y, fmt_s(e.median_s), va="center",
+                 fontsize=8)
+    if starts:
+        ax1.set_xlim(min(e.median_s or 1e-6 for e in starts) / 3,
+                     max(e.p99_s or e.median_s or 1e-3 for e in starts) * 6)
     ax1.set_yticks(ys, names)
     ax1.set_xscale("log")
     ax1.xaxis.set_major_formatter(_time_axis)
@@ -66,15 +69,18 @@ def startup_chart(results: Results, stem: Path) -> list[Path]:
     mem = [e for e in pools if e.uss_bytes is not None]
     if mem:
         xs = np.arange(len(mem))
-        ax3.bar(xs - 0.2, [e.uss_bytes for e in mem], width=0.4, label="USS (only its own)",
+        mib = 2.0**20
+        ax3.bar(xs - 0.2, [e.uss_bytes / mib for e in mem], width=0.4,  # type: ignore[operator]
+                label="USS (only its own)",
                 color=[METHOD_COLOURS.get(method_label(e), "#7f7f7f") for e in mem])
-        ax3.bar(xs + 0.2, [e.pss_bytes or 0 for e in mem], width=0.4, alpha=0.45,
-                label="PSS (+ share of shared pages)",
+        ax3.bar(xs + 0.2, [(e.pss_bytes or 0) / mib for e in mem], width=0.4, alpha=0.45,
+                label="PSS (+ its share of shared pages)",
                 color=[METHOD_COLOURS.get(method_label(e), "#7f7f7f") for e in mem])
         ax3.set_xticks(xs, [method_label(e) for e in mem])
-        ax3.yaxis.set_major_formatter(_bytes_axis)
+        ax3.set_ylabel("MiB per worker")
         ax3.set_title(f"memory per worker (pool of {mem[0].workers})", fontsize=10)
-        ax3.legend(fontsize=8, frameon=False)
+        ax3.legend(fontsize=8, frameon=False, loc="upper left")
+        ax3.set_ylim(top=max((e.pss_bytes or e.uss_bytes or 0) / mib for e in mem) * 1.3)
         ax3.grid(True, axis="y", alpha=0.3)
     else:
         ax3.set_visible(False)
@@ -102,10 +108,12 @@ def ipc_chart(results: Results, stem: Path) -> list[Path]:
         rt.plot(xs, [e.median_s for e in pts], marker="o", markersize=4, color=colour,
                 linestyle=style, label=name)
         rt.plot(xs, [e.p99_s for e in pts], color=colour, linestyle=":", linewidth=0.9)
+    sizes = sorted({e.payload_bytes for e in entries})
     for ax in (bw, rt):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.xaxis.set_major_formatter(_bytes_axis)
+        ax.set_xticks(sizes, [fmt_bytes(x) for x in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("payload")
         ax.grid(True, which="major", alpha=0.3)
     bw.yaxis.set_major_formatter(FuncFormatter(_rate_axis))
@@ -134,15 +142,19 @@ def sync_chart(results: Results, stem: Path) -> list[Path]:
         ax.barh([i + offset for i, _ in rows], meds, height=0.38, color=colour, label=model,
                 xerr=[[0] * len(rows), [max(0.0, (e.p99_s or 0) - (e.median_s or 0))
                                          for _, e in rows]], capsize=2)
-        for (i, _e), v in zip(rows, meds, strict=True):
-            ax.text(v, i + offset, " " + fmt_s(v), va="center", fontsize=7)
+        for i, e in rows:
+            ax.text(max(e.median_s or 0, e.p99_s or 0) * 1.1, i + offset, fmt_s(e.median_s),
+                    va="center", fontsize=7)
     ax.set_yticks(ys, names)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    if entries:
+        ax.set_xlim(min(e.median_s or 1e-7 for e in entries) / 2,
+                    max(e.p99_s or e.median_s or 1e-3 for e in entries) * 5)
     ax.xaxis.set_major_formatter(_time_axis)
     ax.set_xlabel("round trip = two hand-overs (median; whisker to p99); lower is better")
-    ax.set_title("Hand-over cost per synchronisation mechanism", fontsize=11)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.set_title("Hand-over cost per synchronisation mechanism", fontsize=11, pad=24)
+    ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     ax.grid(True, axis="x", alpha=0.3)
     return save_figure(fig, stem)
 
