@@ -104,8 +104,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         strategies.append({"name": cls.name, "model": cls.model,
                            "description": cls.description(), "available": ok,
                            "unavailable_reason": why or None})
+    suites = [{"name": name, "description": SUITE_TITLES[name]} for name in ALL_SUITES]
     if args.json:
-        print(json.dumps({"workloads": workloads, "strategies": strategies}, indent=1))
+        print(json.dumps({"workloads": workloads, "strategies": strategies, "suites": suites},
+                         indent=1))
         return EXIT_OK
     print("Workloads:")
     for w in workloads:
@@ -115,6 +117,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     for s in strategies:
         avail = "" if s["available"] else f"  [unavailable: {s['unavailable_reason']}]"
         print(f"  {s['name']:<18}{s['model']:<11}{s['description']}{avail}")
+    print("Suites (gilbench run --suite ...):")
+    for suite in suites:
+        print(f"  {suite['name']:<18}{suite['description']}")
     return EXIT_OK
 
 
@@ -432,7 +437,7 @@ def make_parser() -> Parser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
-    s = sub.add_parser("list", help="workloads and strategies")
+    s = sub.add_parser("list", help="workloads, strategies and suites")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_list)
 

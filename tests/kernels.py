@@ -72,3 +72,15 @@ def kills_its_worker(seed: int) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(10)
     return seed
+
+
+def exits_at_once(*_args: object) -> None:
+    """A stand-in partner for the cost suites that dies before answering (a thread
+    partner just ends)."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+
+
+def never_answers(*_args: object) -> None:
+    """A stand-in partner that stays alive and silent (killed by the suite's teardown)."""
+    time.sleep(120)

@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from bench.suites import COST_SUITES
 from workloads import WORKLOADS
 
 DESIGN_CELL_FIELDS = {"workload", "kind", "size", "tasks", "strategy", "start_method", "workers",
@@ -34,6 +35,7 @@ def test_list_json(cli_env, tmp_path):
     assert all({"name", "kind", "releases_gil", "description"} <= set(w)
                for w in data["workloads"])
     assert all(s["available"] for s in data["strategies"])
+    assert [s["name"] for s in data["suites"]] == ["speedup", *COST_SUITES]
 
 
 def test_info_json(cli_env, tmp_path):
@@ -63,8 +65,18 @@ def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
     assert all(set(c) >= DESIGN_CELL_FIELDS for c in cells)
     assert all(c["speedup"] == 1.0 for c in cells if c["strategy"] == "serial")
     for name in ("report.md", "report.html", "overview.png", "overview.svg",
-                 *(f"speedup-{w}.{ext}" for w in WORKLOADS for ext in ("png", "svg"))):
+                 *(f"speedup-{w}.{ext}" for w in WORKLOADS for ext in ("png", "svg")),
+                 *(f"{s}.{ext}" for s in COST_SUITES for ext in ("png", "svg"))):
         assert (out / name).stat().st_size > 0, name
+    # Every cost suite under its own key, every entry ok; the report has each section.
+    for suite in COST_SUITES:
+        assert data[suite] and all(e["status"] == "ok" for e in data[suite]), data[suite]
+    assert data["run"]["suites_done"] == list(COST_SUITES)
+    report = (out / "report.md").read_text()
+    for heading in ("## Findings", "## Start-up", "## IPC", "## Synchronisation",
+                    "## GIL latency"):
+        assert heading in report
+    assert "Findings (the article's claims" in r.stdout and "cost measurements ok" in r.stdout
     # Re-render elsewhere from the results file alone.
     again = tmp_path / "again"
     r = gilbench("report", str(out / "results.json"), "--out", str(again), env=cli_env,
@@ -94,6 +106,9 @@ BAD_INPUTS = {
     "unknown start method": (["run", "--start-method", "teleport"],
                              "unknown start method 'teleport'; valid: fork"),
     "unknown subcommand": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "unknown suite": (["run", "--suite", "ipc,gpu"],
+                      "unknown suite 'gpu'; valid: speedup, startup, ipc, sync, latency, all"),
+    "empty suite list": (["run", "--suite", ","], "--suite: empty list; valid: speedup"),
     "missing results file": (["report", "{tmp}/none.json"], "no such file"),
 }
 
@@ -143,8 +158,8 @@ def descendants(pid: int) -> set[int]:
 
 def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env, tmp_path):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--workloads",
-            "fib,socket_echo,sleep", "--repeats", "2", "--out", str(out)]
+    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+            "--workloads", "fib,socket_echo,sleep", "--repeats", "2", "--out", str(out)]
     # Its own session, like a terminal's foreground group: SIGINT goes to all of it.
     proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -206,9 +221,9 @@ def test_a_thread_stuck_in_a_hung_task_does_not_hang_the_exit(cli_env, repo_root
 
 def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_path):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--workloads", "sleep",
-            "--strategies", "pool_map,process_pool", "--workers", "2", "--repeats", "60",
-            "--out", str(out)]
+    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+            "--workloads", "sleep", "--strategies", "pool_map,process_pool", "--workers", "2",
+            "--repeats", "60", "--out", str(out)]
     proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     results = out / "results.json"
@@ -231,3 +246,47 @@ def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_p
     assert f"worker process {victim} was killed by SIGKILL" in cells["pool_map"]["error"]
     assert cells["process_pool"]["status"] == "ok"  # the sweep went on
     assert cells["serial"]["status"] == "ok"
+
+
+def test_ctrl_c_in_a_cost_suite_saves_what_finished_and_resume_redoes_it(cli_env, tmp_path):
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite",
+            "speedup,sync,latency", "--workloads", "sleep", "--strategies", "threads",
+            "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    results = out / "results.json"
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        seen |= descendants(proc.pid)
+        if results.exists() and len(json.loads(results.read_text()).get("latency", [])) >= 2:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the latency suite never got going")
+    seen |= descendants(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    data = json.loads(results.read_text())
+    assert data["run"]["complete"] is False
+    assert data["run"]["suites_done"] == ["sync"]
+    assert len(data["cells"]) == 2 and data["sync"]
+    time.sleep(0.5)
+    alive = [p for p in seen if psutil.pid_exists(p)
+             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"processes left behind after Ctrl-C: {alive}"
+    sync_before = data["sync"]
+    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+                       env=cli_env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "0 cells" in r.stderr and "cost suites latency" in r.stderr
+    data = json.loads(results.read_text())
+    assert data["run"]["complete"] is True
+    assert data["run"]["suites_done"] == ["sync", "latency"]
+    assert data["sync"] == sync_before  # finished suites are kept, not re-measured
+    configs = {(e["model"], e["cpu_workers"], e["switch_interval_s"]) for e in data["latency"]}
+    assert len(configs) == len(data["latency"]), "an interrupted suite is re-run whole, once"

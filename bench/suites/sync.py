@@ -421,8 +421,11 @@ def measure(name: str, model: str, budget: Budget, ctx: Ctx,
                 try:
                     rounds()
                 finally:
-                    with contextlib.suppress(ValueError, OSError):  # the partner may be gone
-                        m.a_hand(stop=True)
+                    # Tell a live partner to stop. After a failure the last hand may still
+                    # be untaken (a lock released twice raises): the partner is killed anyway.
+                    if who.worker.is_alive():
+                        with contextlib.suppress(ValueError, OSError, RuntimeError):
+                            m.a_hand(stop=True)
     finally:
         m.close()
     return SyncEntry(mechanism=name, model=model,
