@@ -157,7 +157,10 @@ def parse_suites(text: str) -> list[str]:
 
 def build_plan(args: argparse.Namespace) -> Plan:
     profile = PROFILES[args.profile]
-    suites = parse_suites(args.suite)
+    if args.python and args.suite and any(x in parse_suites(args.suite) for x in COST_SUITES):
+        raise UserError("--python runs the speedup suite in each interpreter; the cost suites "
+                        "run in gilbench's own: drop --python or give --suite speedup")
+    suites = parse_suites(args.suite or ("speedup" if args.python else "all"))
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
                  if args.workloads else list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
@@ -355,7 +358,81 @@ def print_summary(results: Results, out: Path) -> int:
     return EXIT_FAILED_CELLS if failed or bad_e else EXIT_OK
 
 
+def dask_cluster(address: str) -> dict[str, Any]:
+    """Connect to an existing Dask scheduler and describe its workers (or say why not)."""
+    from bench.modern import Dask
+
+    ok, why = Dask.available()
+    if not ok:
+        raise UserError(f"--dask-scheduler: the dask strategy {why}")
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=5) as client:
+            info = client.scheduler_info()
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--dask-scheduler: cannot reach a Dask scheduler at {address} "
+                        f"({exc.__class__.__name__}); give its address, e.g. "
+                        "tcp://10.0.0.5:8786") from None
+    Dask.scheduler = address
+    workers = info.get("workers", {})
+    return {"address": address, "workers": len(workers),
+            "threads": sum(w.get("nthreads", 0) for w in workers.values()),
+            "hosts": sorted({w.get("host", "?") for w in workers.values()})}
+
+
+def cmd_run_interpreters(args: argparse.Namespace) -> int:
+    from bench.compare import load_runs, pick_baseline, write_compare
+    from bench.interpreters import interpreters, run_in
+    from bench.reports import kind_verdicts
+
+    if args.resume:
+        raise UserError("--resume cannot be combined with --python: start a new run")
+    plan = build_plan(args)
+    found = interpreters(args.python)
+    created_at = utc_now()
+    out = Path(args.out) if args.out else default_out_dir(created_at)
+    for interp in found:
+        if (out / interp.label / "results.json").exists():
+            raise UserError(f"{out / interp.label} already holds a results.json; choose a new "
+                            "--out")
+    check_writable(out)
+    ours = collect_machine()
+    argv = ["gilbench", *sys.argv[1:]]
+    print(f"gilbench {__version__}: {len(plan.specs())} cells in each of "
+          f"{', '.join(f'{i.label} ({i.path})' for i in found)} → {out}",
+          file=sys.stderr, flush=True)
+    runs: list[tuple[str, Results]] = []
+    try:
+        for interp in found:
+            print(f"[{interp.label}] {interp.path}", file=sys.stderr, flush=True)
+            progress = Progress(len(plan.specs()))
+            try:
+                results = run_in(interp, plan, out / interp.label, ours, progress.update, argv)
+            finally:
+                progress.close()
+            render(results, out / interp.label)
+            runs.append((interp.label, results))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: what finished is saved under {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    for label, results in runs:
+        print(f"\n{label}:")
+        for line in kind_verdicts(results):
+            print("- " + line.replace("**", ""))
+    if len(runs) > 1:
+        loaded = load_runs([str(out / label / "results.json") for label, _ in runs],
+                           [label for label, _ in runs])
+        write_compare(loaded, pick_baseline(loaded, None), out)
+        print(f"\ncomparison: {out / 'compare.html'}")
+    failed = sum(c.status in ("error", "timeout") for _, r in runs for c in r.cells)
+    print(f"{failed} failed cells" if failed else "every cell ok (or skipped with its reason)")
+    return EXIT_FAILED_CELLS if failed else EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.python:
+        return cmd_run_interpreters(args)
     previous = None
     if args.resume:
         out = Path(args.resume)
@@ -371,8 +448,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                             "finish it, or choose a new --out")
         machine = None
     check_writable(out)
+    cluster = dask_cluster(args.dask_scheduler) if args.dask_scheduler else None
     if machine is None:
         machine = collect_machine()
+        if cluster:
+            machine = {**machine, "dask_cluster": cluster}
     state = RunState(plan, out, machine, created_at, previous)
     todo_cells = len(plan.specs()) - len({c.key for c in state.cells})
     todo_suites = [s for s in COST_SUITES if s in plan.suites and s not in state.suites_done]
@@ -448,7 +528,7 @@ def make_parser() -> Parser:
     s = sub.add_parser("run", help="run the sweep and write results, charts and report")
     s.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
                    help="quick (1-2 min on 2 CPUs), standard (default), full; smoke is for tests")
-    s.add_argument("--suite", metavar="S,T", default="all",
+    s.add_argument("--suite", metavar="S,T",
                    help=f"what to run: {', '.join(ALL_SUITES)} (a comma list), or all "
                         "(default): speedup is the sweep of workloads x strategies, the "
                         "others measure costs (start-up, IPC, synchronisation, GIL latency)")
@@ -468,6 +548,12 @@ def make_parser() -> Parser:
                    help="time limit per cell in seconds (default: the profile's)")
     s.add_argument("--resume", metavar="DIR",
                    help="finish an interrupted run in DIR without redoing finished cells")
+    s.add_argument("--python", metavar="PATH", action="append",
+                   help="run the sweep inside this interpreter (repeatable): results per "
+                        "interpreter in DIR/<label>/ and a comparison of them in DIR")
+    s.add_argument("--dask-scheduler", metavar="ADDRESS",
+                   help="the dask strategy uses this existing cluster (tcp://host:8786) "
+                        "instead of starting a LocalCluster")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("report", help="re-render charts and report from a results file")

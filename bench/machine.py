@@ -19,8 +19,6 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -77,10 +75,20 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def _psutil() -> Any:
+    """psutil, or None in an interpreter without it (a ``--python`` run's)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return psutil
+
+
 def collect_cpu() -> dict[str, Any]:
+    psutil = _psutil()
     freq = None
     try:
-        f = psutil.cpu_freq()
+        f = psutil.cpu_freq() if psutil else None
         freq = round(f.max or f.current, 1) if f else None
     except (OSError, NotImplementedError, AttributeError):
         pass
@@ -97,7 +105,7 @@ def collect_cpu() -> dict[str, Any]:
         "usable_cpus": usable_cpus(),
         "affinity_cpus": affinity_cpus(),
         "cgroup_cpu_limit": cgroup_cpu_limit(),
-        "physical_cores": psutil.cpu_count(logical=False),
+        "physical_cores": psutil.cpu_count(logical=False) if psutil else None,
         "cpu_freq_mhz": freq,
         "cpu_governor": governor,
         "load_average": load,
@@ -146,7 +154,7 @@ def collect_machine() -> dict[str, Any]:
     record: dict[str, Any] = {
         "hostname": socket.gethostname(),
         "os": platform.platform(),
-        "memory_bytes": psutil.virtual_memory().total,
+        "memory_bytes": _psutil().virtual_memory().total if _psutil() else None,
     }
     record.update(collect_cpu())
     record.update(collect_python())

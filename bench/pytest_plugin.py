@@ -21,7 +21,6 @@ untimed (``--benchmark-disable``), unless ``--benchmark-only`` or
 from __future__ import annotations
 
 import contextlib
-import functools
 import multiprocessing
 import time
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from bench.profiles import PROFILES, default_workers
 from bench.results import Cell, Results, file_stamp, utc_now, with_speedup, with_speedups
 from bench.runner import CellSpec, blas_limit, measure, missing_requirement, single_thread_blas
 from bench.strategies import STRATEGIES, Deadline
-from workloads import WORKLOADS, call_kernel, no_resource
+from workloads import WORKLOADS, Task, no_resource
 
 TIMED_PROFILES = ("quick", "standard", "full")
 # Readings that change from one run to the next: they go with the run's JSON, not in
@@ -113,8 +112,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = []
     for w in WORKLOADS:
         params.append(pytest.param((w, "serial", 1), id=f"{w}-serial-1"))
-        for s in STRATEGIES:
-            if s != "serial":
+        for s, cls in STRATEGIES.items():
+            # Only what can run here: an unavailable strategy (a module not installed, an
+            # older Python) or one that does not apply (asyncio on CPU work) has no benchmark.
+            if s != "serial" and cls.available()[0] and cls.applies_to(Task(w, 0)) is None:
                 params += [pytest.param((w, s, n), id=f"{w}-{s}-{n}")
                            for n in session.workers()]
     metafunc.parametrize("gilbench_cell", params)
@@ -164,7 +165,7 @@ def run_benchmark(benchmark: Any, session: Session, workload: str, strategy: str
     items = list(range(tasks))
     cls = STRATEGIES[strategy]
     method = multiprocessing.get_start_method() if cls.uses_processes else None
-    task = functools.partial(call_kernel, w.func, size, session.resource(workload))
+    task = Task(workload, size, session.resource(workload))
     deadline = Deadline(profile.timeout_s)
     with blas_limit(w):
         if workload not in session.references:

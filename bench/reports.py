@@ -221,6 +221,37 @@ def noise_blocks(results: Results) -> list[Block]:
     return blocks
 
 
+def free_threading(results: Results) -> str | None:
+    """What a free-threaded interpreter (or PYTHON_GIL=0) changed, or None on a GIL build."""
+    m = results.machine
+    if not m.get("free_threaded_build") and m.get("gil_enabled", True):
+        return None
+    env = m.get("python_gil_env")
+    text = ("This interpreter is a free-threaded build (PEP 703)" if m.get("free_threaded_build")
+            else "The GIL was off in this interpreter")
+    text += (f"; the GIL was {'on' if m.get('gil_enabled') else 'off'} in gilbench's process"
+             + (f" (PYTHON_GIL={env})" if env is not None else "") + ".")
+    on = sorted({c.label for c in results.cells if c.gil_enabled_in_workers})
+    off = [c for c in results.cells if c.gil_enabled_in_workers is False]
+    if on:
+        text += (" The GIL was **on** inside the workers of " + ", ".join(on) + ": an extension "
+                 "module without free-threading support turns it back on when imported.")
+    elif off:
+        text += " It stayed off inside every worker."
+    threads = [best_of_model(results, w, "threads") for w in results.workloads()
+               if results.cells_of(w)[0].kind == "cpu"]
+    procs = [best_of_model(results, w, "processes") for w in results.workloads()
+             if results.cells_of(w)[0].kind == "cpu"]
+    t = [c.speedup for c in threads if c and c.speedup]
+    p = [c.speedup for c in procs if c and c.speedup]
+    if t:
+        text += (f" What changes: threads can run pure-Python CPU work in parallel — their best "
+                 f"speedup on it here is {stats.geometric_mean(t):.2f}× (geometric mean)"
+                 + (f", processes {stats.geometric_mean(p):.2f}×" if p else "") + "; on a "
+                 "GIL build threads stay near 1×.")
+    return text
+
+
 def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
     m = results.machine
     cells = results.cells
@@ -231,6 +262,9 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
         hint = run.get("resume_hint", "gilbench run --resume DIR")
         blocks.append(Para("> **Partial run**: it was interrupted; what is below is what "
                            f"finished. Resume with `{hint}`."))
+    ft = free_threading(results)
+    if ft:
+        blocks += [Heading("Free-threading"), Para(ft)]
     if cells:
         blocks += [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results)))]
     blocks += [Heading("Findings: the article's claims, measured"), Para(

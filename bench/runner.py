@@ -11,19 +11,16 @@ first, since every speedup divides by it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
-
 from bench import stats
 from bench.results import Cell
 from bench.strategies import STRATEGIES, CellFailure, Deadline, Strategy, describe
-from workloads import WORKLOADS, Workload, call_kernel, no_resource
+from workloads import WORKLOADS, Task, Workload, no_resource
 
 Clock = Callable[[], float]
 
@@ -78,8 +75,13 @@ class Plan:
         return out
 
 
-def process_tree_cpu_s() -> float:
-    """User + system CPU seconds of this process and all its live descendants."""
+def process_tree_cpu_s() -> float | None:
+    """User + system CPU seconds of this process and all its live descendants
+    (None without psutil, as in a ``--python`` interpreter that lacks it)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
     me = psutil.Process()
     total = sum(me.cpu_times()[:2])
     for child in me.children(recursive=True):
@@ -130,7 +132,7 @@ class ResultMismatch(CellFailure):
 def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | None, *,
             repeats: int, warmup: int, timeout_s: float | None,
             initializer: Callable[[], None] | None = None, clock: Clock = time.perf_counter,
-            cpu_meter: Callable[[], float] = process_tree_cpu_s,
+            cpu_meter: Callable[[], float | None] = process_tree_cpu_s,
             strategies: dict[str, type[Strategy]] = STRATEGIES) -> tuple[Cell, list[Any] | None]:
     """Measure one cell; return it and the task results of its last run."""
     cls = strategies[spec.strategy]
@@ -138,6 +140,9 @@ def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | N
     available, why = cls.available()
     if not available:
         return Cell(status="skipped", error=why, **base), None
+    not_for_this = cls.applies_to(task)
+    if not_for_this:
+        return Cell(status="skipped", error=not_for_this, **base), None
     items = list(range(spec.tasks))
     deadline = Deadline(timeout_s)
     times: list[float] = []
@@ -166,7 +171,8 @@ def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | N
                 result = strat.map(task, items, deadline)
                 times.append(clock() - t0)
                 out = checked(result)
-            cpu_s = (cpu_meter() - c0) / max(1, repeats)
+            c1 = cpu_meter()
+            cpu_s = None if c0 is None or c1 is None else (c1 - c0) / max(1, repeats)
     except CellFailure as exc:
         return Cell(status=exc.status, error=str(exc), times_s=tuple(times),
                     startup_s=startup_s, **base), None
@@ -211,7 +217,7 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
             continue
         initializer = single_thread_blas if workload.single_thread_blas else None
         with (workload.setup or no_resource)() as resource, blas_limit(workload):
-            task = functools.partial(call_kernel, workload.func, wl_specs[0].size, resource)
+            task = Task(name, wl_specs[0].size, resource)
             # The reference results: the serial run's, measured or (resumed) recomputed.
             reference = None
             for s in wl_specs:

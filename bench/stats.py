@@ -7,33 +7,43 @@ bootstrap that resamples both sets of repeats independently.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Sequence
-
-import numpy as np
 
 NOISY_REL_STD = 0.10  # pyperf's rule: std dev >= 10% of the mean is not trustworthy
 BOOTSTRAP_RESAMPLES = 2000
 
 
+# median, percentile and rel_std use the standard library only, so that the
+# harness also runs in an interpreter without numpy (``gilbench run --python``);
+# the bootstrap needs numpy and runs where the report is made.
+
+
 def median(samples: Sequence[float]) -> float:
     if len(samples) == 0:
         raise ValueError("median of no samples")
-    return float(np.median(np.asarray(samples, dtype=float)))
+    return float(statistics.median(float(x) for x in samples))
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), linear interpolation between order statistics."""
+    """The q-th percentile (0-100), linear interpolation between order statistics
+    (numpy's default method)."""
     if len(samples) == 0:
         raise ValueError("percentile of no samples")
-    return float(np.percentile(np.asarray(samples, dtype=float), q))
+    s = sorted(float(x) for x in samples)
+    k = (len(s) - 1) * q / 100
+    lo = math.floor(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def rel_std(samples: Sequence[float]) -> float:
     """Sample standard deviation relative to the mean (0 for one sample)."""
-    x = np.asarray(samples, dtype=float)
-    if x.size < 2 or x.mean() == 0:
+    if len(samples) < 2:
         return 0.0
-    return float(x.std(ddof=1) / x.mean())
+    mean = statistics.fmean(samples)
+    return 0.0 if mean == 0 else statistics.stdev(samples) / mean
 
 
 def speedup(serial_s: Sequence[float], cell_s: Sequence[float]) -> float:
@@ -54,6 +64,8 @@ def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, confidence
     the interval is widened, if needed, to contain the point estimate (with
     very few repeats the bootstrap distribution of a median is lumpy).
     """
+    import numpy as np
+
     a = np.asarray(serial_s, dtype=float)
     b = np.asarray(cell_s, dtype=float)
     if a.size == 0 or b.size == 0:
@@ -74,7 +86,6 @@ def ci_half_width(point: float, ci: tuple[float, float]) -> float:
 
 
 def geometric_mean(values: Sequence[float]) -> float:
-    x = np.asarray(values, dtype=float)
-    if x.size == 0 or np.any(x <= 0):
+    if len(values) == 0 or any(v <= 0 for v in values):
         raise ValueError("geometric mean needs positive values")
-    return float(np.exp(np.log(x).mean()))
+    return math.exp(statistics.fmean(math.log(v) for v in values))

@@ -158,8 +158,9 @@ class Strategy:
     """Run tasks on ``workers`` workers. Subclasses say when the GIL limits them."""
 
     name: ClassVar[str]
-    model: ClassVar[str]  # "serial" | "threads" | "processes"
-    uses_processes: ClassVar[bool] = False
+    model: ClassVar[str]  # "serial" | "threads" | "processes" | "interpreters" | "async"
+    uses_processes: ClassVar[bool] = False  # one cell per multiprocessing start method
+    remote_workers: ClassVar[bool] = False  # workers outside this process (pinged when warm)
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
                  initializer: Callable[[], None] | None = None) -> None:
@@ -177,6 +178,11 @@ class Strategy:
         return True, ""
 
     @classmethod
+    def applies_to(cls, task: Any) -> str | None:
+        """Why this strategy cannot run this task (None: it can)."""
+        return None
+
+    @classmethod
     def description(cls) -> str:
         return (cls.__doc__ or cls.name).strip().splitlines()[0]
 
@@ -190,7 +196,7 @@ class Strategy:
         pass
 
     def _warm(self, deadline: Deadline) -> None:
-        if not self.uses_processes:  # nothing to wait for: the work runs in this process
+        if not (self.uses_processes or self.remote_workers):  # the work runs in this process
             self.pids, self.gil_in_workers = [os.getpid()], gil_enabled()
             return
         pids: set[int] = set()
@@ -637,3 +643,7 @@ class ProcessPool(_ProcessStrategy):
                     p.kill()
             self.executor.shutdown(wait=True, cancel_futures=True)
         self._kill_all()
+
+
+# The newer answers (subinterpreters, asyncio, loky, Dask) register themselves.
+from bench import modern  # noqa: E402,F401

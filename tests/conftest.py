@@ -21,13 +21,18 @@ def _shm_segments() -> set[str]:
 
 
 def multiprocessing_helpers() -> set[int]:
-    """multiprocessing's own long-lived helpers (the forkserver and the resource
-    tracker): started on first use, they exit with the interpreter, by design."""
+    """multiprocessing's (and loky's) own long-lived helpers (the forkserver, the
+    resource trackers): started on first use, they exit with the interpreter, by design."""
     pids = set()
     with contextlib.suppress(AttributeError):
         pids.add(multiprocessing.forkserver._forkserver._forkserver_pid)
     with contextlib.suppress(AttributeError):
         pids.add(multiprocessing.resource_tracker._resource_tracker._pid)
+    # loky keeps its own resource tracker for the life of the interpreter, likewise.
+    with contextlib.suppress(ImportError, AttributeError):
+        from loky.backend import resource_tracker
+
+        pids.add(resource_tracker._resource_tracker._pid)
     return {p for p in pids if p}
 
 

@@ -13,6 +13,7 @@ CLI, the runner and the tests pick it up from ``WORKLOADS``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ class Workload:
     # the parallelism measured is gilbench's, not the BLAS library's.
     single_thread_blas: bool = False
     requires: tuple[str, ...] = field(default=())
+    # The same kernel as a coroutine, for asyncio; only IO kernels have one
+    # (CPU work in a coroutine would block the event loop).
+    async_func: Callable[..., Any] | None = None
 
     def size_for(self, profile: str) -> int:
         return self.sizes[profile]
@@ -96,11 +100,49 @@ def no_resource() -> Iterator[None]:
     yield None
 
 
+def async_variant(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a coroutine function as the asyncio variant of workload ``name``."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        WORKLOADS[name] = dataclasses.replace(WORKLOADS[name], async_func=func)
+        return func
+
+    return register
+
+
 def call_kernel(func: Callable[..., Any], size: int, resource: Any, seed: int) -> Any:
     """Run one task. Module-level so that ``functools.partial`` of it pickles."""
     if resource is None:
         return func(size, seed)
     return func(size, seed, resource)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One workload at one size, called with a seed: what strategies run.
+
+    Pickles by name (every start method, subinterpreters, Dask), and offers the
+    kernel's coroutine when it has one (``run_async``).
+    """
+
+    workload: str
+    size: int
+    resource: Any = None
+
+    def __call__(self, seed: int) -> Any:
+        return call_kernel(WORKLOADS[self.workload].func, self.size, self.resource, seed)
+
+    @property
+    def has_async(self) -> bool:
+        return WORKLOADS[self.workload].async_func is not None
+
+    async def run_async(self, seed: int) -> Any:
+        func = WORKLOADS[self.workload].async_func
+        if func is None:
+            raise TypeError(f"{self.workload} has no async variant")
+        if self.resource is None:
+            return await func(self.size, seed)
+        return await func(self.size, seed, self.resource)
 
 
 # Importing the kernel modules fills WORKLOADS.

@@ -6,6 +6,7 @@ CPU work around the waits (or the device) becomes the limit.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import os
@@ -19,7 +20,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
-from workloads import workload
+from workloads import async_variant, workload
 
 # ---------------------------------------------------------------- sleep
 
@@ -33,6 +34,13 @@ from workloads import workload
 def sleep(size: int, seed: int) -> int:
     """time.sleep for `size` ms: pure waiting, the ideal IO-bound task."""
     time.sleep(size / 1000)
+    return seed
+
+
+@async_variant("sleep")
+async def sleep_async(size: int, seed: int) -> int:
+    """asyncio.sleep: the event loop waits for many at once in one thread."""
+    await asyncio.sleep(size / 1000)
     return seed
 
 
@@ -75,6 +83,13 @@ def file_rw(size: int, seed: int, folder: str) -> int:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     return crc
+
+
+@async_variant("file_rw")
+async def file_rw_async(size: int, seed: int, folder: str) -> int:
+    """asyncio has no asynchronous file API: files go through asyncio.to_thread
+    (the loop's default thread pool), as the asyncio documentation advises."""
+    return await asyncio.to_thread(file_rw, size, seed, folder)
 
 
 # ---------------------------------------------------------------- socket_echo
@@ -177,4 +192,23 @@ def socket_echo(size: int, seed: int, address: tuple[str, int]) -> int:
             sock.sendall(payload)
             reply = _recv_exact(sock, _MESSAGE)
             crc = zlib.crc32(reply, crc)
+    return crc
+
+
+@async_variant("socket_echo")
+async def socket_echo_async(size: int, seed: int, address: tuple[str, int]) -> int:
+    """The same round trips through asyncio streams."""
+    payload = (seed.to_bytes(8, "little") * (_MESSAGE // 8))
+    crc = 0
+    reader, writer = await asyncio.open_connection(*address)
+    try:
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(size):
+            writer.write(payload)
+            await writer.drain()
+            crc = zlib.crc32(await reader.readexactly(_MESSAGE), crc)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
     return crc

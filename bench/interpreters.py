@@ -1,0 +1,145 @@
+"""``gilbench run --python PATH [--python PATH ...]``: the sweep in several interpreters.
+
+Each interpreter runs the cells itself (``bench.remote``, with gilbench's folder
+on its PYTHONPATH, so it needs no installation), and its results land in
+``DIR/<label>/results.json`` with their report; a ``gilbench compare`` of them
+is written to DIR. The label says the version, and ``t`` for a free-threaded
+build (``python3.13t``). ``PYTHON_GIL`` and the rest of the environment pass
+through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bench
+from bench.errors import UserError
+from bench.remote import plan_json
+from bench.results import Cell, Results, save, utc_now, with_speedups
+from bench.runner import Plan
+
+MIN_VERSION = (3, 10)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    path: str
+    label: str
+    info: dict[str, Any]
+
+
+def harness_env() -> dict[str, str]:
+    """The environment with gilbench's own folder first on PYTHONPATH."""
+    env = dict(os.environ)
+    root = str(Path(bench.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def probe(path: str) -> dict[str, Any]:
+    """Ask the interpreter at ``path`` who it is; a UserError says why it cannot serve."""
+    try:
+        r = subprocess.run([path, "-m", "bench.remote", "--probe"], env=harness_env(),
+                           capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UserError(f"--python {path}: cannot run it ({exc.__class__.__name__}: "
+                        f"{getattr(exc, 'strerror', None) or exc}); give a Python "
+                        f"{MIN_VERSION[0]}.{MIN_VERSION[1]}+ interpreter") from None
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or [f"exit code {r.returncode}"])[-1]
+        raise UserError(f"--python {path}: it cannot run gilbench's harness ({last}); give a "
+                        f"Python {MIN_VERSION[0]}.{MIN_VERSION[1]}+ interpreter")
+    try:
+        info = json.loads(r.stdout.strip().splitlines()[-1])
+        info["version"], info["free_threaded_build"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise UserError(f"--python {path}: it cannot run gilbench's harness (it did not answer "
+                        f"as a Python interpreter); give a Python {MIN_VERSION[0]}."
+                        f"{MIN_VERSION[1]}+ interpreter") from None
+    if tuple(info["version"][:2]) < MIN_VERSION:
+        raise UserError(f"--python {path} is Python {'.'.join(map(str, info['version']))}; "
+                        f"the harness needs {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer")
+    return info
+
+
+def interpreters(paths: Sequence[str]) -> list[Interpreter]:
+    found, seen = [], {}
+    for path in paths:
+        info = probe(path)
+        major, minor = info["version"][:2]
+        label = f"python{major}.{minor}{'t' if info['free_threaded_build'] else ''}"
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label += f"-{seen[label]}"
+        found.append(Interpreter(path, label, info))
+    return found
+
+
+def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """Their record, with the hardware facts they could not read (no psutil there)
+    taken from ours: it is the same machine."""
+    out = dict(theirs)
+    for key in ("memory_bytes", "physical_cores", "cpu_freq_mhz"):
+        if out.get(key) is None and ours.get(key) is not None:
+            out[key] = ours[key]
+    return out
+
+
+def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
+           on_cell: Callable[[Cell], None], argv: list[str]) -> Results:
+    """Run the plan in one interpreter; save its results (after every cell) into ``out``."""
+    created_at = utc_now()
+    cells: list[Cell] = []
+    machine: dict[str, Any] = dict(ours)
+
+    def results(complete: bool, speedups: bool) -> Results:
+        run = {"profile": plan.profile, "argv": argv, "complete": complete,
+               "interpreter": interp.path, "label": interp.label}
+        return Results(machine=machine, created_at=created_at, run=run,
+                       cells=tuple(with_speedups(cells) if speedups else cells))
+
+    proc = subprocess.Popen([interp.path, "-m", "bench.remote"], env=harness_env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    # Each cell has its own time limit inside; this catches a hang outside any cell
+    # (a whole cell's worth of silence, and a minute more): the run there is killed.
+    quiet_s = plan.timeout_s * 2 + 60
+    watchdog = threading.Timer(quiet_s, proc.kill)
+    watchdog.start()
+    try:
+        proc.stdin.write(plan_json(plan))  # type: ignore[union-attr]
+        proc.stdin.close()  # type: ignore[union-attr]
+        for line in proc.stdout:  # type: ignore[union-attr]
+            watchdog.cancel()
+            watchdog = threading.Timer(quiet_s, proc.kill)
+            watchdog.start()
+            record = json.loads(line)
+            if "machine" in record:
+                machine = merged_machine(record["machine"], ours)
+            elif "cell" in record:
+                cells.append(Cell.from_dict(record["cell"]))
+                save(results(False, False), out / "results.json")
+                on_cell(cells[-1])
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        save(results(False, True), out / "results.json")
+        raise
+    finally:
+        watchdog.cancel()
+        proc.stdout.close()  # type: ignore[union-attr]
+    done = results(code == 0 and len(cells) == len(plan.specs()), True)
+    save(done, out / "results.json")
+    if code not in (0, 130):
+        print(f"gilbench: the run in {interp.path} ended with exit code {code}"
+              + (f" (killed after {quiet_s:g} s without a result)" if code == -9 else ""),
+              file=sys.stderr)
+    return done

@@ -1,0 +1,61 @@
+"""The sweep inside another interpreter, for ``gilbench run --python PATH``.
+
+The parent runs ``PATH -m bench.remote`` with gilbench's folder on PYTHONPATH
+(the interpreter need not have gilbench installed, nor numpy or psutil: the
+harness imports only the standard library there, kernels whose modules are
+missing are skipped with the reason). The plan comes on stdin as JSON; the
+interpreter's machine record and then one cell per line go to stdout as JSON.
+Anything else the run prints goes to stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from typing import Any
+
+from bench.machine import collect_machine
+from bench.runner import Plan, run
+
+
+def probe() -> dict[str, Any]:
+    """What the parent needs to know before it sends a plan."""
+    from bench.machine import free_threaded_build, gil_enabled
+
+    return {"version": list(sys.version_info[:3]), "implementation": sys.implementation.name,
+            "executable": sys.executable, "free_threaded_build": free_threaded_build(),
+            "gil_enabled": gil_enabled()}
+
+
+def main() -> int:
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout = sys.stderr  # only JSON lines on the real stdout
+    if sys.argv[1:] == ["--probe"]:
+        out.write(json.dumps(probe()) + "\n")
+        out.flush()
+        return 0
+    data = json.load(sys.stdin)
+    lists = ("workloads", "strategies", "workers", "start_methods", "suites")
+    plan = Plan(**{**data, **{k: tuple(data[k]) for k in lists if k in data},
+                   "sizes": tuple(tuple(x) for x in data["sizes"])})
+
+    def emit(record: dict[str, Any]) -> None:
+        out.write(json.dumps(record) + "\n")
+        out.flush()
+
+    emit({"machine": collect_machine()})
+    try:
+        run(plan, on_cell=lambda _spec, cell: emit({"cell": cell.to_dict()}))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(dataclasses.asdict(plan))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
