@@ -219,7 +219,7 @@ class Progress:
         elif cell.workload != self.last_workload:
             print(f"[{self.done}/{self.total}] {cell.workload} ...", file=sys.stderr, flush=True)
         self.last_workload = cell.workload
-        if cell.status != "ok" and not self.tty:
+        if cell.status in ("error", "timeout") and not self.tty:  # skipped: in the report
             print(f"  {cell.workload} {cell.label} ×{cell.workers}: {cell.status}: {cell.error}",
                   file=sys.stderr, flush=True)
 
