@@ -7,7 +7,8 @@ therefore measures in this small program, whose main module imports only
 the standard library and psutil — what a minimal script pays. It prints one
 JSON object per measurement, as it finishes.
 
-Kept free of gilbench imports on purpose (it is its own main module).
+It imports nothing of gilbench but ``bench.stats``, which needs only the standard
+library (the probe is its own main module, re-imported by every spawned child).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import json
 import multiprocessing
 import os
 import signal
-import statistics
 import sys
 import threading
 import time
 from typing import Any
+
+from bench import stats
 
 JOIN_S = 5.0
 _MEETING: Any = None
@@ -55,17 +57,9 @@ def _meet(_i: int) -> int:
     return os.getpid()
 
 
-def _p99(times: list[float]) -> float:
-    s = sorted(times)
-    k = (len(s) - 1) * 0.99
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def _summary(times: list[float]) -> dict[str, Any]:
-    return {"median_s": statistics.median(times), "p99_s": _p99(times), "min_s": min(times),
-            "repeats": len(times)}
+    return {"median_s": stats.median(times), "p99_s": stats.percentile(times, 99),
+            "min_s": min(times), "repeats": len(times)}
 
 
 class TimedOut(Exception):
@@ -123,9 +117,9 @@ def _memory(pids: list[int]) -> dict[str, float]:
                 pss.append(info.pss)
     out = {}
     if uss:
-        out["uss_bytes"] = statistics.median(uss)
+        out["uss_bytes"] = stats.median(uss)
     if pss:
-        out["pss_bytes"] = statistics.median(pss)
+        out["pss_bytes"] = stats.median(pss)
     return out
 
 
@@ -157,7 +151,7 @@ def pool_processes(method: str, workers: int, repeats: int, end: float,
             pool.join()
             raise
     return {"what": "pool", "model": "processes", "start_method": method, "workers": workers,
-            **_summary(times), "stop_s": statistics.median(stops), **memory}
+            **_summary(times), "stop_s": stats.median(stops), **memory}
 
 
 def pool_threads(workers: int, repeats: int, end: float, measure_memory: bool) -> dict[str, Any]:
@@ -186,7 +180,7 @@ def pool_threads(workers: int, repeats: int, end: float, measure_memory: bool) -
             barrier.abort()
             ex.shutdown(wait=False, cancel_futures=True)
     return {"what": "pool", "model": "threads", "workers": workers, **_summary(times),
-            "stop_s": statistics.median(stops), **memory}
+            "stop_s": stats.median(stops), **memory}
 
 
 def main(args: dict[str, Any]) -> None:
