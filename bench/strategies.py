@@ -543,10 +543,13 @@ class _PoolStrategy(_ProcessStrategy):
     def terminate(self) -> None:
         if hasattr(self, "pool"):
             # An idle worker waits for a task holding the task queue's read lock;
-            # killed there, it never releases it, and Pool.terminate() waits for
-            # that lock forever. Nothing reads the queue after terminate(), so it
-            # gets a fresh lock first.
+            # killed there, it never releases it, and Pool.terminate() (which drains
+            # the queue under that lock) waits forever. So: a fresh lock, then every
+            # worker that may hold the old one killed and reaped — none is left to
+            # read the queue concurrently with the drain — then terminate().
             self.pool._inqueue._rlock = self._context().Lock()
+            self._procs = list(self.pool._pool)
+            self._kill_all()
             self.pool.terminate()
             self.pool.join()
         self._kill_all()
