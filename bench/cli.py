@@ -184,9 +184,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
 
 def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
     try:
-        plan = Plan(**{**d, **{k: tuple(d[k]) for k in ("workloads", "strategies", "workers",
-                                                          "start_methods", "suites") if k in d},
-                       "sizes": tuple(tuple(x) for x in d["sizes"])})
+        plan = Plan.from_dict(d)
     except (KeyError, TypeError) as exc:
         raise UserError(f"{source} holds no run plan to resume ({exc})") from None
     unknown = [w for w in plan.workloads if w not in WORKLOADS]

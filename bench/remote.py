@@ -36,10 +36,7 @@ def main() -> int:
         out.write(json.dumps(probe()) + "\n")
         out.flush()
         return 0
-    data = json.load(sys.stdin)
-    lists = ("workloads", "strategies", "workers", "start_methods", "suites")
-    plan = Plan(**{**data, **{k: tuple(data[k]) for k in lists if k in data},
-                   "sizes": tuple(tuple(x) for x in data["sizes"])})
+    plan = Plan.from_dict(json.load(sys.stdin))
 
     def emit(record: dict[str, Any]) -> None:
         out.write(json.dumps(record) + "\n")

@@ -51,6 +51,13 @@ class Plan:
     sizes: tuple[tuple[str, int], ...]  # (workload, size)
     suites: tuple[str, ...] = ("speedup",)  # this sweep, and/or the cost suites
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Plan:
+        """The plan from its JSON form (``dataclasses.asdict``: lists instead of tuples)."""
+        lists = ("workloads", "strategies", "workers", "start_methods", "suites")
+        return cls(**{**d, **{k: tuple(d[k]) for k in lists if k in d},
+                      "sizes": tuple(tuple(x) for x in d["sizes"])})
+
     @property
     def sweeps(self) -> bool:
         return "speedup" in self.suites
