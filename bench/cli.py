@@ -85,6 +85,17 @@ def parse_timeout(text: str) -> float:
     return value
 
 
+def parse_target_ci(text: str) -> float:
+    """A percentage (3, 3%, 0.5) as a fraction; 0.1% to 50% are accepted."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise UserError(f"--target-ci: '{text}' is not a percentage; give e.g. 3 for ±3%") from None
+    if not math.isfinite(value) or not 0.1 <= value <= 50:
+        raise UserError(f"--target-ci: {text} is out of range; give a percentage from 0.1 to 50")
+    return value / 100
+
+
 def parse_start_methods(text: str) -> list[str]:
     valid = multiprocessing.get_all_start_methods()
     if text.strip() == "all":
@@ -171,15 +182,23 @@ def build_plan(args: argparse.Namespace) -> Plan:
                else default_workers(usable_cpus(), profile.max_workers))
     methods = (parse_start_methods(args.start_method) if args.start_method
                else [multiprocessing.get_start_method()])
-    repeats = (positive_int(args.repeats, "--repeats", MAX_REPEATS) if args.repeats
-               else profile.repeats)
+    if args.repeats and args.target_ci:
+        raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
+                        "adaptive: give one of them")
+    if args.repeats:  # exactly this many
+        repeats = positive_int(args.repeats, "--repeats", MAX_REPEATS)
+        max_repeats, target = repeats, 0.0
+    else:
+        repeats, max_repeats = profile.repeats, profile.max_repeats
+        target = parse_target_ci(args.target_ci) if args.target_ci else profile.target_ci
     timeout = parse_timeout(args.timeout) if args.timeout else profile.timeout_s
     return Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
                 workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
                 timeout_s=timeout,
                 sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads),
-                suites=tuple(suites))
+                suites=tuple(suites), max_repeats=max_repeats, target_ci=target,
+                cell_budget_s=profile.cell_budget_s)
 
 
 def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
@@ -535,7 +554,12 @@ def make_parser() -> Parser:
                    help="strategies to run (default: all; serial always runs)")
     s.add_argument("--workers", metavar="1,2,4",
                    help="worker counts (default: 1, 2, 4 ... up to 2x the usable CPUs)")
-    s.add_argument("--repeats", metavar="N", help="timed runs per cell (default: the profile's)")
+    s.add_argument("--repeats", metavar="N",
+                   help="exactly N timed runs per cell (default: adaptive, see --target-ci)")
+    s.add_argument("--target-ci", metavar="PCT",
+                   help="repeat each cell until its speedup's 95%% confidence interval is "
+                        "within ±PCT%% (default: the profile's, 3 for standard, 5 for quick), "
+                        "or its time budget is spent")
     s.add_argument("--start-method", metavar="M",
                    help="process start method(s): "
                         f"{', '.join(multiprocessing.get_all_start_methods())}, a comma list, "
@@ -543,7 +567,7 @@ def make_parser() -> Parser:
     s.add_argument("--out", metavar="DIR",
                    help="output folder (default: reports/<UTC time>-<host>/)")
     s.add_argument("--timeout", metavar="S",
-                   help="time limit per cell in seconds (default: the profile's)")
+                   help="time limit per run of a cell in seconds (default: the profile's)")
     s.add_argument("--resume", metavar="DIR",
                    help="finish an interrupted run in DIR without redoing finished cells")
     s.add_argument("--python", metavar="PATH", action="append",

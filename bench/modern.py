@@ -294,6 +294,7 @@ class Dask(Strategy):
     name = "dask"
     model = "processes"
     remote_workers = True
+    shares_rounds = False  # idle Dask workers and schedulers heartbeat
     scheduler: ClassVar[str | None] = None  # set by --dask-scheduler
 
     @classmethod

@@ -15,24 +15,32 @@ class Profile:
     name: str
     description: str
     tasks: int  # tasks per run; raised to the largest worker count if that is higher
-    repeats: int  # timed runs per cell
+    repeats: int  # timed runs per cell, at least
     warmup: int  # untimed runs per cell, after the workers are started
-    timeout_s: float  # default time limit per cell
+    timeout_s: float  # default time limit per run of a cell
     max_workers: int | None = None  # cap on the default worker counts
+    # Adaptive repeats: more runs, up to max_repeats and cell_budget_s seconds
+    # per cell, until the speedup's 95% CI is within target_ci of it.
+    max_repeats: int = 0
+    target_ci: float = 0.0
+    cell_budget_s: float = 0.0
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         # For the test suite: every code path at tiny sizes, in seconds.
-        Profile("smoke", "tiny sizes for tests; numbers mean nothing", tasks=4, repeats=1,
-                warmup=0, timeout_s=60, max_workers=2),
-        Profile("quick", "small sizes, 3 repeats: about 1-2 minutes on 2 CPUs", tasks=8,
-                repeats=3, warmup=1, timeout_s=60),
-        Profile("standard", "the default: medium sizes, 5 repeats", tasks=32, repeats=5,
-                warmup=1, timeout_s=300),
-        Profile("full", "large sizes, 10 repeats: tight error bars, long run", tasks=64,
-                repeats=10, warmup=2, timeout_s=900),
+        Profile("smoke", "tiny sizes for tests; numbers mean nothing", tasks=4, repeats=2,
+                warmup=0, timeout_s=60, max_workers=2, max_repeats=4, target_ci=0.05,
+                cell_budget_s=0.05),
+        Profile("quick", "small sizes, CI target ±5%: about a minute for the core sweep on "
+                "2 CPUs", tasks=8, repeats=3, warmup=0, timeout_s=60, max_repeats=16,
+                target_ci=0.05, cell_budget_s=0.4),
+        Profile("standard", "the default: medium sizes, CI target ±3%", tasks=16, repeats=3,
+                warmup=1, timeout_s=300, max_repeats=20, target_ci=0.03, cell_budget_s=1.2),
+        Profile("full", "large sizes, CI target ±2%: tight error bars, long run", tasks=64,
+                repeats=5, warmup=2, timeout_s=900, max_repeats=40, target_ci=0.02,
+                cell_budget_s=10.0),
     )
 }
 DEFAULT_PROFILE = "standard"

@@ -54,6 +54,13 @@ class Cell:
     rel_std: float | None = None
     noisy: bool = False
     gil_enabled_in_workers: bool | None = None
+    # The serial runs interleaved with this cell's (serial_times_s[i] ran next
+    # to times_s[i]): its speedup is paired with them (empty: the serial cell's).
+    serial_times_s: tuple[float, ...] = ()
+    ci_half_width: float | None = None  # of the speedup (serial: of the median), relative
+    noise: str | None = None  # why the cell is flagged noisy
+    cpu_utilization: float | None = None  # cpu_s / wall / usable CPUs
+    peak_rss_bytes: int | None = None  # gilbench's process + the cell's workers
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -68,6 +75,8 @@ class Cell:
             raise ValueError("times_s must be non-negative numbers")
         if self.speedup_ci95 is not None and len(self.speedup_ci95) != 2:
             raise ValueError("speedup_ci95 must be [lo, hi]")
+        if self.serial_times_s and len(self.serial_times_s) != len(self.times_s):
+            raise ValueError("serial_times_s must pair with times_s, one for one")
 
     @property
     def key(self) -> tuple[str, int, str, str | None, int]:
@@ -85,6 +94,7 @@ class Cell:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["times_s"] = list(self.times_s)
+        d["serial_times_s"] = list(self.serial_times_s)
         d["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
         return d
 
@@ -93,6 +103,7 @@ class Cell:
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in names}
         kwargs["times_s"] = tuple(kwargs.get("times_s") or ())
+        kwargs["serial_times_s"] = tuple(kwargs.get("serial_times_s") or ())
         ci = kwargs.get("speedup_ci95")
         kwargs["speedup_ci95"] = tuple(ci) if ci else None
         return cls(**kwargs)
@@ -170,10 +181,17 @@ def _version() -> str:
 
 
 def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
-    """The cell with its speedup over these serial times, its 95% CI and efficiency."""
-    s = stats.speedup(serial_times_s, cell.times_s)
-    ci = (s, s) if cell.strategy == "serial" else stats.speedup_ci(serial_times_s, cell.times_s)
-    return dataclasses.replace(cell, speedup=s, speedup_ci95=ci,
+    """The cell with its speedup, its 95% CI and efficiency: over the serial runs
+    interleaved with it when it has them (paired), else over these serial times."""
+    paired = bool(cell.serial_times_s)
+    base = cell.serial_times_s if paired else serial_times_s
+    s = stats.speedup(base, cell.times_s)
+    if cell.strategy == "serial":
+        ci = (s, s)
+    else:
+        ci = stats.speedup_ci(base, cell.times_s, paired=paired)
+    hw = cell.ci_half_width if cell.strategy == "serial" else stats.ci_half_width(s, ci)
+    return dataclasses.replace(cell, speedup=s, speedup_ci95=ci, ci_half_width=hw,
                                efficiency=stats.efficiency(s, cell.workers))
 
 

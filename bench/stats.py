@@ -56,28 +56,58 @@ def efficiency(speedup_x: float, workers: int) -> float:
     return speedup_x / workers
 
 
-def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, confidence: float = 0.95,
-               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
+def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, paired: bool = False,
+               confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
+               seed: int = 0) -> tuple[float, float]:
     """Percentile-bootstrap interval of the ratio of medians.
 
-    Both sets of repeats are resampled with replacement, independently, and
-    the interval is widened, if needed, to contain the point estimate (with
-    very few repeats the bootstrap distribution of a median is lumpy).
+    Unpaired, both sets of repeats are resampled with replacement,
+    independently. Paired (``serial_s[i]`` was measured next to
+    ``cell_s[i]``), the same indices are drawn for both, so a drift that
+    slows both runs of a pair (turbo, heat, a neighbour) cancels in the
+    ratio instead of widening the interval. The interval is widened, if
+    needed, to contain the point estimate (with very few repeats the
+    bootstrap distribution of a median is lumpy).
     """
-    import numpy as np
-
-    a = np.asarray(serial_s, dtype=float)
-    b = np.asarray(cell_s, dtype=float)
-    if a.size == 0 or b.size == 0:
+    if len(serial_s) == 0 or len(cell_s) == 0:
         raise ValueError("speedup_ci needs samples on both sides")
-    rng = np.random.default_rng(seed)
-    ra = np.median(rng.choice(a, size=(resamples, a.size), replace=True), axis=1)
-    rb = np.median(rng.choice(b, size=(resamples, b.size), replace=True), axis=1)
-    ratios = ra / rb
-    tail = (1 - confidence) / 2 * 100
-    lo, hi = np.percentile(ratios, [tail, 100 - tail])
-    point = speedup(a, b)
+    if paired and len(serial_s) != len(cell_s):
+        raise ValueError("paired samples must be as many on both sides")
+    point = speedup(serial_s, cell_s)
+    try:
+        import numpy as np
+    except ImportError:  # an interpreter without numpy (gilbench run --python)
+        ratios = _bootstrap_ratios_pure(serial_s, cell_s, paired, min(resamples, 400), seed)
+        tail = (1 - confidence) / 2 * 100
+        lo, hi = percentile(ratios, tail), percentile(ratios, 100 - tail)
+    else:
+        a = np.asarray(serial_s, dtype=float)
+        b = np.asarray(cell_s, dtype=float)
+        rng = np.random.default_rng(seed)
+        ia = rng.integers(0, a.size, size=(resamples, a.size))
+        ib = ia if paired else rng.integers(0, b.size, size=(resamples, b.size))
+        ratios = np.median(a[ia], axis=1) / np.median(b[ib], axis=1)
+        tail = (1 - confidence) / 2 * 100
+        lo, hi = np.percentile(ratios, [tail, 100 - tail])
     return float(min(lo, point)), float(max(hi, point))
+
+
+def _bootstrap_ratios_pure(a: Sequence[float], b: Sequence[float], paired: bool,
+                           resamples: int, seed: int) -> list[float]:
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(resamples):
+        ia = [rng.randrange(len(a)) for _ in a]
+        ib = ia if paired else [rng.randrange(len(b)) for _ in b]
+        out.append(statistics.median(a[i] for i in ia) / statistics.median(b[i] for i in ib))
+    return out
+
+
+def median_ci(samples: Sequence[float], **kw: object) -> tuple[float, float]:
+    """Bootstrap interval of the median itself (the serial cell's precision)."""
+    return speedup_ci(samples, [1.0], **kw)  # type: ignore[arg-type]
 
 
 def ci_half_width(point: float, ci: tuple[float, float]) -> float:
@@ -89,3 +119,53 @@ def geometric_mean(values: Sequence[float]) -> float:
     if len(values) == 0 or any(v <= 0 for v in values):
         raise ValueError("geometric mean needs positive values")
     return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+# ------------------------------------------------------------ scaling laws
+# A curve is [(workers, speedup), ...]. With p processors, Amdahl's law
+# predicts S(p) = 1 / (f + (1 - f) / p) for a serial fraction f.
+
+
+def karp_flatt(speedup_x: float, p: int) -> float:
+    """The experimentally determined serial fraction (Karp & Flatt, 1990):
+    e = (1/S - 1/p) / (1 - 1/p). 0 is perfect scaling, 1 no gain at all;
+    above 1 the work got slower than serial. Needs p > 1."""
+    if p <= 1:
+        raise ValueError("Karp-Flatt needs more than one processor")
+    if speedup_x <= 0:
+        raise ValueError("speedup must be positive")
+    return (1 / speedup_x - 1 / p) / (1 - 1 / p)
+
+
+def amdahl_speedup(f: float, p: float) -> float:
+    return 1 / (f + (1 - f) / p)
+
+
+def amdahl_fit(curve: Sequence[tuple[float, float]]) -> float | None:
+    """Least-squares serial fraction f of Amdahl's law over a curve.
+
+    1/S - 1/p = f (1 - 1/p) is linear in f, so f = sum(x y) / sum(x x) with
+    x = 1 - 1/p and y = 1/S - 1/p; points at p = 1 carry no information.
+    Clipped to [0, 1]; None when no point has p > 1.
+    """
+    xs = [(1 - 1 / p, 1 / s - 1 / p) for p, s in curve if p > 1 and s > 0]
+    if not xs:
+        return None
+    f = sum(x * y for x, y in xs) / sum(x * x for x, _ in xs)
+    return min(1.0, max(0.0, f))
+
+
+def stops_paying(curve: Sequence[tuple[int, float]], min_gain: float = 0.05) -> int | None:
+    """The worker count past which more workers stop paying: the last count
+    whose speedup beats every smaller count's by more than ``min_gain``
+    (5%: within measurement noise otherwise). None when even the first step
+    gained nothing (the curve never pays)."""
+    pts = sorted(curve)
+    if not pts:
+        return None
+    best_p, best = pts[0]
+    paid = False
+    for p, s in pts[1:]:
+        if s > best * (1 + min_gain):
+            best_p, best, paid = p, s, True
+    return best_p if paid else None

@@ -161,6 +161,9 @@ class Strategy:
     model: ClassVar[str]  # "serial" | "threads" | "processes" | "interpreters" | "async"
     uses_processes: ClassVar[bool] = False  # one cell per multiprocessing start method
     remote_workers: ClassVar[bool] = False  # workers outside this process (pinged when warm)
+    # Whether its workers may sit idle, alive, while other cells of the same
+    # block run (their idle workers must not take CPU time).
+    shares_rounds: ClassVar[bool] = True
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
                  initializer: Callable[[], None] | None = None) -> None:

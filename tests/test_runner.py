@@ -8,43 +8,164 @@ import pytest
 
 from bench.profiles import PROFILES, default_workers
 from bench.results import Cell
-from bench.runner import CellSpec, Plan, measure, run
-from bench.strategies import STRATEGIES
+from bench.runner import (CellSpec, Plan, Precision, StoppingRule, measure, measure_block,
+                          run)
+from bench.strategies import STRATEGIES, CellFailure, Strategy
 from tests import kernels
 from workloads import PROFILES as SIZE_PROFILES
-from workloads import WORKLOADS
+from workloads import WORKLOADS, Task
 
 
 class FakeClock:
-    def __init__(self, readings):
-        self.readings = list(readings)
+    """Time that passes only when a fake strategy says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
 
     def __call__(self) -> float:
-        return self.readings.pop(0)
+        return self.now
+
+
+def fake_strategies(clock: FakeClock, durations: dict[str, list[float]], log: list[str],
+                    fail_at: dict[str, int] | None = None) -> dict[str, type[Strategy]]:
+    """A serial and a 'fake' strategy whose runs take the scripted durations
+    (by worker count, or 'S' for serial) on the fake clock."""
+
+    class Fake(Strategy):
+        name = "fake"
+        model = "threads"
+
+        def map(self, fn, items, deadline):
+            key = "S" if self.name == "serial" else f"c{self.workers}"
+            log.append(key)
+            n = sum(x == key for x in log)
+            if fail_at and fail_at.get(key) == n:
+                raise CellFailure(f"{key} failed on run {n}")
+            series = durations[key]
+            clock.now += series[(n - 1) % len(series)]
+            return [fn(i) for i in items]
+
+    class FakeSerial(Fake):
+        name = "serial"
+        model = "serial"
+
+    return {"fake": Fake, "serial": FakeSerial}
+
+
+def block(durations, precision, fail_at=None, workers=(1, 2)):
+    clock = FakeClock()
+    log: list[str] = []
+    strategies = fake_strategies(clock, durations, log, fail_at)
+    specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in workers]
+    out = measure_block(specs, kernels.square, [0, 1, 4], precision=precision, warmup=0,
+                        timeout_s=None, serial=strategies["serial"](), clock=clock,
+                        usable_cpus=2, strategies=strategies)
+    return [cell for cell, _ in out], log, clock
+
+
+def test_a_steady_cell_stops_at_the_minimum_with_an_exact_paired_speedup():
+    cells, log, _ = block({"S": [1.0], "c1": [1.0], "c2": [0.5]},
+                          Precision(3, 20, target=0.03, budget_s=100))
+    c1, c2 = cells
+    assert c2.times_s == (0.5, 0.5, 0.5) and c2.serial_times_s == (1.0, 1.0, 1.0)
+    assert c2.speedup == 2.0 and c2.speedup_ci95 == (2.0, 2.0) and c2.ci_half_width == 0.0
+    assert c2.efficiency == 1.0 and not c2.noisy
+    assert c1.speedup == 1.0
+    # Serial first in even rounds, last in odd ones; cells reversed too.
+    assert log == ["S", "c1", "c2", "c2", "c1", "S", "S", "c1", "c2"]
+
+
+def test_a_noisy_cell_repeats_until_its_time_budget_is_spent():
+    # Each round: serial 1 s + cell 0.5 or 0.8 s (never converges to 3%).
+    # Budget 10 s for the one cell: after round k the clock reads about 1.65 k,
+    # so the rule stops after round 7 (11.55 s >= 10 s), not before.
+    cells, _, clock = block({"S": [1.0], "c1": [0.5, 0.8]},
+                            Precision(3, 100, target=0.03, budget_s=10), workers=(1,))
+    [c] = cells
+    assert len(c.times_s) == 7 and clock.now == pytest.approx(7 * 1.0 + 4 * 0.5 + 3 * 0.8)
+    assert c.noisy and "time budget spent" in c.noise and "above the ±3% target" in c.noise
+    assert c.speedup_ci95[0] <= c.speedup <= c.speedup_ci95[1]
+
+
+def test_max_repeats_caps_a_cell_that_never_converges():
+    cells, _, _ = block({"S": [1.0], "c1": [0.5, 0.8]},
+                        Precision(3, 5, target=0.03, budget_s=1e9), workers=(1,))
+    assert len(cells[0].times_s) == 5 and "maximum repeats" in cells[0].noise
+
+
+def test_a_converged_cell_leaves_the_rounds_while_a_noisy_one_goes_on():
+    cells, log, _ = block({"S": [1.0], "c1": [1.0], "c2": [0.4, 0.7]},
+                          Precision(3, 8, target=0.03, budget_s=1e9))
+    c1, c2 = cells
+    assert len(c1.times_s) == 3 and len(c2.times_s) == 8
+    assert log.count("S") == 8 and log.count("c1") == 3
+
+
+def test_fixed_repeats_run_exactly_that_many():
+    cells, log, _ = block({"S": [1.0], "c1": [0.5, 0.8]}, Precision.fixed(4), workers=(1,))
+    assert len(cells[0].times_s) == 4 and log.count("S") == 4
+
+
+def test_a_cell_that_fails_mid_rounds_does_not_stop_the_others():
+    cells, _, _ = block({"S": [1.0], "c1": [1.0], "c2": [0.5]},
+                        Precision(3, 20, target=0.03, budget_s=100), fail_at={"c1": 2})
+    c1, c2 = cells
+    assert c1.status == "error" and "c1 failed on run 2" in c1.error and c1.times_s == (1.0,)
+    assert c2.ok and len(c2.times_s) == 3
+
+
+def test_a_failing_serial_run_fails_the_cells_it_pairs_with():
+    cells, _, _ = block({"S": [1.0], "c1": [1.0]}, Precision(3, 20, target=0.03, budget_s=100),
+                        fail_at={"S": 2}, workers=(1,))
+    assert cells[0].status == "error" and "serial run interleaved" in cells[0].error
+
+
+def test_the_stopping_rule_with_a_fake_clock():
+    clock = FakeClock()
+    rule = StoppingRule(Precision(3, 10, target=0.05, budget_s=2.0), cells=2, clock=clock)
+    assert not rule.converged(2, 0.0)  # below the minimum, however tight
+    assert rule.converged(3, 0.05) and not rule.converged(3, 0.051)
+    assert not rule.converged(3, None)
+    assert rule.converged(10, 0.5)  # the maximum
+    assert not rule.out_of_time(3)
+    clock.now = 3.99
+    assert not rule.out_of_time(3)
+    clock.now = 4.0  # 2 cells x 2 s
+    assert rule.out_of_time(3) and not rule.out_of_time(2)  # never before the minimum
+    assert StoppingRule(Precision.fixed(4), clock=clock).converged(4, None)
 
 
 def test_measure_times_exactly_what_the_clock_says():
-    # start-up 0.5 s; three repeats of 2, 3 and 1 s (one warm-up is untimed)
-    clock = FakeClock([0.0, 0.5, 10.0, 12.0, 20.0, 23.0, 30.0, 31.0])
+    # A real serial strategy on a fake clock that ticks 1 s per reading.
+    ticks = iter(range(100))
     spec = CellSpec("fib", "serial", None, 1, 1, 3)
     cell, out = measure(spec, kernels.square, [0, 1, 4], repeats=3, warmup=1, timeout_s=None,
-                        clock=clock, cpu_meter=lambda: 0.0)
+                        clock=lambda: float(next(ticks)))
     assert cell.status == "ok"
-    assert cell.startup_s == 0.5
-    assert cell.times_s == (2.0, 3.0, 1.0)
-    assert cell.median_s == 2.0
-    assert cell.rel_std == pytest.approx(0.5)  # std 1 / mean 2
-    assert cell.noisy
+    assert cell.startup_s == 1.0
+    assert cell.times_s == (1.0, 1.0, 1.0)
+    assert cell.median_s == 1.0 and cell.rel_std == 0.0 and not cell.noisy
     assert out == [0, 1, 4]
-    assert clock.readings == []
 
 
-def test_measure_reports_cpu_time_per_repeat():
-    readings = iter([0.0, 1.0])
-    spec = CellSpec("fib", "serial", None, 1, 1, 2)
-    cell, _ = measure(spec, kernels.square, None, repeats=2, warmup=0, timeout_s=None,
-                      cpu_meter=lambda: next(readings))
-    assert cell.cpu_s == 0.5
+def test_measure_reports_cpu_time_utilisation_and_peak_memory():
+    spec = CellSpec("fib", "serial", None, 1, 22, 2)
+    cell, _ = measure(spec, Task("fib", 22), None, repeats=2, warmup=0, timeout_s=None)
+    assert cell.cpu_s > 0
+    assert 0 < cell.cpu_utilization <= 1.05
+    assert cell.peak_rss_bytes > 10 * 2**20  # a Python process is more than 10 MiB
+
+
+def test_process_workers_count_in_cpu_time_and_memory():
+    spec = CellSpec("fib", "pool_map", "fork", 2, 22, 4)
+    alone, _ = measure(CellSpec("fib", "serial", None, 1, 22, 4), Task("fib", 22), None,
+                       repeats=2, warmup=0, timeout_s=60)
+    cell, _ = measure(spec, Task("fib", 22), None, repeats=2, warmup=0, timeout_s=60)
+    assert cell.ok, cell.error
+    # The work ran in the workers: the tree's CPU time covers it (the main
+    # process alone would show almost none) and two more processes are resident.
+    assert cell.cpu_s > 0.5 * alone.cpu_s
+    assert cell.peak_rss_bytes > alone.peak_rss_bytes
 
 
 def plan(**kw) -> Plan:
