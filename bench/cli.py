@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from bench import __version__
 from bench.errors import UserError
-from bench.machine import collect_machine, usable_cpus
+from bench.machine import collect_machine, cpu_steal_s, noise_checks, usable_cpus
 from bench.profiles import DEFAULT_PROFILE, PROFILES, default_workers
 from bench.results import Cell, Results, file_stamp, load, save, utc_now, with_speedups
 from bench.runner import Plan, run
@@ -83,6 +83,26 @@ def parse_timeout(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise UserError(f"--timeout: {text} must be a positive number of seconds, e.g. 60")
     return value
+
+
+def parse_sizes(text: str) -> list[float]:
+    """Task-cost factors such as 0.01,0.1,1 (fractions like 1/16 too)."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise UserError("--sizes: empty list; give task-cost factors such as 0.01,0.1,1")
+    out = []
+    for p in parts:
+        try:
+            num, _, den = p.partition("/")
+            value = float(num) / (float(den) if den else 1.0)
+        except (ValueError, ZeroDivisionError):
+            raise UserError(f"--sizes: '{p}' is not a number; give task-cost factors such as "
+                            "0.01,0.1,1 (1 = the profile's task size)") from None
+        if not math.isfinite(value) or not 1e-4 <= value <= 100:
+            raise UserError(f"--sizes: {p} is out of range; give factors from 0.0001 to 100 "
+                            "(1 = the profile's task size)")
+        out.append(value)
+    return sorted(set(out))
 
 
 def parse_target_ci(text: str) -> float:
@@ -198,7 +218,8 @@ def build_plan(args: argparse.Namespace) -> Plan:
                 timeout_s=timeout,
                 sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads),
                 suites=tuple(suites), max_repeats=max_repeats, target_ci=target,
-                cell_budget_s=profile.cell_budget_s)
+                cell_budget_s=profile.cell_budget_s,
+                size_factors=tuple(parse_sizes(args.sizes)) if args.sizes else ())
 
 
 def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
@@ -276,17 +297,27 @@ class RunState:
             k: list(v) for k, v in (previous.suites if previous else {}).items() if k in done}
         self.suites_done = [k for k in done if k in self.suites]
         self.resume_hint = f"gilbench run --resume {out}"
+        self.noise_checks = noise_checks(machine)
+        self.steal0 = cpu_steal_s()
 
     def results(self, complete: bool, speedups: bool = True) -> Results:
         run_info = {"profile": self.plan.profile, "plan": dataclasses.asdict(self.plan),
                     "argv": ["gilbench", *sys.argv[1:]], "complete": complete,
                     "resume_hint": self.resume_hint, "suites_done": self.suites_done,
-                    "duration_s": round(time.monotonic() - self.started, 1)}
+                    "duration_s": round(time.monotonic() - self.started, 1),
+                    "noise_checks": self.noise_checks, "cpu_steal_fraction": self.steal()}
         # Speedups (with their bootstrap CIs) once at the end, not after every cell.
         cells = with_speedups(self.cells) if speedups else self.cells
         return Results(machine=self.machine, cells=tuple(cells),
                        run=run_info, created_at=self.created_at,
                        suites={k: tuple(v) for k, v in self.suites.items()})
+
+    def steal(self) -> float | None:
+        """The share of the machine's CPU time a hypervisor gave away during the run."""
+        now = cpu_steal_s()
+        if self.steal0 is None or now is None or now[1] <= self.steal0[1]:
+            return None
+        return round((now[0] - self.steal0[0]) / (now[1] - self.steal0[1]), 4)
 
     def save(self, complete: bool = False, speedups: bool = False) -> Results:
         results = self.results(complete, speedups)
@@ -345,13 +376,16 @@ def run_cost_suite(state: RunState, name: str) -> None:
 def print_summary(results: Results, out: Path) -> int:
     from bench.costs import entry_counts, headlines
     from bench.findings import findings
-    from bench.reports import kind_verdicts, summary_table
+    from bench.reports import kind_verdicts, precision_line, summary_table
 
     if results.cells:
         table = summary_table(results)
         print(text_table(table.headers, table.rows))
         for line in kind_verdicts(results):
             print("- " + line.replace("**", ""))
+        line = precision_line(results)
+        if line:
+            print(f"\nPrecision: {line} (see Noise in the report).")
     lines = headlines(results)
     if lines:
         print("\nCosts:")
@@ -483,6 +517,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
           f"{plan.profile}, {machine['usable_cpus']} usable CPUs → {out}",
           file=sys.stderr, flush=True)
+    for check in state.noise_checks:
+        if check["ok"] is False:
+            print(f"noise: {check['check']} {check['value']}: {check['advice']}",
+                  file=sys.stderr, flush=True)
     try:
         if plan.sweeps:
             run_sweep(state)
@@ -496,6 +534,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = state.save(complete=True, speedups=True)
     render(results, out)
     return print_summary(results, out)
+
+
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from bench.selfcheck import selfcheck
+
+    result = selfcheck(lambda line: print(line, flush=True))
+    if args.json:
+        print(json.dumps(result, indent=1))
+    return EXIT_OK if result["ok"] else EXIT_FAILED_CELLS
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -560,6 +607,11 @@ def make_parser() -> Parser:
                    help="repeat each cell until its speedup's 95%% confidence interval is "
                         "within ±PCT%% (default: the profile's, 3 for standard, 5 for quick), "
                         "or its time budget is spent")
+    s.add_argument("--sizes", metavar="F,G",
+                   help="task-size sweep: run each workload with tasks F, G ... times the "
+                        "profile's task cost (e.g. 0.01,0.1,1), the total work kept the same "
+                        "(more, smaller tasks); the report shows where processes start to "
+                        "beat threads")
     s.add_argument("--start-method", metavar="M",
                    help="process start method(s): "
                         f"{', '.join(multiprocessing.get_all_start_methods())}, a comma list, "
@@ -577,6 +629,12 @@ def make_parser() -> Parser:
                    help="the dask strategy uses this existing cluster (tcp://host:8786) "
                         "instead of starting a LocalCluster")
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("selfcheck", help="about a minute: can this machine and gilbench be "
+                       "trusted? (known answers: sleeping threads, CPU-bound processes, "
+                       "gilbench's overhead over the bare standard-library call)")
+    s.add_argument("--json", action="store_true", help="also print the result as JSON")
+    s.set_defaults(func=cmd_selfcheck)
 
     s = sub.add_parser("report", help="re-render charts and report from a results file")
     s.add_argument("results", metavar="RESULTS",

@@ -161,3 +161,60 @@ def collect_machine() -> dict[str, Any]:
     record.update(collect_libraries())
     record["gilbench_version"] = __version__
     return record
+
+
+# ------------------------------------------------------------ noise
+
+
+BUSY_LOAD_PER_CPU = 0.5  # a 1-minute load average above this per usable CPU: others are busy
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
+def noise_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """What, before a run, says its numbers will be noisy: each check with its
+    value, ``ok`` (True, False, or None where the machine does not say) and
+    what to do about it."""
+    checks: list[dict[str, Any]] = []
+    usable = int(record.get("usable_cpus") or 1)
+    load = record.get("load_average")
+    if load:
+        busy = load[0] > BUSY_LOAD_PER_CPU * usable
+        checks.append({
+            "check": "load average", "value": f"{load[0]:.2f} over the last minute on "
+            f"{usable} usable CPUs", "ok": not busy,
+            "advice": "other programs are using the CPUs: close them, or wait until the load "
+                      "average falls" if busy else ""})
+    governor = record.get("cpu_governor")
+    if governor is None:
+        checks.append({"check": "CPU frequency governor", "value": "not exposed (a virtual "
+                       "machine or container decides the clock speed)", "ok": None,
+                       "advice": ""})
+    else:
+        fixed = governor == "performance"
+        checks.append({"check": "CPU frequency governor", "value": governor, "ok": fixed,
+                       "advice": "" if fixed else "the clock speed follows the load: "
+                       "sudo cpupower frequency-set -g performance gives steadier numbers"})
+    no_turbo = _read("/sys/devices/system/cpu/intel_pstate/no_turbo")
+    boost = _read("/sys/devices/system/cpu/cpufreq/boost")
+    if no_turbo is not None or boost is not None:
+        on = no_turbo == "0" or boost == "1"
+        checks.append({"check": "turbo boost", "value": "on" if on else "off", "ok": not on,
+                       "advice": "the clock speed rises while few cores are busy, which "
+                       "flatters serial and 1-worker runs" if on else ""})
+    return checks
+
+
+def cpu_steal_s() -> tuple[float, float] | None:
+    """(steal, total) CPU seconds of the whole machine since boot: steal is
+    time a hypervisor gave this virtual machine's CPUs to someone else."""
+    psutil = _psutil()
+    if psutil is None:
+        return None
+    t = psutil.cpu_times()
+    return float(getattr(t, "steal", 0.0)), float(sum(t))

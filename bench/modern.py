@@ -91,6 +91,9 @@ class Subinterpreters(Strategy):
     """
 
     name = "subinterpreters"
+    # A process that forks while subinterpreters live dies in the child (3.13): its
+    # cells run alone, never beside a process strategy's.
+    shares_rounds = False
     model = "interpreters"
 
     @classmethod
@@ -237,7 +240,7 @@ class Asyncio(Strategy):
 
 @strategy
 class Loky(ProcessPool):
-    """loky's reusable process executor (joblib's pool): fork+exec workers, cloudpickle.
+    """loky's process executor (joblib's pool): fork+exec workers, cloudpickle.
 
     Own GIL per process; a worker that dies breaks the executor
     (TerminatedWorkerError), which gilbench reports and tears down.
@@ -253,13 +256,13 @@ class Loky(ProcessPool):
         return _missing("loky", "loky")
 
     def _create(self) -> None:
-        from loky import get_reusable_executor
+        from loky import ProcessPoolExecutor
 
-        # reuse=False: a fresh pool of exactly `workers` per cell; a long idle timeout so
+        # A pool of exactly `workers` per cell, not get_reusable_executor's one per
+        # process (cells of a block are alive together); a long idle timeout so
         # workers are not recycled between repeats.
-        self.executor = get_reusable_executor(max_workers=self.workers, timeout=3600,
-                                              reuse=False, initializer=init_worker,
-                                              initargs=self._initargs())
+        self.executor = ProcessPoolExecutor(max_workers=self.workers, timeout=3600,
+                                            initializer=init_worker, initargs=self._initargs())
 
     def _kill_all(self) -> None:
         # loky's process objects have no kill(): signal them directly.

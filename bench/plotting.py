@@ -89,10 +89,11 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
             ax.errorbar(xs, ys, yerr=[lo, hi], capsize=3, linewidth=1.6, markersize=5,
                         label=label, zorder=3, **style[label])
             best = max(best, max(ys))
-            for c in pts:
-                if c.noisy:
-                    ax.annotate("noisy", (c.workers, c.speedup), textcoords="offset points",
-                                xytext=(4, 6), fontsize=7, color=style[label]["color"])
+            noisy = [c for c in pts if c.noisy]
+            if noisy:  # hollow: flagged noisy (see the report's Noise section)
+                ax.plot([c.workers for c in noisy], [c.speedup for c in noisy], marker="o",
+                        markersize=8, markerfacecolor="white",
+                        markeredgecolor=style[label]["color"], linestyle="none", zorder=4)
         for c in failed:
             ax.plot([c.workers], [1.0], marker="x", color=style[label]["color"], markersize=9,
                     linestyle="none", zorder=4)
@@ -106,7 +107,7 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     first = results.cells_of(workload)[0]
     ax.set_title(f"{workload} — {KIND_TITLES.get(first.kind, first.kind)}\n"
                  f"{first.tasks} tasks, size {first.size}; higher is better; "
-                 "bars: 95% CI; ×: failed", fontsize=10)
+                 "bars: 95% CI; hollow: noisy; ×: failed", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return save_figure(fig, stem)
@@ -116,7 +117,7 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
     """Heat map of each strategy's best speedup on each workload, annotated
     with the worker count that reached it."""
     workloads = results.workloads()
-    labels = list(dict.fromkeys(c.label for c in results.cells))
+    labels = list(dict.fromkeys(c.label for c in results.main_cells))
     best = best_cells(results)
     grid = [[best[(w, s)].speedup if (w, s) in best else math.nan for s in labels]
             for w in workloads]
@@ -144,10 +145,48 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
     return save_figure(fig, stem)
 
 
+def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
+    """Best thread and best process speedup against the time of one task, per
+    workload of a ``--sizes`` sweep (log x: the crossover is where they cross)."""
+    from bench.reports import size_points
+
+    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1]
+    if not sweeps:
+        return None
+    cols = min(3, len(sweeps))
+    rows = math.ceil(len(sweeps) / cols)
+    fig = Figure(figsize=(4.2 * cols, 3.3 * rows))
+    for i, w in enumerate(sweeps):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        pts = size_points(results, w)
+        for model, colour, ls in (("threads", _THREAD_COLOURS[0], "--"),
+                                  ("processes", _PROCESS_COLOURS[0], "-")):
+            xy = [(p["task_s"] * 1000, p[model].speedup) for p in pts if p[model]]
+            if xy:
+                ax.plot(*zip(*xy, strict=True), marker=_MARKERS[model], color=colour,
+                        linestyle=ls, label=f"best {model}")
+        ax.axhline(1.0, color="#444444", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_title(w, fontsize=10)
+        ax.set_xlabel("serial time per task (ms)", fontsize=8)
+        ax.set_ylabel("speedup (×)", fontsize=8)
+        ax.grid(True, alpha=0.3)
+        if i == 0:
+            ax.legend(fontsize=8)
+    fig.suptitle("Speedup against task size, same total work: processes pay per task",
+                 fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, stem)
+
+
 def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
-    """Every chart of a run: ``speedup-<workload>`` and ``overview``."""
+    """Every chart of a run: ``speedup-<workload>``, ``overview`` and, with a
+    task-size sweep, ``task-size``."""
     out.mkdir(parents=True, exist_ok=True)
     charts: dict[str, list[Path]] = {}
+    sizes = task_size_chart(results, out / "task-size")
+    if sizes:
+        charts["task-size"] = sizes
     if any(c.ok for c in results.cells):
         charts["overview"] = overview_chart(results, out / "overview")
     for w in results.workloads():

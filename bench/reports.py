@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import stats
-from bench.costs import SECTIONS, describe_entry, entry_counts, failed_entries
+from bench.costs import SECTIONS, describe_entry, entry_counts, failed_entries, fmt_s
 from bench.document import Block, Bullets, Heading, Image, Para, Table, render_html, render_markdown
 from bench.findings import findings
 from bench.results import Cell, Results, best_cells, best_of_model
@@ -86,7 +86,7 @@ def kind_verdicts(results: Results) -> list[str]:
             continue
         scores: dict[str, float] = {}
         models: dict[str, str] = {}
-        for label in dict.fromkeys(c.label for c in results.cells if c.strategy != "serial"):
+        for label in dict.fromkeys(c.label for c in results.main_cells if c.strategy != "serial"):
             found = [best[(w, label)] for w in names if (w, label) in best]
             if len(found) == len(names):
                 scores[label] = stats.geometric_mean([c.speedup for c in found])  # type: ignore[misc]
@@ -162,6 +162,117 @@ def workload_table(results: Results, workload: str) -> Table:
                  tuple(rows), frozenset({best_row}) if best_row is not None else frozenset())
 
 
+def curve_laws(cells: list[Cell], usable: int) -> dict[str, object]:
+    """The scaling laws of one strategy's curve (its ok cells with a speedup)."""
+    pts = sorted((c for c in cells if c.ok and c.speedup), key=lambda c: c.workers)
+    on_cores = [(c.workers, c.speedup) for c in pts if 1 < c.workers <= usable]
+    f = stats.amdahl_fit([(c.workers, c.speedup) for c in pts if c.workers <= usable])
+    return {"amdahl_f": f,
+            "karp_flatt": [(p, stats.karp_flatt(x, p)) for p, x in on_cores],  # type: ignore[arg-type]
+            "stops_paying": stats.stops_paying([(c.workers, c.speedup) for c in pts]),  # type: ignore[misc]
+            "top": pts[-1].workers if pts else None}
+
+
+def scaling_table(results: Results, workload: str) -> Table | None:
+    """Per strategy: Amdahl's serial fraction, Karp–Flatt per core count, where
+    more workers stop paying, CPU utilisation and peak memory per worker count."""
+    cells = [c for c in results.cells_of(workload) if c.strategy != "serial"]
+    if not any(c.ok for c in cells):
+        return None
+    usable = int(results.machine.get("usable_cpus") or 1)
+    workers = sorted({c.workers for c in cells})
+    rows = []
+    for label in dict.fromkeys(c.label for c in cells):
+        mine = [c for c in cells if c.label == label]
+        if not any(c.ok for c in mine):
+            continue
+        laws = curve_laws(mine, usable)
+        f = laws["amdahl_f"]
+        amdahl = "—" if f is None else (f"{f:.2f} (≤ {1 / f:.0f}×)" if f > 0.005
+                                        else f"{f:.3f} (no limit seen)")
+        kf = ", ".join(f"{p}: {e:.2f}" for p, e in laws["karp_flatt"]) or "—"  # type: ignore[attr-defined]
+        stop = laws["stops_paying"]
+        stop_text = ("never pays" if stop is None else
+                     f"still gaining at {stop}" if stop == laws["top"] else f"{stop} workers")
+        by = {c.workers: c for c in mine}
+        util = " / ".join("—" if by.get(n) is None or by[n].cpu_utilization is None
+                          else f"{by[n].cpu_utilization:.0%}" for n in workers)
+        mem = " / ".join("—" if by.get(n) is None or by[n].peak_rss_bytes is None
+                         else f"{by[n].peak_rss_bytes / 2**20:.0f}" for n in workers)
+        rows.append((label, amdahl, kf, stop_text, util, mem))
+    per = "/".join(str(n) for n in workers)
+    return Table(("strategy", "serial fraction f (Amdahl fit)", "Karp–Flatt e by cores",
+                  "more workers stop paying at", f"CPU use @ {per}", f"peak MiB @ {per}"),
+                 tuple(rows))
+
+
+def size_points(results: Results, workload: str) -> list[dict[str, object]]:
+    """Per size of a task-size sweep: task time, best thread and process cells."""
+    out = []
+    for size, cells in results.sizes_of(workload).items():
+        base = next((c for c in cells if c.strategy == "serial" and c.ok and c.median_s), None)
+        if base is None:
+            continue
+        best = {}
+        for model in ("threads", "processes"):
+            mine = [c for c in cells if c.model == model and c.ok and c.speedup is not None]
+            best[model] = max(mine, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
+        out.append({"size": size, "tasks": base.tasks,
+                    "task_s": base.median_s / base.tasks,  # type: ignore[operator]
+                    "threads": best["threads"], "processes": best["processes"]})
+    return out
+
+
+def crossover(points: list[dict[str, object]]) -> str:
+    """Where processes start to beat threads as tasks grow, in words."""
+    wins = []
+    for p in points:
+        t, q = p["threads"], p["processes"]
+        if t is None or q is None:
+            continue
+        wins.append((p["task_s"], q.speedup / t.speedup > TIE_RATIO))  # type: ignore[attr-defined]
+    if not wins:
+        return "not measured (threads and processes both needed)"
+    if not any(w for _, w in wins):
+        return "processes never beat threads here (tasks up to " + fmt_s(wins[-1][0]) + ")"
+    i = len(wins)
+    while i > 0 and wins[i - 1][1]:
+        i -= 1
+    if i == len(wins):
+        return "no steady crossover: processes win at some task sizes but not at the largest"
+    if i == 0:
+        return f"processes beat threads at every task size measured, down to {fmt_s(wins[0][0])}"
+    return (f"processes beat threads from tasks of about {fmt_s(wins[i][0])} on (at "
+            f"{fmt_s(wins[i - 1][0])} per task they did not): below that, what a process "
+            "pays per task (pickling, a trip through a pipe) outweighs the other cores")
+
+
+def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
+    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1]
+    if not sweeps:
+        return []
+    blocks: list[Block] = [Heading("Task size: where processes start to pay"), Para(
+        "The same total work split into tasks of different sizes (`--sizes`): a process pays "
+        "for every task it is sent (pickling, a trip through a pipe) and threads do not, so "
+        "below some task size processes lose to threads even on work the GIL serialises. "
+        "Each row is the best thread and the best process strategy at that size.")]
+    if "task-size" in charts:
+        blocks.append(Image(charts["task-size"][0], "speedup against task size"))
+    for w in sweeps:
+        pts = size_points(results, w)
+        rows = []
+        for p in pts:
+            t, q = p["threads"], p["processes"]
+            rows.append((str(p["size"]), str(p["tasks"]), fmt_s(p["task_s"]),  # type: ignore[arg-type]
+                         f"{fmt_x(t.speedup)} {t.label} @{t.workers}" if t else "—",  # type: ignore[attr-defined]
+                         f"{fmt_x(q.speedup)} {q.label} @{q.workers}" if q else "—",  # type: ignore[attr-defined]
+                         workload_verdict(t, q)))  # type: ignore[arg-type]
+        blocks.append(Para(f"**{w}**: {crossover(pts)}."))
+        blocks.append(Table(("size", "tasks", "serial time per task", "best threads",
+                             "best processes", "verdict"), tuple(rows)))
+    return blocks
+
+
 def findings_table(results: Results) -> Table:
     rows = []
     for f in findings(results):
@@ -186,6 +297,8 @@ def run_line(results: Results) -> str:
                  f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})")
     if run.get("duration_s"):
         parts.append(f"{run['duration_s']:.0f} s")
+    if cells and any(c.noisy for c in cells):
+        parts.append(f"{sum(c.noisy for c in cells)} noisy cells (see Noise)")
     return " · ".join(parts)
 
 
@@ -203,21 +316,77 @@ def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Blo
         if w in charts:
             blocks.append(Image(charts[w][0], f"speedup of {w}"))
         blocks.append(workload_table(results, w))
+        laws = scaling_table(results, w)
+        if laws:
+            blocks.append(Para(f"Scaling laws and cost of each curve of {w}:"))
+            blocks.append(laws)
     return blocks
 
 
+def precision(results: Results) -> dict[str, float | int | None]:
+    """How tight the run's speedups are: over its ok non-serial cells with an interval."""
+    hws = [c.ci_half_width for c in results.main_cells if c.ok and c.strategy != "serial"
+           and c.ci_half_width is not None]
+    target = (results.run.get("plan") or {}).get("target_ci") or None
+    return {"cells": len(hws), "target": target,
+            "median_half_width": stats.median(hws) if hws else None,
+            "within_target": sum(h <= target for h in hws) if target else None,
+            "within_10": sum(h <= 0.10 for h in hws),
+            "noisy": sum(c.noisy for c in results.cells)}
+
+
+def precision_line(results: Results) -> str | None:
+    p = precision(results)
+    if not p["cells"]:
+        return None
+    n = p["cells"]
+    text = f"95% CI of the speedups: median ±{p['median_half_width']:.1%}"
+    if p["target"]:
+        text += f"; {p['within_target']} of {n} cells within the ±{p['target']:.0%} target"
+    text += f", {p['within_10']} of {n} within ±10%"
+    return text + f"; {p['noisy']} cells flagged noisy (⚠)"
+
+
 def noise_blocks(results: Results) -> list[Block]:
-    noisy = [c for c in results.cells if c.noisy]
     blocks: list[Block] = [Heading("Noise")]
+    run = results.run
+    plan = run.get("plan") or {}
+    if plan.get("target_ci"):
+        blocks.append(Para(
+            f"Each cell was repeated until the 95% confidence interval of its speedup was "
+            f"within ±{plan['target_ci']:.0%} of it, at least {plan.get('repeats')} and at "
+            f"most {plan.get('max_repeats')} times, in rounds that also re-ran the serial "
+            "kernel (first in one round, last in the next, so a slow drift of the machine "
+            "cancels) with its time budget shared among the cells of the round."))
+    line = precision_line(results)
+    if line:
+        blocks.append(Para(line + "."))
+    checks = run.get("noise_checks") or []
+    if checks:
+        rows = tuple((c["check"], str(c["value"]),
+                      {True: "ok", False: "**noisy**", None: "—"}[c["ok"]], c["advice"] or "")
+                     for c in checks)
+        steal = run.get("cpu_steal_fraction")
+        if steal is not None:
+            rows += (("CPU steal during the run", f"{steal:.1%} of the machine's CPU time",
+                      "ok" if steal < 0.02 else "**noisy**",
+                      "" if steal < 0.02 else "the hypervisor gave this VM's CPUs to other "
+                      "guests: its neighbours are busy"),)
+        blocks.append(Para("Checked before the run (and the hypervisor's steal during it):"))
+        blocks.append(Table(("check", "value", "verdict", "what to do"), rows))
+    noisy = [c for c in results.cells if c.noisy]
     if noisy:
-        blocks.append(Para(f"{len(noisy)} cells have a relative standard deviation of "
-                           f"{stats.NOISY_REL_STD:.0%} or more (marked ⚠): re-run them on a "
-                           "quieter machine or with more repeats before trusting them."))
-        blocks.append(Bullets(tuple(f"{c.workload} {c.label} @{c.workers}: "
-                                    f"std {c.rel_std:.0%} of mean" for c in noisy)))
+        blocks.append(Para(f"{len(noisy)} cells are flagged (⚠): the interval of their speedup "
+                           "stayed wider than the target when their repeats or time ran out "
+                           "(with fixed --repeats: their standard deviation reached "
+                           f"{stats.NOISY_REL_STD:.0%} of the mean). Re-run them on a quieter "
+                           "machine, or with --profile full (more repeats and time per cell), "
+                           "before trusting them."))
+        blocks.append(Bullets(tuple(
+            f"{c.workload} {c.label} @{c.workers}: "
+            + (c.noise or f"std dev {c.rel_std or 0:.0%} of the mean") for c in noisy)))
     else:
-        blocks.append(Para("No cell's spread reached the noise threshold "
-                           f"(relative standard deviation {stats.NOISY_REL_STD:.0%})."))
+        blocks.append(Para("No cell was flagged noisy."))
     return blocks
 
 
@@ -277,6 +446,7 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
     blocks += [Heading("Machine"), machine_table(m)]
     if cells:
         blocks += workload_blocks(results, charts)
+    blocks += task_size_blocks(results, charts)
     for name, section in SECTIONS.items():
         if results.entries(name):
             chart = charts.get(f"suite:{name}")
@@ -300,7 +470,18 @@ def build(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
         "usable CPUs, past which more workers can only add waiting, not computing.",
         "Thread strategies are blue/dashed, process strategies red/orange/solid. Worker "
         "start-up is measured separately (last table column) and is not in the speedup.",
-        "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell.",
+        "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell (hollow markers in "
+        "the charts): see Noise for why.",
+        "Serial fraction f: Amdahl's law S(p) = 1 / (f + (1 − f)/p) fitted by least squares to "
+        "the curve's points up to the usable CPUs; 1/f is the most that strategy could reach "
+        "with unlimited cores. Karp–Flatt e = (1/S − 1/p)/(1 − 1/p) at each core count p: "
+        "steady e means a truly serial part, e growing with p means an overhead that grows "
+        "with the workers (start-up, pickling, contention). More workers stop paying where "
+        "the next count gains less than 5%.",
+        "CPU use = CPU time of gilbench's process and the cell's workers ÷ wall time ÷ usable "
+        "CPUs: the GIL's signature is threads at 1/usable (one CPU busy) however many run. "
+        "Peak MiB: resident memory of gilbench's process during the cell plus each of its "
+        "workers' high-water mark (pages a forked worker shares with its parent count in both).",
         "Cost suites: medians are the headline, p99 the tail (the 99th percentile: one "
         "measurement in a hundred is slower). Times read as ns, µs (10⁻⁶ s), ms and s."))]
     return blocks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import math
 import os
@@ -145,8 +146,31 @@ class Results:
     def workloads(self) -> list[str]:
         return list(dict.fromkeys(c.workload for c in self.cells))
 
+    def main_size(self, workload: str) -> int | None:
+        """The workload's size in the plan (the profile's), or its largest measured one;
+        other sizes are a task-size sweep (``--sizes``), kept out of the main analyses."""
+        sizes = {c.size for c in self.cells if c.workload == workload}
+        planned = {w: n for w, n in (self.run.get("plan") or {}).get("sizes", [])}.get(workload)
+        if planned in sizes:
+            return planned
+        return max(sizes) if sizes else None
+
+    @functools.cached_property
+    def main_cells(self) -> tuple[Cell, ...]:
+        """The cells at each workload's main size (all of them without a size sweep)."""
+        main = {w: self.main_size(w) for w in self.workloads()}
+        return tuple(c for c in self.cells if c.size == main[c.workload])
+
     def cells_of(self, workload: str) -> list[Cell]:
-        return [c for c in self.cells if c.workload == workload]
+        """The workload's cells at its main size."""
+        return [c for c in self.main_cells if c.workload == workload]
+
+    def sizes_of(self, workload: str) -> dict[int, list[Cell]]:
+        """Every size the workload ran at (a task-size sweep), smallest first."""
+        out: dict[int, list[Cell]] = {}
+        for c in sorted((c for c in self.cells if c.workload == workload), key=lambda c: c.size):
+            out.setdefault(c.size, []).append(c)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,7 +236,7 @@ def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
 def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
     """For each (workload, strategy label), its ok cell with the highest speedup."""
     best: dict[tuple[str, str], Cell] = {}
-    for c in results.cells:
+    for c in results.main_cells:
         if not c.ok or c.speedup is None:
             continue
         key = (c.workload, c.label)

@@ -29,6 +29,7 @@ from bench.strategies import STRATEGIES, CellFailure, Deadline, Strategy, descri
 from workloads import WORKLOADS, Task, Workload, no_resource
 
 Clock = Callable[[], float]
+MAX_SWEEP_TASKS = 4096  # tasks per run at the smallest sizes of a --sizes sweep
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Plan:
     max_repeats: int = 0
     target_ci: float = 0.0
     cell_budget_s: float = 0.0
+    # A task-size sweep (--sizes): task-cost factors relative to ``sizes``, the
+    # total work kept about the same by scaling the task count inversely.
+    size_factors: tuple[float, ...] = ()
 
     @property
     def precision(self) -> Precision:
@@ -69,7 +73,8 @@ class Plan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Plan:
         """The plan from its JSON form (``dataclasses.asdict``: lists instead of tuples)."""
-        lists = ("workloads", "strategies", "workers", "start_methods", "suites")
+        lists = ("workloads", "strategies", "workers", "start_methods", "suites",
+                 "size_factors")
         return cls(**{**d, **{k: tuple(d[k]) for k in lists if k in d},
                       "sizes": tuple(tuple(x) for x in d["sizes"])})
 
@@ -80,20 +85,32 @@ class Plan:
     def size_of(self, workload: str) -> int:
         return dict(self.sizes)[workload]
 
+    def points(self, workload: str) -> list[tuple[int, int]]:
+        """(size, tasks) of each task size the workload runs at, smallest first."""
+        base = self.size_of(workload)
+        if not self.size_factors:
+            return [(base, self.tasks)]
+        out: dict[int, int] = {}
+        for f in sorted(self.size_factors):
+            size = WORKLOADS[workload].scaled(base, f)
+            tasks = min(MAX_SWEEP_TASKS, max(self.tasks, round(self.tasks / f)))
+            out.setdefault(size, tasks)
+        return sorted(out.items())
+
     def specs(self) -> list[CellSpec]:
-        """Cells in run order: per workload, serial first (none without the sweep)."""
+        """Cells in run order: per workload and size, serial first (none without the sweep)."""
         out: list[CellSpec] = []
         if not self.sweeps:
             return out
         others = [s for s in self.strategies if s != "serial"]
         for w in self.workloads:
-            size = self.size_of(w)
-            out.append(CellSpec(w, "serial", None, 1, size, self.tasks))
-            for name in others:
-                methods = self.start_methods if STRATEGIES[name].uses_processes else (None,)
-                for method in methods:
-                    for n in self.workers:
-                        out.append(CellSpec(w, name, method, n, size, self.tasks))
+            for size, tasks in self.points(w):
+                out.append(CellSpec(w, "serial", None, 1, size, tasks))
+                for name in others:
+                    methods = self.start_methods if STRATEGIES[name].uses_processes else (None,)
+                    for method in methods:
+                        for n in self.workers:
+                            out.append(CellSpec(w, name, method, n, size, tasks))
         return out
 
 
@@ -191,7 +208,9 @@ def noise_reason(cell_hw: float | None, rel: float, repeats: int,
         why = "maximum repeats" if repeats >= precision.max_repeats else "time budget spent"
         reasons.append(f"95% CI ±{cell_hw:.1%} after {repeats} repeats, above the "
                        f"±{precision.target:.0%} target ({why})")
-    if rel >= stats.NOISY_REL_STD:
+    if not precision.adaptive and rel >= stats.NOISY_REL_STD:
+        # With fixed repeats, pyperf's rule; adaptive repeats already went on until
+        # the spread no longer mattered (the interval above says when it still did).
         reasons.append(f"std dev {rel:.0%} of the mean")
     return "; ".join(reasons) or None
 
@@ -433,16 +452,18 @@ MAX_LIVE_WORKERS = 64  # workers alive at once in one block of cells
 def blocks_of(specs: Sequence[CellSpec],
               strategies: dict[str, type[Strategy]] = STRATEGIES) -> list[list[CellSpec]]:
     """Cells measured together: consecutive strategies (each with all its worker
-    counts) while their workers add up to at most MAX_LIVE_WORKERS; a strategy
-    that does not share rounds (its idle workers are busy: Dask's heartbeats)
-    is a block of its own."""
-    per_strategy: dict[tuple[str, str | None], list[CellSpec]] = {}
+    counts) while their workers add up to at most MAX_LIVE_WORKERS; each cell
+    of a strategy that does not share rounds (its idle workers are busy:
+    Dask's heartbeats) is a block of its own."""
+    per_strategy: dict[tuple[Any, ...], list[CellSpec]] = {}
     for s in specs:
-        per_strategy.setdefault((s.strategy, s.start_method), []).append(s)
+        key = (s.strategy, s.start_method) + (() if strategies[s.strategy].shares_rounds
+                                               else (s.workers,))
+        per_strategy.setdefault(key, []).append(s)
     blocks: list[list[CellSpec]] = []
     live = 0
     shared = False
-    for (name, _), group in per_strategy.items():
+    for (name, *_), group in per_strategy.items():
         workers = sum(s.workers for s in group)
         shares = strategies[name].shares_rounds
         if blocks and shares and shared and live + workers <= MAX_LIVE_WORKERS:

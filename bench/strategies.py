@@ -518,6 +518,9 @@ class _PoolStrategy(_ProcessStrategy):
         self._procs = list(self.pool._pool)
 
     def _wait(self, result: multiprocessing.pool.AsyncResult, deadline: Deadline) -> Any:
+        # A worker killed while the pool sat idle (between runs) was replaced
+        # silently: say so rather than time a pool that is not the one started.
+        self._check_alive()
         while not result.ready():
             result.wait(deadline.slice())
             if not result.ready():
@@ -527,6 +530,7 @@ class _PoolStrategy(_ProcessStrategy):
 
     def _collect(self, getters: Sequence[Callable[..., Any]], deadline: Deadline) -> list[Any]:
         """Call each ``get(timeout=...)`` in turn, in slices, watching the workers."""
+        self._check_alive()
         out = []
         for get in getters:
             while True:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,9 +49,22 @@ class Workload:
     # The same kernel as a coroutine, for asyncio; only IO kernels have one
     # (CPU work in a coroutine would block the event loop).
     async_func: Callable[..., Any] | None = None
+    # How the cost of one task grows with its size: cost ∝ size ** cost_power
+    # ("linear", the default, is 1), or "exponential" with base cost_base.
+    cost_power: float = 1.0
+    cost_base: float | None = None
 
     def size_for(self, profile: str) -> int:
         return self.sizes[profile]
+
+    def scaled(self, size: int, factor: float) -> int:
+        """The size whose task costs about ``factor`` times a task of ``size``
+        (at least 1: some kernels cannot be made any smaller)."""
+        if factor == 1:
+            return size
+        if self.cost_base is not None:  # cost ∝ base ** size
+            return max(1, size + round(math.log(factor) / math.log(self.cost_base)))
+        return max(1, round(size * factor ** (1 / self.cost_power)))
 
 
 WORKLOADS: dict[str, Workload] = {}
@@ -65,6 +79,8 @@ def workload(
     setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
     single_thread_blas: bool = False,
     requires: tuple[str, ...] = (),
+    cost_power: float = 1.0,
+    cost_base: float | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a kernel; its docstring's first line is its description."""
     if kind not in KINDS:
@@ -89,6 +105,8 @@ def workload(
             setup=setup,
             single_thread_blas=single_thread_blas,
             requires=requires,
+            cost_power=cost_power,
+            cost_base=cost_base,
         )
         return func
 

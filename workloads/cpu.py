@@ -20,6 +20,7 @@ def _fib(n: int) -> int:
     releases_gil=False,
     sizes={"smoke": 12, "quick": 24, "standard": 25, "full": 28},
     size_unit="n",
+    cost_base=(1 + 5**0.5) / 2,  # fib(n) makes about phi**n calls
 )
 def fib(size: int, seed: int) -> int:
     """Naive recursive Fibonacci: function calls and integer arithmetic."""
@@ -118,6 +119,7 @@ def primes(size: int, seed: int) -> int:
     releases_gil=False,
     sizes={"smoke": 10, "quick": 32, "standard": 44, "full": 88},
     size_unit="pixels per side",
+    cost_power=2,
 )
 def mandelbrot(size: int, seed: int) -> int:
     """Escape-time Mandelbrot set: complex arithmetic in nested loops."""

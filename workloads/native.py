@@ -89,6 +89,7 @@ def _int_matrices(n: int, seed: int):
     releases_gil=True,
     sizes={"smoke": 64, "quick": 400, "standard": 512, "full": 800},
     size_unit="matrix side",
+    cost_power=3,
     single_thread_blas=True,
     requires=("numpy",),
 )

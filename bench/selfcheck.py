@@ -1,0 +1,176 @@
+"""``gilbench selfcheck``: can this machine, and gilbench itself, be trusted?
+
+About a minute of measurements whose right answer is known from the physics:
+
+- threads that sleep overlap perfectly: N sleeping threads are N times faster
+  than one after another (efficiency near 1);
+- processes on pure-Python CPU work use every usable CPU: their speedup is
+  near the usable CPU count (efficiency near 1);
+- gilbench's timed region costs nothing over the standard-library call it
+  wraps: its strategies against the bare ``ThreadPoolExecutor.map``,
+  ``multiprocessing.Pool.map`` and a plain loop, interleaved in the same run
+  (ratio of medians, target at most 1.05);
+
+plus the noise checks of a run (load average, frequency governor, turbo) and
+the hypervisor's CPU steal during the check. Each result carries its 95%
+confidence interval; a check passes on its point estimate.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench import stats
+from bench.machine import collect_machine, cpu_steal_s, noise_checks
+from bench.runner import CellSpec, Precision, StoppingRule, measure_block
+from bench.strategies import STRATEGIES, Deadline
+from workloads import Task
+
+MIN_EFFICIENCY_SLEEP = 0.90
+MIN_EFFICIENCY_CPU = 0.80
+MAX_OVERHEAD = 1.05
+SLEEP_MS = 20
+CPU_SIZE = 24  # fib(24): about 5 ms of pure Python per task on a 2020s CPU
+PRECISION = Precision(min_repeats=5, max_repeats=40, target=0.02, budget_s=4.0)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    value: float | None
+    ci95: tuple[float, float] | None
+    want: str
+    ok: bool | None  # None: the machine does not say
+    detail: str
+
+    def line(self) -> str:
+        mark = {True: "ok", False: "FAIL", None: "--"}[self.ok]
+        value = "" if self.value is None else f"{self.value:.3f}"
+        if self.ci95:
+            value += f" [{self.ci95[0]:.3f}–{self.ci95[1]:.3f}]"
+        return f"  [{mark:>4}]  {self.name}: {value} {self.detail}".rstrip() + (
+            f" (want {self.want})" if self.want else "")
+
+
+def efficiency_check(name: str, workload: str, size: int, strategy: str, workers: int,
+                     divide_by: int, bar: float, what: str) -> Check:
+    """Speedup over serial (paired, adaptive) ÷ ``divide_by`` against ``bar``."""
+    method = multiprocessing.get_start_method() if STRATEGIES[strategy].uses_processes else None
+    tasks = 2 * max(workers, divide_by)
+    spec = CellSpec(workload, strategy, method, workers, size, tasks)
+    task = Task(workload, size)
+    reference = [task(i) for i in range(tasks)]
+    [(cell, _)] = measure_block([spec], task, reference, precision=PRECISION, warmup=1,
+                                timeout_s=120, serial=STRATEGIES["serial"]())
+    if not cell.ok or cell.speedup is None:
+        return Check(name, None, None, f"≥ {bar:.2f}", False, f"{cell.status}: {cell.error}")
+    eff = cell.speedup / divide_by
+    lo, hi = cell.speedup_ci95 or (cell.speedup, cell.speedup)
+    return Check(name, eff, (lo / divide_by, hi / divide_by), f"≥ {bar:.2f}", eff >= bar,
+                 f"— speedup {cell.speedup:.2f}× {what}, {len(cell.times_s)} repeats")
+
+
+def overhead_check(name: str, strategy: str, workers: int,
+                   bare: Callable[[Task, list[int]], list[Any]]) -> Check:
+    """gilbench's timed call against the bare standard-library one, interleaved."""
+    task = Task("fib", CPU_SIZE)
+    items = list(range(4 * workers))
+    method = multiprocessing.get_start_method() if STRATEGIES[strategy].uses_processes else None
+    ours: list[float] = []
+    theirs: list[float] = []
+    with STRATEGIES[strategy](workers, method) as strat:
+        strat.start(Deadline(60))
+        expected = [task(i) for i in items]
+        rule = StoppingRule(Precision(10, 60, target=0.01, budget_s=3.0))
+        for _ in range(2):  # warm both
+            strat.map(task, items, Deadline(60))
+            bare(task, items)
+        while True:
+            pair = [("ours", lambda: strat.map(task, items, Deadline(60))),
+                    ("bare", lambda: bare(task, items))]
+            if len(ours) % 2:
+                pair.reverse()
+            for who, call in pair:
+                t0 = time.perf_counter()
+                out = call()
+                (ours if who == "ours" else theirs).append(time.perf_counter() - t0)
+                if out != expected:
+                    return Check(name, None, None, f"≤ {MAX_OVERHEAD}", False,
+                                 f"{who} returned wrong results")
+            ratio = stats.speedup(ours, theirs)  # median(ours) / median(bare)
+            ci = stats.speedup_ci(ours, theirs, paired=True)
+            if rule.converged(len(ours), stats.ci_half_width(ratio, ci)) or \
+                    rule.out_of_time(len(ours)):
+                break
+    return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}", ratio <= MAX_OVERHEAD,
+                 f"— gilbench's median time ÷ the bare call's, {len(ours)} pairs")
+
+
+def run_checks(usable: int) -> list[Check]:
+    checks = []
+    n = 4 * usable
+    checks.append(efficiency_check(
+        f"threads on sleep, {n} threads: efficiency", "sleep", SLEEP_MS, "threads", n, n,
+        MIN_EFFICIENCY_SLEEP, f"with {n} threads"))
+    checks.append(efficiency_check(
+        f"processes on pure-Python fib, {usable} workers: speedup ÷ usable CPUs", "fib",
+        CPU_SIZE, "process_pool", usable, usable, MIN_EFFICIENCY_CPU,
+        f"on {usable} usable CPUs"))
+    ctx = multiprocessing.get_context()
+    with concurrent.futures.ThreadPoolExecutor(usable) as tpe:
+        checks.append(overhead_check(
+            "overhead of gilbench's thread_pool over ThreadPoolExecutor.map", "thread_pool",
+            usable, lambda t, xs: list(tpe.map(t, xs))))
+    with ctx.Pool(usable) as pool:
+        checks.append(overhead_check(
+            "overhead of gilbench's pool_map over multiprocessing.Pool.map", "pool_map",
+            usable, lambda t, xs: pool.map(t, xs)))
+        pool.close()
+        pool.join()
+    checks.append(overhead_check(
+        "overhead of gilbench's serial over a plain loop", "serial", 1,
+        lambda t, xs: [t(x) for x in xs]))
+    return checks
+
+
+def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
+    machine = collect_machine()
+    usable = int(machine["usable_cpus"])
+    print_line(f"gilbench selfcheck: {usable} usable CPUs, {machine['cpu_model']}, Python "
+               f"{machine['python_version']} (about a minute)")
+    steal0 = cpu_steal_s()
+    checks = []
+    for check in run_checks(usable):
+        print_line(check.line())
+        checks.append(check)
+    noise = noise_checks(machine)
+    steal1 = cpu_steal_s()
+    if steal0 and steal1 and steal1[1] > steal0[1]:
+        share = (steal1[0] - steal0[0]) / (steal1[1] - steal0[1])
+        noise.append({"check": "CPU steal during the check", "value": f"{share:.1%}",
+                      "ok": share < 0.02, "advice": "" if share < 0.02 else
+                      "the hypervisor gave this VM's CPUs to other guests"})
+    for n in noise:
+        mark = {True: "ok", False: "FAIL", None: "--"}[n["ok"]]
+        print_line(f"  [{mark:>4}]  {n['check']}: {n['value']}"
+                   + (f" — {n['advice']}" if n["advice"] else ""))
+    failed = [c.name for c in checks if c.ok is False]
+    noisy = [n["check"] for n in noise if n["ok"] is False]
+    if not failed and not noisy:
+        verdict = (f"trustworthy: all {len(checks)} measurements agree with the physics and "
+                   "nothing makes this machine noisy")
+    elif not failed:
+        verdict = (f"usable, but noisy: the {len(checks)} measurements agree with the physics; "
+                   f"expect wider intervals ({', '.join(noisy)})")
+    else:
+        verdict = (f"NOT trustworthy: {len(failed)} of {len(checks)} measurements disagree "
+                   f"with the physics ({'; '.join(failed)})"
+                   + (f"; noisy: {', '.join(noisy)}" if noisy else ""))
+    print_line(f"Verdict: {verdict}.")
+    return {"machine": machine, "checks": [asdict(c) for c in checks], "noise": noise,
+            "verdict": verdict, "ok": not failed}
