@@ -202,7 +202,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
                else default_workers(usable_cpus(), profile.max_workers))
     methods = (parse_start_methods(args.start_method) if args.start_method
                else [multiprocessing.get_start_method()])
-    if args.repeats and args.target_ci:
+    if args.repeats is not None and args.target_ci is not None:
         raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
                         "adaptive: give one of them")
     if args.repeats:  # exactly this many
@@ -210,7 +210,8 @@ def build_plan(args: argparse.Namespace) -> Plan:
         max_repeats, target = repeats, 0.0
     else:
         repeats, max_repeats = profile.repeats, profile.max_repeats
-        target = parse_target_ci(args.target_ci) if args.target_ci else profile.target_ci
+        target = (parse_target_ci(args.target_ci) if args.target_ci is not None
+                  else profile.target_ci)
     timeout = parse_timeout(args.timeout) if args.timeout else profile.timeout_s
     return Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
                 workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
@@ -219,7 +220,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
                 sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads),
                 suites=tuple(suites), max_repeats=max_repeats, target_ci=target,
                 cell_budget_s=profile.cell_budget_s,
-                size_factors=tuple(parse_sizes(args.sizes)) if args.sizes else ())
+                size_factors=tuple(parse_sizes(args.sizes)) if args.sizes is not None else ())
 
 
 def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
@@ -630,7 +631,7 @@ def make_parser() -> Parser:
                         "instead of starting a LocalCluster")
     s.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("selfcheck", help="about a minute: can this machine and gilbench be "
+    s = sub.add_parser("selfcheck", help="under a minute: can this machine and gilbench be "
                        "trusted? (known answers: sleeping threads, CPU-bound processes, "
                        "gilbench's overhead over the bare standard-library call)")
     s.add_argument("--json", action="store_true", help="also print the result as JSON")
