@@ -159,12 +159,14 @@ def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
     for i, w in enumerate(sweeps):
         ax = fig.add_subplot(rows, cols, i + 1)
         pts = size_points(results, w)
-        for model, colour, ls in (("threads", _THREAD_COLOURS[0], "--"),
-                                  ("processes", _PROCESS_COLOURS[0], "-")):
-            xy = [(p["task_s"] * 1000, p[model].speedup) for p in pts if p[model]]
-            if xy:
-                ax.plot(*zip(*xy, strict=True), marker=_MARKERS[model], color=colour,
-                        linestyle=ls, label=f"best {model}")
+        labels = list(dict.fromkeys(label for p in pts for label in p["by_label"]))
+        models = {label: p["by_label"][label].model for p in pts for label in p["by_label"]}
+        style = _style_for(labels, models)
+        for label in labels:
+            xy = [(p["task_s"] * 1000, p["by_label"][label].speedup) for p in pts
+                  if label in p["by_label"]]
+            ax.plot(*zip(*xy, strict=True), label=label, linewidth=1.4, markersize=4,
+                    **style[label])
         ax.axhline(1.0, color="#444444", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_title(w, fontsize=10)
@@ -172,8 +174,8 @@ def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
         ax.set_ylabel("speedup (×)", fontsize=8)
         ax.grid(True, alpha=0.3)
         if i == 0:
-            ax.legend(fontsize=8)
-    fig.suptitle("Speedup against task size, same total work: processes pay per task",
+            ax.legend(fontsize=7)
+    fig.suptitle("Best speedup of each strategy against task size, same total work",
                  fontsize=10)
     fig.tight_layout()
     return save_figure(fig, stem)

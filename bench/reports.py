@@ -217,9 +217,26 @@ def size_points(results: Results, workload: str) -> list[dict[str, object]]:
         for model in ("threads", "processes"):
             mine = [c for c in cells if c.model == model and c.ok and c.speedup is not None]
             best[model] = max(mine, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
+        by_label: dict[str, Cell] = {}
+        for c in cells:
+            if c.strategy != "serial" and c.ok and c.speedup is not None and (
+                    c.label not in by_label or c.speedup > by_label[c.label].speedup):  # type: ignore[operator]
+                by_label[c.label] = c
         out.append({"size": size, "tasks": base.tasks,
                     "task_s": base.median_s / base.tasks,  # type: ignore[operator]
-                    "threads": best["threads"], "processes": best["processes"]})
+                    "threads": best["threads"], "processes": best["processes"],
+                    "by_label": by_label})
+    return out
+
+
+def crossovers(points: list[dict[str, object]]) -> list[str]:
+    """Per process strategy, where it starts to beat the best thread strategy."""
+    labels = dict.fromkeys(label for p in points for label, c in p["by_label"].items()  # type: ignore[attr-defined]
+                           if c.model == "processes")
+    out = []
+    for label in labels:
+        mine = [{**p, "processes": p["by_label"].get(label)} for p in points]  # type: ignore[attr-defined]
+        out.append(f"{label}: {crossover(mine)}")
     return out
 
 
@@ -255,7 +272,9 @@ def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Bl
         "The same total work split into tasks of different sizes (`--sizes`): a process pays "
         "for every task it is sent (pickling, a trip through a pipe) and threads do not, so "
         "below some task size processes lose to threads even on work the GIL serialises. "
-        "Each row is the best thread and the best process strategy at that size.")]
+        "Each row is the best thread and the best process strategy at that size; below it, "
+        "each process strategy on its own (Pool.map sends tasks in chunks, so it pays per "
+        "chunk; ProcessPoolExecutor.map and apply_async pay per task).")]
     if "task-size" in charts:
         blocks.append(Image(charts["task-size"][0], "speedup against task size"))
     for w in sweeps:
@@ -268,6 +287,9 @@ def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Bl
                          f"{fmt_x(q.speedup)} {q.label} @{q.workers}" if q else "—",  # type: ignore[attr-defined]
                          workload_verdict(t, q)))  # type: ignore[arg-type]
         blocks.append(Para(f"**{w}**: {crossover(pts)}."))
+        per = crossovers(pts)
+        if len(per) > 1:
+            blocks.append(Bullets(tuple(per)))
         blocks.append(Table(("size", "tasks", "serial time per task", "best threads",
                              "best processes", "verdict"), tuple(rows)))
     return blocks
@@ -325,7 +347,7 @@ def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Blo
 
 def precision(results: Results) -> dict[str, float | int | None]:
     """How tight the run's speedups are: over its ok non-serial cells with an interval."""
-    hws = [c.ci_half_width for c in results.main_cells if c.ok and c.strategy != "serial"
+    hws = [c.ci_half_width for c in results.cells if c.ok and c.strategy != "serial"
            and c.ci_half_width is not None]
     target = (results.run.get("plan") or {}).get("target_ci") or None
     return {"cells": len(hws), "target": target,

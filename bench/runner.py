@@ -93,8 +93,10 @@ class Plan:
         out: dict[int, int] = {}
         for f in sorted(self.size_factors):
             size = WORKLOADS[workload].scaled(base, f)
-            tasks = min(MAX_SWEEP_TASKS, max(self.tasks, round(self.tasks / f)))
-            out.setdefault(size, tasks)
+            # The task count from the size's real cost: a kernel that cannot go below
+            # size 1 must not get more work than the others.
+            ratio = WORKLOADS[workload].cost_ratio(size, base)
+            out[size] = min(MAX_SWEEP_TASKS, max(self.tasks, round(self.tasks / ratio)))
         return sorted(out.items())
 
     def specs(self) -> list[CellSpec]:

@@ -66,6 +66,12 @@ class Workload:
             return max(1, size + round(math.log(factor) / math.log(self.cost_base)))
         return max(1, round(size * factor ** (1 / self.cost_power)))
 
+    def cost_ratio(self, size: int, base: int) -> float:
+        """How much a task of ``size`` costs relative to one of ``base``."""
+        if self.cost_base is not None:
+            return float(self.cost_base ** (size - base))
+        return float((size / base) ** self.cost_power)
+
 
 WORKLOADS: dict[str, Workload] = {}
 
