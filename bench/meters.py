@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+
 def _psutil() -> Any:
     try:
         import psutil

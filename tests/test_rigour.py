@@ -11,8 +11,15 @@ import pytest
 
 from bench import machine, meters, selfcheck
 from bench.cli import main
-from bench.reports import (build, crossover, curve_laws, noise_blocks, precision, scaling_table,
-                           size_points)
+from bench.reports import (
+    build,
+    crossover,
+    curve_laws,
+    noise_blocks,
+    precision,
+    scaling_table,
+    size_points,
+)
 from bench.results import Cell, Results, with_speedup, with_speedups
 from bench.runner import Plan
 from workloads import WORKLOADS

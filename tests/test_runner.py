@@ -8,8 +8,7 @@ import pytest
 
 from bench.profiles import PROFILES, default_workers
 from bench.results import Cell
-from bench.runner import (CellSpec, Plan, Precision, StoppingRule, measure, measure_block,
-                          run)
+from bench.runner import CellSpec, Plan, Precision, StoppingRule, measure, measure_block, run
 from bench.strategies import STRATEGIES, CellFailure, Strategy
 from tests import kernels
 from workloads import PROFILES as SIZE_PROFILES
