@@ -2,10 +2,11 @@
 
 Per workload and size the serial cell runs first (every speedup divides by
 it, and its results are the reference every run is checked against). Then
-each strategy and start method is one block: its worker counts' workers are
-started (timed separately as ``startup_s``) and warmed, and rounds run each
-cell once plus the serial kernel once, in an order that reverses every round
-so that a drift cancels. Each cell's speedup pairs its runs with the serial
+the other cells are measured in blocks (``blocks_of``: consecutive strategies
+with all their worker counts): every cell's workers are started (timed
+separately as ``startup_s``) and warmed, and rounds run each cell once plus
+the serial kernel once, in an order that reverses every round so that a
+drift cancels. Each cell's speedup pairs its runs with the serial
 runs of the same rounds, and a cell repeats until the 95% confidence interval
 of its speedup is tight enough or its time budget is spent (``Precision``).
 The clock is a parameter, so tests can use a fake one. Every timed run is
@@ -406,7 +407,12 @@ def _finish(slot: _Slot, base: dict[str, Any], paired: bool, precision: Precisio
     worker_cpu1 = meters.cpu_s_of(slot.worker_pids)
     peak = meters.tree_peak_bytes(slot.own_peak.peak, slot.worker_pids)
     slot.closed = True
-    slot.strat.close()
+    try:
+        slot.strat.close()
+    except Exception as exc:  # its runs were fine, but its workers would not stop
+        slot.strat.terminate()
+        slot.failure = CellFailure(f"closing its workers failed: {describe(exc)}")
+        return
     cpu_s = slot.own_cpu
     if slot.worker_pids:
         if slot.worker_cpu0 is None or worker_cpu1 is None:

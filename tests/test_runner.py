@@ -156,15 +156,41 @@ def test_measure_reports_cpu_time_utilisation_and_peak_memory():
 
 
 def test_process_workers_count_in_cpu_time_and_memory():
-    spec = CellSpec("fib", "pool_map", "fork", 2, 22, 4)
-    alone, _ = measure(CellSpec("fib", "serial", None, 1, 22, 4), Task("fib", 22), None,
-                       repeats=2, warmup=0, timeout_s=60)
-    cell, _ = measure(spec, Task("fib", 22), None, repeats=2, warmup=0, timeout_s=60)
+    # About 0.3 s of CPU per run, far above the 10 ms tick a worker's CPU time is read in.
+    task = Task("fib", 25)
+    alone, _ = measure(CellSpec("fib", "serial", None, 1, 25, 16), task, None, repeats=2,
+                       warmup=0, timeout_s=60)
+    cell, _ = measure(CellSpec("fib", "pool_map", "fork", 2, 25, 16), task, None, repeats=2,
+                      warmup=0, timeout_s=60)
     assert cell.ok, cell.error
     # The work ran in the workers: the tree's CPU time covers it (the main
     # process alone would show almost none) and two more processes are resident.
     assert cell.cpu_s > 0.5 * alone.cpu_s
     assert cell.peak_rss_bytes > alone.peak_rss_bytes
+
+
+def test_a_cell_whose_workers_will_not_close_is_an_error_and_is_torn_down():
+    clock = FakeClock()
+    log: list[str] = []
+    strategies = fake_strategies(clock, {"S": [1.0], "c1": [0.5], "c2": [0.5]}, log)
+    torn: list[int] = []
+
+    class Stuck(strategies["fake"]):
+        def close(self):
+            if self.workers == 1:
+                raise OSError("join timed out")
+
+        def terminate(self):
+            torn.append(self.workers)
+
+    strategies["fake"] = Stuck
+    specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in (1, 2)]
+    out = measure_block(specs, kernels.square, [0, 1, 4], precision=Precision.fixed(3),
+                        warmup=0, timeout_s=None, serial=strategies["serial"](), clock=clock,
+                        usable_cpus=2, strategies=strategies)
+    (c1, _), (c2, _) = out
+    assert c1.status == "error" and "closing its workers failed: OSError" in c1.error
+    assert c2.ok and torn == [1]
 
 
 def plan(**kw) -> Plan:
