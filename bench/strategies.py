@@ -24,6 +24,7 @@ import contextlib
 import functools
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.pool
 import os
 import queue
 import signal
@@ -549,17 +550,43 @@ class _PoolStrategy(_ProcessStrategy):
 
     def terminate(self) -> None:
         if hasattr(self, "pool"):
-            # An idle worker waits for a task holding the task queue's read lock;
-            # killed there, it never releases it, and Pool.terminate() (which drains
-            # the queue under that lock) waits forever. So: a fresh lock, then every
-            # worker that may hold the old one killed and reaped — none is left to
-            # read the queue concurrently with the drain — then terminate().
-            self.pool._inqueue._rlock = self._context().Lock()
-            self._procs = list(self.pool._pool)
-            self._kill_all()
-            self.pool.terminate()
-            self.pool.join()
+            pool = self.pool
+            # A worker killed while holding one of the pool's queue locks never
+            # releases it: an idle worker holds the task queue's read lock while it
+            # waits, a busy one the result queue's write lock while it sends. Then
+            # Pool.terminate() (which drains the task queue and posts sentinels under
+            # those locks) waits forever. So: no more replacement workers, every
+            # worker killed and reaped, any lock a dead worker still holds freed,
+            # and only then terminate().
+            pool._worker_handler._state = multiprocessing.pool.TERMINATE
+            for _ in range(3):  # a replacement may have been started meanwhile
+                self._procs = list(pool._pool)
+                self._kill_all()
+                if not any(p.is_alive() for p in pool._pool):
+                    break
+            for q in (pool._outqueue, pool._inqueue):
+                for lock in (getattr(q, "_wlock", None), q._rlock):
+                    free_if_dead_holder(lock)
+            pool.terminate()
+            pool.join()
         self._kill_all()
+
+
+LOCK_HELD_S = 0.5  # far longer than any living holder keeps a pool's queue lock
+
+
+def free_if_dead_holder(lock: Any) -> None:
+    """Release a pool queue lock if a dead worker holds it (every worker is dead).
+
+    The pool's own threads take these locks only for the instant of a put, so
+    a lock still taken after LOCK_HELD_S has a dead holder: it is released on
+    its behalf. A free lock is taken and given back.
+    """
+    if lock is None:
+        return
+    lock.acquire(timeout=LOCK_HELD_S)
+    with contextlib.suppress(ValueError):  # cannot happen: it is held, by us or the dead
+        lock.release()
 
 
 @strategy
