@@ -101,16 +101,20 @@ class OwnPeak:
 
     def __init__(self) -> None:
         self.peak = 0
+        self.exact = False  # the kernel's high-water mark was reset before the run
 
     def before_run(self) -> None:
-        if not reset_own_peak():
-            self._sample()
+        self.exact = reset_own_peak()
+        if not self.exact:
+            self._add(rss_bytes(os.getpid()))
 
     def after_run(self) -> None:
-        self._sample()
+        # Without a reset the high-water mark is the whole process's lifetime peak:
+        # only the current RSS says something about this run then.
+        pid = os.getpid()
+        self._add(_hwm_bytes(pid) if self.exact else rss_bytes(pid))
 
-    def _sample(self) -> None:
-        value = peak_bytes(os.getpid())
+    def _add(self, value: int | None) -> None:
         if value is not None:
             self.peak = max(self.peak, value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -271,3 +272,19 @@ def test_selfcheck_runs_for_real(cli_env, repo_root):
         lo, hi = check["ci95"]
         assert lo <= check["value"] <= hi
     assert "Verdict:" in r.stdout
+
+
+def test_without_a_reset_the_lifetime_peak_is_not_taken_for_the_runs(monkeypatch):
+    block = bytearray(96 * 2**20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    del block  # the lifetime high-water mark now holds those 96 MiB
+    monkeypatch.setattr(meters, "reset_own_peak", lambda: False)
+    peak = meters.OwnPeak()
+    peak.before_run()
+    peak.after_run()
+    assert not peak.exact
+    assert peak.peak == pytest.approx(meters.rss_bytes(os.getpid()), rel=0.2)
+    hwm = meters._hwm_bytes("self")
+    if hwm is not None:
+        assert peak.peak < hwm
