@@ -205,7 +205,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
     if args.repeats is not None and args.target_ci is not None:
         raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
                         "adaptive: give one of them")
-    if args.repeats:  # exactly this many
+    if args.repeats is not None:  # exactly this many
         repeats = positive_int(args.repeats, "--repeats", MAX_REPEATS)
         max_repeats, target = repeats, 0.0
     else:
