@@ -162,15 +162,11 @@ def test_a_size_sweep_keeps_the_total_work_and_drops_duplicate_sizes():
 
 
 def test_crossover_in_words():
-    def pt(task_s, threads, procs):
-        return {"task_s": task_s, "threads": cell("threads", 2, 1 / threads),
-                "processes": cell("process_pool", 2, 1 / procs)}
-    for c in (cell("threads", 2, 1.0),):
-        assert c.speedup is None  # speedups below are set by hand
+    def pt(task_s, threads, procs):  # speedups set by hand
+        return {"task_s": task_s, "threads": cell("threads", 2, 1.0, speedup=threads),
+                "processes": cell("process_pool", 2, 1.0, speedup=procs)}
+
     pts = [pt(1e-5, 1.0, 0.2), pt(1e-4, 1.0, 0.9), pt(1e-3, 1.0, 1.6), pt(1e-2, 1.0, 1.9)]
-    for p in pts:
-        for k in ("threads", "processes"):
-            p[k] = Cell(**{**p[k].__dict__, "speedup": 1 / p[k].median_s})
     assert "from tasks of about 1 ms on (at 100 µs per task they did not)" in crossover(pts)
     assert "every task size" in crossover(pts[2:])
     assert "never" in crossover(pts[:2])
