@@ -58,7 +58,7 @@ class Check:
         value = "" if self.value is None else f"{self.value:.3f}"
         if self.ci95:
             value += f" [{self.ci95[0]:.3f}–{self.ci95[1]:.3f}]"
-        return f"  [{mark:>4}]  {self.name}: {value} {self.detail}".rstrip() + (
+        return f"  [{mark:>5}]  {self.name}: {value} {self.detail}".rstrip() + (
             f" (want {self.want})" if self.want else "")
 
 
@@ -169,7 +169,7 @@ def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
                       "the hypervisor gave this VM's CPUs to other guests"})
     for n in noise:
         mark = {True: "ok", False: "noisy", None: "--"}[n["ok"]]
-        print_line(f"  [{mark:>4}]  {n['check']}: {n['value']}"
+        print_line(f"  [{mark:>5}]  {n['check']}: {n['value']}"
                    + (f" — {n['advice']}" if n["advice"] else ""))
     failed = [c.name for c in checks if c.ok is False]
     unsure = [c.name for c in checks if c.ok is None]

@@ -243,12 +243,12 @@ def test_selfcheck_verdict_follows_the_checks(monkeypatch):
     lines: list[str] = []
     out = selfcheck.selfcheck(lines.append)
     assert not out["ok"] and "NOT trustworthy: 1 of 2" in out["verdict"]
-    assert any("[FAIL]  b" in line for line in lines)
+    assert any("[ FAIL]  b" in line for line in lines)
     unsure = selfcheck.Check("c", 0.78, (0.7, 0.85), "≥ 0.8", None, "")
     monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, unsure])
     out = selfcheck.selfcheck(lines.append)
     assert out["ok"] and out["verdict"].startswith("usable, but noisy: 1 of 2")
-    assert any("[  ??]  c" in line for line in lines)
+    assert any("[   ??]  c" in line for line in lines)
 
 
 def test_a_check_fails_only_when_its_whole_interval_misses_the_bar():
