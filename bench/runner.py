@@ -443,12 +443,11 @@ def _finish(slot: _Slot, base: dict[str, Any], paired: bool, precision: Precisio
 def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | None, *,
             repeats: int, warmup: int, timeout_s: float | None,
             initializer: Callable[[], None] | None = None, clock: Clock = time.perf_counter,
-            precision: Precision | None = None,
             strategies: dict[str, type[Strategy]] = STRATEGIES) -> tuple[Cell, list[Any] | None]:
     """Measure one cell on its own (no interleaved serial runs); return it and the
     task results of its last run."""
     [(cell, out)] = measure_block([spec], task, reference,
-                                  precision=precision or Precision.fixed(repeats),
+                                  precision=Precision.fixed(repeats),
                                   warmup=warmup, timeout_s=timeout_s, initializer=initializer,
                                   clock=clock, strategies=strategies)
     return cell, out
