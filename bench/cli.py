@@ -23,13 +23,15 @@ from typing import Any, NoReturn
 
 from bench import __version__
 from bench.errors import UserError
-from bench.machine import collect_machine, cpu_steal_s, noise_checks, usable_cpus
+from bench.machine import collect_machine, usable_cpus
 from bench.profiles import DEFAULT_PROFILE, PROFILES, default_workers
-from bench.results import Cell, Results, file_stamp, load, save, utc_now, with_speedups
-from bench.runner import Plan, run
+from bench.report import render
+from bench.report.terminal import Progress, failures, summary
+from bench.results import Results, file_stamp, load, utc_now, with_speedups
+from bench.runner import Plan
+from bench.session import Session
 from bench.strategies import STRATEGIES
-from bench.suites import ALL_SUITES, BUDGETS, COST_SUITES, SUITE_TITLES, Entry
-from bench.suites import runner as suite_runner
+from bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, Entry
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -236,212 +238,15 @@ def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
     return plan
 
 
-class Progress:
-    """A tqdm bar on a terminal; one line per workload otherwise (logs, CI)."""
-
-    def __init__(self, total: int) -> None:
-        from tqdm import tqdm
-
-        self.tty = sys.stderr.isatty()
-        self.bar = tqdm(total=total, unit="cell", file=sys.stderr, dynamic_ncols=True,
-                        disable=not self.tty)
-        self.done = 0
-        self.total = total
-        self.last_workload: str | None = None
-
-    def update(self, cell: Cell) -> None:
-        self.done += 1
-        if self.tty:
-            self.bar.set_postfix_str(f"{cell.workload} {cell.label} ×{cell.workers} "
-                                     f"{cell.status}", refresh=False)
-            self.bar.update(1)
-        elif cell.workload != self.last_workload:
-            print(f"[{self.done}/{self.total}] {cell.workload} ...", file=sys.stderr, flush=True)
-        self.last_workload = cell.workload
-        if cell.status in ("error", "timeout") and not self.tty:  # skipped: in the report
-            print(f"  {cell.workload} {cell.label} ×{cell.workers}: {cell.status}: {cell.error}",
-                  file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def render(results: Results, out: Path) -> list[Path]:
-    """Charts and report for a results object, into ``out``."""
-    from bench.cost_charts import write_cost_charts
-    from bench.plotting import write_charts
-    from bench.reports import write_report
-
-    charts = write_charts(results, out) | write_cost_charts(results, out)
-    paths = write_report(results, out, charts)
-    return paths + [p for ps in charts.values() for p in ps]
-
-
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([line.format(*headers), line.format(*("-" * w for w in widths)),
-                      *(line.format(*r) for r in rows)])
-
-
-class RunState:
-    """What a run has measured so far, saved after every cell and entry."""
-
-    def __init__(self, plan: Plan, out: Path, machine: dict[str, Any], created_at: str,
-                 previous: Results | None) -> None:
-        self.plan, self.out, self.machine, self.created_at = plan, out, machine, created_at
-        self.started = time.monotonic()
-        self.cells: list[Cell] = list(previous.cells) if previous else []
-        done = list(previous.run.get("suites_done", [])) if previous else []
-        # A suite interrupted half-way is measured again whole.
-        self.suites: dict[str, list[Entry]] = {
-            k: list(v) for k, v in (previous.suites if previous else {}).items() if k in done}
-        self.suites_done = [k for k in done if k in self.suites]
-        self.resume_hint = f"gilbench run --resume {out}"
-        self.noise_checks = noise_checks(machine)
-        self.steal0 = cpu_steal_s()
-
-    def results(self, complete: bool, speedups: bool = True) -> Results:
-        run_info = {"profile": self.plan.profile, "plan": dataclasses.asdict(self.plan),
-                    "argv": ["gilbench", *sys.argv[1:]], "complete": complete,
-                    "resume_hint": self.resume_hint, "suites_done": self.suites_done,
-                    "duration_s": round(time.monotonic() - self.started, 1),
-                    "noise_checks": self.noise_checks, "cpu_steal_fraction": self.steal()}
-        # Speedups (with their bootstrap CIs) once at the end, not after every cell.
-        cells = with_speedups(self.cells) if speedups else self.cells
-        return Results(machine=self.machine, cells=tuple(cells),
-                       run=run_info, created_at=self.created_at,
-                       suites={k: tuple(v) for k, v in self.suites.items()})
-
-    def steal(self) -> float | None:
-        """The share of the machine's CPU time a hypervisor gave away during the run."""
-        now = cpu_steal_s()
-        if self.steal0 is None or now is None or now[1] <= self.steal0[1]:
-            return None
-        return round((now[0] - self.steal0[0]) / (now[1] - self.steal0[1]), 4)
-
-    def save(self, complete: bool = False, speedups: bool = False) -> Results:
-        results = self.results(complete, speedups)
-        save(results, self.out / "results.json")
-        return results
-
-
-def run_sweep(state: RunState) -> None:
-    plan = state.plan
-    specs = plan.specs()
-    skip = {c.key for c in state.cells}
-    progress = Progress(len(specs) - len(skip))
-
-    def on_cell(_spec: object, cell: Cell) -> None:
-        state.cells.append(cell)
-        state.save()
-        progress.update(cell)
-
-    try:
-        run(plan, on_cell=on_cell, skip=skip)
-    finally:
-        progress.close()
-    order = {s: i for i, s in enumerate(
-        (s.workload, s.size, s.strategy, s.start_method, s.workers) for s in specs)}
-    state.cells.sort(key=lambda c: order.get(c.key, len(order)))
-
-
-def run_cost_suite(state: RunState, name: str) -> None:
-    from bench.costs import describe_entry
-
-    plan = state.plan
-    t0 = time.monotonic()
-    entries = state.suites[name] = []
-    print(f"[{name}] {SUITE_TITLES[name]} ...", file=sys.stderr, flush=True)
-
-    def on_entry(entry: Entry) -> None:
-        entries.append(entry)
-        state.save()
-        if not entry.ok:
-            print(f"  {describe_entry(name, entry)}: {entry.status}: {entry.error}",
-                  file=sys.stderr, flush=True)
-
-    options: dict[str, Any] = {}
-    if name == "startup":
-        options["workers"] = plan.workers
-    elif len(plan.start_methods) == 1:
-        options["start_method"] = plan.start_methods[0]
-    suite_runner(name)(BUDGETS[plan.profile], int(state.machine.get("usable_cpus") or 1),
-                       on_entry, plan.timeout_s, **options)
-    state.suites_done.append(name)
-    state.save()
-    print(f"[{name}] {len(entries)} measurements in {time.monotonic() - t0:.0f} s",
-          file=sys.stderr, flush=True)
-
-
-def print_summary(results: Results, out: Path) -> int:
-    from bench.costs import entry_counts, headlines
-    from bench.findings import findings
-    from bench.reports import kind_verdicts, precision_line, summary_table
-
-    if results.cells:
-        table = summary_table(results)
-        print(text_table(table.headers, table.rows))
-        for line in kind_verdicts(results):
-            print("- " + line.replace("**", ""))
-        line = precision_line(results)
-        if line:
-            print(f"\nPrecision: {line} (see Noise in the report).")
-    lines = headlines(results)
-    if lines:
-        print("\nCosts:")
-        for line in lines:
-            print("- " + line)
-    print("\nFindings (the article's claims, measured here):")
-    for f in findings(results):
-        print(f"- [{f.verdict}] {f.claim}")
-    failed = [c for c in results.cells if c.status in ("error", "timeout")]
-    ok = sum(c.ok for c in results.cells)
-    ok_e, bad_e, total_e = entry_counts(results)
-    parts = []
-    if results.cells:
-        parts.append(f"{ok} of {len(results.cells)} cells ok"
-                     + (f", {len(failed)} failed" if failed else ""))
-    if total_e:
-        parts.append(f"{ok_e} of {total_e} cost measurements ok"
-                     + (f", {bad_e} failed" if bad_e else ""))
-    print("\n" + "; ".join(parts) + (" (see report)" if failed or bad_e else "")
-          + f"; report: {out / 'report.html'}")
-    return EXIT_FAILED_CELLS if failed or bad_e else EXIT_OK
-
-
-def dask_cluster(address: str) -> dict[str, Any]:
-    """Connect to an existing Dask scheduler and describe its workers (or say why not)."""
-    from bench.modern import Dask
-
-    ok, why = Dask.available()
-    if not ok:
-        raise UserError(f"--dask-scheduler: the dask strategy {why}")
-    from distributed import Client
-
-    try:
-        with Client(address, timeout=5) as client:
-            info = client.scheduler_info()
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UserError(f"--dask-scheduler: cannot reach a Dask scheduler at {address} "
-                        f"({exc.__class__.__name__}); give its address, e.g. "
-                        "tcp://10.0.0.5:8786") from None
-    Dask.scheduler = address
-    workers = info.get("workers", {})
-    return {"address": address, "workers": len(workers),
-            "threads": sum(w.get("nthreads", 0) for w in workers.values()),
-            "hosts": sorted({w.get("host", "?") for w in workers.values()})}
-
-
 def cmd_run_interpreters(args: argparse.Namespace) -> int:
-    from bench.compare import load_runs, pick_baseline, write_compare
-    from bench.interpreters import interpreters, run_in
-    from bench.reports import kind_verdicts
+    from bench.analysis import kind_verdicts
+    from bench.interpreters import find_interpreters, run_in
+    from bench.report.compare import load_runs, pick_baseline, write_compare
 
     if args.resume:
         raise UserError("--resume cannot be combined with --python: start a new run")
     plan = build_plan(args)
-    found = interpreters(args.python)
+    found = find_interpreters(args.python)
     created_at = utc_now()
     out = Path(args.out) if args.out else default_out_dir(created_at)
     for interp in found:
@@ -450,7 +255,6 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
                             "--out")
     check_writable(out)
     ours = collect_machine()
-    argv = ["gilbench", *sys.argv[1:]]
     print(f"gilbench {__version__}: {len(plan.specs())} cells in each of "
           f"{', '.join(f'{i.label} ({i.path})' for i in found)} → {out}",
           file=sys.stderr, flush=True)
@@ -460,7 +264,7 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
             print(f"[{interp.label}] {interp.path}", file=sys.stderr, flush=True)
             progress = Progress(len(plan.specs()))
             try:
-                results = run_in(interp, plan, out / interp.label, ours, progress.update, argv)
+                results = run_in(interp, plan, out / interp.label, ours, progress.update)
             finally:
                 progress.close()
             render(results, out / interp.label)
@@ -500,14 +304,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                             "finish it, or choose a new --out")
         machine = None
     check_writable(out)
-    cluster = dask_cluster(args.dask_scheduler) if args.dask_scheduler else None
+    cluster = None
+    if args.dask_scheduler:
+        from bench.strategies.dask_cluster import connect_scheduler
+
+        cluster = connect_scheduler(args.dask_scheduler)
     if machine is None:
         machine = collect_machine()
         if cluster:
             machine = {**machine, "dask_cluster": cluster}
-    state = RunState(plan, out, machine, created_at, previous)
-    todo_cells = len(plan.specs()) - len({c.key for c in state.cells})
-    todo_suites = [s for s in COST_SUITES if s in plan.suites and s not in state.suites_done]
+    state = Session(out, machine, created_at, plan=plan, previous=previous)
+    todo_cells = state.cells_to_do()
+    todo_suites = state.suites_to_do()
     what = []
     if plan.sweeps:
         what.append(f"{todo_cells} cells ({len(plan.workloads)} workloads × "
@@ -530,11 +338,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         state.save(complete=False, speedups=True)
         print(f"\ninterrupted: what finished is saved in {out / 'results.json'}; resume "
-              f"with: {state.resume_hint}", file=sys.stderr)
+              f"with: gilbench run --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     results = state.save(complete=True, speedups=True)
     render(results, out)
-    return print_summary(results, out)
+    print(summary(results, out))
+    return EXIT_FAILED_CELLS if failures(results) else EXIT_OK
+
+
+def run_sweep(state: Session) -> None:
+    """The sweep, with its progress on stderr."""
+    progress = Progress(state.cells_to_do())
+    try:
+        state.run_sweep(progress.update)
+    finally:
+        progress.close()
+
+
+def run_cost_suite(state: Session, name: str) -> None:
+    """One cost suite, with a line when it starts and ends and one per failure."""
+    t0 = time.monotonic()
+    print(f"[{name}] {SUITE_TITLES[name]} ...", file=sys.stderr, flush=True)
+
+    def on_entry(entry: Entry) -> None:
+        if not entry.ok:
+            print(f"  {entry.describe()}: {entry.status}: {entry.error}", file=sys.stderr,
+                  flush=True)
+
+    entries = state.run_cost_suite(name, on_entry)
+    print(f"[{name}] {len(entries)} measurements in {time.monotonic() - t0:.0f} s",
+          file=sys.stderr, flush=True)
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
@@ -558,7 +391,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.compare import load_runs, pick_baseline, write_compare
+    from bench.report.compare import load_runs, pick_baseline, write_compare
 
     labels = None
     if args.labels is not None:

@@ -23,8 +23,9 @@ from typing import Any
 import bench
 from bench.errors import UserError
 from bench.remote import plan_json
-from bench.results import Cell, Results, save, utc_now, with_speedups
+from bench.results import Cell, Results, utc_now
 from bench.runner import Plan
+from bench.session import Session
 
 MIN_VERSION = (3, 10)
 
@@ -70,8 +71,10 @@ def probe(path: str) -> dict[str, Any]:
     return info
 
 
-def interpreters(paths: Sequence[str]) -> list[Interpreter]:
-    found, seen = [], {}
+def find_interpreters(paths: Sequence[str]) -> list[Interpreter]:
+    """Probe each path and label it (``python3.13``, ``python3.13t``, ``-2`` for a repeat)."""
+    found: list[Interpreter] = []
+    seen: dict[str, int] = {}
     for path in paths:
         info = probe(path)
         major, minor = info["version"][:2]
@@ -94,18 +97,11 @@ def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, An
 
 
 def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
-           on_cell: Callable[[Cell], None], argv: list[str]) -> Results:
+           on_cell: Callable[[Cell], None]) -> Results:
     """Run the plan in one interpreter; save its results (after every cell) into ``out``."""
-    created_at = utc_now()
-    cells: list[Cell] = []
-    machine: dict[str, Any] = dict(ours)
-
-    def results(complete: bool, speedups: bool) -> Results:
-        run = {"profile": plan.profile, "argv": argv, "complete": complete,
-               "interpreter": interp.path, "label": interp.label}
-        return Results(machine=machine, created_at=created_at, run=run,
-                       cells=tuple(with_speedups(cells) if speedups else cells))
-
+    session = Session(out, dict(ours), utc_now(), plan=plan, interpreter=interp.path,
+                      label=interp.label)
+    session.resume_hint = None  # --python runs cannot be resumed
     proc = subprocess.Popen([interp.path, "-m", "bench.remote"], env=harness_env(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell
@@ -114,30 +110,31 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     watchdog = threading.Timer(quiet_s, proc.kill)
     watchdog.start()
     try:
-        proc.stdin.write(plan_json(plan))  # type: ignore[union-attr]
-        proc.stdin.close()  # type: ignore[union-attr]
-        for line in proc.stdout:  # type: ignore[union-attr]
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(plan_json(plan))
+        proc.stdin.close()
+        for line in proc.stdout:
             watchdog.cancel()
             watchdog = threading.Timer(quiet_s, proc.kill)
             watchdog.start()
             record = json.loads(line)
             if "machine" in record:
-                machine = merged_machine(record["machine"], ours)
+                session.machine = merged_machine(record["machine"], ours)
             elif "cell" in record:
-                cells.append(Cell.from_dict(record["cell"]))
-                save(results(False, False), out / "results.json")
-                on_cell(cells[-1])
+                session.add_cell(Cell.from_dict(record["cell"]))
+                on_cell(session.cells[-1])
         code = proc.wait()
     except BaseException:
         proc.kill()
         proc.wait()
-        save(results(False, True), out / "results.json")
+        session.save(complete=False, speedups=True)
         raise
     finally:
         watchdog.cancel()
-        proc.stdout.close()  # type: ignore[union-attr]
-    done = results(code == 0 and len(cells) == len(plan.specs()), True)
-    save(done, out / "results.json")
+        if proc.stdout is not None:
+            proc.stdout.close()
+    done = session.save(complete=code == 0 and len(session.cells) == len(plan.specs()),
+                        speedups=True)
     if code not in (0, 130):
         print(f"gilbench: the run in {interp.path} ended with exit code {code}"
               + (f" (killed after {quiet_s:g} s without a result)" if code == -9 else ""),

@@ -32,8 +32,10 @@ import pytest
 from bench import stats
 from bench.machine import collect_machine, usable_cpus
 from bench.profiles import PROFILES, default_workers
-from bench.results import Cell, Results, file_stamp, utc_now, with_speedup, with_speedups
+from bench.report import render
+from bench.results import Cell, file_stamp, utc_now, with_speedup
 from bench.runner import CellSpec, blas_limit, measure, missing_requirement, single_thread_blas
+from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline
 from workloads import WORKLOADS, Task, no_resource
 
@@ -71,13 +73,13 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         # Plain pytest: every benchmark runs once as a smoke test, untimed.
         config.option.benchmark_disable = True
-    config._gilbench = Session(  # type: ignore[attr-defined]
+    config.stash[STATE] = BenchmarkSession(
         profile=config.getoption("gilbench_profile") or ("quick" if _timing(config) else "smoke"),
         timed=_timing(config))
 
 
 @dataclass
-class Session:
+class BenchmarkSession:
     """What one pytest session measured, and the resources its cells share."""
 
     profile: str
@@ -88,6 +90,7 @@ class Session:
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     resources: dict[str, Any] = field(default_factory=dict)
     machine: dict[str, Any] | None = None
+    report_dir: Path | None = None  # where the charts and report went, when written
 
     def resource(self, workload: str) -> Any:
         if workload not in self.resources:
@@ -101,10 +104,13 @@ class Session:
         return default_workers(usable_cpus(), PROFILES[self.profile].max_workers)
 
 
+STATE = pytest.StashKey[BenchmarkSession]()  # the pytest session's gilbench state
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "gilbench_cell" not in metafunc.fixturenames:
         return
-    session: Session | None = getattr(metafunc.config, "_gilbench", None)
+    session: BenchmarkSession | None = metafunc.config.stash.get(STATE, None)
     if session is None:
         metafunc.parametrize("gilbench_cell", [pytest.param(
             None, marks=pytest.mark.skip(reason="needs pytest-benchmark"))])
@@ -130,14 +136,14 @@ def gilbench_cell(request: pytest.FixtureRequest) -> tuple[str, str, int]:
 @pytest.fixture(scope="session")
 def gilbench_session(pytestconfig: pytest.Config) -> Any:
     """The session's measurements; its resources (echo server, folders) close after it."""
-    session: Session | None = getattr(pytestconfig, "_gilbench", None)
+    session: BenchmarkSession | None = pytestconfig.stash.get(STATE, None)
     if session is None:
         pytest.skip("needs pytest-benchmark")
     yield session
     session.stack.close()
 
 
-def _serial_times(session: Session, workload: str, task: Any, items: list[int]) -> tuple:
+def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: list[int]) -> tuple:
     """The serial baseline: this session's serial benchmark, or measured now."""
     if workload not in session.serial_times:
         profile = PROFILES[session.profile]
@@ -152,7 +158,7 @@ def _serial_times(session: Session, workload: str, task: Any, items: list[int]) 
     return session.serial_times[workload]
 
 
-def run_benchmark(benchmark: Any, session: Session, workload: str, strategy: str,
+def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strategy: str,
                   workers: int) -> Cell | None:
     """Time one (workload, strategy, workers) cell with pytest-benchmark."""
     w = WORKLOADS[workload]
@@ -201,7 +207,7 @@ def run_benchmark(benchmark: Any, session: Session, workload: str, strategy: str
 
 
 def _machine(config: pytest.Config) -> dict[str, Any]:
-    session: Session = config._gilbench  # type: ignore[attr-defined]
+    session = config.stash[STATE]
     if session.machine is None:
         session.machine = collect_machine()
     return session.machine
@@ -209,22 +215,22 @@ def _machine(config: pytest.Config) -> dict[str, Any]:
 
 def pytest_benchmark_update_machine_info(config: pytest.Config,
                                          machine_info: dict[str, Any]) -> None:
-    if not hasattr(config, "_gilbench"):
+    if STATE not in config.stash:
         return
     record = _machine(config)
     machine_info["gilbench"] = {
         **{k: v for k, v in record.items() if k not in VOLATILE},
         "start_method": multiprocessing.get_start_method(),
-        "profile": config._gilbench.profile,  # type: ignore[attr-defined]
+        "profile": config.stash[STATE].profile,
     }
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
                                  output_json: dict[str, Any]) -> None:
     """Each benchmark's speedup over its workload's serial run, from the session's cells."""
-    if not hasattr(config, "_gilbench"):
+    if STATE not in config.stash:
         return
-    session: Session = config._gilbench  # type: ignore[attr-defined]
+    session = config.stash[STATE]
     by_key = {(c.workload, c.strategy, c.workers): c for c in session.cells}
     for b in output_json.get("benchmarks", []):
         info = b.get("extra_info", {})
@@ -238,7 +244,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    gs: Session | None = getattr(session.config, "_gilbench", None)
+    gs: BenchmarkSession | None = session.config.stash.get(STATE, None)
     if gs is None:
         return
     gs.stack.close()  # normally closed already, with the gilbench_session fixture
@@ -247,21 +253,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     created = utc_now()
     out_opt = session.config.getoption("gilbench_out")
     out = Path(out_opt) if out_opt else Path("reports") / f"pytest-{file_stamp(created)}"
-    results = Results(machine=_machine(session.config), cells=tuple(with_speedups(gs.cells)),
-                      run={"profile": gs.profile, "complete": True, "source": "pytest-benchmark"},
-                      created_at=created)
-    from bench.cli import render
-    from bench.results import save
-
     out.mkdir(parents=True, exist_ok=True)
-    save(results, out / "results.json")
-    render(results, out)
-    gs.report_dir = out  # type: ignore[attr-defined]
+    run = Session(out, _machine(session.config), created, profile=gs.profile,
+                  source="pytest-benchmark")
+    run.resume_hint = None
+    run.cells = list(gs.cells)
+    render(run.save(complete=True, speedups=True), out)
+    gs.report_dir = out
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    gs: Session | None = getattr(config, "_gilbench", None)
-    out = getattr(gs, "report_dir", None)
+    gs: BenchmarkSession | None = config.stash.get(STATE, None)
+    out = gs.report_dir if gs else None
     if out is not None:
         terminalreporter.write_line(f"gilbench: speedup charts and report in {out} "
                                     f"(open {out / 'report.html'})")

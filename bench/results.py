@@ -17,14 +17,16 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import stats
 from bench.errors import UserError
-from bench.suites import ENTRY_TYPES, Entry
+from bench.suites.entries import ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
+CellKey = tuple[str, int, str, "str | None", int]  # workload, size, strategy, method, workers
 STATUSES = ("ok", "error", "timeout", "skipped")
+E = TypeVar("E", bound=Entry)
 
 
 def utc_now() -> str:
@@ -80,12 +82,26 @@ class Cell:
             raise ValueError("serial_times_s must pair with times_s, one for one")
 
     @property
-    def key(self) -> tuple[str, int, str, str | None, int]:
+    def key(self) -> CellKey:
         return (self.workload, self.size, self.strategy, self.start_method, self.workers)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def speedup_value(self) -> float:
+        """The speedup of a cell that has one (analysis filters on ``speedup`` first)."""
+        if self.speedup is None:
+            raise ValueError(f"{self.key} has no speedup")
+        return self.speedup
+
+    @property
+    def median_value(self) -> float:
+        """The median time of a cell that has one."""
+        if self.median_s is None:
+            raise ValueError(f"{self.key} has no median time")
+        return self.median_s
 
     @property
     def label(self) -> str:
@@ -138,6 +154,10 @@ class Results:
 
     def entries(self, suite: str) -> tuple[Entry, ...]:
         return self.suites.get(suite, ())
+
+    def entries_of(self, kind: type[E]) -> list[E]:
+        """The entries of the suite whose entry class is ``kind``, typed as such."""
+        return [e for e in self.suites.get(kind.suite, ()) if isinstance(e, kind)]
 
     @property
     def complete(self) -> bool:
@@ -231,25 +251,6 @@ def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
             c = with_speedup(c, base.times_s)
         out.append(c)
     return out
-
-
-def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
-    """For each (workload, strategy label), its ok cell with the highest speedup."""
-    best: dict[tuple[str, str], Cell] = {}
-    for c in results.main_cells:
-        if not c.ok or c.speedup is None:
-            continue
-        key = (c.workload, c.label)
-        if key not in best or c.speedup > best[key].speedup:  # type: ignore[operator]
-            best[key] = c
-    return best
-
-
-def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
-    """The workload's ok cell of this model ("threads", "processes") with the best speedup."""
-    cells = [c for c in results.cells_of(workload)
-             if c.model == model and c.ok and c.speedup is not None]
-    return max(cells, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
 
 
 def file_stamp(created_at: str) -> str:

@@ -84,7 +84,7 @@ def start_join_thread(repeats: int, end: float) -> dict[str, Any]:
 
 
 def start_join_process(method: str, repeats: int, end: float) -> dict[str, Any]:
-    ctx = multiprocessing.get_context(method)
+    ctx: Any = multiprocessing.get_context(method)  # typeshed: BaseContext has no Process
     times = []
     for _ in range(repeats):
         p = ctx.Process(target=_noop, daemon=True)

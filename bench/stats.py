@@ -105,9 +105,10 @@ def _bootstrap_ratios_pure(a: Sequence[float], b: Sequence[float], paired: bool,
     return out
 
 
-def median_ci(samples: Sequence[float], **kw: object) -> tuple[float, float]:
+def median_ci(samples: Sequence[float], *, confidence: float = 0.95,
+              resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
     """Bootstrap interval of the median itself (the serial cell's precision)."""
-    return speedup_ci(samples, [1.0], **kw)  # type: ignore[arg-type]
+    return speedup_ci(samples, [1.0], confidence=confidence, resamples=resamples, seed=seed)
 
 
 def ci_half_width(point: float, ci: tuple[float, float]) -> float:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import multiprocessing.forkserver
-import multiprocessing.resource_tracker
 import os
 import time
 from pathlib import Path
@@ -13,33 +10,13 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.helpers import children
+
 SHM = Path("/dev/shm")
 
 
 def _shm_segments() -> set[str]:
     return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
-
-
-def multiprocessing_helpers() -> set[int]:
-    """multiprocessing's (and loky's) own long-lived helpers (the forkserver, the
-    resource trackers): started on first use, they exit with the interpreter, by design."""
-    pids = set()
-    with contextlib.suppress(AttributeError):
-        pids.add(multiprocessing.forkserver._forkserver._forkserver_pid)
-    with contextlib.suppress(AttributeError):
-        pids.add(multiprocessing.resource_tracker._resource_tracker._pid)
-    # loky keeps its own resource tracker for the life of the interpreter, likewise.
-    with contextlib.suppress(ImportError, AttributeError):
-        from loky.backend import resource_tracker
-
-        pids.add(resource_tracker._resource_tracker._pid)
-    return {p for p in pids if p}
-
-
-def children() -> set[int]:
-    """Every descendant pid, zombies included (a zombie is a child nobody joined),
-    less multiprocessing's own helpers."""
-    return {p.pid for p in psutil.Process().children(recursive=True)} - multiprocessing_helpers()
 
 
 def _live_children() -> list[psutil.Process]:

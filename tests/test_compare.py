@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.compare import flips, relative_table
+from bench.report.compare import flips, relative_table
 from bench.results import Cell, Results, save, with_speedups
 
 MODELS = {"serial": "serial", "threads": "threads", "process_pool": "processes"}
@@ -91,7 +91,7 @@ def test_mixed_inputs_results_json_and_pytest_benchmark_json(tmp_path, cli_env):
 
 
 def test_relative_performance_and_geometric_mean():
-    from bench.compare import Run
+    from bench.report.compare import Run
 
     base = Run("base", "-", cells("a", 2.0, 2))
     fast = Run("fast", "-", cells("b", 4.0, 4, serial_s=0.5))
@@ -104,7 +104,7 @@ def test_relative_performance_and_geometric_mean():
 
 
 def test_different_sizes_compare_speedups_only_and_missing_workloads_are_listed(tmp_path):
-    from bench.compare import Run, build
+    from bench.report.compare import Run, build
 
     base = Run("base", "-", cells("a", 2.0, 2, size=10))
     other = Run("other", "-", cells("b", 2.0, 2, size=20, workloads=("fib",)))
@@ -117,7 +117,7 @@ def test_different_sizes_compare_speedups_only_and_missing_workloads_are_listed(
 
 
 def test_flip_needs_a_real_change_of_answer():
-    from bench.compare import Run
+    from bench.report.compare import Run
 
     two = Run("two", "-", cells("a", 1.95, 2))
     one = Run("one", "-", cells("b", 1.0, 1))

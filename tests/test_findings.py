@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from bench import findings as F
-from bench.cost_charts import write_cost_charts
-from bench.costs import fmt_bytes, fmt_rate, fmt_s, headlines
-from bench.document import render_markdown
+from bench.analysis import claims as F
 from bench.errors import UserError
-from bench.reports import build, write_report
+from bench.fmt import fmt_bytes, fmt_rate, fmt_s
+from bench.report import build, write_report
+from bench.report.document import render_markdown
+from bench.report.suites import headlines, write_cost_charts
 from bench.results import Results, from_json_data, with_speedups
 from bench.suites import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
-from tests.test_reports import cell
+from tests.helpers import cell
 
 US = 1e-6
 MS = 1e-3

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from bench.interpreters import merged_machine
-from bench.modern import Asyncio, Subinterpreters, interpreters_api
-from bench.reports import free_threading
+from bench.report.sweep import free_threading
 from bench.results import Results
 from bench.runner import CellSpec, measure
-from tests.conftest import children
-from tests.test_reports import cell
-from tests.test_strategies import assert_no_new_children
+from bench.strategies.coroutines import Asyncio
+from bench.strategies.subinterpreters import Subinterpreters, interpreters_api
+from tests.helpers import assert_no_new_children, cell, children
 from workloads import WORKLOADS, Task
 
 

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.plotting import write_charts
-from bench.reports import build, kind_verdicts, summary_table, workload_verdict, write_report
-from bench.results import Cell, Results, with_speedups
-
-MODELS = {"serial": "serial", "threads": "threads", "thread_pool": "threads",
-          "pool_map": "processes", "process_pipe": "processes"}
-
-
-def cell(workload, kind, strategy, workers, median, status="ok"):
-    times = (median * 0.99, median, median * 1.01) if status == "ok" else ()
-    return Cell(workload=workload, kind=kind, size=1, tasks=8, strategy=strategy,
-                start_method="fork" if MODELS[strategy] == "processes" else None,
-                workers=workers, status=status, model=MODELS[strategy], times_s=times,
-                median_s=median if status == "ok" else None, startup_s=0.01,
-                error=None if status == "ok" else "worker process 1 was killed by SIGKILL")
+from bench.analysis import kind_verdicts, workload_verdict
+from bench.report import build, write_report
+from bench.report.charts import write_charts
+from bench.report.sweep import summary_table
+from bench.results import Results, with_speedups
+from tests.helpers import cell
 
 
 def sample() -> Results:

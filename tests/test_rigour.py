@@ -11,16 +11,10 @@ import sys
 import pytest
 
 from bench import machine, meters, selfcheck
+from bench.analysis import crossover, curve_laws, precision, size_points
 from bench.cli import main
-from bench.reports import (
-    build,
-    crossover,
-    curve_laws,
-    noise_blocks,
-    precision,
-    scaling_table,
-    size_points,
-)
+from bench.report import build
+from bench.report.sweep import noise_blocks, scaling_table
 from bench.results import Cell, Results, with_speedup, with_speedups
 from bench.runner import Plan
 from workloads import WORKLOADS

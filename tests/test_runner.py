@@ -11,7 +11,7 @@ from bench.results import Cell
 from bench.runner import CellSpec, Plan, Precision, StoppingRule, measure, measure_block, run
 from bench.strategies import STRATEGIES, CellFailure, Strategy
 from tests import kernels
-from workloads import PROFILES as SIZE_PROFILES
+from workloads import PROFILE_NAMES as SIZE_PROFILES
 from workloads import WORKLOADS, Task
 
 

@@ -14,7 +14,7 @@ from bench.machine import gil_enabled
 from bench.runner import CellSpec, blas_limit, measure, single_thread_blas
 from bench.strategies import STRATEGIES, chunks
 from tests import kernels
-from tests.conftest import children
+from tests.helpers import assert_no_new_children, children
 from workloads import WORKLOADS, Task, no_resource
 
 TASKS = 4
@@ -32,13 +32,6 @@ def resources():
     with contextlib.ExitStack() as stack:
         yield {name: stack.enter_context((w.setup or no_resource)())
                for name, w in WORKLOADS.items()}
-
-
-def assert_no_new_children(before: set[int]) -> None:
-    deadline = time.monotonic() + 5
-    while (left := children() - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not left, f"workers left behind: {left}"
 
 
 def run_cell(fn, strategy, *, workers=2, method=None, timeout_s=60.0, reference=None,

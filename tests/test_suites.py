@@ -16,22 +16,20 @@ import pytest
 from bench import stats
 from bench.strategies import CellTimeout, Deadline
 from bench.suites import (
-    BUDGETS,
     COST_SUITES,
     ENTRY_TYPES,
-    Budget,
     IpcEntry,
     LatencyEntry,
     StartupEntry,
     SyncEntry,
     ipc,
     latency,
-    runner,
     sync,
 )
+from bench.suites import suite_run as runner
+from bench.suites.base import BUDGETS, Budget
 from tests import kernels
-from tests.conftest import children
-from tests.test_strategies import assert_no_new_children
+from tests.helpers import assert_no_new_children, children
 
 SMOKE = BUDGETS["smoke"]
 

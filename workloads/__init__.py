@@ -25,7 +25,7 @@ KIND_TITLES = {
     "native": "CPU-bound native code (releases the GIL)",
     "io": "IO-bound (waits with the GIL released)",
 }
-PROFILES = ("smoke", "quick", "standard", "full")
+PROFILE_NAMES = ("smoke", "quick", "standard", "full")  # sizes per bench.profiles.PROFILES
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def workload(
     """Register a kernel; its docstring's first line is its description."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    missing = set(PROFILES) - set(sizes)
+    missing = set(PROFILE_NAMES) - set(sizes)
     if missing:
         raise ValueError(f"sizes lacks profiles {sorted(missing)}")
 

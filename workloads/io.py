@@ -120,7 +120,8 @@ class _EchoHandler(socketserver.BaseRequestHandler):
                 data = _recv_exact(sock, _MESSAGE)
             except (ConnectionError, OSError):
                 return
-            time.sleep(self.server.delay_s)  # type: ignore[attr-defined]
+            assert isinstance(self.server, _EchoServer)
+            time.sleep(self.server.delay_s)
             sock.sendall(data)
 
 
@@ -131,6 +132,7 @@ class _EchoServer(socketserver.ThreadingTCPServer):
     # connecting at once the kernel drops SYNs and each retry waits a whole
     # second, which measured TCP's retransmission timer instead of IO.
     request_queue_size = 512
+    delay_s = 0.0  # how long each reply waits: a remote service's work
 
 
 def _serve_echo(conn, delay_s: float) -> None:
@@ -138,7 +140,7 @@ def _serve_echo(conn, delay_s: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = os.getppid()
     with _EchoServer(("127.0.0.1", 0), _EchoHandler) as server:
-        server.delay_s = delay_s  # type: ignore[attr-defined]
+        server.delay_s = delay_s
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         conn.send(server.server_address[1])
         # Stop when the parent says so, closes the pipe, or dies.

@@ -34,10 +34,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench import stats
-from bench.strategies import Deadline, init_worker
-from bench.suites import Budget, IpcEntry, Partner, failed, partner, wait_for
+from bench.strategies.base import Deadline, MpContext, init_worker
+from bench.suites.base import Budget, Partner, failed, partner, wait_for
+from bench.suites.entries import IpcEntry
 
-Ctx = multiprocessing.context.BaseContext
+Ctx = MpContext  # a multiprocessing context
 PARTNER_WAIT_S = 60.0  # longest a side waits for the other before giving up
 
 
@@ -95,32 +96,34 @@ class SharedMemoryEnd:
         self.in_flight = False
         self._views: tuple[Any, ...] | None = None
 
-    def _open(self) -> None:
-        # Attached on first use, in the process that uses it.
+    def _open(self) -> tuple[Any, ...]:
+        """(out segment, in segment, out view, in view), attached on first use, in the
+        process that uses it."""
+        if self._views is not None:
+            return self._views
         out_seg = multiprocessing.shared_memory.SharedMemory(self.names[0])
         in_seg = multiprocessing.shared_memory.SharedMemory(self.names[1])
         self._views = (out_seg, in_seg, np.ndarray(out_seg.size, np.uint8, out_seg.buf),
                        np.ndarray(in_seg.size, np.uint8, in_seg.buf))
+        return self._views
 
     def send(self, data: bytes) -> None:
-        if self._views is None:
-            self._open()
+        views = self._open()
         if self.in_flight:  # wait until the reader has copied the previous message out
             if not self.out_ctl.poll(PARTNER_WAIT_S):
                 raise TimeoutError
             self.out_ctl.recv_bytes()
-        out = self._views[2]  # type: ignore[index]
+        out = views[2]
         out[:len(data)] = np.frombuffer(data, np.uint8)
         self.out_ctl.send_bytes(len(data).to_bytes(8, "little"))
         self.in_flight = True
 
     def recv(self, timeout: float | None = None) -> bytes:
-        if self._views is None:
-            self._open()
+        views = self._open()
         if timeout is not None and not self.in_ctl.poll(timeout):
             raise TimeoutError
         n = int.from_bytes(self.in_ctl.recv_bytes(), "little")
-        data = self._views[3][:n].tobytes()  # type: ignore[index]
+        data = views[3][:n].tobytes()
         self.in_ctl.send_bytes(b"r")
         return data
 
@@ -179,7 +182,8 @@ class ThreadQueue(Transport):
 
     @contextmanager
     def ends(self, ctx: Ctx, max_bytes: int) -> Iterator[tuple[Any, Any]]:
-        a, b = queue.Queue(), queue.Queue()
+        a: queue.Queue[Any] = queue.Queue()
+        b: queue.Queue[Any] = queue.Queue()
         yield QueueEnd(b, a), QueueEnd(a, b)
 
 
@@ -383,7 +387,8 @@ def memcpy(payload_bytes: int, budget: Budget) -> IpcEntry:
 
 def run(budget: Budget, usable_cpus: int, on_entry: Callable[[IpcEntry], None],
         timeout_s: float, start_method: str | None = None,
-        transports: tuple[str, ...] | None = None) -> None:
+        transports: tuple[str, ...] | None = None,
+        workers: tuple[int, ...] | None = None) -> None:  # workers: not used here
     ctx = multiprocessing.get_context(start_method)
     for size in budget.payloads:
         on_entry(memcpy(size, budget))
@@ -393,6 +398,6 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[IpcEntry], None],
             try:
                 entry = measure(t, size, budget, ctx, Deadline(timeout_s))
             except Exception as exc:
-                entry = failed(IpcEntry, exc, transport=t.name, model=t.model,  # type: ignore[assignment]
+                entry = failed(IpcEntry, exc, transport=t.name, model=t.model,
                                payload_bytes=size)
             on_entry(entry)

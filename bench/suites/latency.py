@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench import stats
-from bench.strategies import JOIN_S, Deadline, init_worker
-from bench.suites import Budget, LatencyEntry, Partner, failed, partner, recv_conn
+from bench.strategies.base import JOIN_S, Deadline, MpContext, init_worker
+from bench.suites.base import Budget, Partner, failed, partner, recv_conn
+from bench.suites.entries import LatencyEntry
 
-Ctx = multiprocessing.context.BaseContext
+Ctx = MpContext  # a multiprocessing context
 PING_TIMEOUT_S = 1.0  # a ping not answered by then is counted as lost
 GAP_S = (0.0005, 0.003)  # pause between pings, drawn at random so they do not lock in phase
 
@@ -156,7 +157,8 @@ def loads(usable_cpus: int) -> list[int]:
 
 
 def run(budget: Budget, usable_cpus: int, on_entry: Callable[[LatencyEntry], None],
-        timeout_s: float, start_method: str | None = None) -> None:
+        timeout_s: float, start_method: str | None = None,
+        workers: tuple[int, ...] | None = None) -> None:  # workers: not used here
     ctx = multiprocessing.get_context(start_method)
     default_interval = sys.getswitchinterval()
     intervals = sorted({*budget.switch_intervals, default_interval})
@@ -171,5 +173,5 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[LatencyEntry], Non
         try:
             entry = measure(model, n, si, budget, ctx, Deadline(timeout_s))
         except Exception as exc:
-            entry = failed(LatencyEntry, exc, **fields)  # type: ignore[assignment]
+            entry = failed(LatencyEntry, exc, **fields)
         on_entry(entry)

@@ -35,7 +35,8 @@ import psutil
 
 import bench
 from bench.strategies import JOIN_S, STRATEGIES, CellFailure, Deadline, init_worker
-from bench.suites import Budget, StartupEntry, failed
+from bench.suites.base import Budget, failed
+from bench.suites.entries import StartupEntry
 
 PROBE_GRACE_S = 30.0  # beyond the per-measurement limits, before the probe is killed
 
@@ -65,25 +66,27 @@ def probe(budget: Budget, timeout_s: float, start_methods: tuple[str, ...],
     proc = subprocess.Popen([sys.executable, "-m", "bench.startprobe", json.dumps(args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)  # Ctrl-C is ours to handle, not the probe's
+    out, errors = proc.stdout, proc.stderr
+    assert out is not None and errors is not None  # both piped above
     seen = 0
     try:
         killer = threading.Timer(limit, proc.kill)
         killer.start()
         try:
-            for line in proc.stdout:  # type: ignore[union-attr]
-                on_entry(StartupEntry.from_dict(json.loads(line)))  # type: ignore[arg-type]
+            for line in out:
+                on_entry(StartupEntry.from_dict(json.loads(line)))
                 seen += 1
         finally:
             killer.cancel()
-        err = proc.stderr.read()  # type: ignore[union-attr]
+        err = errors.read()
         code = proc.wait()
     except BaseException:
         proc.kill()
         proc.wait()
         raise
     finally:
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        out.close()
+        errors.close()
     if seen < expected:
         last = (err.strip().splitlines() or [f"exit code {code}"])[-1]
         raise CellFailure(f"the start-up probe stopped after {seen} of {expected} "
@@ -186,13 +189,15 @@ def get_timeout_check(deadline: Deadline) -> StartupEntry:
 
 def run(budget: Budget, usable_cpus: int, on_entry: Callable[[StartupEntry], None],
         timeout_s: float, start_methods: tuple[str, ...] | None = None,
-        workers: tuple[int, ...] | None = None) -> None:
+        workers: tuple[int, ...] | None = None,
+        start_method: str | None = None) -> None:
+    # start_method is not used: start-up is measured under every start method.
     methods = start_methods or tuple(multiprocessing.get_all_start_methods())
     counts = workers or tuple(sorted({1, 2, max(1, usable_cpus)}))
     try:
         probe(budget, timeout_s, methods, counts, on_entry)
     except CellFailure as exc:
-        on_entry(failed(StartupEntry, exc, what="probe"))  # type: ignore[arg-type]
+        on_entry(failed(StartupEntry, exc, what="probe"))
     jobs: list[tuple[dict[str, Any], Callable[[Deadline], StartupEntry]]] = [
         (dict(what="zombie", model="processes"), zombie_check),
         (dict(what="no_zombies", model="processes"), no_zombies_check),
@@ -201,5 +206,5 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[StartupEntry], Non
         try:
             entry = job(Deadline(timeout_s))
         except Exception as exc:
-            entry = failed(StartupEntry, exc, **fields)  # type: ignore[assignment]
+            entry = failed(StartupEntry, exc, **fields)
         on_entry(entry)

@@ -33,10 +33,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from bench import stats
-from bench.strategies import Deadline, init_worker
-from bench.suites import Budget, Partner, SyncEntry, failed, partner, wait_for
+from bench.strategies.base import Deadline, MpContext, init_worker
+from bench.suites.base import Budget, Partner, failed, partner, wait_for
+from bench.suites.entries import SyncEntry
 
-Ctx = multiprocessing.context.BaseContext
+Ctx = MpContext  # a multiprocessing context
 WAIT_S = 60.0  # longest the partner waits for its turn before giving up
 WARMUP = 5
 STOP = -1
@@ -298,7 +299,9 @@ class QueuePingPong(Mechanism):
     def __init__(self, ctx: Ctx | None) -> None:
         super().__init__(ctx)
         make = ctx.Queue if ctx else queue.Queue
-        self.to_b, self.to_a = make(), make()
+        # A multiprocessing Queue between processes, a queue.Queue between threads.
+        self.to_b: Any = make()
+        self.to_a: Any = make()
 
     def a_hand(self, stop: bool = False) -> None:
         self.to_b.put(STOP if stop else 1)
@@ -436,12 +439,13 @@ def measure(name: str, model: str, budget: Budget, ctx: Ctx,
 
 def run(budget: Budget, usable_cpus: int, on_entry: Callable[[SyncEntry], None],
         timeout_s: float, start_method: str | None = None,
-        mechanisms: tuple[str, ...] | None = None) -> None:
+        mechanisms: tuple[str, ...] | None = None,
+        workers: tuple[int, ...] | None = None) -> None:  # workers: not used here
     ctx = multiprocessing.get_context(start_method)
     for name in mechanisms or tuple(MECHANISMS):
         for model in MECHANISMS[name].models:
             try:
                 entry = measure(name, model, budget, ctx, Deadline(timeout_s))
             except Exception as exc:
-                entry = failed(SyncEntry, exc, mechanism=name, model=model)  # type: ignore[assignment]
+                entry = failed(SyncEntry, exc, mechanism=name, model=model)
             on_entry(entry)

@@ -15,10 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import stats
-from bench.document import Block, Bullets, Heading, Image, Para, Table, render_html, render_markdown
+from bench.analysis import best_by_speedup, best_of_model, serial_cell, workload_verdict
 from bench.errors import UserError
-from bench.reports import fmt_machine, fmt_x, serial_cell, workload_verdict
-from bench.results import Cell, Results, best_of_model, load, with_speedups
+from bench.fmt import fmt_machine, fmt_x
+from bench.report.compare_charts import compare_charts
+from bench.report.document import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Para,
+    Table,
+    render_html,
+    render_markdown,
+)
+from bench.results import Cell, Results, load, with_speedups
 
 SYSTEM_ROWS = (
     ("CPU model", "cpu_model"), ("usable CPUs", "usable_cpus"),
@@ -40,14 +51,13 @@ class Run:
         return self.results.machine
 
     def best(self, workload: str) -> Cell | None:
-        cells = [c for c in self.results.cells_of(workload)
-                 if c.ok and c.speedup is not None and c.strategy != "serial"]
-        return max(cells, key=lambda c: c.speedup, default=None)  # type: ignore[arg-type,return-value]
+        return best_by_speedup(c for c in self.results.cells_of(workload)
+                               if c.strategy != "serial")
 
     def fastest(self, workload: str) -> Cell | None:
         """The ok cell with the lowest median time (serial included)."""
         cells = [c for c in self.results.cells_of(workload) if c.ok and c.median_s]
-        return min(cells, key=lambda c: c.median_s, default=None)  # type: ignore[arg-type,return-value]
+        return min(cells, key=lambda c: c.median_value, default=None)
 
 
 def default_label(results: Results) -> str:
@@ -158,11 +168,11 @@ def relative_table(runs: list[Run], base: Run) -> tuple[Table, list[str]]:
             bb, br = base.best(w), r.best(w)
             parts = []
             if comparable and fb and fr:
-                t = fb.median_s / fr.median_s  # type: ignore[operator]
+                t = fb.median_value / fr.median_value
                 ratios[r.label]["time"].append(t)
                 parts.append(f"time {fmt_x(t)}")
             if bb and br:
-                s = br.speedup / bb.speedup  # type: ignore[operator]
+                s = br.speedup_value / bb.speedup_value
                 ratios[r.label]["speedup"].append(s)
                 parts.append(f"speedup {fmt_x(s)}")
             row.append(", ".join(parts) or "—")
@@ -268,9 +278,10 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]]) -> list[Blo
     blocks += [Heading("Noise and failures"), Bullets(tuple(quality(runs)))]
     serials = []
     for w in common_workloads(runs):
-        s = [serial_cell(r.results, w) for r in runs]
-        if all(s) and same_work(runs, w):
-            serials.append((w, *[f"{c.median_s * 1000:.1f} ms" for c in s]))  # type: ignore[union-attr]
+        found = [serial_cell(r.results, w) for r in runs]
+        s = [c for c in found if c is not None]
+        if len(s) == len(runs) and same_work(runs, w):
+            serials.append((w, *[f"{c.median_value * 1000:.1f} ms" for c in s]))
     if serials:
         blocks += [Heading("Serial times (single-core speed)"),
                    Table(("workload", *[r.label for r in runs]), tuple(serials))]
@@ -278,8 +289,6 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]]) -> list[Blo
 
 
 def write_compare(runs: list[Run], base: Run, out: Path) -> list[Path]:
-    from bench.plotting import compare_charts
-
     out.mkdir(parents=True, exist_ok=True)
     charts = compare_charts([(r.label, r.results) for r in runs], out)
     blocks = build(runs, base, charts)

@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench import stats
-from bench.costs import fmt_bytes, fmt_s, method_label, nearest_payload, pick
-from bench.results import Results, best_of_model
-from bench.suites import IpcEntry, LatencyEntry, StartupEntry
+from bench.analysis.cells import best_of_model
+from bench.analysis.costs import nearest_payload, pick
+from bench.fmt import fmt_bytes, fmt_s
+from bench.results import Results
+from bench.suites.entries import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 HOLDS, FAILS, DEPENDS, UNMEASURED = "holds", "does not hold", "depends", "not measured"
 
@@ -92,36 +94,37 @@ def processes_use_cores(results: Results) -> tuple[str, str]:
 
 
 def zombies(results: Results) -> tuple[str, str]:
-    entries = results.entries("startup")
+    entries = results.entries_of(StartupEntry)
     z = pick(entries, what="zombie")
     if z is None:
         return _unmeasured("startup")
     clean = pick(entries, what="no_zombies")
-    text = z.detail or ""  # type: ignore[attr-defined]
+    text = z.detail or ""
     if clean is not None:
-        text += (f". gilbench's own strategies: {clean.detail}"  # type: ignore[attr-defined]
-                 if clean.observed else f". gilbench LEFT ZOMBIES: {clean.detail}")  # type: ignore[attr-defined]
-    return (HOLDS if z.observed else FAILS), text + "."  # type: ignore[attr-defined]
+        text += (f". gilbench's own strategies: {clean.detail}"
+                 if clean.observed else f". gilbench LEFT ZOMBIES: {clean.detail}")
+    return (HOLDS if z.observed else FAILS), text + "."
 
 
 def pipe_queue_vs_primitives(results: Results) -> tuple[str, str]:
     """Holds if every primitive is slower than both Pipe and Queue; fails if every one is
     faster than both; otherwise depends."""
-    entries = results.entries("sync")
-    carriers = {n: pick(entries, mechanism=n, model="processes") for n in ("pipe", "queue")}
+    entries = results.entries_of(SyncEntry)
+    found = {n: pick(entries, mechanism=n, model="processes") for n in ("pipe", "queue")}
+    carriers = {n: e for n, e in found.items() if e is not None}
     prims = {n: pick(entries, mechanism=n, model="processes")
              for n in ("lock", "event", "semaphore", "condition")}
-    if any(e is None for e in carriers.values()) or not any(prims.values()):
+    if len(carriers) < len(found) or not any(prims.values()):
         return _unmeasured("sync")
-    fast = min(e.median_s for e in carriers.values())  # type: ignore[union-attr,type-var]
-    slow = max(e.median_s for e in carriers.values())  # type: ignore[union-attr,type-var]
-    got = {n: e.median_s for n, e in prims.items() if e is not None}
-    slower = [n for n, t in got.items() if t > slow]  # type: ignore[operator]
-    faster = [n for n, t in got.items() if t < fast]  # type: ignore[operator]
+    fast = min(e.median_value for e in carriers.values())
+    slow = max(e.median_value for e in carriers.values())
+    got = {n: e.median_value for n, e in prims.items() if e is not None}
+    slower = [n for n, t in got.items() if t > slow]
+    faster = [n for n, t in got.items() if t < fast]
     verdict = HOLDS if len(slower) == len(got) else FAILS if len(faster) == len(got) else DEPENDS
     text = ("round trip between two processes: " + ", ".join(
         f"{n} {fmt_s(t)}" for n, t in got.items()) + " vs " + ", ".join(
-        f"{n} {fmt_s(e.median_s)}" for n, e in carriers.items())  # type: ignore[union-attr]
+        f"{n} {fmt_s(e.median_value)}" for n, e in carriers.items())
         + ". Faster than both Pipe and Queue: " + (", ".join(faster) or "none")
         + "; slower than both: " + (", ".join(slower) or "none")
         + ". On Linux a Lock or Semaphore is a futex-backed POSIX semaphore, not a costly "
@@ -132,7 +135,7 @@ def pipe_queue_vs_primitives(results: Results) -> tuple[str, str]:
 def sharing_costs(results: Results) -> tuple[str, str]:
     """Holds if shared memory and Manager are both slower than a Pipe at every payload
     compared; fails if both are faster at every one; otherwise depends."""
-    entries = results.entries("ipc")
+    entries = results.entries_of(IpcEntry)
     sizes = sorted({s for s in (nearest_payload(results, 64), nearest_payload(results, 2**20))
                     if s})
     if not sizes:
@@ -146,7 +149,7 @@ def sharing_costs(results: Results) -> tuple[str, str]:
             e = pick(entries, transport=name, payload_bytes=size)
             if e is None:
                 continue
-            r = e.median_s / pipe.median_s  # type: ignore[operator]
+            r = e.median_value / pipe.median_value
             ratios.append(r)
             parts.append(f"{name} at {fmt_bytes(size)}: {fmt_s(e.median_s)} per round trip, "
                          + (f"{r:.1f}× slower than a Pipe" if r > 1 else
@@ -159,27 +162,27 @@ def sharing_costs(results: Results) -> tuple[str, str]:
 
 
 def apply_async_fast(results: Results) -> tuple[str, str]:
-    e = pick(results.entries("sync"), mechanism="apply_async", model="processes")
+    e = pick(results.entries_of(SyncEntry), mechanism="apply_async", model="processes")
     if e is None:
         return _unmeasured("sync")
-    margin = 1.0 / e.p99_s  # type: ignore[operator]
-    return ((HOLDS if e.p99_s < 1.0 else FAILS),  # type: ignore[operator]
+    margin = 1.0 / e.p99_value
+    return ((HOLDS if e.p99_value < 1.0 else FAILS),
             f"Pool.apply_async(f, (10,)).get(): median {fmt_s(e.median_s)}, p99 "
-            f"{fmt_s(e.p99_s)} over {e.round_trips} calls: {margin:,.0f}× inside the 1 s "  # type: ignore[attr-defined]
+            f"{fmt_s(e.p99_s)} over {e.round_trips} calls: {margin:,.0f}× inside the 1 s "
             "timeout at the 99th percentile.")
 
 
 def get_timeout_raises(results: Results) -> tuple[str, str]:
-    e = pick(results.entries("startup"), what="get_timeout")
+    e = pick(results.entries_of(StartupEntry), what="get_timeout")
     if e is None:
         return _unmeasured("startup")
-    return (HOLDS if e.observed else FAILS), (e.detail or "") + "."  # type: ignore[attr-defined]
+    return (HOLDS if e.observed else FAILS), (e.detail or "") + "."
 
 
 def gil_latency(results: Results) -> tuple[str, str]:
     """Holds if CPU-bound threads push the responder's p99 past the switch interval while
     the same number of CPU-bound processes do not."""
-    entries = [e for e in results.entries("latency") if e.ok and isinstance(e, LatencyEntry)]
+    entries = [e for e in results.entries_of(LatencyEntry) if e.ok and isinstance(e, LatencyEntry)]
     if not entries:
         return _unmeasured("latency")
     procs = [e for e in entries if e.model == "processes"]
@@ -201,33 +204,33 @@ def gil_latency(results: Results) -> tuple[str, str]:
     if others:
         text += "; other switch intervals: " + ", ".join(
             f"{fmt_s(e.switch_interval_s)} → p99 {fmt_s(e.p99_s)}" for e in others)
-    holds = thr.p99_s >= si and (prc is None or prc.p99_s < si)  # type: ignore[operator]
+    holds = thr.p99_value >= si and (prc is None or prc.p99_value < si)
     return (HOLDS if holds else FAILS), text + "."
 
 
 def process_start_cost(results: Results) -> tuple[str, str]:
-    entries = results.entries("startup")
+    entries = results.entries_of(StartupEntry)
     thread = pick(entries, what="start_join", model="threads")
     procs = [e for e in entries if e.ok and isinstance(e, StartupEntry)
              and e.what == "start_join" and e.model == "processes"]
     if thread is None or not procs:
         return _unmeasured("startup")
     text = f"start + join: thread {fmt_s(thread.median_s)}; " + ", ".join(
-        f"{method_label(e)} {fmt_s(e.median_s)} ({e.median_s / thread.median_s:,.0f}×)"  # type: ignore[operator]
+        f"{e.method} {fmt_s(e.median_value)} ({e.median_value / thread.median_value:,.0f}×)"
         for e in procs)
     pool = [e for e in entries if e.ok and isinstance(e, StartupEntry) and e.what == "pool"
             and e.model == "processes" and e.pss_bytes]
     if pool:
         text += "; memory per process worker (PSS): " + ", ".join(
-            f"{method_label(e)} {fmt_bytes(e.pss_bytes)}" for e in pool)
-    slower = all(e.median_s > thread.median_s for e in procs)  # type: ignore[operator]
+            f"{e.method} {fmt_bytes(e.pss_bytes)}" for e in pool)
+    slower = all(e.median_value > thread.median_value for e in procs)
     return (HOLDS if slower else FAILS), text + "."
 
 
 def threads_share_cheaply(results: Results) -> tuple[str, str]:
     """Holds if queue.Queue between threads beats every process transport at both a small
     and a large payload; fails if it loses at both; otherwise depends."""
-    entries = [e for e in results.entries("ipc") if e.ok and isinstance(e, IpcEntry)]
+    entries = [e for e in results.entries_of(IpcEntry) if e.ok and isinstance(e, IpcEntry)]
     parts, wins = [], []
     for size in sorted({s for s in (nearest_payload(results, 64),
                                     nearest_payload(results, 2**20)) if s}):
@@ -236,7 +239,7 @@ def threads_share_cheaply(results: Results) -> tuple[str, str]:
                     and e.round_trips), key=lambda e: e.median_s or 0.0, default=None)
         if tq is None or best is None:
             continue
-        r = best.median_s / tq.median_s  # type: ignore[operator]
+        r = best.median_value / tq.median_value
         wins.append(r > 1)
         parts.append(f"at {fmt_bytes(size)} a round trip through queue.Queue between threads "
                      f"takes {fmt_s(tq.median_s)}, through the fastest process transport "
@@ -250,8 +253,8 @@ def threads_share_cheaply(results: Results) -> tuple[str, str]:
 
 
 def busy_wait_handover(results: Results) -> tuple[str, str]:
-    e = pick(results.entries("sync"), mechanism="raw_value", model="threads")
-    p = pick(results.entries("sync"), mechanism="raw_value", model="processes")
+    e = pick(results.entries_of(SyncEntry), mechanism="raw_value", model="threads")
+    p = pick(results.entries_of(SyncEntry), mechanism="raw_value", model="processes")
     if e is None:
         return _unmeasured("sync")
     text = (f"two threads spinning on a shared variable hand over in {fmt_s(e.median_s)} per "
@@ -259,7 +262,7 @@ def busy_wait_handover(results: Results) -> tuple[str, str]:
     if p is not None:
         text += f"; two processes spinning on shared memory: {fmt_s(p.median_s)}"
     text += " — a thread that never blocks keeps the GIL until the interpreter forces a switch."
-    return (HOLDS if p is None or e.median_s > p.median_s else FAILS), text  # type: ignore[operator]
+    return (HOLDS if p is None or e.median_value > p.median_value else FAILS), text
 
 
 CLAIMS: list[tuple[str, str, str, Callable[[Results], tuple[str, str]]]] = [

@@ -1,129 +1,39 @@
-"""Execution strategies: the ways a Python program can spread tasks over workers.
-
-Each strategy wraps the standard library's own executor or primitive (the
-seed article's Process + Queue, Process + Pipe, Pool.map / imap /
-apply_async, and their modern cousins) and does not re-implement it. They
-share one small interface, used as a context manager::
-
-    with STRATEGIES["pool_map"](workers=4, start_method="fork") as s:
-        s.start(deadline)                      # create and warm the workers
-        results = s.map(task, items, deadline)  # one timed run
-
-Every blocking call waits in short slices against a deadline and checks that
-the workers it started are alive, so a hung task or a killed worker ends the
-call with an error instead of hanging (plain ``multiprocessing.Pool`` waits
-forever for a task whose worker was killed). On error the context manager
-tears the workers down; on success it closes and joins them. No zombie is
-left either way.
+"""Process strategies: the seed article's Process + Queue, Process + Pipe,
+Pool.map / imap / apply_async, and ProcessPoolExecutor. Each process has its own
+GIL, so CPU-bound Python runs in parallel; tasks and results cross as pickles.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import functools
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.pool
-import os
 import queue
 import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, ClassVar
+from typing import Any
 
-from bench.machine import gil_enabled
-
-POLL_S = 0.05  # how often a waiting call checks worker health and the deadline
-JOIN_S = 5.0  # how long a graceful close waits for a worker before killing it
-
-
-class CellFailure(Exception):
-    """A run of the cell failed; ``status`` says how (``error`` or ``timeout``)."""
-
-    status = "error"
-
-
-class CellTimeout(CellFailure):
-    status = "timeout"
-
-
-class WorkerDied(CellFailure):
-    pass
-
-
-class TaskFailed(CellFailure):
-    pass
-
-
-class Deadline:
-    """A point on the monotonic clock that waits are measured against."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-        self._end = None if seconds is None else time.monotonic() + seconds
-
-    def remaining(self) -> float | None:
-        return None if self._end is None else max(0.0, self._end - time.monotonic())
-
-    def slice(self) -> float:
-        """How long the next wait may block: a poll slice, never past the end."""
-        left = self.remaining()
-        return POLL_S if left is None else min(POLL_S, left)
-
-    def check(self, what: str = "the cell") -> None:
-        if self._end is not None and time.monotonic() >= self._end:
-            raise CellTimeout(f"{what} ran past its {self.seconds:g} s time limit")
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a results file: the exception type and message."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def exit_reason(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "is gone"
-    if exitcode < 0:
-        try:
-            return f"was killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"was killed by signal {-exitcode}"
-    return f"exited with code {exitcode}"
-
+from bench.strategies.base import (
+    JOIN_S,
+    CellTimeout,
+    Deadline,
+    Strategy,
+    TaskFailed,
+    WorkerDied,
+    chunks,
+    describe,
+    exit_reason,
+    init_worker,
+    strategy,
+)
 
 # ------------------------------------------------------------ worker side
 # Module-level so that every start method (spawn and forkserver pickle the
 # target by reference) can run them.
-
-
-def _ping(delay_s: float, _item: object = None) -> tuple[int, bool]:
-    time.sleep(delay_s)
-    return os.getpid(), gil_enabled()
-
-
-def _watch_parent(parent: int) -> None:
-    # A worker whose parent was killed (SIGKILL gives no chance to clean up)
-    # is re-parented; it then exits by itself instead of waiting forever on a
-    # queue as an orphan.
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(1)
-
-
-def init_worker(initializer: Callable[[], None] | None = None) -> None:
-    """Runs first in every worker process."""
-    # Ctrl-C reaches the whole process group; the parent decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The parent as it is now: gilbench, or (forkserver) the fork server, which
-    # itself exits when gilbench does.
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    if initializer is not None:
-        initializer()
 
 
 def _queue_worker(tasks: Any, results: Any, initializer: Callable[[], None] | None) -> None:
@@ -150,212 +60,6 @@ def _pipe_worker(conn: Any, initializer: Callable[[], None] | None) -> None:
             conn.send((True, [fn(item) for item in items]))
         except Exception as exc:
             conn.send((False, describe(exc)))
-
-
-# ------------------------------------------------------------ the interface
-
-
-class Strategy:
-    """Run tasks on ``workers`` workers. Subclasses say when the GIL limits them."""
-
-    name: ClassVar[str]
-    model: ClassVar[str]  # "serial" | "threads" | "processes" | "interpreters" | "async"
-    uses_processes: ClassVar[bool] = False  # one cell per multiprocessing start method
-    remote_workers: ClassVar[bool] = False  # workers outside this process (pinged when warm)
-    # Whether its workers may sit idle, alive, while other cells of the same
-    # block run (their idle workers must not take CPU time).
-    shares_rounds: ClassVar[bool] = True
-
-    def __init__(self, workers: int = 1, start_method: str | None = None,
-                 initializer: Callable[[], None] | None = None) -> None:
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
-        self.workers = workers
-        self.start_method = start_method if self.uses_processes else None
-        self.initializer = initializer
-        self.pids: list[int] = []
-        self.gil_in_workers: bool | None = None
-
-    @classmethod
-    def available(cls) -> tuple[bool, str]:
-        """Whether this interpreter can run the strategy, and why not."""
-        return True, ""
-
-    @classmethod
-    def applies_to(cls, task: Any) -> str | None:
-        """Why this strategy cannot run this task (None: it can)."""
-        return None
-
-    @classmethod
-    def description(cls) -> str:
-        return (cls.__doc__ or cls.name).strip().splitlines()[0]
-
-    # -- lifecycle
-    def start(self, deadline: Deadline) -> None:
-        """Create the workers and wait until every one of them has answered."""
-        self._create()
-        self._warm(deadline)
-
-    def _create(self) -> None:
-        pass
-
-    def _warm(self, deadline: Deadline) -> None:
-        if not (self.uses_processes or self.remote_workers):  # the work runs in this process
-            self.pids, self.gil_in_workers = [os.getpid()], gil_enabled()
-            return
-        pids: set[int] = set()
-        gils: set[bool] = set()
-        ping = functools.partial(_ping, 0.001)
-        while True:
-            for pid, gil in self.map(ping, range(2 * self.workers), deadline):
-                pids.add(pid)
-                gils.add(gil)
-            if len(pids) >= self.workers:
-                break
-            deadline.check("starting the workers")
-        self.pids = sorted(pids)
-        self.gil_in_workers = all(gils)
-
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Graceful shutdown after success: every worker joined."""
-
-    def terminate(self) -> None:
-        """Forceful shutdown after a failure or an interrupt: nothing left behind."""
-        self.close()
-
-    def __enter__(self) -> Strategy:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.terminate()
-
-    # -- helpers for process strategies
-    def _context(self) -> multiprocessing.context.BaseContext:
-        return multiprocessing.get_context(self.start_method)
-
-    def _initargs(self) -> tuple[Any, ...]:
-        return (self.initializer,)
-
-
-STRATEGIES: dict[str, type[Strategy]] = {}
-
-
-def strategy(cls: type[Strategy]) -> type[Strategy]:
-    """Register a strategy class under its ``name``."""
-    if cls.name in STRATEGIES:
-        raise ValueError(f"strategy {cls.name!r} registered twice")
-    STRATEGIES[cls.name] = cls
-    return cls
-
-
-def chunks(items: Sequence[Any], n: int) -> list[Sequence[Any]]:
-    """Split into at most ``n`` contiguous, nearly equal, non-empty slices."""
-    n = max(1, min(n, len(items)))
-    size, extra = divmod(len(items), n)
-    out, start = [], 0
-    for i in range(n):
-        end = start + size + (1 if i < extra else 0)
-        out.append(items[start:end])
-        start = end
-    return out
-
-
-# ------------------------------------------------------------ serial and threads
-
-
-@strategy
-class Serial(Strategy):
-    """One task after another in the main thread: the baseline every speedup divides."""
-
-    name = "serial"
-    model = "serial"
-
-    def __init__(self, workers: int = 1, start_method: str | None = None,
-                 initializer: Callable[[], None] | None = None) -> None:
-        super().__init__(1, start_method, initializer)
-
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
-        out = []
-        for item in items:
-            deadline.check()
-            out.append(fn(item))
-        deadline.check()  # a task cannot be interrupted in this thread: judge it when it returns
-        return out
-
-
-@strategy
-class Threads(Strategy):
-    """A threading.Thread per worker, each given a slice; the GIL serialises Python code.
-
-    The threads are started and joined inside every run, as this pattern does;
-    starting a thread costs tens of microseconds. Only one thread runs Python
-    bytecode at a time, so CPU-bound Python gets no faster; waiting and native
-    code that releases the GIL run in parallel.
-    """
-
-    name = "threads"
-    model = "threads"
-
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
-        parts = chunks(items, self.workers)
-        results: list[list[Any] | None] = [None] * len(parts)
-        errors: list[BaseException] = []
-
-        def work(i: int, part: Sequence[Any]) -> None:
-            try:
-                results[i] = [fn(item) for item in part]
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(i, p), daemon=True)
-                   for i, p in enumerate(parts)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(deadline.slice())
-                deadline.check()
-        if errors:
-            raise TaskFailed(describe(errors[0])) from errors[0]
-        return [r for part in results for r in part]  # type: ignore[union-attr]
-
-
-@strategy
-class ThreadPool(Strategy):
-    """concurrent.futures.ThreadPoolExecutor.map; the GIL serialises Python code.
-
-    Same physics as ``threads``, with the pool's threads started once outside
-    the timed runs and tasks handed out one at a time.
-    """
-
-    name = "thread_pool"
-    model = "threads"
-
-    def _create(self) -> None:
-        self.executor = concurrent.futures.ThreadPoolExecutor(
-            self.workers, thread_name_prefix="gilbench")
-
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
-        try:
-            return list(self.executor.map(fn, items, timeout=deadline.remaining()))
-        except concurrent.futures.TimeoutError:
-            deadline.check()
-            raise CellTimeout("a task ran past the time limit") from None
-
-    def close(self) -> None:
-        if hasattr(self, "executor"):
-            self.executor.shutdown(wait=True)
-
-    def terminate(self) -> None:
-        # A thread cannot be killed: cancel what has not started and move on.
-        if hasattr(self, "executor"):
-            self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 # ------------------------------------------------------------ processes
@@ -470,13 +174,14 @@ class ProcessPipe(_ProcessStrategy):
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         parts = chunks(items, self.workers)
-        pending = {}
+        pending: dict[Any, int] = {}
         for conn, part in zip(self._conns, parts, strict=False):
             conn.send((fn, part))
             pending[conn] = len(pending)
         results: list[list[Any]] = [[] for _ in parts]
         while pending:
-            ready = multiprocessing.connection.wait(list(pending), timeout=deadline.slice())
+            ready: list[Any] = multiprocessing.connection.wait(  # our Connections
+                list(pending), timeout=deadline.slice())
             for conn in ready:
                 try:
                     ok, value = conn.recv()
@@ -682,5 +387,3 @@ class ProcessPool(_ProcessStrategy):
         self._kill_all()
 
 
-# The newer answers (subinterpreters, asyncio, loky, Dask) register themselves.
-from bench import modern  # noqa: E402,F401

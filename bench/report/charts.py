@@ -1,4 +1,8 @@
-"""Charts: pure functions of a Results object, written as PNG and SVG.
+"""Charts of a run: pure functions of a Results object, written as PNG and SVG.
+
+The speedup curve per workload, the overview heat map and the task-size chart
+are here, with the style every chart shares (colours per model, ``save_figure``);
+each cost suite draws its own chart in ``bench.report.suites``.
 
 matplotlib is used through its object API (``Figure`` + Agg canvas): no
 pyplot state, no backend switch and no global style on import, so embedding
@@ -16,8 +20,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-from bench.results import Results, best_cells
+from bench.analysis import best_cells, size_points
+from bench.fmt import fmt_s
+from bench.results import Results
 from workloads import KIND_TITLES
 
 # One colour family per execution model, so a reader sees "threads" vs
@@ -27,6 +34,19 @@ _PROCESS_COLOURS = ["#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#946
 _OTHER_COLOURS = ["#2ca02c", "#7f7f7f", "#17a768", "#6b8e23"]
 _MARKERS = {"threads": "o", "processes": "s"}
 CHART_FORMATS = ("png", "svg")
+# The cost suites' charts: threads blue, processes red, a colour per start method
+# and per transport.
+THREADS, PROCESSES = "#1f77b4", "#d62728"
+METHOD_COLOURS = {"thread": THREADS, "fork": "#d62728", "forkserver": "#ff7f0e",
+                  "spawn": "#8c564b"}
+TRANSPORT_COLOURS = {"thread_queue": THREADS, "queue": "#ff7f0e", "simple_queue": "#bcbd22",
+                     "pipe": "#d62728", "pipe_bytes": "#e377c2", "shared_memory": "#2ca02c",
+                     "manager": "#8c564b"}
+time_axis = FuncFormatter(lambda v, _pos: fmt_s(v))
+
+
+def rate_axis(v: float, _pos: int) -> str:
+    return f"{v / 1e9:g} GB/s" if v >= 1e9 else f"{v / 1e6:g} MB/s"
 
 
 def _style_for(labels: Sequence[str], models: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -83,15 +103,15 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
         failed = [c for c in cells if c.label == label and not c.ok]
         if pts:
             xs = [c.workers for c in pts]
-            ys = [c.speedup for c in pts]
-            lo = [c.speedup - c.speedup_ci95[0] if c.speedup_ci95 else 0 for c in pts]
-            hi = [c.speedup_ci95[1] - c.speedup if c.speedup_ci95 else 0 for c in pts]
+            ys = [c.speedup_value for c in pts]
+            lo = [c.speedup_value - c.speedup_ci95[0] if c.speedup_ci95 else 0 for c in pts]
+            hi = [c.speedup_ci95[1] - c.speedup_value if c.speedup_ci95 else 0 for c in pts]
             ax.errorbar(xs, ys, yerr=[lo, hi], capsize=3, linewidth=1.6, markersize=5,
                         label=label, zorder=3, **style[label])
             best = max(best, max(ys))
             noisy = [c for c in pts if c.noisy]
             if noisy:  # hollow: flagged noisy (see the report's Noise section)
-                ax.plot([c.workers for c in noisy], [c.speedup for c in noisy], marker="o",
+                ax.plot([c.workers for c in noisy], [c.speedup_value for c in noisy], marker="o",
                         markersize=8, markerfacecolor="white",
                         markeredgecolor=style[label]["color"], linestyle="none", zorder=4)
         for c in failed:
@@ -119,7 +139,7 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
     workloads = results.workloads()
     labels = list(dict.fromkeys(c.label for c in results.main_cells))
     best = best_cells(results)
-    grid = [[best[(w, s)].speedup if (w, s) in best else math.nan for s in labels]
+    grid = [[best[(w, s)].speedup_value if (w, s) in best else math.nan for s in labels]
             for w in workloads]
     finite = [v for row in grid for v in row if not math.isnan(v)] or [1.0]
     span = max(max(finite), 1 / min(finite), 2.0)
@@ -148,8 +168,6 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
 def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
     """Best thread and best process speedup against the time of one task, per
     workload of a ``--sizes`` sweep (log x: the crossover is where they cross)."""
-    from bench.reports import size_points
-
     sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1]
     if not sweeps:
         return None
@@ -194,97 +212,4 @@ def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
     for w in results.workloads():
         if any(c.speedup is not None and c.strategy != "serial" for c in results.cells_of(w)):
             charts[w] = speedup_chart(results, w, out / f"speedup-{w}")
-    return charts
-
-
-# ------------------------------------------------------------ comparisons
-
-_MACHINE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                    "#e377c2", "#17becf"]
-
-
-def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
-                           stem: Path) -> list[Path]:
-    """Small multiples: one panel per strategy, one line per machine."""
-    labels = list(dict.fromkeys(c.label for _, res in runs for c in res.cells_of(workload)
-                                if c.strategy != "serial"))
-    ncols = min(4, max(1, len(labels)))
-    nrows = math.ceil(len(labels) / ncols)
-    fig = Figure(figsize=(3.2 * ncols, 2.6 * nrows + 0.6))
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
-    workers = sorted({c.workers for _, res in runs for c in res.cells_of(workload)} | {1})
-    top = max(workers)
-    ymax = 1.0
-    for k, label in enumerate(labels):
-        ax = axes[k // ncols][k % ncols]
-        ideal = np.geomspace(1, top, 64)
-        ax.plot(ideal, ideal, color="#999999", linestyle=":", linewidth=1)
-        ax.axhline(1.0, color="#444444", linewidth=0.6)
-        for i, (name, res) in enumerate(runs):
-            colour = _MACHINE_COLOURS[i % len(_MACHINE_COLOURS)]
-            pts = sorted((c for c in res.cells_of(workload)
-                          if c.label == label and c.ok and c.speedup is not None),
-                         key=lambda c: c.workers)
-            if pts:
-                ax.plot([c.workers for c in pts], [c.speedup for c in pts], marker="o",
-                        markersize=3.5, color=colour, linewidth=1.5, label=name)
-                ymax = max(ymax, *(c.speedup for c in pts))
-                usable = res.machine.get("usable_cpus")
-                if usable:
-                    ax.axvline(usable, color=colour, linestyle="--", linewidth=0.8, alpha=0.5)
-            for c in res.cells_of(workload):
-                if c.label == label and c.status in ("error", "timeout"):
-                    ax.plot([c.workers], [1.0], marker="x", color=colour, markersize=8)
-        ax.set_title(label, fontsize=9)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(workers)
-        ax.set_xticklabels([str(w) for w in workers], fontsize=7)
-        ax.grid(True, alpha=0.3)
-    for k in range(len(labels), nrows * ncols):
-        axes[k // ncols][k % ncols].set_visible(False)
-    axes[0][0].set_ylim(0, ymax * 1.15)
-    handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper center", ncol=min(len(runs), 4), fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, 1.0))
-    fig.suptitle(f"{workload}: speedup over serial vs workers, per machine", y=1.04, fontsize=10)
-    fig.supxlabel("workers", fontsize=9)
-    fig.supylabel("speedup (×)", fontsize=9)
-    return save_figure(fig, stem)
-
-
-def compare_overview_chart(runs: list[tuple[str, Results]], stem: Path) -> list[Path]:
-    """Grouped bars: each machine's best speedup on each workload."""
-    workloads = list(dict.fromkeys(w for _, res in runs for w in res.workloads()))
-    best = [best_cells(res) for _, res in runs]
-    fig = Figure(figsize=(max(6.0, 0.9 * len(workloads) * max(1, len(runs)) / 1.6), 4.2))
-    ax = fig.add_subplot()
-    width = 0.8 / len(runs)
-    for i, (name, _) in enumerate(runs):
-        ys = []
-        for w in workloads:
-            vals = [c.speedup for (wl, _s), c in best[i].items()
-                    if wl == w and c.strategy != "serial"]
-            ys.append(max(vals) if vals else 0.0)
-        xs = [j + (i - (len(runs) - 1) / 2) * width for j in range(len(workloads))]
-        bars = ax.bar(xs, ys, width=width, label=name,
-                      color=_MACHINE_COLOURS[i % len(_MACHINE_COLOURS)])
-        ax.bar_label(bars, labels=[f"{y:.1f}" if y else "—" for y in ys], fontsize=7,
-                     padding=1)
-    ax.axhline(1.0, color="#444444", linewidth=0.8)
-    ax.set_xticks(range(len(workloads)))
-    ax.set_xticklabels(workloads, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("best speedup over serial (×)")
-    ax.set_title("Best speedup of any strategy, per workload and machine", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(True, axis="y", alpha=0.3)
-    return save_figure(fig, stem)
-
-
-def compare_charts(runs: list[tuple[str, Results]], out: Path) -> dict[str, list[Path]]:
-    out.mkdir(parents=True, exist_ok=True)
-    charts = {"overview": compare_overview_chart(runs, out / "compare-overview")}
-    for w in dict.fromkeys(w for _, res in runs for w in res.workloads()):
-        if any(c.speedup is not None and c.strategy != "serial"
-               for _, res in runs for c in res.cells_of(w)):
-            charts[w] = compare_workload_chart(runs, w, out / f"compare-{w}")
     return charts

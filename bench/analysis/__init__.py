@@ -1,0 +1,41 @@
+"""Analysis: pure functions from a ``Results`` to numbers and verdicts.
+
+Charts, reports, the terminal summary, ``compare`` and the findings all read a
+run through these, so each question (which cell is best, what is the verdict,
+where do processes start to pay, how precise is the run) is answered in one
+place. Nothing here imports the execution layer (strategies, runner, suites'
+measurement code), prints, or writes files.
+
+- ``cells``: the serial baseline, the best cell per strategy or model, precision;
+- ``verdicts``: threads or processes, per workload and per kind of work;
+- ``scaling``: Amdahl and Karp–Flatt per curve, task-size crossovers;
+- ``costs``: lookups over the cost suites' entries;
+- ``claims``: the seed article's claims, each with its rule and verdict.
+"""
+
+from bench.analysis.cells import (
+    PrecisionSummary,
+    best_by_speedup,
+    best_cells,
+    best_of_model,
+    precision,
+    serial_cell,
+    with_speedup_only,
+)
+from bench.analysis.claims import Finding, findings
+from bench.analysis.costs import entry_counts, failed_entries, nearest_payload, pick
+from bench.analysis.scaling import (
+    CurveLaws,
+    SizePoint,
+    crossover,
+    crossovers,
+    curve_laws,
+    size_points,
+)
+from bench.analysis.verdicts import TIE_RATIO, kind_verdicts, workload_verdict
+
+__all__ = ["TIE_RATIO", "CurveLaws", "Finding", "PrecisionSummary", "SizePoint",
+           "best_by_speedup", "best_cells", "best_of_model", "crossover", "crossovers",
+           "curve_laws", "entry_counts", "failed_entries", "findings", "kind_verdicts",
+           "nearest_payload", "pick", "precision", "serial_cell", "size_points",
+           "with_speedup_only", "workload_verdict"]

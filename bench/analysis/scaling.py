@@ -1,0 +1,95 @@
+"""How a strategy's speedup grows: scaling laws per curve, and where processes
+start to beat threads as tasks grow (a ``--sizes`` sweep)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from bench import stats
+from bench.analysis.cells import best_by_speedup
+from bench.analysis.verdicts import TIE_RATIO
+from bench.fmt import fmt_s
+from bench.results import Cell, Results
+
+
+class CurveLaws(TypedDict):
+    amdahl_f: float | None  # Amdahl's serial fraction, fitted up to the usable CPUs
+    karp_flatt: list[tuple[int, float]]  # (cores, e) for 1 < cores <= usable
+    stops_paying: int | None  # the last worker count that still gained
+    top: int | None  # the largest worker count measured
+
+
+def curve_laws(cells: list[Cell], usable: int) -> CurveLaws:
+    """The scaling laws of one strategy's curve (its ok cells with a speedup)."""
+    pts = sorted((c for c in cells if c.ok and c.speedup), key=lambda c: c.workers)
+    curve = [(c.workers, c.speedup_value) for c in pts]
+    on_cores = [(p, x) for p, x in curve if 1 < p <= usable]
+    return {"amdahl_f": stats.amdahl_fit([(p, x) for p, x in curve if p <= usable]),
+            "karp_flatt": [(p, stats.karp_flatt(x, p)) for p, x in on_cores],
+            "stops_paying": stats.stops_paying(curve),
+            "top": pts[-1].workers if pts else None}
+
+
+class SizePoint(TypedDict):
+    """One task size of a sweep: the serial time per task and the best cells there."""
+
+    size: int
+    tasks: int
+    task_s: float
+    threads: Cell | None
+    processes: Cell | None
+    by_label: dict[str, Cell]  # each strategy label's best cell at this size
+
+
+def size_points(results: Results, workload: str) -> list[SizePoint]:
+    """Per size of a task-size sweep: task time, best thread and process cells."""
+    out: list[SizePoint] = []
+    for size, cells in results.sizes_of(workload).items():
+        base = next((c for c in cells if c.strategy == "serial" and c.ok and c.median_s), None)
+        if base is None:
+            continue
+        by_label: dict[str, Cell] = {}
+        for c in cells:
+            if c.strategy != "serial" and c.ok and c.speedup is not None and (
+                    c.label not in by_label or c.speedup > by_label[c.label].speedup_value):
+                by_label[c.label] = c
+        out.append({"size": size, "tasks": base.tasks, "task_s": base.median_value / base.tasks,
+                    "threads": best_by_speedup(c for c in cells if c.model == "threads"),
+                    "processes": best_by_speedup(c for c in cells if c.model == "processes"),
+                    "by_label": by_label})
+    return out
+
+
+def crossovers(points: list[SizePoint]) -> list[str]:
+    """Per process strategy, where it starts to beat the best thread strategy."""
+    labels = dict.fromkeys(label for p in points for label, c in p["by_label"].items()
+                           if c.model == "processes")
+    out = []
+    for label in labels:
+        mine: list[SizePoint] = [{**p, "processes": p["by_label"].get(label)} for p in points]
+        out.append(f"{label}: {crossover(mine)}")
+    return out
+
+
+def crossover(points: list[SizePoint]) -> str:
+    """Where processes start to beat threads as tasks grow, in words."""
+    wins = []
+    for p in points:
+        t, q = p["threads"], p["processes"]
+        if t is None or q is None:
+            continue
+        wins.append((p["task_s"], q.speedup_value / t.speedup_value > TIE_RATIO))
+    if not wins:
+        return "not measured (threads and processes both needed)"
+    if not any(w for _, w in wins):
+        return "processes never beat threads here (tasks up to " + fmt_s(wins[-1][0]) + ")"
+    i = len(wins)
+    while i > 0 and wins[i - 1][1]:
+        i -= 1
+    if i == len(wins):
+        return "no steady crossover: processes win at some task sizes but not at the largest"
+    if i == 0:
+        return f"processes beat threads at every task size measured, down to {fmt_s(wins[0][0])}"
+    return (f"processes beat threads from tasks of about {fmt_s(wins[i][0])} on (at "
+            f"{fmt_s(wins[i - 1][0])} per task they did not): below that, what a process "
+            "pays per task (pickling, a trip through a pipe) outweighs the other cores")

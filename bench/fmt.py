@@ -1,0 +1,53 @@
+"""Numbers as a report prints them: pure functions of a number, no layout.
+
+The lowest layer of the reports: analysis (verdict sentences) and rendering both
+use it, and it imports nothing of gilbench's.
+"""
+
+from __future__ import annotations
+
+
+def fmt_x(x: float | None) -> str:
+    """A speedup or a ratio: ``1.95×``."""
+    return "—" if x is None else f"{x:.2f}×"
+
+
+def fmt_s(seconds: float | None) -> str:
+    """A duration in the unit that reads best: ns, µs, ms or s."""
+    if seconds is None:
+        return "—"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            value = seconds / scale
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def fmt_bytes(n: float | None) -> str:
+    if n is None:
+        return "—"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def fmt_rate(bytes_per_s: float | None) -> str:
+    """Bytes per second in decimal units (GB/s = 10⁹ bytes per second)."""
+    if bytes_per_s is None:
+        return "—"
+    for unit, scale in (("GB/s", 1e9), ("MB/s", 1e6), ("kB/s", 1e3)):
+        if bytes_per_s >= scale:
+            return f"{bytes_per_s / scale:.3g} {unit}"
+    return f"{bytes_per_s:.0f} B/s"
+
+
+
+def fmt_machine(key: str, value: object) -> str:
+    """One value of a machine record, as a report shows it."""
+    if value is None:
+        return "—"
+    if key == "memory_bytes" and isinstance(value, int):
+        return f"{value / 2**30:.1f} GiB"
+    return str(value)

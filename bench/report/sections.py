@@ -1,0 +1,134 @@
+"""A run's report as an ordered list of sections.
+
+A section is a function ``(results, charts) -> list[Block]`` that returns no
+blocks when it does not apply (no cells, no cost suite, a GIL build for the
+free-threading section). ``SECTIONS`` is the report's order; adding a section is
+one function and one entry in that list (or ``SECTIONS.insert``/``append`` from
+a plug-in), and ``build`` renders whatever the list holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.analysis import failed_entries, kind_verdicts
+from bench.report.document import Block, Bullets, Heading, Image, Para
+from bench.report.suites import cost_sections
+from bench.report.sweep import (
+    findings_table,
+    free_threading,
+    machine_table,
+    noise_blocks,
+    run_line,
+    summary_table,
+    task_size_blocks,
+    workload_blocks,
+)
+from bench.results import Results
+
+Charts = dict[str, list[Path]]
+Section = Callable[[Results, Charts], list[Block]]
+
+
+def title(results: Results, charts: Charts) -> list[Block]:
+    return [Heading(f"gilbench report: {results.machine.get('hostname', '?')}", 1),
+            Para(run_line(results))]
+
+
+def partial_run(results: Results, charts: Charts) -> list[Block]:
+    if results.complete:
+        return []
+    hint = results.run.get("resume_hint")
+    how = f"Resume with `{hint}`." if hint else "Run it again to measure the rest."
+    return [Para(f"> **Partial run**: it was interrupted; what is below is what finished. {how}")]
+
+
+def free_threading_section(results: Results, charts: Charts) -> list[Block]:
+    text = free_threading(results)
+    return [Heading("Free-threading"), Para(text)] if text else []
+
+
+def verdicts(results: Results, charts: Charts) -> list[Block]:
+    if not results.cells:
+        return []
+    return [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results)))]
+
+
+def findings_section(results: Results, charts: Charts) -> list[Block]:
+    return [Heading("Findings: the article's claims, measured"), Para(
+        "Each claim of the seed article (and of the GIL folklore it repeats), the measurement "
+        "of this run that tests it, and the verdict."), findings_table(results)]
+
+
+def summary(results: Results, charts: Charts) -> list[Block]:
+    if not results.cells:
+        return []
+    blocks: list[Block] = [Heading("Summary"), summary_table(results)]
+    if "overview" in charts:
+        blocks.append(Image(charts["overview"][0], "overview of best speedups"))
+    return blocks
+
+
+def machine(results: Results, charts: Charts) -> list[Block]:
+    return [Heading("Machine"), machine_table(results.machine)]
+
+
+def workloads(results: Results, charts: Charts) -> list[Block]:
+    return workload_blocks(results, charts) if results.cells else []
+
+
+def noise(results: Results, charts: Charts) -> list[Block]:
+    return noise_blocks(results) if results.cells else []
+
+
+def failed_cells(results: Results, charts: Charts) -> list[Block]:
+    failed = [c for c in results.cells if c.status != "ok"]
+    if not failed:
+        return []
+    return [Heading("Failed and skipped cells"), Bullets(tuple(
+        f"{c.workload} {c.label} @{c.workers}: {c.status} — {c.error}" for c in failed))]
+
+
+def failed_measurements(results: Results, charts: Charts) -> list[Block]:
+    bad = failed_entries(results)
+    if not bad:
+        return []
+    return [Heading("Failed measurements of the cost suites"),
+            Bullets(tuple(f"{e.describe()}: {e.status} — {e.error}" for _, e in bad))]
+
+
+def how_to_read(results: Results, charts: Charts) -> list[Block]:
+    return [Heading("How to read this report"), Bullets((
+        "Speedup = serial median time ÷ the cell's median time, for the same total work "
+        "(strong scaling); [lo–hi] is its 95% bootstrap confidence interval.",
+        "The dotted diagonal is ideal linear scaling; the dash-dot vertical line marks the "
+        "usable CPUs, past which more workers can only add waiting, not computing.",
+        "Thread strategies are blue/dashed, process strategies red/orange/solid. Worker "
+        "start-up is measured separately (last table column) and is not in the speedup.",
+        "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell (hollow markers in "
+        "the charts): see Noise for why.",
+        "Serial fraction f: Amdahl's law S(p) = 1 / (f + (1 − f)/p) fitted by least squares to "
+        "the curve's points up to the usable CPUs; 1/f is the most that strategy could reach "
+        "with unlimited cores. Karp–Flatt e = (1/S − 1/p)/(1 − 1/p) at each core count p: "
+        "steady e means a truly serial part, e growing with p means an overhead that grows "
+        "with the workers (start-up, pickling, contention). More workers stop paying where "
+        "the next count gains less than 5%.",
+        "CPU use = CPU time of gilbench's process and the cell's workers ÷ wall time ÷ usable "
+        "CPUs: the GIL's signature is threads at 1/usable (one CPU busy) however many run. "
+        "Peak MiB: resident memory of gilbench's process during the cell plus each of its "
+        "workers' high-water mark (pages a forked worker shares with its parent count in both).",
+        "Cost suites: medians are the headline, p99 the tail (the 99th percentile: one "
+        "measurement in a hundred is slower). Times read as ns, µs (10⁻⁶ s), ms and s."))]
+
+
+SECTIONS: list[Section] = [
+    title, partial_run, free_threading_section, verdicts, findings_section, summary, machine,
+    workloads, task_size_blocks, cost_sections, noise, failed_cells, failed_measurements,
+    how_to_read,
+]
+
+
+def build(results: Results, charts: Charts) -> list[Block]:
+    """The report's blocks: every section of ``SECTIONS``, in order."""
+    return [block for section in SECTIONS for block in section(results, charts)]

@@ -1,0 +1,288 @@
+"""The speedup sweep in a report: tables, verdict lines, scaling laws, task
+sizes, noise and free-threading (pure functions of a Results and its charts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import stats
+from bench.analysis import (
+    best_of_model,
+    crossover,
+    crossovers,
+    curve_laws,
+    entry_counts,
+    findings,
+    precision,
+    serial_cell,
+    size_points,
+    workload_verdict,
+)
+from bench.fmt import fmt_machine, fmt_s, fmt_x
+from bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from bench.results import Cell, Results
+from workloads import KIND_TITLES, WORKLOADS
+
+Charts = dict[str, list[Path]]
+
+
+def fmt_cell(c: Cell) -> str:
+    if c.status != "ok":
+        return c.status.upper()
+    if c.speedup is None:
+        return f"{c.median_s * 1000:.1f} ms" if c.median_s is not None else "—"
+    text = fmt_x(c.speedup)
+    if c.speedup_ci95 and c.strategy != "serial":
+        text += f" [{c.speedup_ci95[0]:.2f}–{c.speedup_ci95[1]:.2f}]"
+    return text + (" ⚠" if c.noisy else "")
+
+
+def summary_table(results: Results) -> Table:
+    rows = []
+    for w in results.workloads():
+        base = serial_cell(results, w)
+        t = best_of_model(results, w, "threads")
+        p = best_of_model(results, w, "processes")
+        kind = next(c.kind for c in results.cells_of(w))
+        rows.append((
+            w, kind,
+            f"{base.median_s * 1000:.1f} ms" if base and base.median_s is not None else "FAILED",
+            f"{fmt_x(t.speedup)} {t.label} @{t.workers}" if t else "—",
+            f"{fmt_x(p.speedup)} {p.label} @{p.workers}" if p else "—",
+            workload_verdict(t, p),
+        ))
+    return Table(("workload", "kind", "serial", "best threads", "best processes", "verdict"),
+                 tuple(rows))
+
+
+def machine_table(machine: dict) -> Table:
+    keys = ("hostname", "os", "cpu_model", "logical_cpus", "usable_cpus", "physical_cores",
+            "memory_bytes", "python_version", "python_implementation", "free_threaded_build",
+            "gil_enabled", "switch_interval_s", "default_start_method", "numpy_version",
+            "load_average", "cpu_governor")
+    return Table(("", "value"), tuple((k, fmt_machine(k, machine.get(k))) for k in keys))
+
+
+def workload_table(results: Results, workload: str) -> Table:
+    cells = results.cells_of(workload)
+    workers = sorted({c.workers for c in cells if c.strategy != "serial"})
+    labels = list(dict.fromkeys(c.label for c in cells if c.strategy != "serial"))
+    by = {(c.label, c.workers): c for c in cells}
+    rows = []
+    best_row = None
+    best_x = 0.0
+    for i, label in enumerate(labels):
+        row = [label]
+        startups = []
+        for n in workers:
+            c = by.get((label, n))
+            row.append("" if c is None else fmt_cell(c))
+            if c and c.ok and c.speedup and c.speedup > best_x:
+                best_x, best_row = c.speedup, i
+            if c and c.startup_s is not None:
+                startups.append(c.startup_s)
+        row.append(f"{max(startups) * 1000:.1f}" if startups else "—")
+        rows.append(tuple(row))
+    return Table(("strategy", *[f"{n} workers" for n in workers], "start-up ms (max)"),
+                 tuple(rows), frozenset({best_row}) if best_row is not None else frozenset())
+
+
+def scaling_table(results: Results, workload: str) -> Table | None:
+    """Per strategy: Amdahl's serial fraction, Karp–Flatt per core count, where
+    more workers stop paying, CPU utilisation and peak memory per worker count."""
+    cells = [c for c in results.cells_of(workload) if c.strategy != "serial"]
+    if not any(c.ok for c in cells):
+        return None
+    usable = int(results.machine.get("usable_cpus") or 1)
+    workers = sorted({c.workers for c in cells})
+    rows = []
+    for label in dict.fromkeys(c.label for c in cells):
+        mine = [c for c in cells if c.label == label]
+        if not any(c.ok for c in mine):
+            continue
+        laws = curve_laws(mine, usable)
+        f = laws["amdahl_f"]
+        amdahl = "—" if f is None else (f"{f:.2f} (≤ {1 / f:.0f}×)" if f > 0.005
+                                        else f"{f:.3f} (no limit seen)")
+        kf = ", ".join(f"{p}: {e:.2f}" for p, e in laws["karp_flatt"]) or "—"
+        stop = laws["stops_paying"]
+        stop_text = ("never pays" if stop is None else
+                     f"still gaining at {stop}" if stop == laws["top"] else f"{stop} workers")
+        by = {c.workers: c for c in mine}
+        utils = [by[n].cpu_utilization if n in by else None for n in workers]
+        peaks = [by[n].peak_rss_bytes if n in by else None for n in workers]
+        util = " / ".join("—" if u is None else f"{u:.0%}" for u in utils)
+        mem = " / ".join("—" if b is None else f"{b / 2**20:.0f}" for b in peaks)
+        rows.append((label, amdahl, kf, stop_text, util, mem))
+    per = "/".join(str(n) for n in workers)
+    return Table(("strategy", "serial fraction f (Amdahl fit)", "Karp–Flatt e by cores",
+                  "more workers stop paying at", f"CPU use @ {per}", f"peak MiB @ {per}"),
+                 tuple(rows))
+
+
+def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
+    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1]
+    if not sweeps:
+        return []
+    blocks: list[Block] = [Heading("Task size: where processes start to pay"), Para(
+        "The same total work split into tasks of different sizes (`--sizes`): a process pays "
+        "for every task it is sent (pickling, a trip through a pipe) and threads do not, so "
+        "below some task size processes lose to threads even on work the GIL serialises. "
+        "Each row is the best thread and the best process strategy at that size; below it, "
+        "each process strategy on its own (Pool.map sends tasks in chunks, so it pays per "
+        "chunk; ProcessPoolExecutor.map and apply_async pay per task).")]
+    if "task-size" in charts:
+        blocks.append(Image(charts["task-size"][0], "speedup against task size"))
+    for w in sweeps:
+        pts = size_points(results, w)
+        rows = []
+        for p in pts:
+            t, q = p["threads"], p["processes"]
+            rows.append((str(p["size"]), str(p["tasks"]), fmt_s(p["task_s"]),
+                         f"{fmt_x(t.speedup)} {t.label} @{t.workers}" if t else "—",
+                         f"{fmt_x(q.speedup)} {q.label} @{q.workers}" if q else "—",
+                         workload_verdict(t, q)))
+        blocks.append(Para(f"**{w}**: {crossover(pts)}."))
+        per = crossovers(pts)
+        if len(per) > 1:
+            blocks.append(Bullets(tuple(per)))
+        blocks.append(Table(("size", "tasks", "serial time per task", "best threads",
+                             "best processes", "verdict"), tuple(rows)))
+    return blocks
+
+
+def findings_table(results: Results) -> Table:
+    rows = []
+    for f in findings(results):
+        source = f.source + (f": “{f.quote}”" if f.quote else "")
+        rows.append((f"{f.claim} ({source})", f"**{f.verdict}**", f.evidence))
+    return Table(("claim", "verdict", "measured on this machine"), tuple(rows))
+
+
+def run_line(results: Results) -> str:
+    m, run, cells = results.machine, results.run, results.cells
+    parts = [f"Run {results.created_at}", f"profile `{run.get('profile', '?')}`"]
+    if cells:
+        counts = {s: sum(c.status == s for c in cells)
+                  for s in ("ok", "error", "timeout", "skipped")}
+        parts.append(f"{len(cells)} cells: {counts['ok']} ok, {counts['error']} error, "
+                     f"{counts['timeout']} timeout, {counts['skipped']} skipped")
+    if results.suites:
+        ok, bad, total = entry_counts(results)
+        parts.append(f"cost suites {', '.join(results.suites)}: {total} measurements, "
+                     f"{ok} ok, {bad} failed")
+    parts.append(f"{m.get('usable_cpus')} usable CPUs · Python {m.get('python_version')} "
+                 f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})")
+    if run.get("duration_s"):
+        parts.append(f"{run['duration_s']:.0f} s")
+    if cells and any(c.noisy for c in cells):
+        parts.append(f"{sum(c.noisy for c in cells)} noisy cells (see Noise)")
+    return " · ".join(parts)
+
+
+def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
+    blocks: list[Block] = [Heading("Workloads")]
+    for w in results.workloads():
+        base = serial_cell(results, w)
+        first = results.cells_of(w)[0]
+        desc = WORKLOADS[w].description if w in WORKLOADS else ""
+        blocks.append(Heading(w, 3))
+        blocks.append(Para(
+            f"{desc} Kind: {KIND_TITLES.get(first.kind, first.kind)}. {first.tasks} tasks of "
+            f"size {first.size}; serial median "
+            + (f"{base.median_s * 1000:.1f} ms." if base and base.median_s else "not measured.")))
+        if w in charts:
+            blocks.append(Image(charts[w][0], f"speedup of {w}"))
+        blocks.append(workload_table(results, w))
+        laws = scaling_table(results, w)
+        if laws:
+            blocks.append(Para(f"Scaling laws and cost of each curve of {w}:"))
+            blocks.append(laws)
+    return blocks
+
+
+def precision_line(results: Results) -> str | None:
+    p = precision(results)
+    if not p["cells"]:
+        return None
+    n = p["cells"]
+    text = f"95% CI of the speedups: median ±{p['median_half_width']:.1%}"
+    if p["target"]:
+        text += f"; {p['within_target']} of {n} cells within the ±{p['target']:.0%} target"
+    text += f", {p['within_10']} of {n} within ±10%"
+    return text + f"; {p['noisy']} cells flagged noisy (⚠)"
+
+
+def noise_blocks(results: Results) -> list[Block]:
+    blocks: list[Block] = [Heading("Noise")]
+    run = results.run
+    plan = run.get("plan") or {}
+    if plan.get("target_ci"):
+        blocks.append(Para(
+            f"Each cell was repeated until the 95% confidence interval of its speedup was "
+            f"within ±{plan['target_ci']:.0%} of it, at least {plan.get('repeats')} and at "
+            f"most {plan.get('max_repeats')} times, in rounds that also re-ran the serial "
+            "kernel (first in one round, last in the next, so a slow drift of the machine "
+            "cancels) with its time budget shared among the cells of the round."))
+    line = precision_line(results)
+    if line:
+        blocks.append(Para(line + "."))
+    checks = run.get("noise_checks") or []
+    if checks:
+        rows = tuple((c["check"], str(c["value"]),
+                      {True: "ok", False: "**noisy**", None: "—"}[c["ok"]], c["advice"] or "")
+                     for c in checks)
+        steal = run.get("cpu_steal_fraction")
+        if steal is not None:
+            rows += (("CPU steal during the run", f"{steal:.1%} of the machine's CPU time",
+                      "ok" if steal < 0.02 else "**noisy**",
+                      "" if steal < 0.02 else "the hypervisor gave this VM's CPUs to other "
+                      "guests: its neighbours are busy"),)
+        blocks.append(Para("Checked before the run (and the hypervisor's steal during it):"))
+        blocks.append(Table(("check", "value", "verdict", "what to do"), rows))
+    noisy = [c for c in results.cells if c.noisy]
+    if noisy:
+        blocks.append(Para(f"{len(noisy)} cells are flagged (⚠): the interval of their speedup "
+                           "stayed wider than the target when their repeats or time ran out "
+                           "(with fixed --repeats: their standard deviation reached "
+                           f"{stats.NOISY_REL_STD:.0%} of the mean). Re-run them on a quieter "
+                           "machine, or with --profile full (more repeats and time per cell), "
+                           "before trusting them."))
+        blocks.append(Bullets(tuple(
+            f"{c.workload} {c.label} @{c.workers}: "
+            + (c.noise or f"std dev {c.rel_std or 0:.0%} of the mean") for c in noisy)))
+    else:
+        blocks.append(Para("No cell was flagged noisy."))
+    return blocks
+
+
+def free_threading(results: Results) -> str | None:
+    """What a free-threaded interpreter (or PYTHON_GIL=0) changed, or None on a GIL build."""
+    m = results.machine
+    if not m.get("free_threaded_build") and m.get("gil_enabled", True):
+        return None
+    env = m.get("python_gil_env")
+    text = ("This interpreter is a free-threaded build (PEP 703)" if m.get("free_threaded_build")
+            else "The GIL was off in this interpreter")
+    text += (f"; the GIL was {'on' if m.get('gil_enabled') else 'off'} in gilbench's process"
+             + (f" (PYTHON_GIL={env})" if env is not None else "") + ".")
+    on = sorted({c.label for c in results.cells if c.gil_enabled_in_workers})
+    off = [c for c in results.cells if c.gil_enabled_in_workers is False]
+    if on:
+        text += (" The GIL was **on** inside the workers of " + ", ".join(on) + ": an extension "
+                 "module without free-threading support turns it back on when imported.")
+    elif off:
+        text += " It stayed off inside every worker."
+    threads = [best_of_model(results, w, "threads") for w in results.workloads()
+               if results.cells_of(w)[0].kind == "cpu"]
+    procs = [best_of_model(results, w, "processes") for w in results.workloads()
+             if results.cells_of(w)[0].kind == "cpu"]
+    t = [c.speedup for c in threads if c and c.speedup]
+    p = [c.speedup for c in procs if c and c.speedup]
+    if t:
+        text += (f" What changes: threads can run pure-Python CPU work in parallel — their best "
+                 f"speedup on it here is {stats.geometric_mean(t):.2f}× (geometric mean)"
+                 + (f", processes {stats.geometric_mean(p):.2f}×" if p else "") + "; on a "
+                 "GIL build threads stay near 1×.")
+    return text

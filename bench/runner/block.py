@@ -1,0 +1,346 @@
+"""The product's core: a block of cells measured together in paired, drift-cancelling
+rounds.
+
+``BlockMeasurement`` reads as its steps: ``start`` every cell's workers (timed as
+``startup_s``) and warm them; then ``run_round`` — each unfinished cell once and
+the serial kernel once, serial first in even rounds and last in odd ones (serial,
+A, B, C, then C, B, A, serial: a linear drift cancels) — and ``settle`` (pair each
+run with the round's serial run; a cell whose interval is tight enough, or whose
+budget is spent, leaves the rounds and its workers close); ``tear_down`` on
+Ctrl-C or a bug; ``cells`` at the end. Each step is testable with a fake clock.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench import machine, meters, stats
+from bench.results import Cell
+from bench.runner.plan import CellSpec
+from bench.runner.precision import Clock, Precision, StoppingRule, noise_reason
+from bench.strategies import STRATEGIES, CellFailure, Deadline, Strategy, describe
+from workloads import WORKLOADS
+
+Outcome = tuple[Cell, list[Any] | None]  # a cell, and its task results (the reference)
+
+
+class ResultMismatch(CellFailure):
+    pass
+
+
+class SerialRunFailed(CellFailure):
+    pass
+
+
+def cell_fields(spec: CellSpec,
+                strategies: dict[str, type[Strategy]] = STRATEGIES) -> dict[str, Any]:
+    """The identifying fields of a spec's Cell (a thread strategy has no start method)."""
+    cls = strategies[spec.strategy]
+    return dict(workload=spec.workload, kind=WORKLOADS[spec.workload].kind, size=spec.size,
+                tasks=spec.tasks, strategy=spec.strategy, model=cls.model,
+                start_method=spec.start_method if cls.uses_processes else None,
+                workers=spec.workers)
+
+
+class _Slot:
+    """One cell of a block while it is measured."""
+
+    def __init__(self, spec: CellSpec, strat: Strategy) -> None:
+        self.spec = spec
+        self.strat = strat
+        self.startup_s: float | None = None
+        self.times: list[float] = []
+        self.serial: list[float] = []
+        self.own_cpu = 0.0
+        self.worker_pids: set[int] = set()
+        self.worker_cpu0: float | None = None
+        self.own_peak = meters.OwnPeak()
+        self.failure: BaseException | None = None
+        self.done = False
+        self.closed = False
+        self.out: list[Any] | None = None
+        self.cell: Cell | None = None
+
+    def half_width(self, paired: bool) -> float | None:
+        if len(self.times) < 2:
+            return None
+        if paired:
+            point = stats.speedup(self.serial, self.times)
+            return stats.ci_half_width(point, stats.speedup_ci(self.serial, self.times,
+                                                               paired=True))
+        return stats.ci_half_width(stats.median(self.times), stats.median_ci(self.times))
+
+    def fail(self, exc: BaseException) -> None:
+        """Record why the cell failed and tear its workers down at once."""
+        self.failure = exc
+        self.done = True
+        self.terminate()
+
+    def terminate(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.strat.terminate()
+
+
+@dataclass(frozen=True)
+class Round:
+    """The cells one round ran, and the serial run paired with them (None: unpaired)."""
+
+    cells: list[_Slot]
+    serial_s: float | None
+
+
+class BlockMeasurement:
+    """Measure a block of cells of one workload and size together.
+
+    A cell leaves the rounds when ``precision`` says it is done (its workers
+    are closed then, and the time it did not use is left to the others); a
+    cell that fails is torn down at once and the others go on. Without
+    ``serial`` nothing is paired and a cell's precision is that of its median.
+    """
+
+    def __init__(self, specs: Sequence[CellSpec], task: Callable[[Any], Any],
+                 reference: list[Any] | None, *, precision: Precision, warmup: int,
+                 timeout_s: float | None, serial: Strategy | None = None,
+                 initializer: Callable[[], None] | None = None,
+                 clock: Clock = time.perf_counter, usable_cpus: int | None = None,
+                 strategies: dict[str, type[Strategy]] = STRATEGIES) -> None:
+        self.specs = list(specs)
+        self.task = task
+        self.reference = reference
+        self.precision = precision
+        self.warmup = warmup
+        self.timeout_s = timeout_s
+        self.serial = serial
+        self.initializer = initializer
+        self.clock = clock
+        self.usable = usable_cpus or machine.usable_cpus()
+        self.strategies = strategies
+        self.items = list(range(self.specs[0].tasks))
+        self.slots: list[_Slot] = []
+        self.rounds = 0
+        self.rule = StoppingRule(precision, 1, clock)  # replaced when the cells have started
+        self.skipped: dict[CellSpec, Cell] = {}
+        for spec in self.specs:
+            why = self._cannot_run(spec)
+            if why:
+                self.skipped[spec] = Cell(status="skipped", error=why, **self._fields(spec))
+
+    @property
+    def paired(self) -> bool:
+        return self.serial is not None
+
+    def measure(self) -> list[Outcome]:
+        """Every step in order; whatever happens, no worker is left running."""
+        try:
+            self.start()
+            while self.active():
+                done = self.run_round()
+                if done is not None:
+                    self.settle(done)
+        except BaseException:
+            self.tear_down()
+            raise
+        return self.cells()
+
+    # ------------------------------------------------------------ the steps
+
+    def start(self) -> None:
+        """Start and warm every runnable cell's workers, then start the budget clock."""
+        for spec in self.specs:
+            if spec in self.skipped:
+                continue
+            cls = self.strategies[spec.strategy]
+            slot = _Slot(spec, cls(spec.workers, spec.start_method, self.initializer))
+            self.slots.append(slot)  # before it starts: a Ctrl-C now still tears it down
+            self._start_cell(slot)
+        self.rule = StoppingRule(self.precision, len(self.slots), self.clock)
+
+    def active(self) -> list[_Slot]:
+        """The cells still in the rounds."""
+        return [s for s in self.slots if not s.done and s.failure is None]
+
+    def run_round(self) -> Round | None:
+        """Each active cell once and the serial kernel once, in the order that alternates
+        every round. None when the serial run failed (and with it the round's cells)."""
+        active = self.active()
+        forward = self.rounds % 2 == 0
+        serial_s = None
+        if self.paired and forward:
+            serial_s = self._serial_run(active)
+            if serial_s is None:
+                return None
+        for slot in (active if forward else reversed(active)):
+            self._run_cell(slot)
+        if self.paired and not forward:
+            serial_s = self._serial_run(active)
+            if serial_s is None:
+                return None
+        self.rounds += 1
+        return Round(active, serial_s)
+
+    def settle(self, done: Round) -> None:
+        """Pair the round's runs; finish the cells that converged, or all when time is up."""
+        for slot in done.cells:
+            if slot.failure is not None:
+                continue
+            if done.serial_s is not None:
+                slot.serial.append(done.serial_s)
+            if self.rule.converged(len(slot.times), slot.half_width(self.paired)):
+                self._finish(slot)
+        if self.rule.out_of_time(self.rounds):
+            for slot in self.active():
+                self._finish(slot)
+
+    def tear_down(self) -> None:
+        """Kill every cell's workers that are not closed yet (Ctrl-C, a bug)."""
+        for slot in self.slots:
+            slot.terminate()
+
+    def cells(self) -> list[Outcome]:
+        """Every cell of the block, in the order of its specs."""
+        out: dict[CellSpec, Outcome] = {s: (c, None) for s, c in self.skipped.items()}
+        for slot in self.slots:
+            if slot.failure is not None:
+                exc = slot.failure
+                status = exc.status if isinstance(exc, CellFailure) else "error"
+                text = str(exc) if isinstance(exc, CellFailure) else describe(exc)
+                cell = Cell(status=status, error=text, times_s=tuple(slot.times),
+                            startup_s=slot.startup_s, **self._fields(slot.spec))
+                out[slot.spec] = (cell, None)
+            else:
+                assert slot.cell is not None, "a cell left the rounds without finishing"
+                out[slot.spec] = (slot.cell, slot.out)
+        return [out[s] for s in self.specs]
+
+    # ------------------------------------------------------------ helpers
+
+    def _fields(self, spec: CellSpec) -> dict[str, Any]:
+        return cell_fields(spec, self.strategies)
+
+    def _cannot_run(self, spec: CellSpec) -> str | None:
+        cls = self.strategies[spec.strategy]
+        available, why = cls.available()
+        if not available:
+            return why
+        return cls.applies_to(self.task)
+
+    def _deadline(self) -> Deadline:
+        return Deadline(self.timeout_s)
+
+    def _checked(self, result: list[Any]) -> list[Any]:
+        if self.reference is not None and result != self.reference:
+            raise ResultMismatch("results differ from the serial run's")
+        return result
+
+    def _start_cell(self, slot: _Slot) -> None:
+        before = meters.children()
+        try:
+            t0 = self.clock()
+            slot.strat.start(self._deadline())
+            slot.startup_s = self.clock() - t0
+            for _ in range(self.warmup):
+                slot.out = self._checked(slot.strat.map(self.task, self.items, self._deadline()))
+        except Exception as exc:
+            slot.fail(exc)
+            return
+        slot.worker_pids = (meters.children() - before) | set(slot.strat.pids)
+        slot.worker_pids.discard(os.getpid())
+        slot.worker_cpu0 = meters.cpu_s_of(slot.worker_pids)
+
+    def _run_cell(self, slot: _Slot) -> None:
+        """One timed run of a cell, bracketed by its CPU and peak-memory readings."""
+        try:
+            slot.own_peak.before_run()
+            c0 = meters.main_cpu_s()
+            t0 = self.clock()
+            result = slot.strat.map(self.task, self.items, self._deadline())
+            slot.times.append(self.clock() - t0)
+            slot.own_cpu += meters.main_cpu_s() - c0
+            slot.own_peak.after_run()
+            slot.out = self._checked(result)
+        except Exception as exc:
+            slot.fail(exc)
+
+    def _serial_run(self, active: list[_Slot]) -> float | None:
+        """One timed serial run; if it fails, so do the cells it is paired with (None)."""
+        assert self.serial is not None
+        try:
+            t0 = self.clock()
+            result = self.serial.map(self.task, self.items, self._deadline())
+            elapsed = self.clock() - t0
+            self._checked(result)
+        except Exception as exc:
+            text = str(exc) if isinstance(exc, CellFailure) else describe(exc)
+            for slot in active:
+                if slot.failure is None:
+                    slot.fail(SerialRunFailed(
+                        f"the serial run interleaved with it failed: {text}"))
+            return None
+        return elapsed
+
+    def _finish(self, slot: _Slot) -> None:
+        """The slot's cell from its runs; its workers measured, then closed."""
+        slot.done = True
+        n = len(slot.times)
+        worker_cpu1 = meters.cpu_s_of(slot.worker_pids)
+        peak = meters.tree_peak_bytes(slot.own_peak.peak, slot.worker_pids)
+        slot.closed = True
+        try:
+            slot.strat.close()
+        except Exception as exc:  # its runs were fine, but its workers would not stop
+            slot.strat.terminate()
+            slot.failure = CellFailure(f"closing its workers failed: {describe(exc)}")
+            return
+        cpu_s: float | None = slot.own_cpu
+        if slot.worker_pids:
+            if slot.worker_cpu0 is None or worker_cpu1 is None:
+                cpu_s = None  # no psutil: the workers' share is unknown
+            else:
+                cpu_s = slot.own_cpu + worker_cpu1 - slot.worker_cpu0
+        cpu_s = None if cpu_s is None else cpu_s / n
+        wall = statistics.fmean(slot.times)
+        util = None if cpu_s is None or wall <= 0 else cpu_s / wall / self.usable
+        rs = stats.rel_std(slot.times)
+        fields: dict[str, Any] = {}
+        if self.paired:
+            speedup = stats.speedup(slot.serial, slot.times)
+            ci = (stats.speedup_ci(slot.serial, slot.times, paired=True) if n > 1
+                  else (speedup, speedup))
+            hw = stats.ci_half_width(speedup, ci) if n > 1 else None
+            fields = dict(serial_times_s=tuple(slot.serial), speedup=speedup, speedup_ci95=ci,
+                          efficiency=stats.efficiency(speedup, slot.spec.workers))
+        else:
+            med = stats.median(slot.times)
+            hw = stats.ci_half_width(med, stats.median_ci(slot.times)) if n > 1 else None
+        reason = noise_reason(hw, rs, n, self.precision)
+        slot.cell = Cell(status="ok", times_s=tuple(slot.times),
+                         median_s=stats.median(slot.times), startup_s=slot.startup_s,
+                         cpu_s=cpu_s, rel_std=rs, noisy=reason is not None, noise=reason,
+                         ci_half_width=hw, cpu_utilization=util, peak_rss_bytes=peak,
+                         gil_enabled_in_workers=slot.strat.gil_in_workers, **fields,
+                         **self._fields(slot.spec))
+
+
+def measure_block(specs: Sequence[CellSpec], task: Callable[[Any], Any],
+                  reference: list[Any] | None, **options: Any) -> list[Outcome]:
+    """Measure a block of cells together (``BlockMeasurement``'s options)."""
+    return BlockMeasurement(specs, task, reference, **options).measure()
+
+
+def measure(spec: CellSpec, task: Callable[[Any], Any], reference: list[Any] | None, *,
+            repeats: int, warmup: int, timeout_s: float | None,
+            initializer: Callable[[], None] | None = None, clock: Clock = time.perf_counter,
+            strategies: dict[str, type[Strategy]] = STRATEGIES) -> Outcome:
+    """Measure one cell on its own (no interleaved serial runs); return it and the
+    task results of its last run."""
+    [(cell, out)] = measure_block([spec], task, reference,
+                                  precision=Precision.fixed(repeats),
+                                  warmup=warmup, timeout_s=timeout_s, initializer=initializer,
+                                  clock=clock, strategies=strategies)
+    return cell, out

@@ -1,0 +1,131 @@
+"""The sweep: workloads x sizes x strategies x start methods x worker counts.
+
+Per workload and size the serial cell runs first (every speedup divides by
+it, and its results are the reference every run is checked against). Then
+the other cells are measured in blocks (``blocks_of``: consecutive strategies
+with all their worker counts), each by a ``BlockMeasurement``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any
+
+from bench.results import Cell, CellKey
+from bench.runner.block import cell_fields, measure_block
+from bench.runner.plan import CellSpec, Plan
+from bench.runner.precision import Clock
+from bench.strategies import STRATEGIES, Strategy
+from workloads import WORKLOADS, Task, Workload, no_resource
+
+
+def single_thread_blas() -> None:
+    """Worker initializer: hold BLAS to one thread for the rest of this process."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+@contextlib.contextmanager
+def blas_limit(workload: Workload) -> Iterator[None]:
+    if not workload.single_thread_blas:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def missing_requirement(workload: Workload) -> str | None:
+    for module in workload.requires:
+        if importlib.util.find_spec(module) is None:
+            return f"needs {module}, which is not installed (pip install {module})"
+    return None
+
+
+MAX_LIVE_WORKERS = 64  # workers alive at once in one block of cells
+
+
+def blocks_of(specs: Sequence[CellSpec],
+              strategies: dict[str, type[Strategy]] = STRATEGIES) -> list[list[CellSpec]]:
+    """Cells measured together: consecutive strategies (each with all its worker
+    counts) while their workers add up to at most MAX_LIVE_WORKERS; each cell
+    of a strategy that does not share rounds (its idle workers are busy:
+    Dask's heartbeats) is a block of its own."""
+    per_strategy: dict[tuple[Any, ...], list[CellSpec]] = {}
+    for s in specs:
+        key = (s.strategy, s.start_method) + (() if strategies[s.strategy].shares_rounds
+                                               else (s.workers,))
+        per_strategy.setdefault(key, []).append(s)
+    blocks: list[list[CellSpec]] = []
+    live = 0
+    shared = False
+    for (name, *_), group in per_strategy.items():
+        workers = sum(s.workers for s in group)
+        shares = strategies[name].shares_rounds
+        if blocks and shares and shared and live + workers <= MAX_LIVE_WORKERS:
+            blocks[-1].extend(group)
+            live += workers
+        else:
+            blocks.append(list(group))
+            live, shared = workers, shares
+    return blocks
+
+
+def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
+        clock: Clock = time.perf_counter, skip: Collection[CellKey] = ()) -> list[Cell]:
+    """Run every cell of the plan; ``on_cell`` sees each as it finishes.
+
+    Per workload and size, the serial cell first, then one block per
+    strategy and start method (its worker counts measured together, with
+    serial runs interleaved). ``skip`` holds the keys of cells already
+    measured (a resumed run); they are not run again, but a skipped serial
+    cell's results are recomputed when a later cell needs them as a reference.
+    """
+    cells: list[Cell] = []
+    done: set[CellKey] = set(skip)
+    groups: dict[tuple[str, int], list[CellSpec]] = {}
+    for s in plan.specs():
+        groups.setdefault((s.workload, s.size), []).append(s)
+
+    def report(s: CellSpec, cell: Cell) -> None:
+        cells.append(cell)
+        if on_cell:
+            on_cell(s, cell)
+
+    for (name, size), group in groups.items():
+        workload = WORKLOADS[name]
+        todo = [s for s in group if s.key not in done]
+        if not todo:
+            continue
+        missing = missing_requirement(workload)
+        if missing:
+            for s in todo:
+                report(s, Cell(status="skipped", error=f"{name} {missing}", **cell_fields(s)))
+            continue
+        initializer = single_thread_blas if workload.single_thread_blas else None
+        with (workload.setup or no_resource)() as resource, blas_limit(workload):
+            task = Task(name, size, resource)
+            serial = STRATEGIES["serial"](1, None, None)
+            reference = None
+            first = group[0]  # the serial cell
+            if first in todo:
+                [(cell, out)] = measure_block([first], task, None, precision=plan.precision,
+                                              warmup=plan.warmup, timeout_s=plan.timeout_s,
+                                              clock=clock)
+                report(first, cell)
+                reference = out if cell.ok else None
+            else:
+                reference = [task(i) for i in range(first.tasks)]
+            for block in blocks_of([s for s in todo if s is not first]):
+                measured = measure_block(block, task, reference, precision=plan.precision,
+                                         warmup=plan.warmup, timeout_s=plan.timeout_s,
+                                         serial=serial if reference is not None else None,
+                                         initializer=initializer, clock=clock)
+                for s, (cell, _) in zip(block, measured, strict=True):
+                    report(s, cell)
+    return cells

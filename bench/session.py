@@ -1,0 +1,125 @@
+"""A run's session: what it has measured so far, saved after every cell and entry.
+
+``Session`` is the one way a ``Results`` is assembled — by ``gilbench run``, by
+each interpreter of ``--python`` and by the pytest plugin — so every results file
+carries the same run record (profile, plan, argv, completeness, noise checks,
+CPU steal) and its speedups computed the same way. It drives the sweep and the
+cost suites and tells its caller about each cell and entry; it prints nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.machine import cpu_steal_s, noise_checks
+from bench.results import Cell, Results, save, with_speedups
+from bench.runner import Plan, run
+from bench.suites import COST_SUITES, Entry, suite_run
+from bench.suites.base import BUDGETS
+
+
+class Session:
+    """What a run has measured so far (a resumed run starts from ``previous``)."""
+
+    def __init__(self, out: Path, machine: dict[str, Any], created_at: str, *,
+                 plan: Plan | None = None, profile: str | None = None,
+                 previous: Results | None = None, **run_extra: Any) -> None:
+        self.plan, self.out, self.machine, self.created_at = plan, out, machine, created_at
+        self.profile = plan.profile if plan else profile
+        self.run_extra = run_extra  # e.g. the interpreter and label of a --python run
+        self.started = time.monotonic()
+        self.cells: list[Cell] = list(previous.cells) if previous else []
+        done = list(previous.run.get("suites_done", [])) if previous else []
+        # A suite interrupted half-way is measured again whole.
+        self.suites: dict[str, list[Entry]] = {
+            k: list(v) for k, v in (previous.suites if previous else {}).items() if k in done}
+        self.suites_done = [k for k in done if k in self.suites]
+        self.resume_hint: str | None = f"gilbench run --resume {out}"
+        self.noise_checks = noise_checks(machine)
+        self.steal0 = cpu_steal_s()
+
+    # ------------------------------------------------------------ results
+
+    def results(self, complete: bool, speedups: bool = True) -> Results:
+        run_info: dict[str, Any] = {
+            "profile": self.profile, "argv": ["gilbench", *sys.argv[1:]], "complete": complete,
+            "suites_done": self.suites_done,
+            "duration_s": round(time.monotonic() - self.started, 1),
+            "noise_checks": self.noise_checks, "cpu_steal_fraction": self.steal(),
+            **self.run_extra}
+        if self.resume_hint:
+            run_info["resume_hint"] = self.resume_hint
+        if self.plan is not None:
+            run_info["plan"] = dataclasses.asdict(self.plan)
+        # Speedups (with their bootstrap CIs) once at the end, not after every cell.
+        cells = with_speedups(self.cells) if speedups else self.cells
+        return Results(machine=self.machine, cells=tuple(cells), run=run_info,
+                       created_at=self.created_at,
+                       suites={k: tuple(v) for k, v in self.suites.items()})
+
+    def steal(self) -> float | None:
+        """The share of the machine's CPU time a hypervisor gave away during the run."""
+        now = cpu_steal_s()
+        if self.steal0 is None or now is None or now[1] <= self.steal0[1]:
+            return None
+        return round((now[0] - self.steal0[0]) / (now[1] - self.steal0[1]), 4)
+
+    def save(self, complete: bool = False, speedups: bool = False) -> Results:
+        """Write results.json (atomically) and return what was written."""
+        results = self.results(complete, speedups)
+        save(results, self.out / "results.json")
+        return results
+
+    # ------------------------------------------------------------ running
+
+    @property
+    def planned(self) -> Plan:
+        if self.plan is None:
+            raise ValueError("this session has no plan to run")
+        return self.plan
+
+    def cells_to_do(self) -> int:
+        return len(self.planned.specs()) - len({c.key for c in self.cells})
+
+    def suites_to_do(self) -> list[str]:
+        return [s for s in COST_SUITES if s in self.planned.suites and s not in self.suites_done]
+
+    def add_cell(self, cell: Cell) -> None:
+        self.cells.append(cell)
+        self.save()
+
+    def run_sweep(self, on_cell: Callable[[Cell], None]) -> None:
+        """Every cell of the plan not measured yet; saved after each, then put in plan order."""
+        plan = self.planned
+        specs = plan.specs()
+
+        def measured(_spec: object, cell: Cell) -> None:
+            self.add_cell(cell)
+            on_cell(cell)
+
+        run(plan, on_cell=measured, skip={c.key for c in self.cells})
+        order = {s.key: i for i, s in enumerate(specs)}
+        self.cells.sort(key=lambda c: order.get(c.key, len(order)))
+
+    def run_cost_suite(self, name: str, on_entry: Callable[[Entry], None]) -> list[Entry]:
+        """One cost suite, measured whole; saved after every entry."""
+        plan = self.planned
+        entries: list[Entry] = []
+        self.suites[name] = entries
+
+        def measured(entry: Entry) -> None:
+            entries.append(entry)
+            self.save()
+            on_entry(entry)
+
+        method = plan.start_methods[0] if len(plan.start_methods) == 1 else None
+        suite_run(name)(BUDGETS[plan.profile], int(self.machine.get("usable_cpus") or 1),
+                        measured, plan.timeout_s, start_method=method, workers=plan.workers)
+        self.suites_done.append(name)
+        self.save()
+        return entries

@@ -1,0 +1,47 @@
+"""Execution strategies: the ways a Python program can spread tasks over workers.
+
+Each strategy wraps the standard library's own executor or primitive (the seed
+article's Process + Queue, Process + Pipe, Pool.map / imap / apply_async, and
+their newer cousins) and does not re-implement it. ``base`` holds the interface
+(``Strategy``), the registry (``STRATEGIES``), deadlines and failures; each
+other module holds one family and imports only ``base`` (``loky_pool`` also
+builds on ``processes``). This package imports the leaves, in the order
+``gilbench list`` shows them, as ``concurrent.futures`` does.
+
+Adding a strategy (see docs/developing.md): one module here with one class that
+subclasses ``Strategy``, sets ``name`` and ``model``, implements ``map`` (and
+``_create``/``close``/``terminate`` when it owns workers), says in its
+docstring when the GIL limits it, and is decorated with ``@strategy``; then its module name in
+``LEAVES`` below. The CLI, the runner, the reports and the tests (which
+parametrise over ``STRATEGIES``) pick it up with no other edit.
+"""
+
+import importlib
+
+from bench.strategies.base import (
+    JOIN_S,
+    POLL_S,
+    STRATEGIES,
+    CellFailure,
+    CellTimeout,
+    Deadline,
+    Strategy,
+    TaskFailed,
+    WorkerDied,
+    chunks,
+    describe,
+    exit_reason,
+    init_worker,
+    strategy,
+)
+
+# The leaves register themselves when imported; this order is the registry's (and
+# `gilbench list`'s). A new strategy module is one more name here.
+LEAVES = ("serial", "threads", "processes", "subinterpreters", "coroutines", "loky_pool",
+          "dask_cluster")
+for _leaf in LEAVES:
+    importlib.import_module(f"bench.strategies.{_leaf}")
+
+__all__ = ["JOIN_S", "LEAVES", "POLL_S", "STRATEGIES", "CellFailure", "CellTimeout",
+           "Deadline", "Strategy", "TaskFailed", "WorkerDied", "chunks", "describe",
+           "exit_reason", "init_worker", "strategy"]

@@ -1,0 +1,116 @@
+"""``dask``: dask.distributed — a LocalCluster of single-threaded worker processes
+on loopback, started and closed by gilbench, or an existing cluster
+(``--dask-scheduler``). Optional (``pip install 'gilbench[dask]'``), imported
+only when used.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from bench.errors import UserError
+from bench.machine import gil_enabled
+from bench.strategies.base import (
+    CellTimeout,
+    Deadline,
+    Strategy,
+    TaskFailed,
+    WorkerDied,
+    describe,
+    missing_module,
+    strategy,
+)
+
+CONNECT_S = 30  # Dask: longest wait to start, reach or close a cluster
+
+
+def _whoami() -> tuple[int, bool]:
+    return os.getpid(), gil_enabled()
+
+
+@strategy
+class Dask(Strategy):
+    """dask.distributed: a LocalCluster of single-threaded worker processes on loopback.
+
+    Tasks and results are pickled and travel over TCP through the scheduler:
+    the most overhead per task, and the one answer here that also spans
+    machines (``--dask-scheduler ADDRESS`` uses an existing cluster).
+    """
+
+    name = "dask"
+    model = "processes"
+    remote_workers = True
+    shares_rounds = False  # idle Dask workers and schedulers heartbeat
+    scheduler: ClassVar[str | None] = None  # set by --dask-scheduler
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        return missing_module("distributed", "dask")
+
+    def _create(self) -> None:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            self.client = Client(self.scheduler, timeout=CONNECT_S)
+            return
+        self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                    processes=True, host="127.0.0.1", dashboard_address=None,
+                                    silence_logs=logging.ERROR, timeout=CONNECT_S)
+        self.client = Client(self.cluster, timeout=CONNECT_S)
+
+    def _warm(self, deadline: Deadline) -> None:
+        if not self.scheduler:
+            self.client.wait_for_workers(self.workers, timeout=deadline.remaining())
+        if self.initializer is not None:
+            self.client.run(self.initializer)
+        found = self.client.run(_whoami)
+        self.pids = sorted(pid for pid, _ in found.values())
+        self.gil_in_workers = all(gil for _, gil in found.values())
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
+        from distributed import wait
+
+        futures = self.client.map(fn, list(items), pure=False)
+        try:
+            wait(futures, timeout=deadline.remaining())
+        except TimeoutError:
+            self.client.cancel(futures)
+            raise CellTimeout(f"the cell ran past its {deadline.seconds:g} s time limit"
+                              ) from None
+        try:
+            return self.client.gather(futures)
+        except Exception as exc:
+            if type(exc).__name__ == "KilledWorker":
+                raise WorkerDied(describe(exc)) from exc
+            raise TaskFailed(describe(exc)) from exc
+
+    def close(self) -> None:
+        if hasattr(self, "client"):
+            self.client.close(timeout=CONNECT_S)
+        if hasattr(self, "cluster"):
+            self.cluster.close(timeout=CONNECT_S)
+
+
+def connect_scheduler(address: str) -> dict[str, Any]:
+    """Use an existing Dask scheduler for every ``dask`` cell of this process, and
+    describe its workers for the machine record (or say in a UserError why not)."""
+    ok, why = Dask.available()
+    if not ok:
+        raise UserError(f"--dask-scheduler: the dask strategy {why}")
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=5) as client:
+            info = client.scheduler_info()
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--dask-scheduler: cannot reach a Dask scheduler at {address} "
+                        f"({exc.__class__.__name__}); give its address, e.g. "
+                        "tcp://10.0.0.5:8786") from None
+    Dask.scheduler = address
+    workers = info.get("workers", {})
+    return {"address": address, "workers": len(workers),
+            "threads": sum(w.get("nthreads", 0) for w in workers.values()),
+            "hosts": sorted({w.get("host", "?") for w in workers.values()})}

@@ -1,0 +1,145 @@
+"""``subinterpreters``: one subinterpreter per worker, each with its own GIL
+(PEP 684; Python 3.13+), driven by one thread each. Only pure-Python modules
+(and extensions that support it) import inside them: numpy does not.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench.machine import gil_enabled
+from bench.strategies.base import (
+    CellFailure,
+    Deadline,
+    Strategy,
+    TaskFailed,
+    chunks,
+    describe,
+    strategy,
+)
+
+
+def interpreters_api() -> tuple[Callable[[], Any], Callable[[Any, str], None],
+                                Callable[[Any], None]] | None:
+    """(create, run, destroy) for subinterpreters with their own GIL, or None."""
+    try:
+        import _interpreters as mod  # 3.13+ (concurrent.interpreters in 3.14 wraps it)
+
+        def run(interp: Any, code: str) -> None:
+            err = mod.exec(interp, code)
+            if err is not None:
+                raise TaskFailed(f"{err.type.__name__}: {err.msg}")
+
+        return mod.create, run, mod.destroy
+    except ImportError:
+        pass
+    # 3.12 has them too (_xxsubinterpreters), but driving them from threads hung here
+    # (Python 3.12.1); gilbench uses the 3.13+ module only.
+    return None
+
+
+@strategy
+class Subinterpreters(Strategy):
+    """One subinterpreter per worker, each with its own GIL (PEP 684), a thread driving each.
+
+    CPU-bound Python runs in parallel as with processes, inside one process:
+    tasks and results cross as pickles. Extensions without subinterpreter
+    support (numpy) cannot be imported there, so such kernels fail.
+    """
+
+    name = "subinterpreters"
+    # A process that forks while subinterpreters live dies in the child (3.13): its
+    # cells run alone, never beside a process strategy's.
+    shares_rounds = False
+    model = "interpreters"
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        if interpreters_api() is None:
+            return False, (f"needs Python 3.13+ (its _interpreters module: subinterpreters "
+                           f"with their own GIL); this is {sys.version.split()[0]}")
+        return True, ""
+
+    @classmethod
+    def applies_to(cls, task: Any) -> str | None:
+        workload = getattr(task, "workload", None)
+        from workloads import WORKLOADS
+
+        if workload in WORKLOADS and "numpy" in WORKLOADS[workload].requires:
+            return ("not applicable: numpy cannot be imported in a subinterpreter with its own "
+                    "GIL (it does not support subinterpreters)")
+        return None
+
+    def _create(self) -> None:
+        api = interpreters_api()
+        assert api is not None
+        self._new, self._run, self._destroy = api
+        self._folder = tempfile.mkdtemp(prefix="gilbench-interp-")
+        self._interps = [self._new() for _ in range(self.workers)]
+        self._busy: set[int] = set()
+
+    def _warm(self, deadline: Deadline) -> None:
+        # Their own sys.path (the main one may have been changed at run time), and
+        # the kernels imported, outside the timed runs.
+        code = f"import sys\nsys.path[:] = {sys.path!r}\nimport pickle, workloads\n"
+        self._in_each([code] * len(self._interps), deadline)
+        self.pids, self.gil_in_workers = [os.getpid()], gil_enabled()
+
+    def _in_each(self, codes: Sequence[str], deadline: Deadline) -> None:
+        errors: list[BaseException] = []
+
+        def drive(i: int, code: str) -> None:
+            try:
+                self._run(self._interps[i], code)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                self._busy.discard(i)
+
+        threads = []
+        for i, code in enumerate(codes):
+            self._busy.add(i)
+            t = threading.Thread(target=drive, args=(i, code), daemon=True,
+                                 name=f"gilbench-interp-{i}")
+            t.start()
+            threads.append(t)
+        for t in threads:
+            while t.is_alive():
+                t.join(deadline.slice())
+                deadline.check()
+        if errors:
+            exc = errors[0]
+            raise exc if isinstance(exc, CellFailure) else TaskFailed(describe(exc))
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
+        blob = pickle.dumps(fn)
+        parts = chunks(items, self.workers)
+        paths = [os.path.join(self._folder, f"part-{i}.pickle") for i in range(len(parts))]
+        codes = [
+            "import pickle\n"
+            f"_fn = pickle.loads({blob!r})\n"
+            f"_out = [_fn(x) for x in pickle.loads({pickle.dumps(list(part))!r})]\n"
+            f"with open({path!r}, 'wb') as _f:\n"
+            "    pickle.dump(_out, _f)\n"
+            for part, path in zip(parts, paths, strict=True)]
+        self._in_each(codes, deadline)
+        out: list[Any] = []
+        for path in paths:
+            with open(path, "rb") as f:
+                out.extend(pickle.load(f))
+        return out
+
+    def close(self) -> None:
+        for i, interp in enumerate(getattr(self, "_interps", [])):
+            if i not in self._busy:  # one still running a hung task cannot be destroyed
+                self._destroy(interp)
+        if hasattr(self, "_folder"):
+            shutil.rmtree(self._folder, ignore_errors=True)
+

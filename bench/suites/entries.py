@@ -1,0 +1,159 @@
+"""The cost suites' entries: the data model of what a cost suite measured.
+
+Light on purpose: ``bench.results`` (and so every report) reads these without
+importing the suites that measure them. One frozen, validated, self-describing
+dataclass per suite, registered in ``ENTRY_TYPES`` under the suite's name by
+``@entry_type``; that registry is the list of cost suites.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+ENTRY_STATUSES = ("ok", "error", "timeout", "skipped")
+_E = TypeVar("_E", bound="Entry")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One measurement of a cost suite; ``median_s`` and ``p99_s`` when it has times."""
+
+    suite: ClassVar[str]
+    title: ClassVar[str]  # what the suite measures, for `gilbench list` and the docs
+    label_fields: ClassVar[tuple[str, ...]] = ()  # the fields that name one measurement
+    status: str = "ok"
+    error: str | None = None
+    model: str = ""  # "threads" | "processes" | "memory" (the copy ceiling)
+    start_method: str | None = None
+    median_s: float | None = None
+    p99_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in ENTRY_STATUSES:
+            raise ValueError(f"status must be one of {ENTRY_STATUSES}, not {self.status!r}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith(("_s", "_bytes", "_per_s")) and value is not None and (
+                    not isinstance(value, (int, float)) or value < 0 or math.isnan(value)):
+                raise ValueError(f"{f.name} must be a non-negative number, not {value!r}")
+        if self.status == "ok" and self.error:
+            raise ValueError("an ok entry carries no error")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[_E], d: dict[str, Any]) -> _E:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    @property
+    def median_value(self) -> float:
+        """The median of an entry that has times (charts filter on ``ok`` first)."""
+        if self.median_s is None:
+            raise ValueError(f"{self.describe()} has no median time")
+        return self.median_s
+
+    @property
+    def p99_value(self) -> float:
+        if self.p99_s is None:
+            raise ValueError(f"{self.describe()} has no p99 time")
+        return self.p99_s
+
+    @property
+    def method(self) -> str:
+        """Who did the work: ``thread``, or the process start method (or the model)."""
+        return "thread" if self.model == "threads" else (self.start_method or self.model)
+
+    def describe(self) -> str:
+        """One line naming the measurement, e.g. ``ipc pipe 65536 (fork)``."""
+        parts = [str(getattr(self, k)) for k in self.label_fields
+                 if getattr(self, k, None) is not None]
+        return f"{self.suite} {' '.join(parts)} ({self.method})"
+
+
+ENTRY_TYPES: dict[str, type[Entry]] = {}
+E = TypeVar("E", bound=type[Entry])
+
+
+def entry_type(cls: E) -> E:
+    """Register the entry class of a cost suite under its ``suite`` name."""
+    if cls.suite in ENTRY_TYPES:
+        raise ValueError(f"suite {cls.suite!r} registered twice")
+    ENTRY_TYPES[cls.suite] = cls
+    return cls
+
+
+@entry_type
+@dataclass(frozen=True, kw_only=True)
+class StartupEntry(Entry):
+    """``what``: start_join (one worker), pool (a pool of ``workers``), or a lifecycle
+    check — zombie, no_zombies, get_timeout — whose outcome is ``observed``."""
+
+    suite: ClassVar[str] = "startup"
+    title: ClassVar[str] = "worker start-up, pool creation, memory per worker, lifecycle checks"
+    label_fields: ClassVar[tuple[str, ...]] = ("what", "workers")
+    what: str
+    workers: int = 1
+    repeats: int = 0
+    min_s: float | None = None
+    stop_s: float | None = None  # closing and joining the pool
+    uss_bytes: float | None = None  # per worker: memory only it uses
+    pss_bytes: float | None = None  # per worker: its share of shared pages too
+    observed: bool | None = None
+    detail: str | None = None
+
+
+@entry_type
+@dataclass(frozen=True, kw_only=True)
+class IpcEntry(Entry):
+    """One transport at one payload size: round trips (``median_s``, ``p99_s``) and a
+    one-way stream (``msgs_per_s``, ``bytes_per_s``)."""
+
+    suite: ClassVar[str] = "ipc"
+    title: ClassVar[str] = "IPC throughput and round trips across payload sizes"
+    label_fields: ClassVar[tuple[str, ...]] = ("transport", "payload_bytes")
+    transport: str
+    payload_bytes: int
+    round_trips: int = 0
+    messages: int = 0
+    msgs_per_s: float | None = None
+    bytes_per_s: float | None = None
+
+
+@entry_type
+@dataclass(frozen=True, kw_only=True)
+class SyncEntry(Entry):
+    """One synchronisation mechanism: ``median_s``/``p99_s`` of a round trip, that is
+    two hand-overs (to the partner and back)."""
+
+    suite: ClassVar[str] = "sync"
+    title: ClassVar[str] = "hand-over cost of each synchronisation mechanism"
+    label_fields: ClassVar[tuple[str, ...]] = ("mechanism",)
+    mechanism: str
+    round_trips: int = 0
+
+
+@entry_type
+@dataclass(frozen=True, kw_only=True)
+class LatencyEntry(Entry):
+    """Response time of a thread waiting on a loopback socket while ``cpu_workers``
+    CPU-bound threads (``model`` threads) or processes (``model`` processes) run."""
+
+    suite: ClassVar[str] = "latency"
+    title: ClassVar[str] = "GIL latency: response time under CPU-bound threads or processes"
+    label_fields: ClassVar[tuple[str, ...]] = ("cpu_workers",)
+    cpu_workers: int
+    switch_interval_s: float
+    pings: int = 0
+    lost: int = 0
+    max_s: float | None = None
+
+
