@@ -12,7 +12,7 @@ import functools
 import hashlib
 import zlib as _zlib
 
-from workloads import workload
+from workloads.registry import workload
 
 _BLOCK = 1 << 20  # hash and compress in 1 MiB blocks
 

@@ -1,0 +1,39 @@
+"""Every committed reference file still loads and renders (charts, report, summary)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bench.report import render
+from bench.report.terminal import summary
+from bench.results import load, with_speedups
+
+REFERENCE = Path(__file__).resolve().parent.parent / "reports" / "reference"
+FILES = sorted(REFERENCE.glob("*.json"))
+
+
+def test_there_are_reference_files():
+    assert len(FILES) >= 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_a_reference_file_renders(path, tmp_path):
+    results = load(path)
+    results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
+    written = render(results, tmp_path)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# gilbench report")
+    assert "## Findings" in md and "## Machine" in md
+    for suite in results.suites:  # a chart per cost suite that has an ok entry
+        if any(e.ok for e in results.entries(suite)):
+            assert tmp_path / f"{suite}.png" in written
+    for w in results.workloads():
+        if any(c.speedup is not None and c.strategy != "serial" for c in results.cells_of(w)):
+            assert (tmp_path / f"speedup-{w}.png").exists()
+            assert f"### {w}" in md
+    text = summary(results, tmp_path)
+    assert "Findings (the article's claims, measured here):" in text
