@@ -100,7 +100,7 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     for label in labels:
         pts = sorted((c for c in cells if c.label == label and c.ok and c.speedup),
                      key=lambda c: c.workers)
-        failed = [c for c in cells if c.label == label and not c.ok]
+        failed = [c for c in cells if c.label == label and c.status in ("error", "timeout")]
         if pts:
             xs = [c.workers for c in pts]
             ys = [c.speedup_value for c in pts]
