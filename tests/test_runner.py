@@ -8,7 +8,16 @@ import pytest
 
 from bench.profiles import PROFILES, default_workers
 from bench.results import Cell
-from bench.runner import CellSpec, Plan, Precision, StoppingRule, measure, measure_block, run
+from bench.runner import (
+    BlockMeasurement,
+    CellSpec,
+    Plan,
+    Precision,
+    StoppingRule,
+    measure,
+    measure_block,
+    run,
+)
 from bench.strategies import STRATEGIES, CellFailure, Strategy
 from tests import kernels
 from workloads import PROFILE_NAMES as SIZE_PROFILES
@@ -60,6 +69,72 @@ def block(durations, precision, fail_at=None, workers=(1, 2)):
                         timeout_s=None, serial=strategies["serial"](), clock=clock,
                         usable_cpus=2, strategies=strategies)
     return [cell for cell, _ in out], log, clock
+
+
+def stepper(durations, precision, workers=(1, 2), fail_at=None):
+    """A BlockMeasurement on the fake clock, to drive one step at a time."""
+    clock = FakeClock()
+    log: list[str] = []
+    strategies = fake_strategies(clock, durations, log, fail_at)
+    specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in workers]
+    m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=precision, warmup=1,
+                         timeout_s=None, serial=strategies["serial"](), clock=clock,
+                         usable_cpus=2, strategies=strategies)
+    return m, log, clock
+
+
+def test_start_warms_every_cell_and_only_then_starts_the_budget_clock():
+    m, log, clock = stepper({"S": [1.0], "c1": [2.0], "c2": [3.0]}, Precision(3, 20, 0.03, 1.0))
+    m.start()
+    assert log == ["c1", "c2"]  # one warm-up run each, no serial run yet
+    assert [s.startup_s for s in m.slots] == [0.0, 0.0] and clock.now == 5.0
+    assert m.rule.end == pytest.approx(5.0 + 2 * 1.0)  # 1 s of rounds per cell, from now
+    assert len(m.active()) == 2 and m.rounds == 0
+
+
+def test_run_round_alternates_the_order_and_pairs_one_serial_run():
+    m, log, _ = stepper({"S": [1.0], "c1": [1.0], "c2": [0.5]}, Precision(3, 20, 0.03, 100))
+    m.start()
+    log.clear()
+    first = m.run_round()
+    assert log == ["S", "c1", "c2"] and first is not None and first.serial_s == 1.0
+    assert [len(s.times) for s in m.slots] == [1, 1] and m.rounds == 1
+    log.clear()
+    second = m.run_round()
+    assert log == ["c2", "c1", "S"] and second is not None and m.rounds == 2
+
+
+def test_settle_pairs_each_run_and_finishes_a_cell_only_when_it_converged():
+    m, _, _ = stepper({"S": [1.0], "c1": [1.0], "c2": [0.5, 0.6]},
+                      Precision(3, 20, 0.03, 100))
+    m.start()
+    for _ in range(3):
+        m.settle(m.run_round())
+    c1, c2 = m.slots
+    assert c1.serial == [1.0, 1.0, 1.0] and c1.done and c1.cell.speedup == 1.0
+    assert not c2.done and len(c2.serial) == len(c2.times) == 3  # still above ±3%
+    assert m.active() == [c2]
+
+
+def test_tear_down_terminates_every_cell_that_is_still_open():
+    m, _, _ = stepper({"S": [1.0], "c1": [1.0], "c2": [0.5]}, Precision(3, 20, 0.03, 100))
+    m.start()
+    m.tear_down()
+    assert all(s.closed for s in m.slots)
+    m.tear_down()  # twice is harmless: nothing is terminated again
+
+
+def test_cells_come_back_in_the_order_of_their_specs_with_failures_as_cells():
+    m, _, _ = stepper({"S": [1.0], "c1": [1.0], "c2": [0.5]}, Precision.fixed(2),
+                      workers=(2, 1), fail_at={"c2": 2})
+    m.start()
+    while m.active():
+        done = m.run_round()
+        if done is not None:
+            m.settle(done)
+    c2, c1 = (cell for cell, _ in m.cells())
+    assert (c2.workers, c2.status) == (2, "error") and "c2 failed on run 2" in c2.error
+    assert (c1.workers, c1.status, len(c1.times_s)) == (1, "ok", 2)
 
 
 def test_a_steady_cell_stops_at_the_minimum_with_an_exact_paired_speedup():
