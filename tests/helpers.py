@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
+import pytest
 
-from bench.results import Cell
+from bench.results import Cell, Results, with_speedups
+from bench.suites import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 
 def multiprocessing_helpers() -> set[int]:
@@ -45,7 +52,7 @@ def assert_no_new_children(before: set[int]) -> None:
 # ------------------------------------------------------------ made-up cells
 
 MODELS = {"serial": "serial", "threads": "threads", "thread_pool": "threads",
-          "pool_map": "processes", "process_pipe": "processes"}
+          "pool_map": "processes", "process_pipe": "processes", "process_pool": "processes"}
 
 
 def cell(workload, kind, strategy, workers, median, status="ok"):
@@ -55,3 +62,110 @@ def cell(workload, kind, strategy, workers, median, status="ok"):
                 workers=workers, status=status, model=MODELS[strategy], times_s=times,
                 median_s=median if status == "ok" else None, startup_s=0.01,
                 error=None if status == "ok" else "worker process 1 was killed by SIGKILL")
+
+
+def fib_cell(strategy, workers, median, *, workload="fib", size=10, tasks=8, **kw):
+    """A fib cell with times around ``median`` (keywords set any other field)."""
+    times = (median * 0.99, median, median * 1.01)
+    return Cell(workload=workload, kind="cpu", size=size, tasks=tasks, strategy=strategy,
+                start_method="fork" if MODELS[strategy] == "processes" else None,
+                workers=workers, status="ok", model=MODELS[strategy], times_s=times,
+                median_s=median, **kw)
+
+
+def box_results(cells, **run):
+    return Results(machine={"hostname": "box", "usable_cpus": 4}, cells=tuple(cells),
+                   run={"profile": "quick", "complete": True, **run})
+
+
+def sample_results() -> Results:
+    cells = [
+        cell("fib", "cpu", "serial", 1, 1.0),
+        cell("fib", "cpu", "threads", 2, 1.0),
+        cell("fib", "cpu", "pool_map", 2, 0.52),
+        cell("fib", "cpu", "process_pipe", 2, 0.5),
+        cell("fib", "cpu", "process_pipe", 4, 0.5, status="error"),
+        cell("sleep", "io", "serial", 1, 1.0),
+        cell("sleep", "io", "threads", 4, 0.26),
+        cell("sleep", "io", "pool_map", 4, 0.255),
+        cell("sleep", "io", "process_pipe", 4, 0.3),
+    ]
+    return Results(machine={"hostname": "box", "usable_cpus": 2, "python_version": "3.11"},
+                   cells=tuple(with_speedups(cells)), run={"profile": "quick", "complete": True})
+
+
+# ------------------------------------------------------------ made-up cost entries
+
+US = 1e-6
+MS = 1e-3
+
+
+def sync_entry(name, model, median):
+    return SyncEntry(mechanism=name, model=model, median_s=median, p99_s=median * 2,
+                     round_trips=100, start_method="fork" if model == "processes" else None)
+
+
+def ipc_entry(transport, size, median, model="processes"):
+    return IpcEntry(transport=transport, model=model, payload_bytes=size, round_trips=50,
+                    messages=100, median_s=median, p99_s=median * 1.5, msgs_per_s=1 / median,
+                    bytes_per_s=size / median)
+
+
+def lat_entry(model, n, p99, si=0.005):
+    return LatencyEntry(model=model, cpu_workers=n, switch_interval_s=si, pings=100,
+                        median_s=p99 / 2, p99_s=p99, max_s=p99 * 1.2)
+
+
+def suite_results(cells=(), **suites) -> Results:
+    return Results(machine={"hostname": "box", "usable_cpus": 2, "python_version": "3.11"},
+                   cells=tuple(with_speedups(cells)), run={"profile": "quick"},
+                   suites={k: tuple(v) for k, v in suites.items()})
+
+
+def verdict(rule, r):
+    return rule(r)[0]
+
+
+def full_sample() -> Results:
+    return suite_results(
+        [cell("fib", "cpu", "serial", 1, 1.0), cell("fib", "cpu", "threads", 2, 1.0),
+         cell("fib", "cpu", "pool_map", 2, 0.52)],
+        startup=[StartupEntry(what="start_join", model="threads", median_s=80 * US,
+                              p99_s=100 * US),
+                 StartupEntry(what="start_join", model="processes", start_method="fork",
+                              median_s=2 * MS, p99_s=3 * MS),
+                 StartupEntry(what="pool", model="processes", start_method="fork", workers=2,
+                              median_s=4 * MS, p99_s=5 * MS, uss_bytes=2e6, pss_bytes=5e6),
+                 StartupEntry(what="zombie", model="processes", observed=True, detail="x")],
+        ipc=[ipc_entry("pipe", 64, 50 * US), ipc_entry("pipe", 2**20, 500 * US),
+             ipc_entry("thread_queue", 64, 40 * US, model="threads"),
+             IpcEntry(transport="memcpy", model="memory", payload_bytes=2**20, median_s=20 * US,
+                      bytes_per_s=5e10, msgs_per_s=5e4, messages=10),
+             IpcEntry(transport="manager", payload_bytes=64, status="error",
+                      error="partner process 9 exited with code 3")],
+        sync=[sync_entry("lock", "threads", 30 * US), sync_entry("lock", "processes", 10 * US)],
+        latency=[lat_entry("threads", 0, 0.1 * MS), lat_entry("threads", 1, 9 * MS),
+                 lat_entry("processes", 1, 0.1 * MS)])
+
+
+# ------------------------------------------------------------ gilbench as a user runs it
+
+def run_gilbench(*args: str, env: dict[str, str], cwd: Path, timeout: float = 300):
+    return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def python_with_subinterpreters() -> str | None:
+    """A working Python 3.13+ on this machine (pyenv's, or one on PATH), for --python."""
+    candidates = sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.1[34]*/bin/python")))
+    candidates += [c for c in (shutil.which(f"python3.{m}") for m in (14, 13)) if c]
+    for c in candidates:
+        ok = subprocess.run([c, "-c", "import _interpreters"], capture_output=True, timeout=60)
+        if ok.returncode == 0:
+            return c
+    return None
+
+
+OTHER_PYTHON = python_with_subinterpreters()
+needs_other_python = pytest.mark.skipif(OTHER_PYTHON is None,
+                                        reason="no Python 3.13+ interpreter on this machine")

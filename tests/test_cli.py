@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from bench.cli import main
 from bench.suites import COST_SUITES
 from workloads import WORKLOADS
 
@@ -64,6 +65,7 @@ def temp_leftovers() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("gilbench-*")}
 
 
+@pytest.mark.slow
 def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
     out = tmp_path / "run"
     temp_before = temp_leftovers()
@@ -175,6 +177,7 @@ def descendants(pid: int) -> set[int]:
         return set()
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env, tmp_path):
     out = tmp_path / "run"
     args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
@@ -239,6 +242,7 @@ def test_a_thread_stuck_in_a_hung_task_does_not_hang_the_exit(cli_env, repo_root
     assert "stuck in a task that timed out" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_path):
     out = tmp_path / "run"
     args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
@@ -272,6 +276,7 @@ def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_p
     assert cells["serial"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_cost_suite_saves_what_finished_and_resume_redoes_it(cli_env, tmp_path):
     out = tmp_path / "run"
     args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite",
@@ -314,3 +319,23 @@ def test_ctrl_c_in_a_cost_suite_saves_what_finished_and_resume_redoes_it(cli_env
     assert data["sync"] == sync_before  # finished suites are kept, not re-measured
     configs = {(e["model"], e["cpu_workers"], e["switch_interval_s"]) for e in data["latency"]}
     assert len(configs) == len(data["latency"]), "an interrupted suite is re-run whole, once"
+
+
+@pytest.mark.parametrize("sizes, message", [
+    ("", "empty list"), ("x", "not a number"), ("0", "out of range"), ("1/0", "not a number"),
+    ("1000", "out of range"),
+])
+def test_bad_sizes_are_one_line(capsys, tmp_path, sizes, message):
+    assert main(["run", "--sizes", sizes, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target-ci", "0"], "out of range"), (["--target-ci", "abc"], "not a percentage"),
+    (["--target-ci", "3", "--repeats", "5"], "give one of them"),
+])
+def test_bad_precision_options_are_one_line(capsys, tmp_path, args, message):
+    assert main(["run", *args, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err

@@ -61,6 +61,7 @@ def gilbench(*args, env, cwd):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_compare_two_machines_end_to_end(tmp_path, cli_env):
     a = write(tmp_path, "a", cells("big", 1.95, 2))
     b = write(tmp_path, "b", cells("small", 1.0, 1))
@@ -80,6 +81,7 @@ def test_compare_two_machines_end_to_end(tmp_path, cli_env):
     assert html.count("data:image/png;base64,") == 3 and "two-cpu" in html
 
 
+@pytest.mark.slow
 def test_mixed_inputs_results_json_and_pytest_benchmark_json(tmp_path, cli_env):
     a = write(tmp_path, "a", cells("big", 1.95, 2))
     b = pytest_benchmark_json(tmp_path, cells("pb", 1.5, 2))

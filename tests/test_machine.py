@@ -79,3 +79,22 @@ def test_free_threaded_build_detection(monkeypatch):
     assert machine.free_threaded_build() is True
     monkeypatch.setattr(sysconfig, "get_config_var", lambda name: None)
     assert machine.free_threaded_build() is False
+
+
+def test_noise_checks_say_what_is_wrong(monkeypatch):
+    busy = machine.noise_checks({"usable_cpus": 2, "load_average": [1.5, 1.0, 1.0],
+                                 "cpu_governor": "powersave"})
+    by = {c["check"]: c for c in busy}
+    assert by["load average"]["ok"] is False and "other programs" in by["load average"]["advice"]
+    assert by["CPU frequency governor"]["ok"] is False
+    assert "performance" in by["CPU frequency governor"]["advice"]
+    quiet = machine.noise_checks({"usable_cpus": 2, "load_average": [0.2, 0.1, 0.1],
+                                  "cpu_governor": "performance"})
+    assert all(c["ok"] for c in quiet if c["check"] != "turbo boost")
+    vm = machine.noise_checks({"usable_cpus": 2, "load_average": None, "cpu_governor": None})
+    assert [c["ok"] for c in vm if c["check"] == "CPU frequency governor"] == [None]
+
+
+def test_steal_reading():
+    steal = machine.cpu_steal_s()
+    assert steal is not None and 0 <= steal[0] <= steal[1]

@@ -7,10 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SELECT = "fib-serial-1 or fib-threads-2 or fib-process_pool-2"
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Each test starts a pytest session in a subprocess.
+pytestmark = pytest.mark.slow
 
 
 def pytest_run(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -6,6 +6,10 @@ import pytest
 
 from bench import results as R
 from bench.errors import UserError
+from bench.results import Cell, Results, from_json_data, with_speedup
+from tests.helpers import fib_cell as cell
+from tests.helpers import full_sample
+from tests.helpers import sync_entry as sync
 
 
 def make_cell(strategy="serial", workers=1, times=(1.0, 1.1, 0.9), **kw):
@@ -98,3 +102,40 @@ def test_missing_file_and_folder_without_results(tmp_path):
         R.load(tmp_path / "nope.json")
     with pytest.raises(UserError, match="without a results"):
         R.load(tmp_path)
+
+
+def test_a_paired_cell_divides_by_its_own_serial_runs():
+    c = cell("process_pool", 2, 0.5)
+    paired = Cell(**{**c.__dict__, "serial_times_s": (1.2, 1.2, 1.2)})
+    done = with_speedup(paired, [1.0, 1.0, 1.0])  # the serial cell's times are not used
+    assert done.speedup == pytest.approx(2.4)
+    assert done.speedup_ci95[0] <= done.speedup <= done.speedup_ci95[1]
+    assert done.ci_half_width == pytest.approx((done.speedup_ci95[1] - done.speedup_ci95[0])
+                                               / 2 / done.speedup)
+
+
+def test_serial_times_must_pair_one_for_one():
+    with pytest.raises(ValueError, match="pair"):
+        cell("threads", 2, 1.0, serial_times_s=(1.0,))
+
+
+def test_new_fields_survive_the_json_round_trip():
+    c = cell("threads", 2, 1.0, serial_times_s=(1.0, 1.1, 0.9), cpu_s=0.5, cpu_utilization=0.25,
+             peak_rss_bytes=123456, ci_half_width=0.02, noise="why", noisy=True)
+    assert Cell.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+
+
+def test_suites_survive_the_results_file_and_bad_ones_are_refused():
+    r = full_sample()
+    data = json.loads(json.dumps(r.to_dict()))
+    assert set(data) >= {"startup", "ipc", "sync", "latency", "cells"}
+    assert from_json_data(data, "x.json") == r
+    data["ipc"][0]["median_s"] = -3
+    with pytest.raises(UserError, match="median_s must be a non-negative number"):
+        from_json_data(data, "x.json")
+    del data["ipc"]
+    data["sync"][0] = {"model": "threads"}  # no mechanism
+    with pytest.raises(UserError, match="not a valid gilbench results file"):
+        from_json_data(data, "x.json")
+    with pytest.raises(ValueError, match="entry of another suite"):
+        Results(machine={}, cells=(), suites={"ipc": (sync("lock", "threads", 1e-5),)})

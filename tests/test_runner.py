@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -336,3 +337,18 @@ def test_registries_have_the_design_names():
     assert kinds["fib"] == ("cpu", False)
     assert kinds["sha256"] == ("native", True)
     assert kinds["sleep"] == ("io", True)
+
+
+def test_a_size_sweep_keeps_the_total_work_and_drops_duplicate_sizes():
+    p = Plan(profile="quick", workloads=("sleep", "fib"), strategies=("serial", "threads"),
+             workers=(1, 2), start_methods=("fork",), repeats=1, warmup=0, tasks=8,
+             timeout_s=60, sizes=(("sleep", 10), ("fib", 24)), size_factors=(0.1, 0.5, 1.0))
+    assert p.points("sleep") == [(1, 80), (5, 16), (10, 8)]
+    fib = p.points("fib")  # sizes 19, 23, 24: costs phi**-5, phi**-1, 1 of the profile's
+    assert fib == [(19, round(8 * 1.618034**5)), (23, 13), (24, 8)]
+    # sha256 cannot hash less than 1 MiB: its smallest tasks get only the work they do.
+    q = dataclasses.replace(p, workloads=("sha256",), sizes=(("sha256", 8),),
+                            size_factors=(0.001, 0.125, 1.0))
+    assert q.points("sha256") == [(1, 64), (8, 8)]
+    assert len(p.specs()) == 2 * 3 * (1 + 2)
+    assert Plan.from_dict(json.loads(json.dumps(p.__dict__))) == p

@@ -5,7 +5,10 @@ worker killed with SIGKILL. After each, no worker process is left behind."""
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
+import subprocess
+import sys
 import time
 
 import pytest
@@ -13,8 +16,11 @@ import pytest
 from bench.machine import gil_enabled
 from bench.runner import CellSpec, blas_limit, measure, single_thread_blas
 from bench.strategies import STRATEGIES, chunks
+from bench.strategies.coroutines import Asyncio
+from bench.strategies.subinterpreters import Subinterpreters, interpreters_api
 from tests import kernels
 from tests.helpers import assert_no_new_children, children
+from tests.helpers import run_gilbench as gilbench
 from workloads import WORKLOADS, Task, no_resource
 
 TASKS = 4
@@ -104,8 +110,6 @@ time.sleep(60)
 
 @pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
 def test_workers_exit_when_gilbench_is_killed(method, cli_env):
-    import subprocess
-    import sys
 
     import psutil
 
@@ -189,3 +193,60 @@ def test_chunks(n, parts, sizes):
     got = chunks(list(range(n)), parts)
     assert [len(c) for c in got if len(c)] == sizes
     assert [x for c in got for x in c] == list(range(n))
+
+
+def test_list_says_which_strategies_run_here_and_why_not(cli_env, tmp_path):
+    r = gilbench("list", "--json", env=cli_env, cwd=tmp_path)
+    strategies = {s["name"]: s for s in json.loads(r.stdout)["strategies"]}
+    assert {"subinterpreters", "asyncio", "loky", "dask"} <= set(strategies)
+    sub = strategies["subinterpreters"]
+    assert sub["available"] is (interpreters_api() is not None)
+    if not sub["available"]:
+        assert "needs Python 3.13+" in sub["unavailable_reason"]
+    assert strategies["loky"]["available"] and strategies["dask"]["available"]
+
+
+def test_asyncio_overlaps_waits_and_refuses_cpu_work():
+    w = WORKLOADS["sleep"]
+    task = Task("sleep", w.sizes["smoke"])
+    cell_, out = measure(CellSpec("sleep", "asyncio", None, 4, task.size, 8), task,
+                         [task(i) for i in range(8)], repeats=1, warmup=0, timeout_s=30)
+    assert cell_.status == "ok" and out == list(range(8))
+    assert cell_.model == "async" and cell_.start_method is None
+    assert "not applicable" in Asyncio.applies_to(Task("fib", 1))
+    slow = Task("sleep", 3000)  # 3 s per task against a 0.5 s limit
+    cell_, _ = measure(CellSpec("sleep", "asyncio", None, 2, 3000, 2), slow, None, repeats=1,
+                       warmup=0, timeout_s=0.5)
+    assert cell_.status == "timeout"
+
+
+def test_subinterpreters_refuse_numpy():
+    assert "numpy cannot be imported" in Subinterpreters.applies_to(Task("numpy_matmul", 1))
+    assert Subinterpreters.applies_to(Task("fib", 1)) is None
+
+
+@pytest.mark.slow
+def test_dask_against_an_existing_scheduler(cli_env, tmp_path):
+    from distributed import LocalCluster
+
+    before = children()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        out = tmp_path / "run"
+        r = gilbench("run", "--suite", "speedup", "--profile", "smoke", "--workloads", "sleep",
+                     "--strategies", "dask", "--dask-scheduler", cluster.scheduler_address,
+                     "--out", str(out), env=cli_env, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr[-2000:]
+    data = json.loads((out / "results.json").read_text())
+    assert data["machine"]["dask_cluster"]["workers"] == 2
+    assert data["machine"]["dask_cluster"]["address"] == cluster.scheduler_address
+    assert all(c["status"] == "ok" for c in data["cells"])
+    assert_no_new_children(before)
+
+
+@pytest.mark.slow
+def test_an_unreachable_dask_scheduler_is_one_line(cli_env, tmp_path):
+    r = gilbench("run", "--suite", "speedup", "--strategies", "dask", "--dask-scheduler",
+                 "tcp://127.0.0.1:9", "--out", str(tmp_path / "x"), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "cannot reach a Dask scheduler" in r.stderr

@@ -1,0 +1,54 @@
+"""Analysis on made-up results: verdicts, task-size crossovers, main size vs sweep."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.analysis import (
+    crossover,
+    kind_verdicts,
+    size_points,
+)
+from bench.results import with_speedups
+from tests.helpers import box_results as results
+from tests.helpers import fib_cell as cell
+from tests.helpers import sample_results as sample
+
+
+def test_verdicts_follow_the_numbers():
+    lines = kind_verdicts(sample())
+    cpu = next(line for line in lines if line.startswith("**CPU-bound pure Python"))
+    io = next(line for line in lines if line.startswith("**IO-bound"))
+    assert "use **process_pipe[fork]**, 2.00×" in cpu
+    assert "best threads: threads 1.00×" in cpu
+    # pool_map is 2% faster than threads on sleep: a tie, and threads cost less
+    assert "use **threads**" in io and "ties" in io
+
+
+def test_crossover_in_words():
+    def pt(task_s, threads, procs):  # speedups set by hand
+        return {"task_s": task_s, "threads": cell("threads", 2, 1.0, speedup=threads),
+                "processes": cell("process_pool", 2, 1.0, speedup=procs)}
+
+    pts = [pt(1e-5, 1.0, 0.2), pt(1e-4, 1.0, 0.9), pt(1e-3, 1.0, 1.6), pt(1e-2, 1.0, 1.9)]
+    assert "from tasks of about 1 ms on (at 100 µs per task they did not)" in crossover(pts)
+    assert "every task size" in crossover(pts[2:])
+    assert "never" in crossover(pts[:2])
+
+
+def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
+    cells = with_speedups([
+        cell("serial", 1, 1.0, size=24), cell("process_pool", 2, 0.5, size=24),
+        cell("serial", 1, 0.1, size=20, tasks=80), cell("process_pool", 2, 0.2, size=20,
+                                                        tasks=80),
+        cell("threads", 2, 0.1, size=20, tasks=80),
+    ])
+    r = results(cells, plan={"sizes": [["fib", 24]]})
+    assert {c.size for c in r.cells_of("fib")} == {24}
+    assert list(r.sizes_of("fib")) == [20, 24]
+    pts = size_points(r, "fib")
+    assert pts[0]["task_s"] == pytest.approx(0.1 / 80)
+    assert pts[0]["processes"].speedup == pytest.approx(0.5)
+    assert pts[0]["threads"].speedup == pytest.approx(1.0)
+    assert pts[1]["threads"] is None  # the profile's size ran no threads here
+    assert crossover(pts) == "processes never beat threads here (tasks up to 1.25 ms)"

@@ -1,0 +1,93 @@
+"""Charts and reports as pure functions of a results object built by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.analysis import workload_verdict
+from bench.report import build, write_report
+from bench.report.charts import write_charts
+from bench.report.document import render_markdown
+from bench.report.suites import headlines, write_cost_charts
+from bench.report.sweep import free_threading
+from bench.results import Results, with_speedups
+from tests.helpers import cell, full_sample
+from tests.helpers import sample_results as sample
+
+
+def test_workload_verdict_wording():
+    a = cell("x", "cpu", "threads", 2, 1.0)
+    b = cell("x", "cpu", "pool_map", 2, 0.5)
+    serial = cell("x", "cpu", "serial", 1, 1.0)
+    a, b = with_speedups([serial, a, b])[1:]
+    assert workload_verdict(a, b) == "processes, 2.00× faster than threads"
+    assert workload_verdict(b, None) == "processes (pool_map[fork])"
+
+
+
+
+def test_report_files_charts_and_failed_cells(tmp_path: Path):
+    res = sample()
+    charts = write_charts(res, tmp_path)
+    assert set(charts) == {"overview", "fib", "sleep"}
+    for paths in charts.values():
+        for p in paths:
+            assert p.stat().st_size > 1000
+    assert (tmp_path / "speedup-fib.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "speedup-fib.svg").read_text().lstrip().startswith("<?xml")
+    md, page = write_report(res, tmp_path, charts)
+    text = md.read_text()
+    assert "## Verdicts" in text and "## Machine" in text and "## Summary" in text
+    assert "![speedup of fib](speedup-fib.png)" in text
+    assert "ERROR" in text and "killed by SIGKILL" in text  # failed cells are shown
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == 3  # overview + 2 workloads, embedded
+    assert "src=\"http" not in html and "<link" not in html  # self-contained
+
+
+def test_partial_results_say_so():
+    res = sample()
+    res = Results(machine=res.machine, cells=res.cells,
+                  run={"profile": "quick", "complete": False,
+                       "resume_hint": "gilbench run --resume X"})
+    blocks = build(res, {})
+    assert any("Partial run" in getattr(b, "text", "") for b in blocks)
+
+
+def test_free_threading_section_says_what_changed():
+    cells = [cell("fib", "cpu", "serial", 1, 1.0), cell("fib", "cpu", "threads", 2, 0.55),
+             cell("fib", "cpu", "pool_map", 2, 0.52)]
+    from bench.results import with_speedups
+
+    free = Results(machine={"free_threaded_build": True, "gil_enabled": False,
+                            "python_gil_env": "0"}, cells=tuple(with_speedups(cells)))
+    text = free_threading(free)
+    assert "free-threaded build" in text and "PYTHON_GIL=0" in text
+    assert "1.82×" in text  # threads' best speedup on CPU work: 1 / 0.55
+    assert free_threading(Results(machine={"gil_enabled": True}, cells=())) is None
+    import dataclasses
+
+    reenabled = Results(machine=free.machine, cells=tuple(
+        dataclasses.replace(c, gil_enabled_in_workers=True) for c in free.cells))
+    assert "turns it back on" in free_threading(reenabled)
+
+
+def test_report_has_findings_and_every_cost_section(tmp_path):
+    r = full_sample()
+    charts = write_cost_charts(r, tmp_path)
+    assert set(charts) == {"suite:startup", "suite:ipc", "suite:sync", "suite:latency"}
+    assert all(p.stat().st_size > 0 for ps in charts.values() for p in ps)
+    md = render_markdown(build(r, charts), tmp_path)
+    for heading in ("## Findings", "## Start-up", "## IPC", "## Synchronisation",
+                    "## GIL latency", "## Failed measurements of the cost suites"):
+        assert heading in md
+    assert "partner process 9 exited with code 3" in md
+    assert "![start-up costs](startup.png)" in md
+    write_report(r, tmp_path, charts)
+    assert "data:image/png;base64" in (tmp_path / "report.html").read_text()
+
+
+def test_headlines_quote_the_measured_figures():
+    lines = headlines(full_sample())
+    assert "start + join one worker: thread 80 µs, fork 2 ms" in lines[0]
+    assert any("pipe 2.1 GB/s" in line and "memcpy 50 GB/s" in line for line in lines)
