@@ -61,27 +61,22 @@ def fake_strategies(clock: FakeClock, durations: dict[str, list[float]], log: li
     return {"fake": Fake, "serial": FakeSerial}
 
 
-def block(durations, precision, fail_at=None, workers=(1, 2)):
-    clock = FakeClock()
-    log: list[str] = []
-    strategies = fake_strategies(clock, durations, log, fail_at)
-    specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in workers]
-    out = measure_block(specs, kernels.square, [0, 1, 4], precision=precision, warmup=0,
-                        timeout_s=None, serial=strategies["serial"](), clock=clock,
-                        usable_cpus=2, strategies=strategies)
-    return [cell for cell, _ in out], log, clock
-
-
-def stepper(durations, precision, workers=(1, 2), fail_at=None):
+def stepper(durations, precision, workers=(1, 2), fail_at=None, warmup=1):
     """A BlockMeasurement on the fake clock, to drive one step at a time."""
     clock = FakeClock()
     log: list[str] = []
     strategies = fake_strategies(clock, durations, log, fail_at)
     specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in workers]
-    m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=precision, warmup=1,
+    m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=precision, warmup=warmup,
                          timeout_s=None, serial=strategies["serial"](), clock=clock,
                          usable_cpus=2, strategies=strategies)
     return m, log, clock
+
+
+def block(durations, precision, fail_at=None, workers=(1, 2)):
+    """A whole block measured (no warm-up run): its cells, the run log and the clock."""
+    m, log, clock = stepper(durations, precision, workers, fail_at, warmup=0)
+    return [cell for cell, _ in m.measure()], log, clock
 
 
 def test_start_warms_every_cell_and_only_then_starts_the_budget_clock():
