@@ -3,6 +3,10 @@
 Sizes per profile live with each kernel (``Workload.sizes``); a profile sets
 the rest. Total work per workload is fixed within a profile (strong
 scaling): ``tasks`` tasks of the same size, whatever the worker count.
+
+Adding a profile (docs/developing.md): a ``Profile`` here, its name in
+``workloads.PROFILE_NAMES``, a size in every kernel's ``sizes`` (registration refuses a
+kernel without one) and a ``Budget`` in ``bench.suites.base.BUDGETS``.
 """
 
 from __future__ import annotations
