@@ -2,7 +2,8 @@
 
 Exit codes: 0 every cell ok; 1 the run finished but some cell failed
 (everything is still written); 2 bad usage or input, said in one line;
-130 interrupted (what finished is written, with how to resume).
+130 interrupted (what finished is written, with how to resume); 141 the reader
+of stdout closed it (a pipe into ``head``), quietly.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, Entry
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
 MAX_WORKERS = 1024
 MAX_REPEATS = 1000
 
@@ -508,6 +510,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read our output stopped reading: nothing to report. Point stdout at
+        # /dev/null so the interpreter's last flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_PIPE_CLOSED
     return leave(code)
 
 

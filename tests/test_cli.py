@@ -339,3 +339,15 @@ def test_bad_precision_options_are_one_line(capsys, tmp_path, args, message):
     assert main(["run", *args, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_traceback(cli_env, tmp_path):
+    # The read end closes before gilbench has even started, so its first write meets a
+    # closed pipe (as with `gilbench list | head -1`).
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "list"], env=cli_env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
