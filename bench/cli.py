@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import multiprocessing
 import os
 import socket
@@ -20,25 +19,23 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from bench import __version__
 from bench.errors import UserError
-from bench.machine import collect_machine, usable_cpus
-from bench.profiles import DEFAULT_PROFILE, PROFILES, default_workers
+from bench.machine import collect_machine
+from bench.options import build_plan, plan_from_dict
+from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.report import render
 from bench.report.terminal import Progress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now, with_speedups
-from bench.runner import Plan
 from bench.session import Session
 from bench.strategies import STRATEGIES
-from bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, Entry
+from bench.suites import ALL_SUITES, SUITE_TITLES, Entry
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
-MAX_WORKERS = 1024
-MAX_REPEATS = 1000
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,85 +43,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UserError(message)
-
-
-# ------------------------------------------------------------ input checking
-
-
-def parse_names(text: str, valid: Sequence[str], option: str, noun: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UserError(f"{option}: empty list; valid: {', '.join(valid)}")
-    for n in names:
-        if n not in valid:
-            raise UserError(f"unknown {noun} '{n}'; valid: {', '.join(valid)}")
-    return list(dict.fromkeys(names))
-
-
-def positive_int(text: str, option: str, limit: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UserError(f"{option}: '{text}' is not a whole number; give one from 1 to "
-                        f"{limit}") from None
-    if not 1 <= value <= limit:
-        raise UserError(f"{option}: {value} is out of range; give a number from 1 to {limit}")
-    return value
-
-
-def parse_workers(text: str) -> list[int]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise UserError("--workers: empty list; give worker counts such as 1,2,4")
-    return sorted({positive_int(p, "--workers", MAX_WORKERS) for p in parts})
-
-
-def parse_timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UserError(f"--timeout: '{text}' is not a number of seconds; give e.g. 60") from None
-    if not math.isfinite(value) or value <= 0:
-        raise UserError(f"--timeout: {text} must be a positive number of seconds, e.g. 60")
-    return value
-
-
-def parse_sizes(text: str) -> list[float]:
-    """Task-cost factors such as 0.01,0.1,1 (fractions like 1/16 too)."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise UserError("--sizes: empty list; give task-cost factors such as 0.01,0.1,1")
-    out = []
-    for p in parts:
-        try:
-            num, _, den = p.partition("/")
-            value = float(num) / (float(den) if den else 1.0)
-        except (ValueError, ZeroDivisionError):
-            raise UserError(f"--sizes: '{p}' is not a number; give task-cost factors such as "
-                            "0.01,0.1,1 (1 = the profile's task size)") from None
-        if not math.isfinite(value) or not 1e-4 <= value <= 100:
-            raise UserError(f"--sizes: {p} is out of range; give factors from 0.0001 to 100 "
-                            "(1 = the profile's task size)")
-        out.append(value)
-    return sorted(set(out))
-
-
-def parse_target_ci(text: str) -> float:
-    """A percentage (3, 3%, 0.5) as a fraction; 0.1% to 50% are accepted."""
-    try:
-        value = float(text.strip().rstrip("%"))
-    except ValueError:
-        raise UserError(f"--target-ci: '{text}' is not a percentage; give e.g. 3 for ±3%") from None
-    if not math.isfinite(value) or not 0.1 <= value <= 50:
-        raise UserError(f"--target-ci: {text} is out of range; give a percentage from 0.1 to 50")
-    return value / 100
-
-
-def parse_start_methods(text: str) -> list[str]:
-    valid = multiprocessing.get_all_start_methods()
-    if text.strip() == "all":
-        return list(valid)
-    return parse_names(text, valid, "--start-method", "start method")
 
 
 # ------------------------------------------------------------ commands
@@ -181,63 +99,6 @@ def check_writable(out: Path) -> None:
     except OSError as exc:
         raise UserError(f"cannot write to output folder {out}: {exc.strerror or exc}; "
                         "choose another with --out") from None
-
-
-def parse_suites(text: str) -> list[str]:
-    names = parse_names(text, [*ALL_SUITES, "all"], "--suite", "suite")
-    if "all" in names:
-        return list(ALL_SUITES)
-    return [s for s in ALL_SUITES if s in names]
-
-
-def build_plan(args: argparse.Namespace) -> Plan:
-    profile = PROFILES[args.profile]
-    if args.python and args.suite and any(x in parse_suites(args.suite) for x in COST_SUITES):
-        raise UserError("--python runs the speedup suite in each interpreter; the cost suites "
-                        "run in gilbench's own: drop --python or give --suite speedup")
-    suites = parse_suites(args.suite or ("speedup" if args.python else "all"))
-    workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
-                 if args.workloads else list(WORKLOADS))
-    strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
-                  if args.strategies else list(STRATEGIES))
-    if "serial" not in strategies:  # every speedup divides by it
-        strategies.insert(0, "serial")
-    workers = (parse_workers(args.workers) if args.workers
-               else default_workers(usable_cpus(), profile.max_workers))
-    methods = (parse_start_methods(args.start_method) if args.start_method
-               else [multiprocessing.get_start_method()])
-    if args.repeats is not None and args.target_ci is not None:
-        raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
-                        "adaptive: give one of them")
-    if args.repeats is not None:  # exactly this many
-        repeats = positive_int(args.repeats, "--repeats", MAX_REPEATS)
-        max_repeats, target = repeats, 0.0
-    else:
-        repeats, max_repeats = profile.repeats, profile.max_repeats
-        target = (parse_target_ci(args.target_ci) if args.target_ci is not None
-                  else profile.target_ci)
-    timeout = parse_timeout(args.timeout) if args.timeout else profile.timeout_s
-    return Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
-                workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
-                warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
-                timeout_s=timeout,
-                sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads),
-                suites=tuple(suites), max_repeats=max_repeats, target_ci=target,
-                cell_budget_s=profile.cell_budget_s,
-                size_factors=tuple(parse_sizes(args.sizes)) if args.sizes is not None else ())
-
-
-def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
-    try:
-        plan = Plan.from_dict(d)
-    except (KeyError, TypeError) as exc:
-        raise UserError(f"{source} holds no run plan to resume ({exc})") from None
-    unknown = [w for w in plan.workloads if w not in WORKLOADS]
-    unknown += [s for s in plan.strategies if s not in STRATEGIES]
-    unknown += [s for s in plan.suites if s not in ALL_SUITES]
-    if unknown:
-        raise UserError(f"{source} names {', '.join(unknown)}, unknown to this gilbench")
-    return plan
 
 
 def cmd_run_interpreters(args: argparse.Namespace) -> int:
