@@ -1,3 +1,18 @@
-"""gilbench: threads, processes and the GIL, measured on your own machine."""
+"""gilbench: threads, processes and the GIL, measured on your own machine.
+
+The harness, one place per extension point, imports running one way
+(docs/developing.md has the picture and a recipe for each):
+
+- ``strategies/``: the ways to spread tasks over workers (``STRATEGIES``);
+- ``runner/``: plans and the paired, drift-cancelling measurement of blocks of cells;
+- ``suites/``: the cost suites (``entries`` is their data model);
+- ``session``: a run's state and the one way a ``Results`` is assembled;
+- ``results``: results.json; ``analysis/``: numbers and verdicts from it;
+- ``report/``: charts, reports, comparisons and the terminal summary;
+- ``cli``, ``options``: the ``gilbench`` command; ``pytest_plugin``: the pytest path.
+
+This module imports nothing: ``bench.startprobe`` measures process start-up, and a
+spawned child imports this package too.
+"""
 
 __version__ = "0.1.0"

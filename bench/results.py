@@ -24,7 +24,7 @@ from bench.errors import UserError
 from bench.suites.entries import ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
-CellKey = tuple[str, int, str, "str | None", int]  # workload, size, strategy, method, workers
+CellKey = tuple[str, int, str, str | None, int]  # workload, size, strategy, method, workers
 STATUSES = ("ok", "error", "timeout", "skipped")
 E = TypeVar("E", bound=Entry)
 
