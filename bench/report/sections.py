@@ -10,12 +10,12 @@ a plug-in), and ``build`` renders whatever the list holds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from bench.analysis import failed_entries, kind_verdicts
 from bench.report.document import Block, Bullets, Heading, Image, Para
 from bench.report.suites import cost_sections
 from bench.report.sweep import (
+    Charts,
     findings_table,
     free_threading,
     machine_table,
@@ -27,7 +27,6 @@ from bench.report.sweep import (
 )
 from bench.results import Results
 
-Charts = dict[str, list[Path]]
 Section = Callable[[Results, Charts], list[Block]]
 
 
