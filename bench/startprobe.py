@@ -8,7 +8,9 @@ the standard library and psutil — what a minimal script pays. It prints one
 JSON object per measurement, as it finishes.
 
 It imports nothing of gilbench but ``bench.stats``, which needs only the standard
-library (the probe is its own main module, re-imported by every spawned child).
+library (the probe is its own main module, re-imported by every spawned child). That
+is why it lives beside ``bench.stats`` and not in ``bench/suites/``: importing that
+package too would add to the start-up it measures.
 """
 
 from __future__ import annotations
