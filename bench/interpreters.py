@@ -99,9 +99,8 @@ def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, An
 def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
            on_cell: Callable[[Cell], None]) -> Results:
     """Run the plan in one interpreter; save its results (after every cell) into ``out``."""
-    session = Session(out, dict(ours), utc_now(), plan=plan, interpreter=interp.path,
-                      label=interp.label)
-    session.resume_hint = None  # --python runs cannot be resumed
+    session = Session(out, dict(ours), utc_now(), plan=plan, resumable=False,
+                      interpreter=interp.path, label=interp.label)
     proc = subprocess.Popen([interp.path, "-m", "bench.remote"], env=harness_env(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell

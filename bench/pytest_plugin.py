@@ -255,8 +255,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(out_opt) if out_opt else Path("reports") / f"pytest-{file_stamp(created)}"
     out.mkdir(parents=True, exist_ok=True)
     run = Session(out, _machine(session.config), created, profile=gs.profile,
-                  check_noise=False, source="pytest-benchmark")
-    run.resume_hint = None
+                  check_noise=False, resumable=False, source="pytest-benchmark")
     run.cells = list(gs.cells)
     render(run.save(complete=True, speedups=True), out)
     gs.report_dir = out

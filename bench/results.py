@@ -21,11 +21,11 @@ from typing import Any, TypeVar
 
 from bench import stats
 from bench.errors import UserError
-from bench.suites.entries import ENTRY_TYPES, Entry
+from bench.suites.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
 CellKey = tuple[str, int, str, str | None, int]  # workload, size, strategy, method, workers
-STATUSES = ("ok", "error", "timeout", "skipped")
+STATUSES = ENTRY_STATUSES  # a cell has the same four outcomes as a cost measurement
 E = TypeVar("E", bound=Entry)
 
 

@@ -29,7 +29,7 @@ class Session:
     def __init__(self, out: Path, machine: dict[str, Any], created_at: str, *,
                  plan: Plan | None = None, profile: str | None = None,
                  previous: Results | None = None, check_noise: bool = True,
-                 **run_extra: Any) -> None:
+                 resumable: bool = True, **run_extra: Any) -> None:
         self.plan, self.out, self.machine, self.created_at = plan, out, machine, created_at
         self.profile = plan.profile if plan else profile
         self.run_extra = run_extra  # e.g. the interpreter and label of a --python run
@@ -40,7 +40,7 @@ class Session:
         self.suites: dict[str, list[Entry]] = {
             k: list(v) for k, v in (previous.suites if previous else {}).items() if k in done}
         self.suites_done = [k for k in done if k in self.suites]
-        self.resume_hint: str | None = f"gilbench run --resume {out}"
+        self.resume_hint = f"gilbench run --resume {out}" if resumable else None
         # Taken as the run starts (the report says "checked before the run"); a session
         # assembled after the fact (the pytest plugin's) has none.
         self.noise_checks = noise_checks(machine) if check_noise else []
