@@ -33,7 +33,7 @@ from typing import Any
 from bench import stats
 from bench.machine import collect_machine, cpu_steal_s, noise_checks
 from bench.runner import CellSpec, Precision, StoppingRule, measure_block
-from bench.strategies import STRATEGIES, Deadline
+from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
 from workloads import Task
 
 MIN_EFFICIENCY_SLEEP = 0.90
@@ -138,7 +138,9 @@ def run_checks(usable: int) -> list[Check]:
         checks.append(overhead_check(
             "overhead of gilbench's thread_pool over ThreadPoolExecutor.map", "thread_pool",
             usable, lambda t, xs: list(tpe.map(t, xs))))
-    with ctx.Pool(usable) as pool:
+    with children_ignore_ctrl_c():  # a plain Pool, as a user writes it, quiet on Ctrl-C
+        plain_pool = ctx.Pool(usable)
+    with plain_pool as pool:
         checks.append(overhead_check(
             "overhead of gilbench's pool_map over multiprocessing.Pool.map", "pool_map",
             usable, lambda t, xs: pool.map(t, xs)))

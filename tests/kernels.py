@@ -84,3 +84,10 @@ def exits_at_once(*_args: object) -> None:
 def never_answers(*_args: object) -> None:
     """A stand-in partner that stays alive and silent (killed by the suite's teardown)."""
     time.sleep(120)
+
+
+def sits_through_a_ctrl_c(ready: object, go_on: object) -> None:
+    """A child that does nothing about SIGINT itself: it says whether it starts
+    with SIGINT blocked, then waits while the test sends it one."""
+    ready.put(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))  # type: ignore[attr-defined]
+    go_on.wait(30)  # type: ignore[attr-defined]

@@ -7,15 +7,18 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import os
+import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
 
 from bench.machine import gil_enabled
 from bench.runner import CellSpec, blas_limit, measure, single_thread_blas
-from bench.strategies import STRATEGIES, chunks
+from bench.strategies import STRATEGIES, children_ignore_ctrl_c, chunks
 from bench.strategies.coroutines import Asyncio
 from bench.strategies.subinterpreters import Subinterpreters, interpreters_api
 from tests import kernels
@@ -250,3 +253,48 @@ def test_an_unreachable_dask_scheduler_is_one_line(cli_env, tmp_path):
                  "tcp://127.0.0.1:9", "--out", str(tmp_path / "x"), env=cli_env, cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "cannot reach a Dask scheduler" in r.stderr
+
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_a_child_started_under_the_guard_never_sees_ctrl_c(method):
+    # Ctrl-C reaches the whole process group; a child that got it between its
+    # fork and init_worker printed a KeyboardInterrupt traceback (CI, once).
+    # Started under the guard, even a child that never ignores SIGINT itself
+    # sits through one; this process's own mask comes back unchanged.
+    ctx = multiprocessing.get_context(method)
+    ready, go_on = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=kernels.sits_through_a_ctrl_c, args=(ready, go_on))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with children_ignore_ctrl_c():
+        child.start()
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask
+    try:
+        assert ready.get(timeout=60) is True
+        os.kill(child.pid, signal.SIGINT)
+        go_on.set()
+        child.join(60)
+        assert child.exitcode == 0
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
+        ready.close()
+
+
+def test_a_ctrl_c_during_the_guard_is_raised_after_it_not_lost():
+    script = textwrap.dedent("""
+        import os, signal, time
+        from bench.strategies import children_ignore_ctrl_c
+        try:
+            with children_ignore_ctrl_c():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)
+                print("held", flush=True)
+            time.sleep(5)
+            print("lost", flush=True)
+        except KeyboardInterrupt:
+            print("raised", flush=True)
+        """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split()
+    assert out == ["held", "raised"]

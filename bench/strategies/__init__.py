@@ -28,6 +28,7 @@ from bench.strategies.base import (
     Strategy,
     TaskFailed,
     WorkerDied,
+    children_ignore_ctrl_c,
     chunks,
     describe,
     exit_reason,
@@ -42,6 +43,21 @@ LEAVES = ("serial", "threads", "processes", "subinterpreters", "coroutines", "lo
 for _leaf in LEAVES:
     importlib.import_module(f"bench.strategies.{_leaf}")
 
-__all__ = ["JOIN_S", "LEAVES", "POLL_S", "STRATEGIES", "CellFailure", "CellTimeout",
-           "Deadline", "Strategy", "TaskFailed", "WorkerDied", "chunks", "describe",
-           "exit_reason", "init_worker", "strategy"]
+__all__ = [
+    "JOIN_S",
+    "LEAVES",
+    "POLL_S",
+    "STRATEGIES",
+    "CellFailure",
+    "CellTimeout",
+    "Deadline",
+    "Strategy",
+    "TaskFailed",
+    "WorkerDied",
+    "children_ignore_ctrl_c",
+    "chunks",
+    "describe",
+    "exit_reason",
+    "init_worker",
+    "strategy",
+]

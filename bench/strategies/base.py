@@ -20,6 +20,7 @@ imports only this module (``loky`` also builds on ``processes``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import multiprocessing
@@ -28,7 +29,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from bench.machine import gil_enabled
@@ -123,6 +124,29 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
+@contextlib.contextmanager
+def children_ignore_ctrl_c() -> Iterator[None]:
+    """Processes started inside never see Ctrl-C; this one still does.
+
+    Ctrl-C goes to the whole process group. A child that gets it between its
+    fork and the first line of ``init_worker`` (which ignores SIGINT) prints a
+    KeyboardInterrupt traceback from the middle of its start-up. Blocking
+    SIGINT in this thread while children start closes that window: a child
+    inherits the blocked signal (through exec too, so spawn and the fork
+    server are covered), and so do the helper threads a pool starts here. This
+    process loses nothing: a Ctrl-C that arrives meanwhile is delivered to its
+    other threads, or waits until the block ends, and is raised then.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups, no window
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def init_worker(initializer: Callable[[], None] | None = None) -> None:
     """Runs first in every worker process."""
     # Ctrl-C reaches the whole process group; the parent decides what stops.
@@ -175,8 +199,9 @@ class Strategy:
     # -- lifecycle
     def start(self, deadline: Deadline) -> None:
         """Create the workers and wait until every one of them has answered."""
-        self._create()
-        self._warm(deadline)
+        with children_ignore_ctrl_c():  # pools may start workers lazily, on first use
+            self._create()
+            self._warm(deadline)
 
     def _create(self) -> None:
         pass

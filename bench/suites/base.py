@@ -26,6 +26,7 @@ from bench.strategies.base import (
     Deadline,
     MpContext,
     WorkerDied,
+    children_ignore_ctrl_c,
     describe,
     exit_reason,
 )
@@ -107,7 +108,8 @@ class Partner:
                                       name="gilbench-partner")
 
     def start(self) -> None:
-        self.worker.start()
+        with children_ignore_ctrl_c():
+            self.worker.start()
 
     def check(self) -> None:
         if self.model == "processes" and not self.worker.is_alive():

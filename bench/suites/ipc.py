@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench import stats
-from bench.strategies.base import Deadline, MpContext, init_worker
+from bench.strategies.base import Deadline, MpContext, children_ignore_ctrl_c, init_worker
 from bench.suites.base import Budget, Partner, failed, partner, wait_for
 from bench.suites.entries import IpcEntry
 
@@ -274,7 +274,9 @@ class Manager(Transport):
 
     @contextmanager
     def ends(self, ctx: Ctx, max_bytes: int) -> Iterator[tuple[Any, Any]]:
-        with ctx.Manager() as manager:
+        with children_ignore_ctrl_c():
+            manager = ctx.Manager()
+        with manager:
             ab, ba = manager.dict(), manager.dict()
             x, y = ctx.Pipe(duplex=True)
             try:

@@ -23,7 +23,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench import stats
-from bench.strategies.base import JOIN_S, Deadline, MpContext, init_worker
+from bench.strategies.base import (
+    JOIN_S,
+    Deadline,
+    MpContext,
+    children_ignore_ctrl_c,
+    init_worker,
+)
 from bench.suites.base import Budget, Partner, failed, partner, recv_conn
 from bench.suites.entries import LatencyEntry
 
@@ -80,8 +86,9 @@ def _burner_processes(ctx: Ctx, n: int) -> Iterator[None]:
     procs = [ctx.Process(target=_burn_process, args=(stop,), daemon=True,
                          name="gilbench-burner") for _ in range(n)]
     try:
-        for p in procs:
-            p.start()
+        with children_ignore_ctrl_c():
+            for p in procs:
+                p.start()
         yield
     finally:
         stop.set()

@@ -34,7 +34,14 @@ from typing import Any
 import psutil
 
 import bench
-from bench.strategies import JOIN_S, STRATEGIES, CellFailure, Deadline, init_worker
+from bench.strategies import (
+    JOIN_S,
+    STRATEGIES,
+    CellFailure,
+    Deadline,
+    children_ignore_ctrl_c,
+    init_worker,
+)
 from bench.suites.base import Budget, failed
 from bench.suites.entries import StartupEntry
 
@@ -104,7 +111,8 @@ def zombie_check(deadline: Deadline) -> StartupEntry:
     """Start a child that exits at once, do not join it, and look at it."""
     ctx = multiprocessing.get_context()
     p = ctx.Process(target=_noop, daemon=True)
-    p.start()
+    with children_ignore_ctrl_c():
+        p.start()
     pid = p.pid
     assert pid is not None
     try:
@@ -164,7 +172,8 @@ def no_zombies_check(deadline: Deadline) -> StartupEntry:
 def get_timeout_check(deadline: Deadline) -> StartupEntry:
     """The article's ``apply_async(time.sleep, (10,)).get(timeout=1)``, scaled down 20x."""
     sleep_s, wait_s = 0.5, 0.05
-    pool = multiprocessing.get_context().Pool(1, initializer=init_worker)
+    with children_ignore_ctrl_c():
+        pool = multiprocessing.get_context().Pool(1, initializer=init_worker)
     try:
         first = pool.apply_async(_square, (10,)).get(timeout=max(1.0, deadline.remaining() or 1))
         t0 = time.perf_counter()

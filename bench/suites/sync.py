@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from bench import stats
-from bench.strategies.base import Deadline, MpContext, init_worker
+from bench.strategies.base import Deadline, MpContext, children_ignore_ctrl_c, init_worker
 from bench.suites.base import Budget, Partner, failed, partner, wait_for
 from bench.suites.entries import SyncEntry
 
@@ -167,7 +167,8 @@ class ManagerPingPong(EventPingPong):
 
     def __init__(self, ctx: Ctx | None) -> None:
         _Flagged.__init__(self, ctx)
-        self.manager = (ctx or multiprocessing.get_context()).Manager()
+        with children_ignore_ctrl_c():
+            self.manager = (ctx or multiprocessing.get_context()).Manager()
         self.to_b, self.to_a = self.manager.Event(), self.manager.Event()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -369,8 +370,9 @@ class ApplyAsync(Mechanism):
 
     def __init__(self, ctx: Ctx | None) -> None:
         super().__init__(ctx)
-        self.pool = (multiprocessing.pool.ThreadPool(1) if ctx is None else
-                     ctx.Pool(1, initializer=init_worker))
+        with children_ignore_ctrl_c():
+            self.pool = (multiprocessing.pool.ThreadPool(1) if ctx is None else
+                         ctx.Pool(1, initializer=init_worker))
         self.pending: Any = None
 
     def a_hand(self, stop: bool = False) -> None:
