@@ -239,7 +239,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     result = selfcheck(lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(result, indent=1))
-    return EXIT_OK if result["ok"] else EXIT_FAILED_CELLS
+    return int(result["exit_code"])
 
 
 def cmd_report(args: argparse.Namespace) -> int:

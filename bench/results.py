@@ -225,16 +225,18 @@ def _version() -> str:
 
 
 def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
-    """The cell with its speedup, its 95% CI and efficiency: over the serial runs
-    interleaved with it when it has them (paired), else over these serial times."""
+    """The cell with its speedup, its 95% interval and efficiency: over the serial
+    runs interleaved with it when it has them (paired: the median per-round
+    ratio), else over these serial times (unpaired: ratio of medians)."""
     paired = bool(cell.serial_times_s)
     base = cell.serial_times_s if paired else serial_times_s
-    s = stats.speedup(base, cell.times_s)
+    s = stats.speedup(base, cell.times_s, paired=paired)
     if cell.strategy == "serial":
-        ci = (s, s)
+        ci: tuple[float, float] | None = (s, s)
+        hw = cell.ci_half_width
     else:
         ci = stats.speedup_ci(base, cell.times_s, paired=paired)
-    hw = cell.ci_half_width if cell.strategy == "serial" else stats.ci_half_width(s, ci)
+        hw = stats.relative_half_width(s, ci)
     return dataclasses.replace(cell, speedup=s, speedup_ci95=ci, ci_half_width=hw,
                                efficiency=stats.efficiency(s, cell.workers))
 

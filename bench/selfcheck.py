@@ -17,8 +17,10 @@ Under a minute of measurements whose right answer is known from the physics:
 
 plus the noise checks of a run (load average, frequency governor, turbo) and
 the hypervisor's CPU steal during the check. Each result carries its 95%
-confidence interval; a check passes on its point estimate and fails only when its whole interval
-misses the bar (in between, the machine was too noisy to tell: "??").
+interval (distribution-free, as a run's): a check is ok only when its whole
+interval clears the bar, FAIL when its whole interval misses it, and "??" when
+the interval straddles it (the machine was too noisy to tell). Exit codes: 0
+every check ok, 1 a check failed, 3 none failed but one could not tell.
 """
 
 from __future__ import annotations
@@ -33,15 +35,17 @@ from typing import Any
 from bench import stats
 from bench.machine import collect_machine, cpu_steal_s, noise_checks
 from bench.runner import CellSpec, Precision, StoppingRule, measure_block
+from bench.runner.precision import stopping_half_width
 from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
 from workloads import Task
 
+EXIT_FAILED, EXIT_CANT_TELL = 1, 3
 MIN_EFFICIENCY_SLEEP = 0.90
 MIN_EFFICIENCY_CPU = 0.80
 MAX_OVERHEAD = 1.05
 SLEEP_MS = 20
 CPU_SIZE = 24  # fib(24): about 5 ms of pure Python per task on a 2020s CPU
-PRECISION = Precision(min_repeats=5, max_repeats=100, target=0.01, budget_s=6.0)
+PRECISION = Precision(min_repeats=6, max_repeats=100, target=0.01, budget_s=6.0)
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,34 @@ def efficiency_check(name: str, workload: str, size: int, strategy: str, workers
     if not cell.ok or cell.speedup is None:
         return Check(name, None, None, f"≥ {bar:.2f}", False, f"{cell.status}: {cell.error}")
     eff = cell.speedup / divide_by
-    lo, hi = cell.speedup_ci95 or (cell.speedup, cell.speedup)
-    lo, hi = lo / divide_by, hi / divide_by
-    return Check(name, eff, (lo, hi), f"≥ {bar:.2f}", verdict(eff >= bar, hi < bar),
-                 f"— speedup {cell.speedup:.2f}× {what}, {len(cell.times_s)} repeats")
+    ci = (None if cell.speedup_ci95 is None else
+          (cell.speedup_ci95[0] / divide_by, cell.speedup_ci95[1] / divide_by))
+    return Check(name, eff, ci, f"≥ {bar:.2f}", verdict(ci, at_least=bar),
+                 f"— speedup {cell.speedup:.2f}× {what}, n={len(cell.times_s)} pairs")
 
 
-def verdict(passed: bool, surely_failed: bool) -> bool | None:
-    """Pass on the point estimate; fail only when the whole 95% interval misses the
-    bar; in between the machine was too noisy to tell (None)."""
-    return True if passed else (False if surely_failed else None)
+def verdict(ci: tuple[float, float] | None, *, at_least: float | None = None,
+            at_most: float | None = None) -> bool | None:
+    """True when the whole 95% interval clears the bar, False when the whole
+    interval misses it, None (can't tell) when it straddles the bar or there
+    is no interval."""
+    if ci is None:
+        return None
+    lo, hi = ci
+    if at_least is not None:
+        return True if lo >= at_least else (False if hi < at_least else None)
+    if at_most is not None:
+        return True if hi <= at_most else (False if lo > at_most else None)
+    raise ValueError("verdict needs a bar")
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 every check ok, 1 a check failed, 3 none failed but one could not tell."""
+    if any(c.ok is False for c in checks):
+        return EXIT_FAILED
+    if any(c.ok is None for c in checks):
+        return EXIT_CANT_TELL
+    return 0
 
 
 def overhead_check(name: str, strategy: str, workers: int,
@@ -113,14 +135,13 @@ def overhead_check(name: str, strategy: str, workers: int,
                 if out != expected:
                     return Check(name, None, None, f"≤ {MAX_OVERHEAD}", False,
                                  f"{who} returned wrong results")
-            ratio = stats.speedup(ours, theirs)  # median(ours) / median(bare)
+            ratio = stats.speedup(ours, theirs, paired=True)  # median of ours_i / bare_i
             ci = stats.speedup_ci(ours, theirs, paired=True)
-            if rule.converged(len(ours), stats.ci_half_width(ratio, ci)) or \
+            if rule.converged(len(ours), stopping_half_width(ours, theirs)) or \
                     rule.out_of_time(len(ours)):
                 break
-    return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}",
-                 verdict(ratio <= MAX_OVERHEAD, ci[0] > MAX_OVERHEAD),
-                 f"— gilbench's median time ÷ the bare call's, {len(ours)} pairs")
+    return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}", verdict(ci, at_most=MAX_OVERHEAD),
+                 f"— gilbench's time ÷ the bare call's (median of n={len(ours)} pairs)")
 
 
 def run_checks(usable: int) -> list[Check]:
@@ -189,4 +210,5 @@ def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
                    + (f"; noisy: {', '.join(noisy)}" if noisy else ""))
     print_line(f"Verdict: {text}.")
     return {"machine": machine, "checks": [asdict(c) for c in checks], "noise": noise,
-            "verdict": text, "ok": not failed}
+            "verdict": text, "ok": not failed and not unsure,
+            "exit_code": exit_code(checks)}

@@ -1,8 +1,19 @@
 """Statistics: pure functions of numbers (no I/O), tested against hand-computed values.
 
-The headline of a cell is its median time; a speedup is the ratio of the
-serial median to the cell's median, with a 95% confidence interval from a
-bootstrap that resamples both sets of repeats independently.
+The headline of a cell is its median time. Its speedup is the median of the
+ratios of its runs to the serial runs paired with them (measured in the same
+rounds): ``median(serial_i / cell_i)``. Its 95% interval is distribution-free:
+the k-th smallest to the k-th largest of those ratios, with k the largest rank
+whose coverage of the population median is at least 95% for n independent
+pairs, ``1 - 2 P(Binomial(n, 1/2) <= k - 1)``. Such an interval exists from
+n = 6 on (at n = 3 the range of the data covers only 75%); below that there is
+no honest 95% interval and the functions say so with ``None``. The coverage of
+the whole procedure, early stopping included, is measured by
+``tests/test_stats.py::test_coverage_of_the_stopping_rule`` and published in
+docs/methodology.md.
+
+Standard library only, so that the harness also runs in an interpreter without
+numpy (``gilbench run --python``).
 """
 
 from __future__ import annotations
@@ -12,12 +23,7 @@ import statistics
 from collections.abc import Sequence
 
 NOISY_REL_STD = 0.10  # pyperf's rule: std dev >= 10% of the mean is not trustworthy
-BOOTSTRAP_RESAMPLES = 2000
-
-
-# median, percentile and rel_std use the standard library only, so that the
-# harness also runs in an interpreter without numpy (``gilbench run --python``);
-# the bootstrap needs numpy and runs where the report is made.
+CONFIDENCE = 0.95
 
 
 def median(samples: Sequence[float]) -> float:
@@ -46,8 +52,21 @@ def rel_std(samples: Sequence[float]) -> float:
     return 0.0 if mean == 0 else statistics.stdev(samples) / mean
 
 
-def speedup(serial_s: Sequence[float], cell_s: Sequence[float]) -> float:
-    """Median serial time over median cell time: > 1 means the cell is faster."""
+def paired_ratios(serial_s: Sequence[float], cell_s: Sequence[float]) -> list[float]:
+    """``serial_s[i] / cell_s[i]``: each cell run against the serial run of its round."""
+    if len(serial_s) != len(cell_s):
+        raise ValueError("paired samples must be as many on both sides")
+    if len(cell_s) == 0:
+        raise ValueError("no paired samples")
+    return [float(a) / float(b) for a, b in zip(serial_s, cell_s, strict=True)]
+
+
+def speedup(serial_s: Sequence[float], cell_s: Sequence[float], *, paired: bool = False
+            ) -> float:
+    """> 1 means the cell is faster. Paired: the median of the per-round ratios
+    (the quantity ``speedup_ci`` covers); unpaired: median serial over median cell."""
+    if paired:
+        return median(paired_ratios(serial_s, cell_s))
     return median(serial_s) / median(cell_s)
 
 
@@ -56,59 +75,67 @@ def efficiency(speedup_x: float, workers: int) -> float:
     return speedup_x / workers
 
 
-def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, paired: bool = False,
-               confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
-               seed: int = 0) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the ratio of medians.
+def median_rank(n: int, confidence: float = CONFIDENCE) -> int | None:
+    """The largest k for which [k-th smallest, k-th largest] of n independent
+    values covers their distribution's median with at least ``confidence``;
+    None when even the full range does not (n < 6 at 95%)."""
+    best = None
+    below = 0.0  # P(Binomial(n, 1/2) <= k - 1)
+    for k in range(1, n // 2 + 1):
+        below += math.comb(n, k - 1) / 2 ** n
+        if 1 - 2 * below < confidence:
+            break
+        best = k
+    return best
 
-    Unpaired, both sets of repeats are resampled with replacement,
-    independently. Paired (``serial_s[i]`` was measured next to
-    ``cell_s[i]``), the same indices are drawn for both, so a drift that
-    slows both runs of a pair (turbo, heat, a neighbour) cancels in the
-    ratio instead of widening the interval. The interval is widened, if
-    needed, to contain the point estimate (with very few repeats the
-    bootstrap distribution of a median is lumpy).
+
+def median_coverage(n: int, k: int) -> float:
+    """The exact coverage of [k-th smallest, k-th largest] of n values."""
+    return 1 - 2 * sum(math.comb(n, i) for i in range(k)) / 2 ** n
+
+
+def median_interval(values: Sequence[float], confidence: float = CONFIDENCE
+                    ) -> tuple[float, float] | None:
+    """Distribution-free interval of the median (order statistics); None when
+    there are too few values for the confidence asked."""
+    k = median_rank(len(values), confidence)
+    if k is None:
+        return None
+    s = sorted(float(x) for x in values)
+    return s[k - 1], s[len(s) - k]
+
+
+def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, paired: bool = False,
+               confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """The interval of ``speedup``; None when the samples cannot carry one.
+
+    Paired: the order-statistic interval of the median per-round ratio (at
+    least 6 pairs at 95%). Unpaired (two independent sets of runs): the
+    intervals of both medians at ``(1 + confidence) / 2`` each, divided
+    crosswise; both hold together with probability at least ``confidence``
+    (Bonferroni), so the ratio's interval does too (at least 7 runs a side at
+    95%).
     """
     if len(serial_s) == 0 or len(cell_s) == 0:
         raise ValueError("speedup_ci needs samples on both sides")
-    if paired and len(serial_s) != len(cell_s):
-        raise ValueError("paired samples must be as many on both sides")
-    point = speedup(serial_s, cell_s)
-    try:
-        import numpy as np
-    except ImportError:  # an interpreter without numpy (gilbench run --python)
-        ratios = _bootstrap_ratios_pure(serial_s, cell_s, paired, min(resamples, 400), seed)
-        tail = (1 - confidence) / 2 * 100
-        lo, hi = percentile(ratios, tail), percentile(ratios, 100 - tail)
-    else:
-        a = np.asarray(serial_s, dtype=float)
-        b = np.asarray(cell_s, dtype=float)
-        rng = np.random.default_rng(seed)
-        ia = rng.integers(0, a.size, size=(resamples, a.size))
-        ib = ia if paired else rng.integers(0, b.size, size=(resamples, b.size))
-        ratios = np.median(a[ia], axis=1) / np.median(b[ib], axis=1)
-        tail = (1 - confidence) / 2 * 100
-        lo, hi = np.percentile(ratios, [tail, 100 - tail])
-    return float(min(lo, point)), float(max(hi, point))
+    if paired:
+        return median_interval(paired_ratios(serial_s, cell_s), confidence)
+    each = (1 + confidence) / 2
+    a, b = median_interval(serial_s, each), median_interval(cell_s, each)
+    if a is None or b is None:
+        return None
+    return a[0] / b[1], a[1] / b[0]
 
 
-def _bootstrap_ratios_pure(a: Sequence[float], b: Sequence[float], paired: bool,
-                           resamples: int, seed: int) -> list[float]:
-    import random
-
-    rng = random.Random(seed)
-    out = []
-    for _ in range(resamples):
-        ia = [rng.randrange(len(a)) for _ in a]
-        ib = ia if paired else [rng.randrange(len(b)) for _ in b]
-        out.append(statistics.median(a[i] for i in ia) / statistics.median(b[i] for i in ib))
-    return out
+def median_ci(samples: Sequence[float], *, confidence: float = CONFIDENCE
+              ) -> tuple[float, float] | None:
+    """Interval of the median itself (the serial cell's precision)."""
+    return median_interval(samples, confidence)
 
 
-def median_ci(samples: Sequence[float], *, confidence: float = 0.95,
-              resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
-    """Bootstrap interval of the median itself (the serial cell's precision)."""
-    return speedup_ci(samples, [1.0], confidence=confidence, resamples=resamples, seed=seed)
+def relative_half_width(point: float, ci: tuple[float, float] | None) -> float | None:
+    """``ci_half_width``, or None where there is no interval."""
+    return None if ci is None else ci_half_width(point, ci)
 
 
 def ci_half_width(point: float, ci: tuple[float, float]) -> float:

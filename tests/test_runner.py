@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from bench.profiles import PROFILES, default_workers
@@ -20,7 +21,7 @@ from bench.runner import (
     run,
 )
 from bench.strategies import STRATEGIES, CellFailure, Strategy
-from tests import kernels
+from tests import coverage, kernels
 from workloads import PROFILE_NAMES as SIZE_PROFILES
 from workloads import WORKLOADS, Task
 
@@ -102,13 +103,15 @@ def test_run_round_alternates_the_order_and_pairs_one_serial_run():
 
 def test_settle_pairs_each_run_and_finishes_a_cell_only_when_it_converged():
     m, _, _ = stepper({"S": [1.0], "c1": [1.0], "c2": [0.5, 0.6]},
-                      Precision(3, 20, 0.03, 100))
+                      Precision(6, 20, 0.03, 100))
     m.start()
-    for _ in range(3):
+    for _ in range(7):
         m.settle(m.run_round())
+    assert not any(slot.done for slot in m.slots)  # no 99% interval before 8 pairs
+    m.settle(m.run_round())
     c1, c2 = m.slots
-    assert c1.serial == [1.0, 1.0, 1.0] and c1.done and c1.cell.speedup == 1.0
-    assert not c2.done and len(c2.serial) == len(c2.times) == 3  # still above ±3%
+    assert c1.serial == pytest.approx([1.0] * 8) and c1.done and c1.cell.speedup == 1.0
+    assert not c2.done and len(c2.serial) == len(c2.times) == 8  # still above ±3%
     assert m.active() == [c2]
 
 
@@ -134,15 +137,16 @@ def test_cells_come_back_in_the_order_of_their_specs_with_failures_as_cells():
 
 
 def test_a_steady_cell_stops_at_the_minimum_with_an_exact_paired_speedup():
+    # The minimum for the stopping rule's 99% interval: 8 pairs (1 - 2/2^8 = 0.992).
     cells, log, _ = block({"S": [1.0], "c1": [1.0], "c2": [0.5]},
-                          Precision(3, 20, target=0.03, budget_s=100))
+                          Precision(6, 20, target=0.03, budget_s=100))
     c1, c2 = cells
-    assert c2.times_s == (0.5, 0.5, 0.5) and c2.serial_times_s == (1.0, 1.0, 1.0)
+    assert c2.times_s == (0.5,) * 8 and c2.serial_times_s == (1.0,) * 8
     assert c2.speedup == 2.0 and c2.speedup_ci95 == (2.0, 2.0) and c2.ci_half_width == 0.0
     assert c2.efficiency == 1.0 and not c2.noisy
     assert c1.speedup == 1.0
     # Serial first in even rounds, last in odd ones; cells reversed too.
-    assert log == ["S", "c1", "c2", "c2", "c1", "S", "S", "c1", "c2"]
+    assert log[:9] == ["S", "c1", "c2", "c2", "c1", "S", "S", "c1", "c2"]
 
 
 def test_a_noisy_cell_repeats_until_its_time_budget_is_spent():
@@ -159,16 +163,24 @@ def test_a_noisy_cell_repeats_until_its_time_budget_is_spent():
 
 def test_max_repeats_caps_a_cell_that_never_converges():
     cells, _, _ = block({"S": [1.0], "c1": [0.5, 0.8]},
-                        Precision(3, 5, target=0.03, budget_s=1e9), workers=(1,))
-    assert len(cells[0].times_s) == 5 and "maximum repeats" in cells[0].noise
+                        Precision(3, 7, target=0.03, budget_s=1e9), workers=(1,))
+    assert len(cells[0].times_s) == 7 and "maximum repeats" in cells[0].noise
+
+
+def test_a_cell_that_ends_below_six_pairs_has_no_interval_and_says_why():
+    cells, _, _ = block({"S": [1.0], "c1": [0.5, 0.8]},
+                        Precision(2, 5, target=0.03, budget_s=1e9), workers=(1,))
+    [c] = cells
+    assert len(c.times_s) == 5 and c.speedup_ci95 is None and c.ci_half_width is None
+    assert c.noisy and "5 pairs: too few for a 95% interval" in c.noise
 
 
 def test_a_converged_cell_leaves_the_rounds_while_a_noisy_one_goes_on():
     cells, log, _ = block({"S": [1.0], "c1": [1.0], "c2": [0.4, 0.7]},
-                          Precision(3, 8, target=0.03, budget_s=1e9))
+                          Precision(6, 12, target=0.03, budget_s=1e9))
     c1, c2 = cells
-    assert len(c1.times_s) == 3 and len(c2.times_s) == 8
-    assert log.count("S") == 8 and log.count("c1") == 3
+    assert len(c1.times_s) == 8 and len(c2.times_s) == 12
+    assert log.count("S") == 12 and log.count("c1") == 8
 
 
 def test_fixed_repeats_run_exactly_that_many():
@@ -181,7 +193,7 @@ def test_a_cell_that_fails_mid_rounds_does_not_stop_the_others():
                         Precision(3, 20, target=0.03, budget_s=100), fail_at={"c1": 2})
     c1, c2 = cells
     assert c1.status == "error" and "c1 failed on run 2" in c1.error and c1.times_s == (1.0,)
-    assert c2.ok and len(c2.times_s) == 3
+    assert c2.ok and len(c2.times_s) == 8
 
 
 def test_a_failing_serial_run_fails_the_cells_it_pairs_with():
@@ -347,3 +359,21 @@ def test_a_size_sweep_keeps_the_total_work_and_drops_duplicate_sizes():
     assert q.points("sha256") == [(1, 64), (8, 8)]
     assert len(p.specs()) == 2 * 3 * (1 + 2)
     assert Plan.from_dict(json.loads(json.dumps(p.__dict__))) == p
+
+
+def test_the_coverage_simulation_stops_where_the_block_measurement_stops():
+    # tests/coverage.py re-enacts the rounds without the machinery; on the same
+    # run times, the real BlockMeasurement must stop at the same pair with the
+    # same interval, or the published coverage is not the product's.
+    rng = np.random.default_rng(5)
+    for profile in coverage.PROFILE_NAMES:
+        precision = coverage.precision_of(profile)
+        for setting in coverage.SETTINGS:
+            most = max(precision.max_repeats, precision.min_repeats)
+            rounds = coverage.round_times(2.0, setting, setting.draw(rng, most),
+                                          setting.draw(rng, most))
+            ci, n = coverage.stop(precision, rounds)
+            [cell], _, _ = block({"S": [s for s, _ in rounds], "c1": [c for _, c in rounds]},
+                                 precision, workers=(1,))
+            assert len(cell.times_s) == n, (profile, setting.noise)
+            assert cell.speedup_ci95 == pytest.approx(ci), (profile, setting.noise)

@@ -11,28 +11,37 @@ import pytest
 from bench import selfcheck
 
 
-def test_selfcheck_verdict_follows_the_checks(monkeypatch):
-    good = selfcheck.Check("a", 1.0, (0.9, 1.1), "≥ 0.9", True, "")
+def test_selfcheck_verdict_and_exit_code_follow_the_checks(monkeypatch):
+    good = selfcheck.Check("a", 1.0, (0.95, 1.1), "≥ 0.9", True, "")
     bad = selfcheck.Check("b", 0.5, (0.4, 0.6), "≥ 0.9", False, "")
-    monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, good])
+    unsure = selfcheck.Check("c", 0.82, (0.7, 0.85), "≥ 0.8", None, "")
     monkeypatch.setattr(selfcheck, "noise_checks", lambda m: [])
-    assert selfcheck.selfcheck(lambda line: None)["ok"]
-    monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, bad])
     lines: list[str] = []
+    monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, good])
     out = selfcheck.selfcheck(lines.append)
-    assert not out["ok"] and "NOT trustworthy: 1 of 2" in out["verdict"]
+    assert out["ok"] and out["exit_code"] == 0 and out["verdict"].startswith("trustworthy")
+    monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, bad, unsure])
+    out = selfcheck.selfcheck(lines.append)
+    assert not out["ok"] and out["exit_code"] == 1
+    assert "NOT trustworthy: 1 of 3" in out["verdict"]
     assert any("[ FAIL]  b" in line for line in lines)
-    unsure = selfcheck.Check("c", 0.78, (0.7, 0.85), "≥ 0.8", None, "")
     monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, unsure])
     out = selfcheck.selfcheck(lines.append)
-    assert out["ok"] and out["verdict"].startswith("usable, but noisy: 1 of 2")
+    assert not out["ok"] and out["exit_code"] == 3
+    assert out["verdict"].startswith("usable, but noisy: 1 of 2")
     assert any("[   ??]  c" in line for line in lines)
 
 
-def test_a_check_fails_only_when_its_whole_interval_misses_the_bar():
-    assert selfcheck.verdict(True, False) is True
-    assert selfcheck.verdict(False, True) is False
-    assert selfcheck.verdict(False, False) is None
+@pytest.mark.parametrize("ci, expected", [
+    ((0.80, 0.90), True),    # the whole interval clears the bar
+    ((0.787, 0.905), None),  # the old README example: its point 0.863 passed, it straddles
+    ((0.70, 0.79), False),   # the whole interval misses
+    (None, None),            # too few runs for an interval: can't tell
+])
+def test_a_check_is_ok_only_when_its_whole_interval_clears_the_bar(ci, expected):
+    assert selfcheck.verdict(ci, at_least=0.80) is expected
+    flipped = None if ci is None else (2 - ci[1], 2 - ci[0])  # the same, as a "≤ 1.2" bar
+    assert selfcheck.verdict(flipped, at_most=1.20) is expected
 
 
 @pytest.mark.slow
@@ -40,7 +49,10 @@ def test_selfcheck_runs_for_real(cli_env, repo_root):
     r = subprocess.run([sys.executable, "-m", "bench", "selfcheck", "--json"], env=cli_env,
                        cwd=repo_root, capture_output=True, text=True, timeout=240)
     report = json.loads(r.stdout[r.stdout.index("\n{") + 1:])
-    assert r.returncode == (0 if report["ok"] else 1)
+    assert r.returncode == report["exit_code"] == (0 if report["ok"] else r.returncode)
+    assert r.returncode in (0, 1, 3)
+    ok = [c["ok"] for c in report["checks"]]
+    assert r.returncode == (1 if False in ok else 3 if None in ok else 0)
     assert len(report["checks"]) == 5 and report["verdict"]
     for check in report["checks"]:
         assert check["value"] is not None, check

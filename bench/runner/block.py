@@ -22,7 +22,14 @@ from typing import Any
 from bench import machine, meters, stats
 from bench.results import Cell
 from bench.runner.plan import CellSpec
-from bench.runner.precision import Clock, Precision, StoppingRule, noise_reason
+from bench.runner.precision import (
+    Clock,
+    Precision,
+    StoppingRule,
+    cell_interval,
+    noise_reason,
+    stopping_half_width,
+)
 from bench.strategies import STRATEGIES, CellFailure, Deadline, Strategy, describe
 from workloads import WORKLOADS
 
@@ -66,14 +73,9 @@ class _Slot:
         self.out: list[Any] | None = None
         self.cell: Cell | None = None
 
-    def half_width(self, paired: bool) -> float | None:
-        if len(self.times) < 2:
-            return None
-        if paired:
-            point = stats.speedup(self.serial, self.times)
-            return stats.ci_half_width(point, stats.speedup_ci(self.serial, self.times,
-                                                               paired=True))
-        return stats.ci_half_width(stats.median(self.times), stats.median_ci(self.times))
+    def half_width(self) -> float | None:
+        """What the stopping rule looks at (None: too few runs for an interval)."""
+        return stopping_half_width(self.serial, self.times)
 
     def fail(self, exc: BaseException) -> None:
         """Record why the cell failed and tear its workers down at once."""
@@ -191,7 +193,7 @@ class BlockMeasurement:
                 continue
             if done.serial_s is not None:
                 slot.serial.append(done.serial_s)
-            if self.rule.converged(len(slot.times), slot.half_width(self.paired)):
+            if self.rule.converged(len(slot.times), slot.half_width()):
                 self._finish(slot)
         if self.rule.out_of_time(self.rounds):
             for slot in self.active():
@@ -308,16 +310,10 @@ class BlockMeasurement:
         util = None if cpu_s is None or wall <= 0 else cpu_s / wall / self.usable
         rs = stats.rel_std(slot.times)
         fields: dict[str, Any] = {}
+        point, ci, hw = cell_interval(slot.serial, slot.times)
         if self.paired:
-            speedup = stats.speedup(slot.serial, slot.times)
-            ci = (stats.speedup_ci(slot.serial, slot.times, paired=True) if n > 1
-                  else (speedup, speedup))
-            hw = stats.ci_half_width(speedup, ci) if n > 1 else None
-            fields = dict(serial_times_s=tuple(slot.serial), speedup=speedup, speedup_ci95=ci,
-                          efficiency=stats.efficiency(speedup, slot.spec.workers))
-        else:
-            med = stats.median(slot.times)
-            hw = stats.ci_half_width(med, stats.median_ci(slot.times)) if n > 1 else None
+            fields = dict(serial_times_s=tuple(slot.serial), speedup=point, speedup_ci95=ci,
+                          efficiency=stats.efficiency(point, slot.spec.workers))
         reason = noise_reason(hw, rs, n, self.precision)
         slot.cell = Cell(status="ok", times_s=tuple(slot.times),
                          median_s=stats.median(slot.times), startup_s=slot.startup_s,
