@@ -12,6 +12,18 @@ def fmt_x(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}×"
 
 
+def fmt_interval(ci: tuple[float, float] | None, n: int | None = None) -> str:
+    """``[1.91–1.97] n=12``; ``(no 95% interval, n=3)`` where there is none."""
+    if ci is None:
+        return "(no 95% interval" + (f", n={n})" if n is not None else ")")
+    return f"[{ci[0]:.2f}–{ci[1]:.2f}]" + (f" n={n}" if n is not None else "")
+
+
+def fmt_speedup(x: float | None, ci: tuple[float, float] | None, n: int | None) -> str:
+    """A speedup with its 95% interval and the pairs behind it: ``1.95× [1.91–1.97] n=12``."""
+    return f"{fmt_x(x)} {fmt_interval(ci, n)}"
+
+
 def fmt_s(seconds: float | None) -> str:
     """A duration in the unit that reads best: ns, µs, ms or s."""
     if seconds is None:

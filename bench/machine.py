@@ -167,6 +167,7 @@ def collect_machine() -> dict[str, Any]:
 
 
 BUSY_LOAD_PER_CPU = 0.5  # a 1-minute load average above this per usable CPU: others are busy
+BUSY_OTHERS = 0.10  # other programs using this share of the machine's CPU time during a run
 
 
 def _read(path: str) -> str | None:
@@ -184,12 +185,14 @@ def noise_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
     usable = int(record.get("usable_cpus") or 1)
     load = record.get("load_average")
     if load:
+        # Information only: the minute before a run often holds its own install or
+        # build. What decides is what other programs use during the run (OthersCpu).
         busy = load[0] > BUSY_LOAD_PER_CPU * usable
         checks.append({
-            "check": "load average", "value": f"{load[0]:.2f} over the last minute on "
-            f"{usable} usable CPUs", "ok": not busy,
-            "advice": "other programs are using the CPUs: close them, or wait until the load "
-                      "average falls" if busy else ""})
+            "check": "load average before the run", "value": f"{load[0]:.2f} over the last "
+            f"minute on {usable} usable CPUs", "ok": None,
+            "advice": "the last minute was busy (an install just now counts too); other "
+                      "programs' CPU use during the run is what decides" if busy else ""})
     governor = record.get("cpu_governor")
     if governor is None:
         checks.append({"check": "CPU frequency governor", "value": "not exposed (a virtual "
@@ -208,6 +211,49 @@ def noise_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
                        "advice": "the clock speed rises while few cores are busy, which "
                        "flatters serial and 1-worker runs" if on else ""})
     return checks
+
+
+class OthersCpu:
+    """How much of the machine's CPU time other programs used from now on: the
+    machine's busy time less this process's and its children's (reaped or alive)."""
+
+    SHORTEST_S = 5.0  # CPU-seconds of the whole machine (2.5 s on 2 CPUs)
+
+    def __init__(self) -> None:
+        self.start = self._reading()
+
+    @staticmethod
+    def _reading() -> tuple[float, float, float] | None:
+        psutil = _psutil()
+        if psutil is None:
+            return None
+        t = psutil.cpu_times()
+        total = float(sum(t))
+        idle = t.idle + getattr(t, "iowait", 0.0) + getattr(t, "steal", 0.0)
+        me = psutil.Process()
+        own = sum(me.cpu_times()[:4])
+        for child in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                own += sum(child.cpu_times()[:2])
+        return total - idle, float(own), total
+
+    def fraction(self) -> float | None:
+        now = self._reading()
+        if self.start is None or now is None or now[2] - self.start[2] < self.SHORTEST_S:
+            return None  # too short a window to say anything
+        busy, own, total = (b - a for a, b in zip(self.start, now, strict=True))
+        return round(max(0.0, busy - own) / total, 4)
+
+
+def others_check(fraction: float | None) -> dict[str, Any] | None:
+    """The during-run check: what other programs took of the machine's CPUs."""
+    if fraction is None:
+        return None
+    busy = fraction >= BUSY_OTHERS
+    return {"check": "other programs' CPU use during the run",
+            "value": f"{fraction:.1%} of the machine's CPU time", "ok": not busy,
+            "advice": "other programs competed for the CPUs: close them and run again"
+                      if busy else ""}
 
 
 def cpu_steal_s() -> tuple[float, float] | None:

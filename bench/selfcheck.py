@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import stats
-from bench.machine import collect_machine, cpu_steal_s, noise_checks
+from bench.machine import OthersCpu, collect_machine, cpu_steal_s, noise_checks, others_check
 from bench.runner import CellSpec, Precision, StoppingRule, measure_block
 from bench.runner.precision import stopping_half_width
 from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
@@ -179,6 +179,7 @@ def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
     print_line(f"gilbench selfcheck: {usable} usable CPUs, {machine['cpu_model']}, Python "
                f"{machine['python_version']} (under a minute)")
     steal0 = cpu_steal_s()
+    others = OthersCpu()
     checks = []
     for check in run_checks(usable):
         print_line(check.line())
@@ -190,6 +191,9 @@ def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
         noise.append({"check": "CPU steal during the check", "value": f"{share:.1%}",
                       "ok": share < 0.02, "advice": "" if share < 0.02 else
                       "the hypervisor gave this VM's CPUs to other guests"})
+    during = others_check(others.fraction())
+    if during:
+        noise.append({**during, "check": "other programs' CPU use during the check"})
     for n in noise:
         mark = {True: "ok", False: "noisy", None: "--"}[n["ok"]]
         print_line(f"  [{mark:>5}]  {n['check']}: {n['value']}"

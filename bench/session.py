@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.machine import cpu_steal_s, noise_checks
+from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
 from bench.suites import COST_SUITES, Entry, suite_run
@@ -45,6 +45,7 @@ class Session:
         # assembled after the fact (the pytest plugin's) has none.
         self.noise_checks = noise_checks(machine) if check_noise else []
         self.steal0 = cpu_steal_s() if check_noise else None
+        self.others = OthersCpu() if check_noise else None
 
     # ------------------------------------------------------------ results
 
@@ -54,6 +55,7 @@ class Session:
             "suites_done": self.suites_done,
             "duration_s": round(time.monotonic() - self.started, 1),
             "noise_checks": self.noise_checks, "cpu_steal_fraction": self.steal(),
+            "others_cpu_fraction": self.others.fraction() if self.others else None,
             **self.run_extra}
         if self.resume_hint:
             run_info["resume_hint"] = self.resume_hint

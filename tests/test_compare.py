@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.report.compare import flips, relative_table
+from bench.report.compare import flips, relative_table, undecided
 from bench.results import Cell, Results, save, with_speedups
+from tests.helpers import SPREAD
 
 MODELS = {"serial": "serial", "threads": "threads", "process_pool": "processes"}
 
@@ -22,11 +24,12 @@ def cells(name: str, proc_speed: float, usable: int, size: int = 10,
         kind = "cpu" if w == "fib" else "io"
         thread_speed = 1 if kind == "cpu" else 2
         for strategy, n, t in (("serial", 1, serial_s), ("threads", 2, serial_s / thread_speed),
-                               ("process_pool", 2, serial_s / proc_speed)):
+                               ("process_pool", usable, serial_s / proc_speed)):
             out.append(Cell(workload=w, kind=kind, size=size, tasks=8, strategy=strategy,
                             model=MODELS[strategy],
                             start_method="fork" if strategy == "process_pool" else None,
-                            workers=n, status="ok", times_s=(t * 0.99, t, t * 1.01), median_s=t))
+                            workers=n, status="ok", times_s=tuple(t * f for f in SPREAD),
+                            median_s=t))
     return Results(machine={"hostname": name, "usable_cpus": usable, "cpu_model": "X",
                             "python_version": "3.11"},
                    cells=tuple(with_speedups(out)), run={"profile": "quick", "complete": True})
@@ -122,9 +125,19 @@ def test_flip_needs_a_real_change_of_answer():
     from bench.report.compare import Run
 
     two = Run("two", "-", cells("a", 1.95, 2))
-    one = Run("one", "-", cells("b", 1.0, 1))
+    one = Run("one", "-", cells("b", 0.8, 1))  # one CPU: processes only pay
     said = flips([two, one])
     assert len(said) == 1 and said[0].startswith("**fib**")
+    # Threads and processes both 1.0x on one CPU: a tie (an answer, threads), no flip.
+    unsure = Run("unsure", "-", cells("c", 1.0, 1))
+    assert flips([two, unsure]) == []
+    assert not any(u.startswith("fib") for u in undecided([two, unsure]))
+    # With a wide interval neither surely wins: no flip, and no claim that the answer
+    # is the same everywhere.
+    wide = Run("wide", "-", Results(machine=unsure.results.machine, cells=tuple(
+        dataclasses.replace(c, speedup_ci95=(0.7, 1.4)) if c.model == "processes" else c
+        for c in unsure.results.cells), run=unsure.results.run))
+    assert flips([two, wide]) == [] and "fib (on wide)" in undecided([two, wide])
 
 
 @pytest.mark.parametrize("args, message", [

@@ -2,8 +2,10 @@
 
 import json
 import os
+import subprocess
 import sys
 import sysconfig
+import time
 
 import pytest
 
@@ -85,12 +87,15 @@ def test_noise_checks_say_what_is_wrong(monkeypatch):
     busy = machine.noise_checks({"usable_cpus": 2, "load_average": [1.5, 1.0, 1.0],
                                  "cpu_governor": "powersave"})
     by = {c["check"]: c for c in busy}
-    assert by["load average"]["ok"] is False and "other programs" in by["load average"]["advice"]
+    # The minute before a run often holds its own install: information, not a verdict.
+    load = by["load average before the run"]
+    assert load["ok"] is None and "during the run is what decides" in load["advice"]
     assert by["CPU frequency governor"]["ok"] is False
     assert "performance" in by["CPU frequency governor"]["advice"]
     quiet = machine.noise_checks({"usable_cpus": 2, "load_average": [0.2, 0.1, 0.1],
                                   "cpu_governor": "performance"})
-    assert all(c["ok"] for c in quiet if c["check"] != "turbo boost")
+    assert all(c["ok"] for c in quiet if c["check"] not in ("turbo boost",
+                                                             "load average before the run"))
     vm = machine.noise_checks({"usable_cpus": 2, "load_average": None, "cpu_governor": None})
     assert [c["ok"] for c in vm if c["check"] == "CPU frequency governor"] == [None]
 
@@ -98,3 +103,24 @@ def test_noise_checks_say_what_is_wrong(monkeypatch):
 def test_steal_reading():
     steal = machine.cpu_steal_s()
     assert steal is not None and 0 <= steal[0] <= steal[1]
+
+
+def test_other_programs_cpu_during_a_run_is_measured_and_judged(tmp_path):
+    others = machine.OthersCpu()
+    assert others.fraction() is None  # too short a window to say anything
+    # A busy process that is not ours (the shell that started it has exited, so it is
+    # nobody's child here): its CPU time counts as other programs'; ours does not.
+    done = tmp_path / "done"
+    spin = f"import time, pathlib\nt = time.time()\nwhile time.time() - t < 4: pass\n" \
+           f"pathlib.Path({str(done)!r}).touch()"
+    mine = machine.OthersCpu()
+    subprocess.run(["sh", "-c", f'"{sys.executable}" -c "$0" &', spin], check=True, timeout=30)
+    deadline = time.monotonic() + 60
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    share = mine.fraction()
+    logical = os.cpu_count() or 1
+    assert share is not None and share >= 0.5 / logical  # one CPU of `logical`, busy ~4 s
+    assert machine.others_check(share)["ok"] is (share < machine.BUSY_OTHERS)
+    assert machine.others_check(0.5)["ok"] is False and machine.others_check(0.01)["ok"]
+    assert machine.others_check(None) is None

@@ -20,8 +20,23 @@ def test_workload_verdict_wording():
     b = cell("x", "cpu", "pool_map", 2, 0.5)
     serial = cell("x", "cpu", "serial", 1, 1.0)
     a, b = with_speedups([serial, a, b])[1:]
-    assert workload_verdict(a, b) == "processes, 2.00× faster than threads"
-    assert workload_verdict(b, None) == "processes (pool_map[fork])"
+    assert workload_verdict(a, b) == "processes, 2.00× faster than threads (at least 1.92×)"
+    assert workload_verdict(None, b) == ("can't tell: no threads cell precise enough to set "
+                                         "against pool_map[fork]")
+    assert workload_verdict(None, None) == "can't tell: no cell precise enough to decide"
+    close = cell("x", "cpu", "pool_map", 2, 1.0)
+    close = with_speedups([serial, close])[1]
+    assert workload_verdict(a, close) == "tie within 5%: threads are cheaper"
+    import dataclasses
+
+    wide = dataclasses.replace(close, speedup_ci95=(0.8, 1.3))
+    assert workload_verdict(a, wide).startswith("can't tell at this precision (threads ÷ "
+                                                "processes 0.75–1.28×")
+    # Above what its CPUs allow (2 workers, 3.5x): never the basis of a verdict.
+    from bench.analysis import best_by_speedup
+
+    fast = dataclasses.replace(b, speedup=3.5, speedup_ci95=(3.4, 3.6))
+    assert best_by_speedup([fast, b], usable=2) is b
 
 
 

@@ -119,10 +119,12 @@ def test_missing_file_and_folder_without_results(tmp_path):
 
 def test_a_paired_cell_divides_by_its_own_serial_runs():
     c = cell("process_pool", 2, 0.5)
-    paired = Cell(**{**c.__dict__, "serial_times_s": (1.2, 1.2, 1.2)})
-    done = with_speedup(paired, [1.0, 1.0, 1.0])  # the serial cell's times are not used
-    assert done.speedup == pytest.approx(2.4)
-    assert done.speedup_ci95 is None and done.ci_half_width is None  # 3 pairs: no 95%
+    paired = Cell(**{**c.__dict__, "serial_times_s": (1.2,) * 7})
+    done = with_speedup(paired, [1.0] * 7)  # the serial cell's times are not used
+    assert done.speedup == pytest.approx(2.4)  # the median of 1.2 / (0.5 x spread)
+    assert done.speedup_ci95 == pytest.approx((1.2 / 0.505, 1.2 / 0.495))  # 7 pairs: k = 1
+    three = Cell(**{**c.__dict__, "times_s": (0.5,) * 3, "serial_times_s": (1.2,) * 3})
+    assert with_speedup(three, [1.0]).speedup_ci95 is None  # 3 pairs: no 95% interval
 
 
 def test_serial_times_must_pair_one_for_one():
@@ -131,7 +133,8 @@ def test_serial_times_must_pair_one_for_one():
 
 
 def test_new_fields_survive_the_json_round_trip():
-    c = cell("threads", 2, 1.0, serial_times_s=(1.0, 1.1, 0.9), cpu_s=0.5, cpu_utilization=0.25,
+    c = cell("threads", 2, 1.0, serial_times_s=(1.0, 1.1, 0.9, 1.0, 1.0, 1.0, 1.0), cpu_s=0.5,
+             cpu_utilization=0.25,
              peak_rss_bytes=123456, ci_half_width=0.02, noise="why", noisy=True)
     assert Cell.from_dict(json.loads(json.dumps(c.to_dict()))) == c
 

@@ -16,6 +16,7 @@ def test_selfcheck_verdict_and_exit_code_follow_the_checks(monkeypatch):
     bad = selfcheck.Check("b", 0.5, (0.4, 0.6), "≥ 0.9", False, "")
     unsure = selfcheck.Check("c", 0.82, (0.7, 0.85), "≥ 0.8", None, "")
     monkeypatch.setattr(selfcheck, "noise_checks", lambda m: [])
+    monkeypatch.setattr(selfcheck, "others_check", lambda fraction: None)
     lines: list[str] = []
     monkeypatch.setattr(selfcheck, "run_checks", lambda usable: [good, good])
     out = selfcheck.selfcheck(lines.append)

@@ -14,12 +14,18 @@ measurement code), prints, or writes files.
 """
 
 from bench.analysis.cells import (
+    CPU_BOUND_KINDS,
     PrecisionSummary,
+    artefact,
     best_by_speedup,
     best_cells,
     best_of_model,
+    ceiling,
+    decisive,
+    over_ceiling,
     precision,
     serial_cell,
+    usable_cpus,
     with_speedup_only,
 )
 from bench.analysis.claims import Finding, findings
@@ -32,10 +38,18 @@ from bench.analysis.scaling import (
     curve_laws,
     size_points,
 )
-from bench.analysis.verdicts import TIE_RATIO, kind_verdicts, workload_verdict
+from bench.analysis.verdicts import (
+    RULE,
+    TIE_RATIO,
+    Comparison,
+    compare,
+    kind_verdicts,
+    workload_verdict,
+)
 
-__all__ = ["TIE_RATIO", "CurveLaws", "Finding", "PrecisionSummary", "SizePoint",
-           "best_by_speedup", "best_cells", "best_of_model", "crossover", "crossovers",
-           "curve_laws", "entry_counts", "failed_entries", "findings", "kind_verdicts",
-           "nearest_payload", "pick", "precision", "serial_cell", "size_points",
-           "with_speedup_only", "workload_verdict"]
+__all__ = ["CPU_BOUND_KINDS", "RULE", "TIE_RATIO", "Comparison", "CurveLaws", "Finding",
+           "PrecisionSummary", "SizePoint", "artefact", "best_by_speedup", "best_cells",
+           "best_of_model", "ceiling", "compare", "crossover", "crossovers", "curve_laws",
+           "decisive", "entry_counts", "failed_entries", "findings", "kind_verdicts",
+           "nearest_payload", "over_ceiling", "pick", "precision", "serial_cell", "size_points",
+           "usable_cpus", "with_speedup_only", "workload_verdict"]

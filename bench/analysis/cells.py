@@ -23,25 +23,75 @@ def with_speedup_only(cells: Iterable[Cell]) -> list[Cell]:
     return [c for c in cells if c.ok and c.speedup is not None]
 
 
+# Work that only CPUs do: no strategy can beat serial by more than the CPUs it
+# runs on (io and sleep wait, and overlap beyond the CPU count).
+CPU_BOUND_KINDS = ("cpu", "native")
+
+
+def usable_cpus(results: Results) -> int:
+    """The run's usable CPUs; 0 where the results do not say (a pytest-benchmark file)."""
+    return int(results.machine.get("usable_cpus") or 0)
+
+
+def ceiling(cell: Cell, usable: int) -> float | None:
+    """The most speedup the physics allows this cell (None: no such limit): its
+    workers, and the usable CPUs where known."""
+    if cell.kind not in CPU_BOUND_KINDS:
+        return None
+    return float(min(cell.workers, usable) if usable else cell.workers)
+
+
+def over_ceiling(cell: Cell, usable: int) -> bool:
+    """Its point estimate beats what its CPUs can give: the machine's speed changed
+    between its runs and the serial ones (or the serial run landed on a slow CPU)."""
+    top = ceiling(cell, usable)
+    return top is not None and cell.speedup is not None and cell.speedup > top
+
+
+def artefact(cell: Cell, usable: int) -> bool:
+    """Its whole interval is above the physics' ceiling: a machine artefact."""
+    top = ceiling(cell, usable)
+    return top is not None and cell.speedup_ci95 is not None and cell.speedup_ci95[0] > top
+
+
+def decisive(cell: Cell, usable: int) -> bool:
+    """May this cell decide a verdict or be called best? Only an ok cell with a
+    95% interval, not flagged noisy, and within the physics."""
+    return (cell.ok and cell.speedup is not None and cell.speedup_ci95 is not None
+            and not cell.noisy and not over_ceiling(cell, usable))
+
+
+def lower_bound(cell: Cell) -> float:
+    assert cell.speedup_ci95 is not None
+    return cell.speedup_ci95[0]
+
+
+def best_by_speedup(cells: Iterable[Cell], usable: int) -> Cell | None:
+    """The decisive cell whose speedup is surely the highest: the highest lower end
+    of its 95% interval (a lucky point estimate with a wide interval does not win;
+    see docs/methodology.md). None when no cell may decide."""
+    found = [c for c in cells if decisive(c, usable)]
+    return max(found, key=lambda c: (lower_bound(c), c.speedup_value), default=None)
+
+
 def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
-    """For each (workload, strategy label), its ok cell with the highest speedup."""
-    best: dict[tuple[str, str], Cell] = {}
-    for c in with_speedup_only(results.main_cells):
-        key = (c.workload, c.label)
-        if key not in best or c.speedup_value > best[key].speedup_value:
-            best[key] = c
-    return best
+    """For each (workload, strategy label), its best decisive cell over worker counts."""
+    usable = usable_cpus(results)
+    groups: dict[tuple[str, str], list[Cell]] = {}
+    for c in results.main_cells:
+        groups.setdefault((c.workload, c.label), []).append(c)
+    out = {}
+    for key, cells in groups.items():
+        best = best_by_speedup(cells, usable)
+        if best is not None:
+            out[key] = best
+    return out
 
 
 def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
-    """The workload's ok cell of this model ("threads", "processes") with the best speedup."""
-    return best_by_speedup(c for c in results.cells_of(workload) if c.model == model)
-
-
-def best_by_speedup(cells: Iterable[Cell]) -> Cell | None:
-    """The ok cell with the highest speedup among ``cells``, or None."""
-    found = with_speedup_only(cells)
-    return max(found, key=lambda c: c.speedup_value, default=None)
+    """The workload's best decisive cell of this model ("threads", "processes")."""
+    return best_by_speedup((c for c in results.cells_of(workload) if c.model == model),
+                           usable_cpus(results))
 
 
 class PrecisionSummary(TypedDict):

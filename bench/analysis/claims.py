@@ -2,8 +2,13 @@
 the measurement of this run that tests it, and the verdict — holds, does not
 hold, depends, or not measured (with the suite that would measure it).
 
-Pure functions of a Results object. The verdict rules are stated next to
-each claim and use fixed, physical thresholds, never ones fitted to a result.
+Pure functions of a Results object. Each claim carries its rule, printed beside
+its verdict; the rules use fixed, physical thresholds, never ones fitted to a
+result. Speedup rules decide on 95% intervals of decisive cells (see
+``cells.decisive``) and say "can't tell" when an interval straddles the bar; a
+rule about running in parallel needs two usable CPUs; a missing or failed
+measurement is "not measured"; an explanation is given only when the numbers
+agree with it.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench import stats
-from bench.analysis.cells import best_of_model
+from bench.analysis.cells import best_of_model, usable_cpus
 from bench.analysis.costs import nearest_payload, pick
-from bench.fmt import fmt_bytes, fmt_s
-from bench.results import Results
+from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
+from bench.results import Cell, Results
 from bench.suites.entries import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 HOLDS, FAILS, DEPENDS, UNMEASURED = "holds", "does not hold", "depends", "not measured"
+CANT_TELL = "can't tell"
+ONE_CPU = "cannot be tested on 1 CPU"
+VERDICTS = (HOLDS, FAILS, DEPENDS, CANT_TELL, UNMEASURED, ONE_CPU)
 
 # A speedup below this is "no real gain": less than a quarter of one more CPU's worth.
 NO_GAIN = 1.25
@@ -33,64 +41,126 @@ class Finding:
     quote: str  # the article's words (Chinese), or "" for folklore
     verdict: str
     evidence: str
+    rule: str = ""
 
 
 def _unmeasured(suite: str) -> tuple[str, str]:
     return UNMEASURED, f"run `gilbench run --suite {suite}` to measure it"
 
 
-def _best_speedups(results: Results, kinds: Sequence[str], model: str) -> dict[str, float]:
+@dataclass(frozen=True)
+class _Gains:
+    """The best decisive cell of one model per workload of some kinds: speedups with
+    their intervals, and the geometric means of points, lower and upper ends."""
+
+    cells: dict[str, Cell]
+
+    def __bool__(self) -> bool:
+        return bool(self.cells)
+
+    def _geo(self, i: int | None) -> float:
+        return stats.geometric_mean([c.speedup_value if i is None else
+                                     (c.speedup_ci95 or (0.0, 0.0))[i]
+                                     for c in self.cells.values()])
+
+    @property
+    def point(self) -> float:
+        return self._geo(None)
+
+    @property
+    def low(self) -> float:
+        return self._geo(0)
+
+    @property
+    def high(self) -> float:
+        return self._geo(1)
+
+    def text(self) -> str:
+        each = ", ".join(f"{w} {fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))}"
+                         for w, c in self.cells.items())
+        return (f"{each} (geometric mean {fmt_x(self.point)}, "
+                f"[{self.low:.2f}–{self.high:.2f}])")
+
+    def against(self, bar: float) -> str:
+        """HOLDS when the whole range is at or above the bar, FAILS when it is wholly
+        below it, CANT_TELL when it straddles it."""
+        return HOLDS if self.low >= bar else FAILS if self.high < bar else CANT_TELL
+
+
+def _gains(results: Results, kinds: Sequence[str], model: str) -> _Gains:
     out = {}
     for w in results.workloads():
         cells = results.cells_of(w)
         if cells and cells[0].kind in kinds:
             best = best_of_model(results, w, model)
-            if best is not None and best.speedup is not None:
-                out[w] = best.speedup
-    return out
+            if best is not None:
+                out[w] = best
+    return _Gains(out)
 
 
-def _listing(values: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.2f}×" for k, v in values.items())
+def _unmeasured_speedup(results: Results, kinds: Sequence[str], model: str) -> tuple[str, str]:
+    ran = any(c.kind in kinds and c.model == model for c in results.cells)
+    if not ran:
+        return _unmeasured("speedup")
+    return UNMEASURED, (f"no {model} cell on this work is precise enough to decide (an "
+                        "ok cell with a 95% interval, not noisy, within what the CPUs "
+                        "allow); more pairs: --target-ci 0.02 or --profile full")
 
 
 def threads_on_cpu(results: Results) -> tuple[str, str]:
-    """Holds when the best thread speedup on pure-Python CPU work stays under NO_GAIN."""
-    threads = _best_speedups(results, ("cpu",), "threads")
-    procs = _best_speedups(results, ("cpu",), "processes")
+    threads = _gains(results, ("cpu",), "threads")
     if not threads:
-        return _unmeasured("speedup")
-    g = stats.geometric_mean(list(threads.values()))
-    text = (f"best thread speedup on pure-Python CPU work: {_listing(threads)} (geometric "
-            f"mean {g:.2f}×)")
-    if procs:
-        text += f"; processes on the same work: {stats.geometric_mean(list(procs.values())):.2f}×"
-    return (HOLDS if g < NO_GAIN else FAILS), text + "."
+        return _unmeasured_speedup(results, ("cpu",), "threads")
+    usable = usable_cpus(results)
+    text = f"best thread speedup on pure-Python CPU work: {threads.text()}"
+    if usable == 1:
+        return ONE_CPU, text + "; with one usable CPU no strategy can run it in parallel."
+    procs = _gains(results, ("cpu",), "processes")
+    if not procs:
+        return CANT_TELL, text + ("; without a precise process measurement on the same work "
+                                  "there is no evidence the CPUs could do better.")
+    text += f"; processes on the same work: {procs.text()}"
+    gained = threads.against(NO_GAIN)
+    if gained == FAILS and procs.against(NO_GAIN) == HOLDS:
+        return HOLDS, text + (". Processes gain where threads do not: the GIL lets one "
+                              "thread run Python bytecode at a time.")
+    if gained == HOLDS:
+        return FAILS, text + "."
+    if gained == FAILS:
+        return CANT_TELL, text + (": processes did not surely gain either, so this machine "
+                                  "showed no parallelism for threads to miss.")
+    return CANT_TELL, text + "."
 
 
 def threads_in_general(results: Results) -> tuple[str, str]:
-    """The general form fails when threads gain on IO or GIL-releasing native code."""
-    gains = _best_speedups(results, ("io", "native"), "threads")
+    usable = usable_cpus(results)
+    # Overlapping waits needs no second CPU; running native code in parallel does.
+    kinds = ("io",) if usable == 1 else ("io", "native")
+    gains = _gains(results, kinds, "threads")
     if not gains:
-        return _unmeasured("speedup")
-    g = stats.geometric_mean(list(gains.values()))
-    verdict = FAILS if g >= NO_GAIN else HOLDS
-    return verdict, (f"threads on IO and GIL-releasing native work: {_listing(gains)} "
-                     f"(geometric mean {g:.2f}×): the GIL is released while waiting and in "
-                     "such native code.")
+        return _unmeasured_speedup(results, kinds, "threads")
+    text = f"threads on {' and '.join(kinds)} work: {gains.text()}"
+    if usable == 1:
+        text += " (native work left out: it needs a second CPU)"
+    verdict = gains.against(NO_GAIN)
+    if verdict == HOLDS:  # threads gained: the folklore does not hold
+        return FAILS, text + (": the GIL is released while waiting and in such native code.")
+    if verdict == FAILS:
+        return HOLDS, text + "."
+    return CANT_TELL, text + "."
 
 
 def processes_use_cores(results: Results) -> tuple[str, str]:
-    procs = _best_speedups(results, ("cpu",), "processes")
+    procs = _gains(results, ("cpu",), "processes")
     if not procs:
-        return _unmeasured("speedup")
-    usable = int(results.machine.get("usable_cpus") or 1)
-    g = stats.geometric_mean(list(procs.values()))
-    text = (f"best process speedup on pure-Python CPU work: {_listing(procs)} (geometric mean "
-            f"{g:.2f}× on {usable} usable CPUs, {g / usable:.0%} of linear)")
-    if usable < 2:
-        return DEPENDS, text + "; with one usable CPU nothing can run in parallel."
-    return (HOLDS if g >= NO_GAIN else FAILS), text + "."
+        return _unmeasured_speedup(results, ("cpu",), "processes")
+    usable = usable_cpus(results)
+    text = (f"best process speedup on pure-Python CPU work: {procs.text()} on "
+            f"{usable or 'an unknown number of'} usable CPU{'s' if usable != 1 else ''}")
+    if usable == 1:
+        return ONE_CPU, text + "; with one usable CPU nothing can run in parallel."
+    linear = f" ({procs.point / usable:.0%} of linear)" if usable else ""
+    return procs.against(NO_GAIN), text + linear + "."
 
 
 def zombies(results: Results) -> tuple[str, str]:
@@ -126,9 +196,10 @@ def pipe_queue_vs_primitives(results: Results) -> tuple[str, str]:
         f"{n} {fmt_s(t)}" for n, t in got.items()) + " vs " + ", ".join(
         f"{n} {fmt_s(e.median_value)}" for n, e in carriers.items())
         + ". Faster than both Pipe and Queue: " + (", ".join(faster) or "none")
-        + "; slower than both: " + (", ".join(slower) or "none")
-        + ". On Linux a Lock or Semaphore is a futex-backed POSIX semaphore, not a costly "
-          "kernel object.")
+        + "; slower than both: " + (", ".join(slower) or "none") + ".")
+    if faster and any(n in ("lock", "semaphore") for n in faster):
+        text += (" On Linux a Lock or Semaphore is a futex-backed POSIX semaphore, not a "
+                 "costly kernel object.")
     return verdict, text
 
 
@@ -192,19 +263,18 @@ def gil_latency(results: Results) -> tuple[str, str]:
     n = max(e.cpu_workers for e in at)
     thr = next((e for e in at if e.model == "threads" and e.cpu_workers == n), None)
     prc = next((e for e in at if e.model == "processes" and e.cpu_workers == n), None)
-    if thr is None or n == 0:
+    if thr is None or prc is None or n == 0:
         return _unmeasured("latency")
     text = (f"responder p99 with no CPU load {fmt_s(idle.p99_s if idle else None)}; with {n} "
             f"CPU-bound threads {fmt_s(thr.p99_s)}")
-    if prc:
-        text += f"; with {n} CPU-bound processes {fmt_s(prc.p99_s)}"
+    text += f"; with {n} CPU-bound processes {fmt_s(prc.p99_s)}"
     text += f" (switch interval {fmt_s(si)})"
     others = sorted((e for e in entries if e.model == "threads" and e.cpu_workers == n
                      and e.switch_interval_s != si), key=lambda e: e.switch_interval_s)
     if others:
         text += "; other switch intervals: " + ", ".join(
             f"{fmt_s(e.switch_interval_s)} → p99 {fmt_s(e.p99_s)}" for e in others)
-    holds = thr.p99_value >= si and (prc is None or prc.p99_value < si)
+    holds = thr.p99_value >= si and prc.p99_value < si
     return (HOLDS if holds else FAILS), text + "."
 
 
@@ -247,22 +317,26 @@ def threads_share_cheaply(results: Results) -> tuple[str, str]:
     if not wins:
         return _unmeasured("ipc")
     verdict = HOLDS if all(wins) else FAILS if not any(wins) else DEPENDS
-    return verdict, ("; ".join(parts) + ". A thread hands over a reference, a process a "
-                     "copy; for small messages the cost is waking the other side, which a "
-                     "thread pays in GIL hand-offs too.")
+    text = "; ".join(parts) + "."
+    if verdict == HOLDS:
+        text += " A thread hands over a reference, a process a copy."
+    elif verdict == DEPENDS:
+        text += (" For small messages the cost is waking the other side, which a thread "
+                 "pays in GIL hand-offs too.")
+    return verdict, text
 
 
 def busy_wait_handover(results: Results) -> tuple[str, str]:
     e = pick(results.entries_of(SyncEntry), mechanism="raw_value", model="threads")
     p = pick(results.entries_of(SyncEntry), mechanism="raw_value", model="processes")
-    if e is None:
+    if e is None or p is None:
         return _unmeasured("sync")
     text = (f"two threads spinning on a shared variable hand over in {fmt_s(e.median_s)} per "
-            "round trip")
-    if p is not None:
-        text += f"; two processes spinning on shared memory: {fmt_s(p.median_s)}"
-    text += " — a thread that never blocks keeps the GIL until the interpreter forces a switch."
-    return (HOLDS if p is None or e.median_value > p.median_value else FAILS), text
+            f"round trip; two processes spinning on shared memory: {fmt_s(p.median_s)}")
+    if e.median_value > p.median_value:
+        return HOLDS, text + (" — a thread that never blocks keeps the GIL until the "
+                              "interpreter forces a switch.")
+    return FAILS, text + "."
 
 
 CLAIMS: list[tuple[str, str, str, Callable[[Results], tuple[str, str]]]] = [
@@ -299,9 +373,39 @@ CLAIMS: list[tuple[str, str, str, Callable[[Results], tuple[str, str]]]] = [
 ]
 
 
+G = f"{NO_GAIN:.2f}×"
+RULES: dict[Callable[[Results], tuple[str, str]], str] = {
+    threads_on_cpu: (f"needs 2+ usable CPUs; holds when the best threads' interval is wholly "
+                     f"below {G} while processes' is wholly at or above it on the same work; "
+                     f"does not hold when threads' is wholly at or above {G}"),
+    threads_in_general: (f"does not hold when threads' interval on IO (and, with 2+ CPUs, "
+                         f"native) work is wholly at or above {G}; holds when wholly below"),
+    processes_use_cores: (f"needs 2+ usable CPUs; holds when the best processes' interval "
+                          f"on pure-Python CPU work is wholly at or above {G}; does not hold "
+                          "when wholly below"),
+    zombies: "holds when an exited, unjoined child is seen as a zombie and join() reaps it",
+    pipe_queue_vs_primitives: ("holds when every primitive's round trip is slower than both "
+                               "Pipe's and Queue's; does not hold when every one is faster "
+                               "than both; else depends"),
+    sharing_costs: ("holds when shared memory and Manager are slower than a Pipe at every "
+                    "payload compared; does not hold when faster at every one; else depends"),
+    threads_share_cheaply: ("holds when queue.Queue between threads beats every process "
+                            "transport at a small and a large payload; does not hold when it "
+                            "loses at both; else depends"),
+    apply_async_fast: "holds when the 99th percentile of apply_async().get() is under 1 s",
+    get_timeout_raises: "holds when get(timeout) on a longer task raised TimeoutError",
+    process_start_cost: "holds when starting and joining a process is slower than a thread "
+                        "under every start method",
+    gil_latency: ("holds when CPU-bound threads push the responder's p99 past the switch "
+                  "interval while as many CPU-bound processes do not"),
+    busy_wait_handover: ("holds when spinning threads hand over more slowly than spinning "
+                         "processes"),
+}
+
+
 def findings(results: Results) -> list[Finding]:
     out = []
     for claim, source, quote, test in CLAIMS:
         verdict, evidence = test(results)
-        out.append(Finding(claim, source, quote, verdict, evidence))
+        out.append(Finding(claim, source, quote, verdict, evidence, RULES[test]))
     return out

@@ -6,14 +6,18 @@ from __future__ import annotations
 from typing import TypedDict
 
 from bench import stats
-from bench.analysis.cells import best_by_speedup
-from bench.analysis.verdicts import TIE_RATIO
+from bench.analysis.cells import best_by_speedup, usable_cpus
+from bench.analysis.verdicts import compare
 from bench.fmt import fmt_s
 from bench.results import Cell, Results
 
+AMDAHL_MIN_POINTS = 2  # worker counts within 2..usable CPUs an Amdahl fit needs
+
 
 class CurveLaws(TypedDict):
-    amdahl_f: float | None  # Amdahl's serial fraction, fitted up to the usable CPUs
+    # Amdahl's serial fraction, fitted up to the usable CPUs; None unless at least
+    # two worker counts between 2 and the usable CPUs carry it (one point fits any f).
+    amdahl_f: float | None
     karp_flatt: list[tuple[int, float]]  # (cores, e) for 1 < cores <= usable
     stops_paying: int | None  # the last worker count that still gained
     top: int | None  # the largest worker count measured
@@ -24,7 +28,8 @@ def curve_laws(cells: list[Cell], usable: int) -> CurveLaws:
     pts = sorted((c for c in cells if c.ok and c.speedup), key=lambda c: c.workers)
     curve = [(c.workers, c.speedup_value) for c in pts]
     on_cores = [(p, x) for p, x in curve if 1 < p <= usable]
-    return {"amdahl_f": stats.amdahl_fit([(p, x) for p, x in curve if p <= usable]),
+    fit = stats.amdahl_fit(on_cores) if len(on_cores) >= AMDAHL_MIN_POINTS else None
+    return {"amdahl_f": fit,
             "karp_flatt": [(p, stats.karp_flatt(x, p)) for p, x in on_cores],
             "stops_paying": stats.stops_paying(curve),
             "top": pts[-1].workers if pts else None}
@@ -44,18 +49,21 @@ class SizePoint(TypedDict):
 def size_points(results: Results, workload: str) -> list[SizePoint]:
     """Per size of a task-size sweep: task time, best thread and process cells."""
     out: list[SizePoint] = []
+    usable = usable_cpus(results)
     for size, cells in results.sizes_of(workload).items():
         base = next((c for c in cells if c.strategy == "serial" and c.ok and c.median_s), None)
         if base is None:
             continue
         by_label: dict[str, Cell] = {}
-        for c in cells:
-            if c.strategy != "serial" and c.ok and c.speedup is not None and (
-                    c.label not in by_label or c.speedup > by_label[c.label].speedup_value):
-                by_label[c.label] = c
+        for label in dict.fromkeys(c.label for c in cells if c.strategy != "serial"):
+            best = best_by_speedup((c for c in cells if c.label == label), usable)
+            if best is not None:
+                by_label[label] = best
         out.append({"size": size, "tasks": base.tasks, "task_s": base.median_value / base.tasks,
-                    "threads": best_by_speedup(c for c in cells if c.model == "threads"),
-                    "processes": best_by_speedup(c for c in cells if c.model == "processes"),
+                    "threads": best_by_speedup((c for c in cells if c.model == "threads"),
+                                               usable),
+                    "processes": best_by_speedup((c for c in cells if c.model == "processes"),
+                                                 usable),
                     "by_label": by_label})
     return out
 
@@ -78,11 +86,12 @@ def crossover(points: list[SizePoint]) -> str:
         t, q = p["threads"], p["processes"]
         if t is None or q is None:
             continue
-        wins.append((p["task_s"], q.speedup_value / t.speedup_value > TIE_RATIO))
+        wins.append((p["task_s"], compare(t, q).winner == "processes"))
     if not wins:
-        return "not measured (threads and processes both needed)"
+        return "not measured (threads and processes both needed, with 95% intervals)"
     if not any(w for _, w in wins):
-        return "processes never beat threads here (tasks up to " + fmt_s(wins[-1][0]) + ")"
+        return ("processes never surely beat threads here (tasks up to "
+                + fmt_s(wins[-1][0]) + ")")
     i = len(wins)
     while i > 0 and wins[i - 1][1]:
         i -= 1

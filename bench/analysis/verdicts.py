@@ -1,74 +1,152 @@
-"""Verdicts: which kind of parallelism to use, per workload and per kind of work."""
+"""Verdicts: which kind of parallelism to use, per workload and per kind of work.
+
+A verdict is decided from 95% intervals, never from point estimates alone, and
+only by decisive cells (``cells.decisive``: an interval, not noisy, within the
+physics). "Threads beat processes" needs the two intervals apart by more than
+the tie band: ``threads_lo / processes_hi > TIE_RATIO``. Two 95% intervals that
+do not overlap are a stricter test than a 95% interval of their ratio, which
+pays for having picked each side's best cell out of several worker counts. When
+the intervals neither separate nor fit inside the tie band together, the
+verdict says it cannot tell.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bench import stats
 from bench.analysis.cells import best_cells
+from bench.fmt import fmt_speedup
 from bench.results import Cell, Results
 from workloads import KIND_TITLES, KINDS
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05
+MORE_PRECISION = "more pairs: --target-ci 0.02, or --profile full"
+RULE = (f"rule: one side wins when its 95% interval clears the other's by more than "
+        f"{TIE_RATIO - 1:.0%}; a tie when both fit within {TIE_RATIO - 1:.0%} of each other; "
+        "else can't tell. Only cells with an interval, not noisy, and within what the "
+        "usable CPUs allow decide.")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Threads against processes on one workload."""
+
+    winner: str | None  # "threads", "processes", "tie"; None: can't tell
+    ratio: float  # threads' speedup ÷ processes'
+    low: float  # the ratio's range from the two intervals, divided crosswise
+    high: float
+
+
+def compare(threads: Cell, procs: Cell) -> Comparison:
+    """Which of two decisive cells is faster, from their intervals."""
+    assert threads.speedup_ci95 is not None and procs.speedup_ci95 is not None
+    (t_lo, t_hi), (p_lo, p_hi) = threads.speedup_ci95, procs.speedup_ci95
+    low, high = t_lo / p_hi, t_hi / p_lo
+    if low > TIE_RATIO:
+        winner: str | None = "threads"
+    elif high < 1 / TIE_RATIO:
+        winner = "processes"
+    elif high <= TIE_RATIO and low >= 1 / TIE_RATIO:
+        winner = "tie"
+    else:
+        winner = None
+    return Comparison(winner, threads.speedup_value / procs.speedup_value, low, high)
 
 
 def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
-    """Threads or processes for one workload, from the best cell of each."""
+    """Threads or processes for one workload, from the best decisive cell of each."""
     if threads is None and procs is None:
-        return "no result"
+        return "can't tell: no cell precise enough to decide"
     if threads is None or procs is None:
-        winner = threads or procs
-        assert winner is not None
-        return f"{winner.model} ({winner.label})"
-    ratio = threads.speedup_value / procs.speedup_value
-    if ratio > TIE_RATIO:
-        return f"threads, {ratio:.2f}× faster than processes"
-    if ratio < 1 / TIE_RATIO:
-        return f"processes, {1 / ratio:.2f}× faster than threads"
-    return "tie: threads are cheaper"
+        present = threads or procs
+        assert present is not None
+        missing = "threads" if threads is None else "processes"
+        return f"can't tell: no {missing} cell precise enough to set against {present.label}"
+    c = compare(threads, procs)
+    if c.winner == "threads":
+        return f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×)"
+    if c.winner == "processes":
+        return (f"processes, {1 / c.ratio:.2f}× faster than threads "
+                f"(at least {1 / c.high:.2f}×)")
+    if c.winner == "tie":
+        return f"tie within {TIE_RATIO - 1:.0%}: threads are cheaper"
+    return (f"can't tell at this precision (threads ÷ processes {c.low:.2f}–{c.high:.2f}×; "
+            f"{MORE_PRECISION})")
+
+
+@dataclass(frozen=True)
+class _Score:
+    """A strategy's best speedups over a kind's workloads, as geometric means."""
+
+    label: str
+    model: str
+    point: float
+    low: float
+    high: float
+    n: int  # the fewest pairs behind any of its cells
+
+    def text(self) -> str:
+        return fmt_speedup(self.point, (self.low, self.high), self.n)
+
+
+def _scores(results: Results, names: list[str]) -> list[_Score]:
+    best = best_cells(results)
+    out = []
+    for label in dict.fromkeys(c.label for c in results.main_cells if c.strategy != "serial"):
+        found = [best[(w, label)] for w in names if (w, label) in best]
+        if len(found) != len(names):
+            continue
+        lows = [c.speedup_ci95[0] for c in found if c.speedup_ci95]
+        highs = [c.speedup_ci95[1] for c in found if c.speedup_ci95]
+        out.append(_Score(label, found[0].model,
+                          stats.geometric_mean([c.speedup_value for c in found]),
+                          stats.geometric_mean(lows), stats.geometric_mean(highs),
+                          min(len(c.times_s) for c in found)))
+    return out
 
 
 def kind_verdicts(results: Results) -> list[str]:
     """Per kind of work, the recommended strategy with its measured speedup."""
-    best = best_cells(results)
     lines = []
     for kind in KINDS:
         names = [w for w in results.workloads()
                  if any(c.kind == kind for c in results.cells_of(w))]
         if not names:
             continue
-        scores: dict[str, float] = {}
-        models: dict[str, str] = {}
-        for label in dict.fromkeys(c.label for c in results.main_cells if c.strategy != "serial"):
-            found = [best[(w, label)] for w in names if (w, label) in best]
-            if len(found) == len(names):
-                scores[label] = stats.geometric_mean([c.speedup_value for c in found])
-                models[label] = found[0].model
+        title = f"**{KIND_TITLES[kind]}** ({', '.join(names)})"
+        scores = _scores(results, names)
         if not scores:
-            lines.append(f"**{KIND_TITLES[kind]}**: no strategy finished on every workload.")
+            lines.append(f"{title}: can't tell — no strategy has a cell precise enough to "
+                         f"decide on every workload ({MORE_PRECISION}).")
             continue
-        top = max(scores, key=scores.__getitem__)
-        by_model: dict[str, str] = {}
-        for label, score in scores.items():
-            m = models[label]
-            if m not in by_model or score > scores[by_model[m]]:
-                by_model[m] = label
+        top = max(scores, key=lambda s: (s.low, s.point))
+        if top.high < TIE_RATIO:
+            lines.append(f"{title}: nothing beats serial by more than {TIE_RATIO - 1:.0%} "
+                         f"(best: {top.label} {top.text()}): stay serial.")
+            continue
+        if top.low <= 1.0:
+            lines.append(f"{title}: can't tell whether anything beats serial (best: "
+                         f"{top.label} {top.text()}; {MORE_PRECISION}).")
+            continue
+        by_model: dict[str, _Score] = {}
+        for s in scores:
+            if s.model not in by_model or s.low > by_model[s.model].low:
+                by_model[s.model] = s
         thread_best = by_model.get("threads")
         tie = ""
-        if (thread_best and models[top] != "threads"
-                and scores[top] / scores[thread_best] <= TIE_RATIO):
-            # Within the tie margin threads win: no start-up, no pickling, shared memory.
-            top, tie = thread_best, " (ties with the fastest; threads cost less)"
-        if scores[top] < TIE_RATIO:
-            lines.append(f"**{KIND_TITLES[kind]}** ({', '.join(names)}): nothing beats serial "
-                         f"here (best: {top} {scores[top]:.2f}×): stay serial.")
-            continue
-        parts = [f"**{KIND_TITLES[kind]}** ({', '.join(names)}): use **{top}**, "
-                 f"{scores[top]:.2f}× serial{tie} (geometric mean of its best speedup "
-                 "per workload)"]
+        if thread_best and top.model != "threads" and top.low / thread_best.high <= TIE_RATIO:
+            # Not surely more than the tie band apart: threads win (no start-up, no
+            # pickling, shared memory).
+            tie = (f" ({top.label}, {top.text()}, is not surely more than "
+                   f"{TIE_RATIO - 1:.0%} faster; threads cost less)")
+            top = thread_best
+        parts = [f"{title}: use **{top.label}**, {top.text()} serial{tie} (geometric mean "
+                 "of its best speedup per workload)"]
         for model in ("threads", "processes"):
-            best_label = by_model.get(model)
-            if best_label and best_label != top:
-                parts.append(f"best {model}: {best_label} {scores[best_label]:.2f}×")
+            other = by_model.get(model)
+            if other and other.label != top.label:
+                parts.append(f"best {model}: {other.label} {other.text()}")
         lines.append("; ".join(parts) + ".")
     return lines
-

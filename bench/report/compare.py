@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import stats
-from bench.analysis import best_by_speedup, best_of_model, serial_cell, workload_verdict
+from bench.analysis import (
+    best_by_speedup,
+    best_of_model,
+    compare,
+    serial_cell,
+    usable_cpus,
+    workload_verdict,
+)
 from bench.errors import UserError
-from bench.fmt import fmt_machine, fmt_x
+from bench.fmt import fmt_machine, fmt_speedup, fmt_x
 from bench.report.compare_charts import compare_charts
 from bench.report.document import (
     Block,
@@ -51,8 +58,9 @@ class Run:
         return self.results.machine
 
     def best(self, workload: str) -> Cell | None:
-        return best_by_speedup(c for c in self.results.cells_of(workload)
-                               if c.strategy != "serial")
+        """The best decisive cell (the surely highest speedup, within the physics)."""
+        return best_by_speedup((c for c in self.results.cells_of(workload)
+                                if c.strategy != "serial"), usable_cpus(self.results))
 
     def fastest(self, workload: str) -> Cell | None:
         """The ok cell with the lowest median time (serial included)."""
@@ -139,8 +147,9 @@ def best_table(runs: list[Run]) -> Table:
         for r in runs:
             b = r.best(w)
             row.append("not run" if not r.results.cells_of(w)
-                       else "no result" if b is None
-                       else f"{fmt_x(b.speedup)} {b.label} @{b.workers}")
+                       else "no cell precise enough" if b is None
+                       else f"{fmt_speedup(b.speedup, b.speedup_ci95, len(b.times_s))} "
+                            f"{b.label} @{b.workers}")
         rows.append(tuple(row))
     return Table(("workload", *[r.label for r in runs]), tuple(rows))
 
@@ -189,31 +198,40 @@ def relative_table(runs: list[Run], base: Run) -> tuple[Table, list[str]]:
                   frozenset({len(rows) - 1})), notes)
 
 
-def _recommends(verdict: str) -> str:
-    """threads or processes: a tie recommends threads (they cost less)."""
-    return "processes" if verdict.startswith("processes") else "threads"
+def answers(runs: list[Run], workload: str) -> dict[str, tuple[str | None, str]]:
+    """Per machine that measured the workload: the sure answer ("threads",
+    "processes", "tie"; None: can't tell) and the verdict in words."""
+    out: dict[str, tuple[str | None, str]] = {}
+    for r in runs:
+        if not r.results.cells_of(workload):
+            continue
+        t = best_of_model(r.results, workload, "threads")
+        p = best_of_model(r.results, workload, "processes")
+        winner = compare(t, p).winner if t and p else None
+        out[r.label] = (winner, workload_verdict(t, p))
+    return out
 
 
 def flips(runs: list[Run]) -> list[str]:
-    """Sentences for the workloads whose threads-or-processes answer differs."""
+    """Sentences for the workloads whose threads-or-processes answer surely differs:
+    one machine's intervals say threads, another's processes."""
     out = []
     for w in all_workloads(runs):
-        verdicts = {}
-        for r in runs:
-            t = best_of_model(r.results, w, "threads")
-            p = best_of_model(r.results, w, "processes")
-            if t is None and p is None:
-                continue
-            v = workload_verdict(t, p)
-            verdicts[r.label] = (_recommends(v), v, t, p)
-        classes = {v[0] for v in verdicts.values()}
-        if len(classes) > 1:
-            parts = []
-            for label, (_, v, t, p) in verdicts.items():
-                parts.append(f"on **{label}** {v} (threads {fmt_x(t.speedup if t else None)}, "
-                             f"processes {fmt_x(p.speedup if p else None)})")
+        found = answers(runs, w)
+        if {"threads", "processes"} <= {winner for winner, _ in found.values()}:
+            parts = [f"on **{label}** {v}" for label, (_, v) in found.items()]
             out.append(f"**{w}**: the answer flips between threads and processes — "
                        + "; ".join(parts) + ".")
+    return out
+
+
+def undecided(runs: list[Run]) -> list[str]:
+    """The workloads on which some machine cannot tell threads from processes."""
+    out = []
+    for w in all_workloads(runs):
+        unsure = [label for label, (winner, _) in answers(runs, w).items() if winner is None]
+        if unsure:
+            out.append(f"{w} (on {', '.join(unsure)})")
     return out
 
 
@@ -254,10 +272,19 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]]) -> list[Blo
     blocks += [Heading("Systems"), Para("Rows that differ between the machines are bold."),
                system_table(runs)]
     flipped = flips(runs)
-    blocks += [Heading("Where the answer changes"),
-               Bullets(tuple(flipped)) if flipped else Para(
-                   "The threads-or-processes answer is the same on every machine for every "
-                   "workload.")]
+    unsure = undecided(runs)
+    blocks += [Heading("Where the answer changes"), Para(
+        "An answer changes only when one machine's 95% intervals say threads and another's "
+        "say processes; a machine whose intervals cannot separate them counts as neither.")]
+    if flipped:
+        blocks.append(Bullets(tuple(flipped)))
+    elif unsure:
+        blocks.append(Para("No workload's answer surely flips; the threads-or-processes "
+                           "answer could not be told at these runs' precision for: "
+                           + "; ".join(unsure) + "."))
+    else:
+        blocks.append(Para("The threads-or-processes answer is the same on every machine "
+                           "for every workload."))
     rel, notes = relative_table(runs, base)
     blocks += [Heading(f"Relative to {base.label}"), Para(
         "time: the baseline's fastest median ÷ this machine's fastest median (above 1× is "

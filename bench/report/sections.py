@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.analysis import failed_entries, kind_verdicts
+from bench.analysis import RULE, failed_entries, kind_verdicts
 from bench.report.document import Block, Bullets, Heading, Image, Para
 from bench.report.suites import cost_sections
 from bench.report.sweep import (
@@ -19,6 +19,7 @@ from bench.report.sweep import (
     findings_table,
     free_threading,
     machine_table,
+    machine_warning,
     noise_blocks,
     run_line,
     summary_table,
@@ -43,6 +44,11 @@ def partial_run(results: Results, charts: Charts) -> list[Block]:
     return [Para(f"> **Partial run**: it was interrupted; what is below is what finished. {how}")]
 
 
+def noisy_machine(results: Results, charts: Charts) -> list[Block]:
+    text = machine_warning(results)
+    return [Para(f"> ⚠ **{text}**")] if text else []
+
+
 def free_threading_section(results: Results, charts: Charts) -> list[Block]:
     text = free_threading(results)
     return [Heading("Free-threading"), Para(text)] if text else []
@@ -51,7 +57,8 @@ def free_threading_section(results: Results, charts: Charts) -> list[Block]:
 def verdicts(results: Results, charts: Charts) -> list[Block]:
     if not results.cells:
         return []
-    return [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results)))]
+    return [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results))),
+            Para(f"How a verdict is decided — {RULE}")]
 
 
 def findings_section(results: Results, charts: Charts) -> list[Block]:
@@ -99,8 +106,15 @@ def failed_measurements(results: Results, charts: Charts) -> list[Block]:
 
 def how_to_read(results: Results, charts: Charts) -> list[Block]:
     return [Heading("How to read this report"), Bullets((
-        "Speedup = serial median time ÷ the cell's median time, for the same total work "
-        "(strong scaling); [lo–hi] is its 95% bootstrap confidence interval.",
+        "Speedup = the median over the cell's rounds of (the serial run of that round ÷ the "
+        "cell's run), for the same total work (strong scaling): results.json keeps both "
+        "lists of times (serial_times_s, times_s) to reproduce it. [lo–hi] is its 95% "
+        "interval — the k-th smallest to the k-th largest of those n ratios, which covers "
+        "the median ratio 95% of the time whatever the noise (none below n=6); n is the "
+        "number of pairs.",
+        "Best = the precise cell (an interval, not noisy, ✗-free) with the highest lower end "
+        "of its interval: a lucky point with a wide interval does not win. A cell marked ✗ "
+        "came out faster than the usable CPUs allow (see Noise) and decides nothing.",
         "The dotted diagonal is ideal linear scaling; the dash-dot vertical line marks the "
         "usable CPUs, past which more workers can only add waiting, not computing.",
         "Thread strategies are blue/dashed, process strategies red/orange/solid. Worker "
@@ -108,7 +122,8 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
         "Bold rows hold the workload's best speedup; ⚠ marks a noisy cell (hollow markers in "
         "the charts): see Noise for why.",
         "Serial fraction f: Amdahl's law S(p) = 1 / (f + (1 − f)/p) fitted by least squares to "
-        "the curve's points up to the usable CPUs; 1/f is the most that strategy could reach "
+        "the curve's points from 2 workers up to the usable CPUs (at least two of them; one "
+        "point fits any f); 1/f is the most that strategy could reach "
         "with unlimited cores. Karp–Flatt e = (1/S − 1/p)/(1 − 1/p) at each core count p: "
         "steady e means a truly serial part, e growing with p means an overhead that grows "
         "with the workers (start-up, pickling, contention). More workers stop paying where "
@@ -122,9 +137,9 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
 
 
 SECTIONS: list[Section] = [
-    title, partial_run, free_threading_section, verdicts, findings_section, summary, machine,
-    workloads, task_size_blocks, cost_sections, noise, failed_cells, failed_measurements,
-    how_to_read,
+    title, partial_run, noisy_machine, free_threading_section, verdicts, findings_section,
+    summary, machine, workloads, task_size_blocks, cost_sections, noise, failed_cells,
+    failed_measurements, how_to_read,
 ]
 
 

@@ -8,18 +8,25 @@ from pathlib import Path
 
 from bench import stats
 from bench.analysis import (
+    artefact,
+    best_by_speedup,
     best_of_model,
+    ceiling,
     crossover,
     crossovers,
     curve_laws,
     entry_counts,
     findings,
+    over_ceiling,
     precision,
     serial_cell,
     size_points,
+    usable_cpus,
     workload_verdict,
 )
-from bench.fmt import fmt_machine, fmt_s, fmt_x
+from bench.analysis.scaling import AMDAHL_MIN_POINTS
+from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
+from bench.machine import others_check
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
 from bench.results import Cell, Results
 from workloads import KIND_TITLES, WORKLOADS
@@ -27,15 +34,23 @@ from workloads import KIND_TITLES, WORKLOADS
 Charts = dict[str, list[Path]]
 
 
-def fmt_cell(c: Cell) -> str:
+def fmt_cell(c: Cell, usable: int) -> str:
+    """A table cell: speedup [95% interval] n=pairs, ⚠ when noisy, ✗ when the point
+    is above what the usable CPUs allow (a machine artefact, never a result)."""
     if c.status != "ok":
         return c.status.upper()
     if c.speedup is None:
         return f"{c.median_s * 1000:.1f} ms" if c.median_s is not None else "—"
-    text = fmt_x(c.speedup)
-    if c.speedup_ci95 and c.strategy != "serial":
-        text += f" [{c.speedup_ci95[0]:.2f}–{c.speedup_ci95[1]:.2f}]"
-    return text + (" ⚠" if c.noisy else "")
+    if c.strategy == "serial":
+        return fmt_x(c.speedup)
+    return (fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))
+            + (" ⚠" if c.noisy else "") + (" ✗" if over_ceiling(c, usable) else ""))
+
+
+def fmt_best(c: Cell | None) -> str:
+    if c is None:
+        return "can't tell (no precise cell)"
+    return f"{fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))} {c.label} @{c.workers}"
 
 
 def summary_table(results: Results) -> Table:
@@ -48,8 +63,8 @@ def summary_table(results: Results) -> Table:
         rows.append((
             w, kind,
             f"{base.median_s * 1000:.1f} ms" if base and base.median_s is not None else "FAILED",
-            f"{fmt_x(t.speedup)} {t.label} @{t.workers}" if t else "—",
-            f"{fmt_x(p.speedup)} {p.label} @{p.workers}" if p else "—",
+            fmt_best(t),
+            fmt_best(p),
             workload_verdict(t, p),
         ))
     return Table(("workload", "kind", "serial", "best threads", "best processes", "verdict"),
@@ -69,17 +84,18 @@ def workload_table(results: Results, workload: str) -> Table:
     workers = sorted({c.workers for c in cells if c.strategy != "serial"})
     labels = list(dict.fromkeys(c.label for c in cells if c.strategy != "serial"))
     by = {(c.label, c.workers): c for c in cells}
+    usable = usable_cpus(results)
+    best = best_by_speedup(cells, usable)
     rows = []
     best_row = None
-    best_x = 0.0
     for i, label in enumerate(labels):
         row = [label]
         startups = []
         for n in workers:
             c = by.get((label, n))
-            row.append("" if c is None else fmt_cell(c))
-            if c and c.ok and c.speedup and c.speedup > best_x:
-                best_x, best_row = c.speedup, i
+            row.append("" if c is None else fmt_cell(c, usable))
+            if c is not None and c is best:
+                best_row = i
             if c and c.startup_s is not None:
                 startups.append(c.startup_s)
         row.append(f"{max(startups) * 1000:.1f}" if startups else "—")
@@ -103,8 +119,8 @@ def scaling_table(results: Results, workload: str) -> Table | None:
             continue
         laws = curve_laws(mine, usable)
         f = laws["amdahl_f"]
-        amdahl = "—" if f is None else (f"{f:.2f} (≤ {1 / f:.0f}×)" if f > 0.005
-                                        else f"{f:.3f} (no limit seen)")
+        amdahl = (f"needs {AMDAHL_MIN_POINTS}+ worker counts from 2 to {usable}" if f is None
+                  else f"{f:.2f} (≤ {1 / f:.0f}×)" if f > 0.005 else f"{f:.3f} (no limit seen)")
         kf = ", ".join(f"{p}: {e:.2f}" for p, e in laws["karp_flatt"]) or "—"
         stop = laws["stops_paying"]
         stop_text = ("never pays" if stop is None else
@@ -140,9 +156,7 @@ def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Bl
         for p in pts:
             t, q = p["threads"], p["processes"]
             rows.append((str(p["size"]), str(p["tasks"]), fmt_s(p["task_s"]),
-                         f"{fmt_x(t.speedup)} {t.label} @{t.workers}" if t else "—",
-                         f"{fmt_x(q.speedup)} {q.label} @{q.workers}" if q else "—",
-                         workload_verdict(t, q)))
+                         fmt_best(t), fmt_best(q), workload_verdict(t, q)))
         blocks.append(Para(f"**{w}**: {crossover(pts)}."))
         per = crossovers(pts)
         if len(per) > 1:
@@ -156,8 +170,8 @@ def findings_table(results: Results) -> Table:
     rows = []
     for f in findings(results):
         source = f.source + (f": “{f.quote}”" if f.quote else "")
-        rows.append((f"{f.claim} ({source})", f"**{f.verdict}**", f.evidence))
-    return Table(("claim", "verdict", "measured on this machine"), tuple(rows))
+        rows.append((f"{f.claim} ({source})", f"**{f.verdict}**", f.rule, f.evidence))
+    return Table(("claim", "verdict", "rule", "measured on this machine"), tuple(rows))
 
 
 def run_line(results: Results) -> str:
@@ -207,7 +221,7 @@ def precision_line(results: Results) -> str | None:
     if not p["cells"]:
         return None
     n = p["cells"]
-    text = f"95% CI of the speedups: median ±{p['median_half_width']:.1%}"
+    text = f"95% intervals of the speedups: median ±{p['median_half_width']:.1%}"
     if p["target"]:
         text += f"; {p['within_target']} of {n} cells within the ±{p['target']:.0%} target"
     text += f", {p['within_10']} of {n} within ±10%"
@@ -220,11 +234,12 @@ def noise_blocks(results: Results) -> list[Block]:
     plan = run.get("plan") or {}
     if plan.get("target_ci"):
         blocks.append(Para(
-            f"Each cell was repeated until the 95% confidence interval of its speedup was "
-            f"within ±{plan['target_ci']:.0%} of it, at least {plan.get('repeats')} and at "
-            f"most {plan.get('max_repeats')} times, in rounds that also re-ran the serial "
-            "kernel (first in one round, last in the next, so a slow drift of the machine "
-            "cancels) with its time budget shared among the cells of the round."))
+            f"Each cell was repeated until the 99% interval of its speedup was within "
+            f"±{plan['target_ci']:.0%} of it (then its 95% interval, the one shown, keeps its "
+            f"coverage), at least {plan.get('repeats')} and at most "
+            f"{plan.get('max_repeats')} times, in rounds that also re-ran the serial kernel "
+            "(first in one round, last in the next, so a slow drift of the machine cancels) "
+            "with its time budget shared among the cells of the round."))
     line = precision_line(results)
     if line:
         blocks.append(Para(line + "."))
@@ -233,14 +248,20 @@ def noise_blocks(results: Results) -> list[Block]:
         rows = tuple((c["check"], str(c["value"]),
                       {True: "ok", False: "**noisy**", None: "—"}[c["ok"]], c["advice"] or "")
                      for c in checks)
+        others = others_check(run.get("others_cpu_fraction"))
+        if others:
+            rows += ((others["check"], others["value"],
+                      "ok" if others["ok"] else "**noisy**", others["advice"]),)
         steal = run.get("cpu_steal_fraction")
         if steal is not None:
             rows += (("CPU steal during the run", f"{steal:.1%} of the machine's CPU time",
                       "ok" if steal < 0.02 else "**noisy**",
                       "" if steal < 0.02 else "the hypervisor gave this VM's CPUs to other "
                       "guests: its neighbours are busy"),)
-        blocks.append(Para("Checked before the run (and the hypervisor's steal during it):"))
+        blocks.append(Para("Checked before the run, and during it (other programs' CPU use, "
+                           "the hypervisor's steal):"))
         blocks.append(Table(("check", "value", "verdict", "what to do"), rows))
+    blocks += physics_blocks(results)
     noisy = [c for c in results.cells if c.noisy]
     if noisy:
         blocks.append(Para(f"{len(noisy)} cells are flagged (⚠): the interval of their speedup "
@@ -255,6 +276,59 @@ def noise_blocks(results: Results) -> list[Block]:
     else:
         blocks.append(Para("No cell was flagged noisy."))
     return blocks
+
+
+NOISY_SHARE = 0.25  # a run with this share of its cells flagged noisy was a noisy run
+
+
+def machine_warning(results: Results) -> str | None:
+    """Why this run's numbers are shakier than their intervals alone say, or None:
+    shown before any verdict, in the report and the printed summary."""
+    run = results.run
+    reasons = [f"{c['check']} {c['value']}" for c in run.get("noise_checks") or []
+               if c.get("ok") is False]
+    others = others_check(run.get("others_cpu_fraction"))
+    if others and others["ok"] is False:
+        reasons.append(f"other programs used {others['value']}")
+    steal = run.get("cpu_steal_fraction")
+    if steal is not None and steal >= 0.02:
+        reasons.append(f"the hypervisor stole {steal:.1%} of the CPU time")
+    measured = [c for c in results.cells if c.ok and c.strategy != "serial"]
+    noisy = [c for c in measured if c.noisy]
+    if measured and len(noisy) >= NOISY_SHARE * len(measured):
+        reasons.append(f"{len(noisy)} of {len(measured)} cells flagged noisy")
+    usable = usable_cpus(results)
+    over = [c for c in measured if over_ceiling(c, usable)]
+    if over:
+        reasons.append(f"{len(over)} cells faster than the CPUs allow (✗: the machine's speed "
+                       "changed during the run)")
+    if not reasons:
+        return None
+    return ("This machine was noisy during the run: " + "; ".join(reasons) + ". Verdicts "
+            "below decide only on precise cells, and more of them say \"can't tell\"; "
+            "`gilbench selfcheck` shows whether this is a noisy phase (see Noise).")
+
+
+def physics_blocks(results: Results) -> list[Block]:
+    """Cells faster than the usable CPUs allow on CPU-bound work: named, with the cause."""
+    usable = usable_cpus(results)
+    over = [c for c in results.cells if c.ok and over_ceiling(c, usable)]
+    if not over:
+        return []
+    sure = [c for c in over if artefact(c, usable)]
+    text = (f"{len(over)} cells on CPU-bound work came out faster than their workers and "
+            f"the {usable or 'unknown number of'} usable CPUs can make it (✗), "
+            f"{len(sure)} of them with their whole 95% interval above that ceiling. No "
+            "strategy does that: the machine's speed changed between these cells' runs and "
+            "the serial runs paired with them — a vCPU slowed by its neighbours while the "
+            "serial run was on it, or CPUs that run at different speeds. These cells decide "
+            "no verdict and are never called best.")
+    return [Para(text), Bullets(tuple(
+        f"{c.workload} {c.label} @{c.workers}: "
+        f"{fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))} > "
+        f"{ceiling(c, usable):.0f}× possible"
+        + (" (whole interval above: a machine artefact)" if artefact(c, usable) else "")
+        for c in over))]
 
 
 def free_threading(results: Results) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.analysis import entry_counts, findings, kind_verdicts
 from bench.report.suites import headlines
-from bench.report.sweep import precision_line, summary_table
+from bench.report.sweep import machine_warning, precision_line, summary_table
 from bench.results import Cell, Results
 
 
@@ -57,6 +57,9 @@ def failures(results: Results) -> int:
 def summary(results: Results, out: Path) -> str:
     """The text printed at the end of a run: table, verdicts, costs, findings, counts."""
     lines: list[str] = []
+    warning = machine_warning(results)
+    if warning:
+        lines.append(f"⚠ {warning}\n")
     if results.cells:
         table = summary_table(results)
         lines.append(text_table(table.headers, table.rows))
@@ -69,7 +72,8 @@ def summary(results: Results, out: Path) -> str:
         lines.append("\nCosts:")
         lines += ["- " + line for line in costs]
     lines.append("\nFindings (the article's claims, measured here):")
-    lines += [f"- [{f.verdict}] {f.claim}" for f in findings(results)]
+    for f in findings(results):
+        lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
     failed = [c for c in results.cells if c.status in ("error", "timeout")]
     ok = sum(c.ok for c in results.cells)
     ok_e, bad_e, total_e = entry_counts(results)
