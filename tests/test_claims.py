@@ -3,6 +3,8 @@ not measured)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bench.analysis import claims as F
@@ -93,3 +95,124 @@ def test_every_claim_says_how_to_measure_it_when_its_suite_did_not_run():
     got = F.findings(results())
     assert len(got) == len(F.CLAIMS)
     assert all(f.verdict == F.UNMEASURED and "gilbench run --suite" in f.evidence for f in got)
+
+
+# ------------------------------------------------------------ speedup rules, every branch
+
+
+def gain(workload, kind, strategy, workers, lo, point, hi, **kw):
+    """A cell whose speedup and 95% interval are set by hand (with 7 pairs)."""
+    c = cell(workload, kind, strategy, workers, 1.0 / point)
+    return dataclasses.replace(c, speedup=point, speedup_ci95=(lo, hi),
+                               efficiency=point / workers, **kw)
+
+
+def cpu_run(threads, procs, usable=2, **kw):
+    cells = [cell("fib", "cpu", "serial", 1, 1.0)]
+    if threads:
+        cells.append(gain("fib", "cpu", "threads", 2, *threads, **kw))
+    if procs:
+        cells.append(gain("fib", "cpu", "pool_map", 2, *procs))
+    r = results(cells)
+    return dataclasses.replace(r, machine={**r.machine, "usable_cpus": usable})
+
+
+@pytest.mark.parametrize("threads, procs, usable, expected, said", [
+    ((0.95, 1.0, 1.05), (1.8, 1.9, 1.95), 2, F.HOLDS, "the GIL lets one thread"),
+    ((1.5, 1.7, 1.9), (1.8, 1.9, 1.95), 2, F.FAILS, None),
+    ((1.1, 1.25, 1.4), (1.8, 1.9, 1.95), 2, F.CANT_TELL, None),  # threads straddle the bar
+    ((0.95, 1.0, 1.05), (0.9, 1.0, 1.1), 2, F.CANT_TELL, "no parallelism"),  # nor processes
+    ((0.95, 1.0, 1.05), None, 2, F.CANT_TELL, "no evidence"),  # no process control
+    ((0.95, 1.0, 1.0), (0.9, 0.95, 1.0), 1, F.ONE_CPU, "one usable CPU"),
+])
+def test_threads_on_cpu_every_branch(threads, procs, usable, expected, said):
+    v, text = F.threads_on_cpu(cpu_run(threads, procs, usable))
+    assert v == expected
+    if said:
+        assert said in text
+    assert ("GIL lets one thread" in text) is (expected == F.HOLDS)  # only when it agrees
+    assert "n=7" in text  # every interval with its pairs
+
+
+def test_a_noisy_or_impossible_cell_is_not_measured_precisely_enough():
+    noisy = cpu_run((0.95, 1.0, 1.05), (1.8, 1.9, 1.95), noisy=True)
+    v, text = F.threads_on_cpu(noisy)
+    assert v == F.UNMEASURED and "precise enough" in text
+    # Threads at 2.3x on 2 CPUs with 2 workers: more than the CPUs allow, so not evidence.
+    over = cpu_run((2.2, 2.3, 2.4), (1.8, 1.9, 1.95))
+    assert F.threads_on_cpu(over)[0] == F.UNMEASURED
+
+
+@pytest.mark.parametrize("procs, usable, expected", [
+    ((1.8, 1.9, 1.95), 2, F.HOLDS),
+    ((0.9, 1.0, 1.1), 2, F.FAILS),
+    ((1.1, 1.3, 1.5), 2, F.CANT_TELL),
+    ((0.9, 0.95, 1.0), 1, F.ONE_CPU),
+])
+def test_processes_use_cores_every_branch(procs, usable, expected):
+    assert verdict(F.processes_use_cores, cpu_run(None, procs, usable)) == expected
+
+
+def test_processes_use_cores_not_measured():
+    assert verdict(F.processes_use_cores, cpu_run((0.95, 1.0, 1.05), None)) == F.UNMEASURED
+
+
+@pytest.mark.parametrize("io, native, usable, expected", [
+    ((3.5, 3.8, 3.9), (1.7, 1.8, 1.9), 2, F.FAILS),   # threads gain: the folklore fails
+    ((0.9, 1.0, 1.1), (0.9, 1.0, 1.1), 2, F.HOLDS),
+    ((1.0, 1.3, 1.6), (1.0, 1.3, 1.6), 2, F.CANT_TELL),
+    ((3.5, 3.8, 3.9), (0.9, 1.0, 1.0), 1, F.FAILS),   # 1 CPU: IO alone decides
+])
+def test_threads_in_general_every_branch(io, native, usable, expected):
+    cells = [cell("sleep", "io", "serial", 1, 1.0), gain("sleep", "io", "threads", 4, *io),
+             cell("zlib", "native", "serial", 1, 1.0),
+             gain("zlib", "native", "threads", 2, *native)]
+    r = results(cells)
+    r = dataclasses.replace(r, machine={**r.machine, "usable_cpus": usable})
+    v, text = F.threads_in_general(r)
+    assert v == expected
+    assert ("GIL is released" in text) is (expected == F.FAILS)
+    assert ("native work left out" in text) is (usable == 1)
+
+
+def test_threads_in_general_not_measured():
+    assert verdict(F.threads_in_general, cpu_run((0.95, 1.0, 1.05), None)) == F.UNMEASURED
+
+
+def test_explanations_only_where_the_numbers_agree():
+    prims = [sync("pipe", "processes", 30 * US), sync("queue", "processes", 60 * US)]
+    slow = F.pipe_queue_vs_primitives(results(sync=[*prims, sync("lock", "processes",
+                                                                   200 * US)]))[1]
+    fast = F.pipe_queue_vs_primitives(results(sync=[*prims, sync("lock", "processes",
+                                                                   10 * US)]))[1]
+    assert "futex" not in slow and "futex" in fast
+
+    def share(tq):
+        return F.threads_share_cheaply(results(ipc=[
+            ipc("thread_queue", 64, tq[0], model="threads"), ipc("pipe", 64, 50 * US),
+            ipc("thread_queue", 2**20, tq[1], model="threads"), ipc("pipe", 2**20, 500 * US)]))
+
+    v, text = share((10 * US, 100 * US))
+    assert v == F.HOLDS and "a reference" in text
+    v, text = share((100 * US, 1 * MS))
+    assert v == F.FAILS and "reference" not in text and "GIL hand-offs" not in text
+    v, text = share((10 * US, 1 * MS))
+    assert v == F.DEPENDS and "GIL hand-offs" in text
+
+
+def test_a_missing_control_is_not_measured():
+    threads_only = [lat("threads", 0, 0.1 * MS), lat("threads", 2, 20 * MS)]
+    assert verdict(F.gil_latency, results(latency=threads_only)) == F.UNMEASURED
+    spin = sync("raw_value", "threads", 5 * MS)
+    assert verdict(F.busy_wait_handover, results(sync=[spin])) == F.UNMEASURED
+    v, text = F.busy_wait_handover(results(sync=[spin, sync("raw_value", "processes",
+                                                            10 * US)]))
+    assert v == F.HOLDS and "keeps the GIL" in text
+    v, text = F.busy_wait_handover(results(sync=[sync("raw_value", "threads", 10 * US),
+                                                 sync("raw_value", "processes", 20 * US)]))
+    assert v == F.FAILS and "keeps the GIL" not in text
+
+
+def test_every_finding_carries_its_rule():
+    got = F.findings(results())
+    assert all(f.rule and f.verdict in F.VERDICTS for f in got)
