@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,15 +24,17 @@ from bench.strategies.base import (
     strategy,
 )
 
+Run = Callable[[Any, str, "dict[str, Any] | None"], None]
 
-def interpreters_api() -> tuple[Callable[[], Any], Callable[[Any, str], None],
-                                Callable[[Any], None]] | None:
+
+def interpreters_api() -> tuple[Callable[[], Any], Run, Callable[[Any], None]] | None:
     """(create, run, destroy) for subinterpreters with their own GIL, or None."""
     try:
+        import _interpchannels  # type: ignore[import-not-found]  # noqa: F401
         import _interpreters as mod  # 3.13+ (concurrent.interpreters in 3.14 wraps it)
 
-        def run(interp: Any, code: str) -> None:
-            err = mod.exec(interp, code)
+        def run(interp: Any, code: str, shared: dict[str, Any] | None = None) -> None:
+            err = mod.exec(interp, code, shared)
             if err is not None:
                 raise TaskFailed(f"{err.type.__name__}: {err.msg}")
 
@@ -50,8 +51,10 @@ class Subinterpreters(Strategy):
     """One subinterpreter per worker, each with its own GIL (PEP 684), a thread driving each.
 
     CPU-bound Python runs in parallel as with processes, inside one process:
-    tasks and results cross as pickles. Extensions without subinterpreter
-    support (numpy) cannot be imported there, so such kernels fail.
+    tasks go in as pickled bytes shared with the interpreter, results come back
+    as pickled bytes through a cross-interpreter channel (memory only, no files).
+    Extensions without subinterpreter support (numpy) cannot be imported there,
+    so such kernels fail.
     """
 
     name = "subinterpreters"
@@ -81,23 +84,29 @@ class Subinterpreters(Strategy):
         api = interpreters_api()
         assert api is not None
         self._new, self._run, self._destroy = api
-        self._folder = tempfile.mkdtemp(prefix="gilbench-interp-")
+        import _interpchannels
+
+        self._channels = _interpchannels
+        self._channel = _interpchannels.create(1)  # 1: drop what a destroyed sender left
         self._interps = [self._new() for _ in range(self.workers)]
         self._busy: set[int] = set()
 
     def _warm(self, deadline: Deadline) -> None:
         # Their own sys.path (the main one may have been changed at run time), and
         # the kernels imported, outside the timed runs.
-        code = f"import sys\nsys.path[:] = {sys.path!r}\nimport pickle, workloads\n"
+        code = (f"import sys\nsys.path[:] = {sys.path!r}\n"
+                "import pickle, workloads, _interpchannels\n")
         self._in_each([code] * len(self._interps), deadline)
         self.pids, self.gil_in_workers = [os.getpid()], gil_enabled()
 
-    def _in_each(self, codes: Sequence[str], deadline: Deadline) -> None:
+    def _in_each(self, codes: Sequence[str], deadline: Deadline,
+                 shared: Sequence[dict[str, Any] | None] | None = None) -> None:
         errors: list[BaseException] = []
+        shared = shared or [None] * len(codes)
 
         def drive(i: int, code: str) -> None:
             try:
-                self._run(self._interps[i], code)
+                self._run(self._interps[i], code, shared[i])
             except BaseException as exc:
                 errors.append(exc)
             finally:
@@ -118,28 +127,31 @@ class Subinterpreters(Strategy):
             exc = errors[0]
             raise exc if isinstance(exc, CellFailure) else TaskFailed(describe(exc))
 
+    # Runs in each subinterpreter: FN, ITEMS (pickled bytes), PART and CHANNEL are shared in.
+    _TASK = ("_fn = pickle.loads(FN)\n"
+             "_out = [_fn(x) for x in pickle.loads(ITEMS)]\n"
+             "_interpchannels.send(CHANNEL, pickle.dumps((PART, _out)), blocking=False)\n")
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         blob = pickle.dumps(fn)
         parts = chunks(items, self.workers)
-        paths = [os.path.join(self._folder, f"part-{i}.pickle") for i in range(len(parts))]
-        codes = [
-            "import pickle\n"
-            f"_fn = pickle.loads({blob!r})\n"
-            f"_out = [_fn(x) for x in pickle.loads({pickle.dumps(list(part))!r})]\n"
-            f"with open({path!r}, 'wb') as _f:\n"
-            "    pickle.dump(_out, _f)\n"
-            for part, path in zip(parts, paths, strict=True)]
-        self._in_each(codes, deadline)
-        out: list[Any] = []
-        for path in paths:
-            with open(path, "rb") as f:
-                out.extend(pickle.load(f))
-        return out
+        shared: list[dict[str, Any] | None] = [
+            {"FN": blob, "ITEMS": pickle.dumps(list(part)), "PART": i,
+             "CHANNEL": int(self._channel)} for i, part in enumerate(parts)]
+        self._in_each([self._TASK] * len(parts), deadline, shared)
+        got: dict[int, list[Any]] = {}
+        for _ in parts:
+            data, _unbound = self._channels.recv(self._channel)
+            i, out = pickle.loads(data)
+            got[i] = out
+        return [x for i in range(len(parts)) for x in got[i]]
 
     def close(self) -> None:
         for i, interp in enumerate(getattr(self, "_interps", [])):
             if i not in self._busy:  # one still running a hung task cannot be destroyed
                 self._destroy(interp)
-        if hasattr(self, "_folder"):
-            shutil.rmtree(self._folder, ignore_errors=True)
+        if hasattr(self, "_channel"):
+            with contextlib.suppress(Exception):  # already gone
+                self._channels.destroy(self._channel)
+            del self._channel
 
