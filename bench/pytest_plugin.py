@@ -186,13 +186,32 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
                                         model=cls.model, start_method=method, workers=workers,
                                         size=size, tasks=tasks, startup_s=startup_s,
                                         gil_enabled_in_workers=s.gil_in_workers)
-            out = benchmark.pedantic(s.map, args=(task, items, deadline),
-                                     rounds=profile.repeats, warmup_rounds=profile.warmup,
-                                     iterations=1)
-    assert out == reference, f"{strategy} results differ from the serial run's"
+            outs: list[list[Any]] = []
+            serial_s: list[float] = []
+
+            def pair_with_serial() -> tuple[tuple[Any, ...], dict[str, Any]]:
+                # Untimed by pytest-benchmark: one serial run of the same work, timed
+                # here, right before each round, so each round is a pair (as in
+                # `gilbench run`, whose speedup is the median per-round ratio).
+                if strategy != "serial":
+                    t = time.perf_counter()
+                    task_map_serial(task, items)
+                    serial_s.append(time.perf_counter() - t)
+                return (task, items, deadline), {}
+
+            def timed(*args: Any) -> list[Any]:
+                out = s.map(*args)
+                outs.append(out)  # every round's result is checked, after the timing
+                return out
+
+            benchmark.pedantic(timed, setup=pair_with_serial, rounds=profile.repeats,
+                               warmup_rounds=profile.warmup, iterations=1)
+    for i, out in enumerate(outs):
+        assert out == reference, f"{strategy} results differ from the serial run's (run {i})"
     if not session.timed or not benchmark.enabled:
         return None
     times = tuple(benchmark.stats.stats.data)
+    pairs = tuple(serial_s[-len(times):]) if strategy != "serial" else ()
     if strategy == "serial":
         session.serial_times[workload] = times
     rs = stats.rel_std(times)
@@ -200,7 +219,7 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
                 model=cls.model, start_method=method, workers=workers, status="ok",
                 times_s=times, median_s=stats.median(times), startup_s=startup_s,
                 rel_std=rs, noisy=rs >= stats.NOISY_REL_STD,
-                gil_enabled_in_workers=s.gil_in_workers)
+                gil_enabled_in_workers=s.gil_in_workers, serial_times_s=pairs)
     cell = with_speedup(cell, _serial_times(session, workload, task, items))
     session.cells.append(cell)
     return cell
@@ -225,6 +244,15 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
     }
 
 
+SPEEDUP_IS = ("the median over the rounds of (a serial run timed just before the round ÷ the "
+              "round's time); speedup_ci95 its distribution-free 95% interval (null below 6 "
+              "pairs)")
+
+
+def task_map_serial(task: Any, items: list[int]) -> list[Any]:
+    return [task(i) for i in items]
+
+
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
                                  output_json: dict[str, Any]) -> None:
     """Each benchmark's speedup over its workload's serial run, from the session's cells."""
@@ -236,8 +264,10 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
         info = b.get("extra_info", {})
         cell = by_key.get((info.get("workload"), info.get("strategy"), info.get("workers")))
         if cell is not None and cell.speedup is not None:
-            info.update(speedup=cell.speedup, speedup_ci95=list(cell.speedup_ci95 or ()),
-                        efficiency=cell.efficiency)
+            info.update(speedup=cell.speedup,
+                        speedup_ci95=list(cell.speedup_ci95) if cell.speedup_ci95 else None,
+                        pairs=len(cell.serial_times_s), efficiency=cell.efficiency,
+                        speedup_is=SPEEDUP_IS)
     output_json["gilbench"] = {
         "profile": session.profile, "schema_version": 1,
         "conditions": {k: _machine(config).get(k) for k in VOLATILE}}

@@ -44,7 +44,10 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
                 "efficiency", "speedup_ci95"} <= set(x)
         assert x["speedup_ci95"][0] <= x["speedup"] <= x["speedup_ci95"][1]
         assert b["group"] == "fib"
-        assert len(b["stats"]["data"]) == 3  # quick: 3 timed rounds
+        assert len(b["stats"]["data"]) == 6  # quick: 6 timed rounds
+        # each paired with a serial run: 6 pairs, an honest 95% interval
+        assert x["pairs"] == (0 if x["strategy"] == "serial" else 6)
+        assert "median over the rounds" in x["speedup_is"]
     assert data["machine_info"]["gilbench"]["usable_cpus"] >= 1
     assert "gil_enabled" in data["machine_info"]["gilbench"]
     assert (report / "speedup-fib.png").exists() and (report / "report.html").exists()
