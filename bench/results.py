@@ -242,14 +242,18 @@ def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
 
 
 def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
-    """Fill speedup, its CI and efficiency from the serial cell of each workload and size
-    (cells that already carry a speedup keep it)."""
+    """Fill speedup, its interval and efficiency: a paired cell from its own serial
+    runs, always (so a file written by an older gilbench reads with today's
+    definition); any other cell from the serial cell of its workload and size,
+    unless it already carries a speedup (a pytest-benchmark file's)."""
     cells = list(cells)
     serial = {(c.workload, c.size): c for c in cells if c.strategy == "serial" and c.ok}
     out = []
     for c in cells:
         base = serial.get((c.workload, c.size))
-        if c.ok and base is not None and c.speedup is None:
+        if c.ok and c.serial_times_s:
+            c = with_speedup(c, c.serial_times_s)
+        elif c.ok and base is not None and c.speedup is None:
             c = with_speedup(c, base.times_s)
         out.append(c)
     return out

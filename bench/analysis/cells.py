@@ -55,10 +55,12 @@ def artefact(cell: Cell, usable: int) -> bool:
 
 
 def decisive(cell: Cell, usable: int) -> bool:
-    """May this cell decide a verdict or be called best? Only an ok cell with a
-    95% interval, not flagged noisy, and within the physics."""
+    """May this cell decide a verdict or be called best? Only an ok cell with a 95%
+    interval and within the physics. A cell flagged noisy (its interval ended wider
+    than the target) may: its interval is honest, only wide, so it decides only
+    where even that wide interval separates (and the verdict says ⚠)."""
     return (cell.ok and cell.speedup is not None and cell.speedup_ci95 is not None
-            and not cell.noisy and not over_ceiling(cell, usable))
+            and not over_ceiling(cell, usable))
 
 
 def lower_bound(cell: Cell) -> float:

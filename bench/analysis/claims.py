@@ -102,9 +102,9 @@ def _unmeasured_speedup(results: Results, kinds: Sequence[str], model: str) -> t
     ran = any(c.kind in kinds and c.model == model for c in results.cells)
     if not ran:
         return _unmeasured("speedup")
-    return UNMEASURED, (f"no {model} cell on this work is precise enough to decide (an "
-                        "ok cell with a 95% interval, not noisy, within what the CPUs "
-                        "allow); more pairs: --target-ci 0.02 or --profile full")
+    return UNMEASURED, (f"no {model} cell on this work can decide (an ok cell with a 95% "
+                        "interval, within what the CPUs allow); more pairs: --target-ci "
+                        "0.02 or --profile full")
 
 
 def threads_on_cpu(results: Results) -> tuple[str, str]:

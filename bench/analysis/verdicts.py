@@ -25,8 +25,8 @@ TIE_RATIO = 1.05
 MORE_PRECISION = "more pairs: --target-ci 0.02, or --profile full"
 RULE = (f"rule: one side wins when its 95% interval clears the other's by more than "
         f"{TIE_RATIO - 1:.0%}; a tie when both fit within {TIE_RATIO - 1:.0%} of each other; "
-        "else can't tell. Only cells with an interval, not noisy, and within what the "
-        "usable CPUs allow decide.")
+        "else can't tell. Only cells with an interval and within what the usable CPUs allow "
+        "decide; ⚠ marks a verdict that rests on a cell wider than the target.")
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,14 @@ def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
         missing = "threads" if threads is None else "processes"
         return f"can't tell: no {missing} cell precise enough to set against {present.label}"
     c = compare(threads, procs)
+    warn = " ⚠" if threads.noisy or procs.noisy else ""
     if c.winner == "threads":
-        return f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×)"
+        return f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×){warn}"
     if c.winner == "processes":
         return (f"processes, {1 / c.ratio:.2f}× faster than threads "
-                f"(at least {1 / c.high:.2f}×)")
+                f"(at least {1 / c.high:.2f}×){warn}")
     if c.winner == "tie":
-        return f"tie within {TIE_RATIO - 1:.0%}: threads are cheaper"
+        return f"tie within {TIE_RATIO - 1:.0%}: threads are cheaper{warn}"
     return (f"can't tell at this precision (threads ÷ processes {c.low:.2f}–{c.high:.2f}×; "
             f"{MORE_PRECISION})")
 
