@@ -23,6 +23,7 @@ from typing import NoReturn
 
 from bench import __version__
 from bench.errors import UserError
+from bench.fmt import fmt_minutes
 from bench.machine import collect_machine
 from bench.options import build_plan, plan_from_dict
 from bench.profiles import DEFAULT_PROFILE, PROFILES
@@ -187,8 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if todo_suites:
         what.append(f"cost suites {', '.join(todo_suites)}")
     print(f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
-          f"{plan.profile}, {machine['usable_cpus']} usable CPUs → {out}",
-          file=sys.stderr, flush=True)
+          f"{plan.profile}, {machine['usable_cpus']} usable CPUs → {out}; expect about "
+          f"{fmt_minutes(state.expected_s())}", file=sys.stderr, flush=True)
     for check in state.noise_checks:
         if check["ok"] is False:
             print(f"noise: {check['check']} {check['value']}: {check['advice']}",

@@ -24,6 +24,14 @@ def fmt_speedup(x: float | None, ci: tuple[float, float] | None, n: int | None) 
     return f"{fmt_x(x)} {fmt_interval(ci, n)}"
 
 
+def fmt_minutes(seconds: float) -> str:
+    """A run's length as a person plans with it: ``40 s``, ``3 min``, ``1 h 05 min``."""
+    if seconds < 90:
+        return f"{max(5, round(seconds / 5) * 5):.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def fmt_s(seconds: float | None) -> str:
     """A duration in the unit that reads best: ns, µs, ms or s."""
     if seconds is None:

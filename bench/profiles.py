@@ -41,7 +41,7 @@ PROFILES: dict[str, Profile] = {
                 cell_budget_s=0.05),
         Profile("quick", "small sizes, CI target ±5%: about a minute for the core sweep on "
                 "2 CPUs", tasks=8, repeats=6, warmup=1, timeout_s=60, max_repeats=16,
-                target_ci=0.05, cell_budget_s=0.3),
+                target_ci=0.05, cell_budget_s=0.2),
         Profile("standard", "the default: medium sizes, CI target ±3%", tasks=16, repeats=6,
                 warmup=1, timeout_s=300, max_repeats=20, target_ci=0.03, cell_budget_s=1.2),
         Profile("full", "large sizes, CI target ±2%: tight error bars, long run", tasks=64,

@@ -19,6 +19,7 @@ from typing import Any
 from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
+from bench.runner.plan import CellSpec, expected_s
 from bench.suites import COST_SUITES, Entry, suite_run
 from bench.suites.base import BUDGETS
 
@@ -89,7 +90,15 @@ class Session:
         return self.plan
 
     def cells_to_do(self) -> int:
-        return len(self.planned.specs()) - len({c.key for c in self.cells})
+        return len(self.specs_to_do())
+
+    def specs_to_do(self) -> list[CellSpec]:
+        done = {c.key for c in self.cells}
+        return [s for s in self.planned.specs() if s.key not in done]
+
+    def expected_s(self) -> float:
+        """About how long what is left takes (``bench.runner.plan.expected_s``)."""
+        return expected_s(self.planned, self.specs_to_do(), self.suites_to_do())
 
     def suites_to_do(self) -> list[str]:
         return [s for s in COST_SUITES if s in self.planned.suites and s not in self.suites_done]

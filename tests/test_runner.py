@@ -377,3 +377,19 @@ def test_the_coverage_simulation_stops_where_the_block_measurement_stops():
                                  precision, workers=(1,))
             assert len(cell.times_s) == n, (profile, setting.noise)
             assert cell.speedup_ci95 == pytest.approx(ci), (profile, setting.noise)
+
+
+def test_a_run_expects_its_budgets_and_its_process_starts():
+    from bench.runner.plan import CELL_OVERHEAD_S, PROCESS_START_S, SUITE_S, expected_s
+
+    plan = Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads",
+                                                                 "pool_map"),
+                workers=(1, 4), start_methods=("fork",), repeats=6, warmup=1, tasks=8,
+                timeout_s=60, sizes=(("fib", 22),), suites=("speedup", "sync"),
+                max_repeats=16, target_ci=0.05, cell_budget_s=0.3)
+    specs = plan.specs()
+    assert len(specs) == 5  # serial + threads x2 + pool_map x2
+    per = 0.3 + CELL_OVERHEAD_S["quick"]
+    want = 5 * per + (1 + 4) * PROCESS_START_S + SUITE_S["quick"]["sync"]
+    assert expected_s(plan, specs, ["sync"]) == pytest.approx(want)
+    assert expected_s(plan, [], []) == 0

@@ -304,9 +304,10 @@ def machine_warning(results: Results) -> str | None:
                        "changed during the run)")
     if not reasons:
         return None
-    return ("This machine was noisy during the run: " + "; ".join(reasons) + ". Verdicts "
-            "below decide only on precise cells, and more of them say \"can't tell\"; "
-            "`gilbench selfcheck` shows whether this is a noisy phase (see Noise).")
+    return ("This machine was noisy during the run: " + "; ".join(reasons) + ". The "
+            "verdicts below rest on 95% intervals, which are wider for it, so more of them "
+            "say \"can't tell\"; `gilbench selfcheck` shows whether this is a noisy phase "
+            "(see Noise).")
 
 
 def physics_blocks(results: Results) -> list[Block]:

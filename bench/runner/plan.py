@@ -101,3 +101,29 @@ class Plan:
                             out.append(CellSpec(w, name, method, n, size, tasks))
         return out
 
+
+
+# ------------------------------------------------------------ how long a run takes
+
+# What a cell costs beyond its time budget (its workers started and warmed, the warm-up
+# run, rounds past the budget until the 6 pairs every interval needs), per worker
+# process started, and what each cost suite takes: measured on the 2-CPU development VM
+# with `gilbench run` (docs/usage.md says how the estimate grows with the CPUs).
+CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.6, "full": 4.0}
+PROCESS_START_S = 0.02
+SUITE_S = {"smoke": {"startup": 8, "ipc": 6, "sync": 6, "latency": 6},
+           "quick": {"startup": 10, "ipc": 8, "sync": 6, "latency": 6},
+           "standard": {"startup": 45, "ipc": 40, "sync": 40, "latency": 40},
+           "full": {"startup": 150, "ipc": 150, "sync": 150, "latency": 150}}
+
+
+def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str]) -> float:
+    """About how long these cells and cost suites take (an estimate from the budgets)."""
+    over = CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
+    total = 0.0
+    for spec in specs:
+        total += plan.cell_budget_s + over
+        if STRATEGIES[spec.strategy].uses_processes:
+            total += spec.workers * PROCESS_START_S
+    costs = SUITE_S.get(plan.profile, SUITE_S["standard"])
+    return total + sum(costs.get(s, 0) for s in suites)
