@@ -43,7 +43,7 @@ PROFILES: dict[str, Profile] = {
                 "2 CPUs", tasks=8, repeats=6, warmup=1, timeout_s=60, max_repeats=16,
                 target_ci=0.05, cell_budget_s=0.2),
         Profile("standard", "the default: medium sizes, CI target ±3%", tasks=16, repeats=6,
-                warmup=1, timeout_s=300, max_repeats=20, target_ci=0.03, cell_budget_s=1.2),
+                warmup=1, timeout_s=300, max_repeats=20, target_ci=0.03, cell_budget_s=0.8),
         Profile("full", "large sizes, CI target ±2%: tight error bars, long run", tasks=64,
                 repeats=6, warmup=2, timeout_s=900, max_repeats=40, target_ci=0.02,
                 cell_budget_s=10.0),
@@ -52,15 +52,24 @@ PROFILES: dict[str, Profile] = {
 DEFAULT_PROFILE = "standard"
 
 
+MAX_WORKER_COUNTS = 6  # so that a big machine's default run stays within its time
+
+
 def default_workers(usable_cpus: int, cap: int | None = None) -> list[int]:
     """1, 2, 4 ... up to twice the usable CPUs (so oversubscription shows),
-    plus the usable count itself when it is not a power of two."""
+    plus the usable count itself when it is not a power of two. On a big machine,
+    at most ``MAX_WORKER_COUNTS``: 1, 2, the usable CPUs, twice them, and the
+    powers of two just below the usable CPUs (64 CPUs: 1, 2, 16, 32, 64, 128)."""
     top = 2 * max(1, usable_cpus)
     counts = {1, usable_cpus, top}
     n = 2
     while n <= top:
         counts.add(n)
         n *= 2
+    if len(counts) > MAX_WORKER_COUNTS:
+        keep = {1, 2, usable_cpus, top}
+        below = sorted((c for c in counts if 2 < c < usable_cpus), reverse=True)
+        counts = keep | set(below[:MAX_WORKER_COUNTS - len(keep)])
     if cap is not None:
         counts = {c for c in counts if c <= cap} or {1}
     return sorted(counts)

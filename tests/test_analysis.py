@@ -56,3 +56,22 @@ def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
     assert pts[0]["threads"].speedup == pytest.approx(1.0)
     assert pts[1]["threads"] is None  # the profile's size ran no threads here
     assert crossover(pts) == "processes never surely beat threads here (tasks up to 1.25 ms)"
+
+
+def test_threads_are_recommended_on_a_tie_only_if_they_surely_beat_serial():
+    import dataclasses
+
+    def kind_line(threads_ci, procs_ci):
+        cells = with_speedups([cell("serial", 1, 1.0), cell("threads", 2, 1.0),
+                               cell("process_pipe", 2, 0.6)])
+        serial, t, p = cells
+        t = dataclasses.replace(t, speedup=sum(threads_ci) / 2, speedup_ci95=threads_ci)
+        p = dataclasses.replace(p, speedup=sum(procs_ci) / 2, speedup_ci95=procs_ci)
+        return kind_verdicts(results([serial, t, p]))[0]
+
+    # Processes surely beat serial, threads may not: processes, with the doubt said.
+    line = kind_line((0.83, 1.23), (1.17, 2.08))
+    assert "use **process_pipe[fork]**" in line and "not surely faster than serial" in line
+    # Both surely beat serial and are not surely 5% apart: threads, they cost less.
+    line = kind_line((1.5, 1.8), (1.55, 1.9))
+    assert "use **threads**" in line and "threads cost less" in line

@@ -320,6 +320,7 @@ def test_a_workload_whose_requirement_is_missing_is_skipped(monkeypatch):
 
 @pytest.mark.parametrize("usable, expected", [
     (1, [1, 2]), (2, [1, 2, 4]), (3, [1, 2, 3, 4, 6]), (16, [1, 2, 4, 8, 16, 32]),
+    (64, [1, 2, 16, 32, 64, 128]), (24, [1, 2, 8, 16, 24, 48]),
 ])
 def test_default_workers_go_to_twice_the_usable_cpus(usable, expected):
     assert default_workers(usable) == expected

@@ -138,11 +138,16 @@ def kind_verdicts(results: Results) -> list[str]:
         thread_best = by_model.get("threads")
         tie = ""
         if thread_best and top.model != "threads" and top.low / thread_best.high <= TIE_RATIO:
-            # Not surely more than the tie band apart: threads win (no start-up, no
-            # pickling, shared memory).
-            tie = (f" ({top.label}, {top.text()}, is not surely more than "
-                   f"{TIE_RATIO - 1:.0%} faster; threads cost less)")
-            top = thread_best
+            if thread_best.low > 1.0:
+                # Not surely more than the tie band apart, and threads surely beat serial
+                # too: threads win (no start-up, no pickling, shared memory).
+                tie = (f" ({top.label}, {top.text()}, is not surely more than "
+                       f"{TIE_RATIO - 1:.0%} faster; threads cost less)")
+                top = thread_best
+            else:
+                tie = (f" (surely faster than serial; not surely more than "
+                       f"{TIE_RATIO - 1:.0%} faster than {thread_best.label} "
+                       f"{thread_best.text()}, which is not surely faster than serial)")
         parts = [f"{title}: use **{top.label}**, {top.text()} serial{tie} (geometric mean "
                  "of its best speedup per workload)"]
         for model in ("threads", "processes"):
