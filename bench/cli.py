@@ -187,8 +187,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"{','.join(map(str, plan.workers))})")
     if todo_suites:
         what.append(f"cost suites {', '.join(todo_suites)}")
+    usable = machine["usable_cpus"]
     print(f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
-          f"{plan.profile}, {machine['usable_cpus']} usable CPUs → {out}; expect about "
+          f"{plan.profile}, {usable} usable CPU{'s' if usable != 1 else ''} → {out}; "
+          f"expect about "
           f"{fmt_minutes(state.expected_s())}", file=sys.stderr, flush=True)
     for check in state.noise_checks:
         if check["ok"] is False:

@@ -64,6 +64,9 @@ class Cell:
     noise: str | None = None  # why the cell is flagged noisy
     cpu_utilization: float | None = None  # cpu_s / wall / usable CPUs
     peak_rss_bytes: int | None = None  # gilbench's process + the cell's workers
+    # Why the cell left its rounds before reaching its target, on purpose: it was surely
+    # slower than another cell of its strategy, so more pairs could not change a verdict.
+    left_early: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -394,3 +394,24 @@ def test_a_run_expects_its_budgets_and_its_process_starts():
     want = 5 * per + (1 + 4) * PROCESS_START_S + SUITE_S["quick"]["sync"]
     assert expected_s(plan, specs, ["sync"]) == pytest.approx(want)
     assert expected_s(plan, [], []) == 0
+
+
+def test_a_cell_surely_slower_than_its_strategys_best_leaves_early_and_says_why():
+    # c1 is noisy and never reaches ±3%; c2 is steady at 2x. Once c1 has the 8 pairs
+    # a 99% interval needs, that interval (0.91-1.11x) ends below c2's (2.0x): c1 can
+    # no longer be its strategy's best, so it leaves instead of running to its maximum.
+    cells, log, _ = block({"S": [1.0], "c1": [0.9, 1.1], "c2": [0.5]},
+                          Precision(6, 20, target=0.03, budget_s=1e9))
+    c1, c2 = cells
+    assert len(c1.times_s) == 8 and log.count("c1") == 8
+    assert c1.left_early and "surely slower than 2 workers" in c1.left_early
+    assert not c1.noisy and c1.speedup_ci95 is not None  # its interval is still reported
+    assert c2.left_early is None and len(c2.times_s) == 8  # converged on its own
+
+
+def test_no_cell_leaves_early_on_a_cell_above_the_physics():
+    # c2 at 4x with 2 workers on CPU-bound fib is impossible: it dominates nothing.
+    cells, _, _ = block({"S": [1.0], "c1": [0.9, 1.1], "c2": [0.25]},
+                        Precision(6, 12, target=0.03, budget_s=1e9))
+    c1, _ = cells
+    assert c1.left_early is None and len(c1.times_s) == 12 and c1.noisy

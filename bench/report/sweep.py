@@ -262,6 +262,15 @@ def noise_blocks(results: Results) -> list[Block]:
                            "the hypervisor's steal):"))
         blocks.append(Table(("check", "value", "verdict", "what to do"), rows))
     blocks += physics_blocks(results)
+    early = [c for c in results.cells if c.left_early]
+    if early:
+        blocks.append(Para(f"{len(early)} cells left their rounds before their target on "
+                           "purpose: each was surely slower than another worker count of its "
+                           "strategy, so more pairs could not change which is best or any "
+                           "verdict; their time went to the other cells."))
+        blocks.append(Bullets(tuple(f"{c.workload} {c.label} @{c.workers}: "
+                                    f"{fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))}"
+                                    for c in early)))
     noisy = [c for c in results.cells if c.noisy]
     if noisy:
         blocks.append(Para(f"{len(noisy)} cells are flagged (⚠): the interval of their speedup "

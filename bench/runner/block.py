@@ -23,6 +23,7 @@ from bench import machine, meters, stats
 from bench.results import Cell
 from bench.runner.plan import CellSpec
 from bench.runner.precision import (
+    STOP_CONFIDENCE,
     Clock,
     Precision,
     StoppingRule,
@@ -70,6 +71,7 @@ class _Slot:
         self.failure: BaseException | None = None
         self.done = False
         self.closed = False
+        self.left_early: str | None = None
         self.out: list[Any] | None = None
         self.cell: Cell | None = None
 
@@ -187,7 +189,8 @@ class BlockMeasurement:
         return Round(active, serial_s)
 
     def settle(self, done: Round) -> None:
-        """Pair the round's runs; finish the cells that converged, or all when time is up."""
+        """Pair the round's runs; finish the cells that converged or can decide nothing
+        more (``_dominated``), or all when time is up."""
         for slot in done.cells:
             if slot.failure is not None:
                 continue
@@ -195,6 +198,11 @@ class BlockMeasurement:
                 slot.serial.append(done.serial_s)
             if self.rule.converged(len(slot.times), slot.half_width()):
                 self._finish(slot)
+        for slot in done.cells:
+            if not slot.done and slot.failure is None:
+                slot.left_early = self._dominated(slot)
+                if slot.left_early:
+                    self._finish(slot)
         if self.rule.out_of_time(self.rounds):
             for slot in self.active():
                 self._finish(slot)
@@ -286,6 +294,35 @@ class BlockMeasurement:
             return None
         return elapsed
 
+    def _dominated(self, slot: _Slot) -> str | None:
+        """Why more pairs for this cell would decide nothing, or None: even its 99%
+        interval's upper end is below the 95% lower end of another cell of the same
+        strategy (and start method) within the physics, so it cannot be that
+        strategy's best, which is all a verdict or a chart's best marker reads. The
+        time it leaves goes to the other cells of the block."""
+        if not self.paired or len(slot.times) < self.precision.min_repeats:
+            return None
+        mine = cell_interval(slot.serial, slot.times, STOP_CONFIDENCE)[1]
+        if mine is None:
+            return None
+        cpu_bound = WORKLOADS[slot.spec.workload].kind in ("cpu", "native") \
+            if slot.spec.workload in WORKLOADS else False
+        for other in self.slots:
+            same = (other.spec.strategy, other.spec.start_method) == (
+                slot.spec.strategy, slot.spec.start_method)
+            if other is slot or not same or other.failure is not None or len(other.times) < 2:
+                continue
+            point, theirs, _ = cell_interval(other.serial, other.times)
+            ceiling = min(other.spec.workers, self.usable)
+            if theirs is None or (cpu_bound and point > ceiling):
+                continue
+            if theirs[0] > mine[1]:
+                return (f"left after {len(slot.times)} pairs on purpose: surely slower than "
+                        f"{other.spec.workers} workers of the same strategy (its 99% interval "
+                        f"ends at {mine[1]:.2f}×, below their {theirs[0]:.2f}×), so more "
+                        "pairs could not change a verdict")
+        return None
+
     def _finish(self, slot: _Slot) -> None:
         """The slot's cell from its runs; its workers measured, then closed."""
         slot.done = True
@@ -314,12 +351,13 @@ class BlockMeasurement:
         if self.paired:
             fields = dict(serial_times_s=tuple(slot.serial), speedup=point, speedup_ci95=ci,
                           efficiency=stats.efficiency(point, slot.spec.workers))
-        reason = noise_reason(hw, rs, n, self.precision)
+        reason = None if slot.left_early else noise_reason(hw, rs, n, self.precision)
         slot.cell = Cell(status="ok", times_s=tuple(slot.times),
                          median_s=stats.median(slot.times), startup_s=slot.startup_s,
                          cpu_s=cpu_s, rel_std=rs, noisy=reason is not None, noise=reason,
                          ci_half_width=hw, cpu_utilization=util, peak_rss_bytes=peak,
-                         gil_enabled_in_workers=slot.strat.gil_in_workers, **fields,
+                         gil_enabled_in_workers=slot.strat.gil_in_workers,
+                         left_early=slot.left_early, **fields,
                          **self._fields(slot.spec))
 
 

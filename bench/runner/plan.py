@@ -111,6 +111,9 @@ class Plan:
 # with `gilbench run` (docs/usage.md says how the estimate grows with the CPUs).
 CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.6, "full": 4.0}
 PROCESS_START_S = 0.02
+# Strategies whose cells start more than processes: a Dask LocalCluster (scheduler,
+# nanny per worker) and loky's fork+exec workers, per cell.
+EXTRA_START_S = {"dask": 3.0, "loky": 1.0}
 SUITE_S = {"smoke": {"startup": 8, "ipc": 6, "sync": 6, "latency": 6},
            "quick": {"startup": 10, "ipc": 8, "sync": 6, "latency": 6},
            "standard": {"startup": 45, "ipc": 40, "sync": 40, "latency": 40},
@@ -125,5 +128,6 @@ def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str]) -> float:
         total += plan.cell_budget_s + over
         if STRATEGIES[spec.strategy].uses_processes:
             total += spec.workers * PROCESS_START_S
+        total += EXTRA_START_S.get(spec.strategy, 0.0)
     costs = SUITE_S.get(plan.profile, SUITE_S["standard"])
     return total + sum(costs.get(s, 0) for s in suites)
