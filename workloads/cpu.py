@@ -18,7 +18,7 @@ def _fib(n: int) -> int:
 @workload(
     kind="cpu",
     releases_gil=False,
-    sizes={"smoke": 12, "quick": 22, "standard": 25, "full": 28},
+    sizes={"smoke": 12, "quick": 22, "standard": 23, "full": 28},
     size_unit="n",
     cost_base=(1 + 5**0.5) / 2,  # fib(n) makes about phi**n calls
 )
@@ -55,7 +55,7 @@ def _bodies() -> list[list[float]]:
 @workload(
     kind="cpu",
     releases_gil=False,
-    sizes={"smoke": 50, "quick": 482, "standard": 2_200, "full": 8_800},
+    sizes={"smoke": 50, "quick": 482, "standard": 879, "full": 8_800},
     size_unit="steps",
 )
 def nbody(size: int, seed: int) -> float:
@@ -91,7 +91,7 @@ def nbody(size: int, seed: int) -> float:
 @workload(
     kind="cpu",
     releases_gil=False,
-    sizes={"smoke": 400, "quick": 560, "standard": 4_000, "full": 16_000},
+    sizes={"smoke": 400, "quick": 560, "standard": 1_467, "full": 16_000},
     size_unit="numbers tested",
 )
 def primes(size: int, seed: int) -> int:
@@ -117,7 +117,7 @@ def primes(size: int, seed: int) -> int:
 @workload(
     kind="cpu",
     releases_gil=False,
-    sizes={"smoke": 10, "quick": 19, "standard": 44, "full": 88},
+    sizes={"smoke": 10, "quick": 19, "standard": 26, "full": 88},
     size_unit="pixels per side",
     cost_power=2,
 )

@@ -28,7 +28,7 @@ from workloads.registry import async_variant, workload
 @workload(
     kind="io",
     releases_gil=True,
-    sizes={"smoke": 2, "quick": 3, "standard": 10, "full": 40},
+    sizes={"smoke": 2, "quick": 3, "standard": 4, "full": 40},
     size_unit="ms asleep",
 )
 def sleep(size: int, seed: int) -> int:
@@ -62,7 +62,7 @@ _CHUNK = 64 * 1024
 @workload(
     kind="io",
     releases_gil=True,
-    sizes={"smoke": 64, "quick": 757, "standard": 8192, "full": 32768},
+    sizes={"smoke": 64, "quick": 757, "standard": 2819, "full": 32768},
     size_unit="KiB written and read",
     setup=temporary_folder,
 )
@@ -180,7 +180,7 @@ def echo_server(delay_s: float = ECHO_DELAY_S) -> Iterator[tuple[str, int]]:
 @workload(
     kind="io",
     releases_gil=True,
-    sizes={"smoke": 2, "quick": 2, "standard": 8, "full": 32},
+    sizes={"smoke": 2, "quick": 2, "standard": 3, "full": 32},
     size_unit="round trips",
     setup=echo_server,
 )

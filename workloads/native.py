@@ -47,7 +47,7 @@ def _text_block(nbytes: int) -> bytes:
 @workload(
     kind="native",
     releases_gil=True,
-    sizes={"smoke": 1, "quick": 4, "standard": 16, "full": 64},
+    sizes={"smoke": 1, "quick": 4, "standard": 6, "full": 64},
     size_unit="MiB hashed",
 )
 def sha256(size: int, seed: int) -> str:
@@ -62,7 +62,7 @@ def sha256(size: int, seed: int) -> str:
 @workload(
     kind="native",
     releases_gil=True,
-    sizes={"smoke": 8, "quick": 39, "standard": 160, "full": 640},
+    sizes={"smoke": 8, "quick": 39, "standard": 67, "full": 640},
     size_unit="KiB compressed",
 )
 def zlib(size: int, seed: int) -> int:
@@ -87,7 +87,7 @@ def _int_matrices(n: int, seed: int):
 @workload(
     kind="native",
     releases_gil=True,
-    sizes={"smoke": 64, "quick": 308, "standard": 512, "full": 800},
+    sizes={"smoke": 64, "quick": 308, "standard": 359, "full": 800},
     size_unit="matrix side",
     cost_power=3,
     single_thread_blas=True,
