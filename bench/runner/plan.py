@@ -8,7 +8,7 @@ from typing import Any
 from bench.results import CellKey
 from bench.runner.precision import Precision
 from bench.strategies import STRATEGIES
-from workloads import WORKLOADS
+from workloads import WORKLOADS, Task
 
 MAX_SWEEP_TASKS = 4096  # tasks per run at the smallest sizes of a --sizes sweep
 
@@ -109,14 +109,14 @@ class Plan:
 # run, rounds past the budget until the 6 pairs every interval needs), per worker
 # process started, and what each cost suite takes: measured on the 2-CPU development VM
 # with `gilbench run` (docs/usage.md says how the estimate grows with the CPUs).
-CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.6, "full": 4.0}
+CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.1, "full": 4.0}
 PROCESS_START_S = 0.02
 # Strategies whose cells start more than processes: a Dask LocalCluster (scheduler,
 # nanny per worker) and loky's fork+exec workers, per cell.
 EXTRA_START_S = {"dask": 3.0, "loky": 1.0}
 SUITE_S = {"smoke": {"startup": 8, "ipc": 6, "sync": 6, "latency": 6},
            "quick": {"startup": 10, "ipc": 8, "sync": 6, "latency": 6},
-           "standard": {"startup": 45, "ipc": 40, "sync": 40, "latency": 40},
+           "standard": {"startup": 15, "ipc": 60, "sync": 10, "latency": 35},
            "full": {"startup": 150, "ipc": 150, "sync": 150, "latency": 150}}
 
 
@@ -125,6 +125,9 @@ def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str]) -> float:
     over = CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
     total = 0.0
     for spec in specs:
+        cls = STRATEGIES[spec.strategy]
+        if not cls.available()[0] or cls.applies_to(Task(spec.workload, spec.size)):
+            continue  # skipped with its reason: no time
         total += plan.cell_budget_s + over
         if STRATEGIES[spec.strategy].uses_processes:
             total += spec.workers * PROCESS_START_S
