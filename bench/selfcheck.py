@@ -67,13 +67,14 @@ class Check:
 
 
 def efficiency_check(name: str, workload: str, size: int, strategy: str, workers: int,
-                     divide_by: int, bar: float, what: str, tasks: int) -> Check:
+                     divide_by: int, bar: float, what: str, tasks: int,
+                     precision: Precision = PRECISION) -> Check:
     """Speedup over serial (paired, adaptive) ÷ ``divide_by`` against ``bar``."""
     method = multiprocessing.get_start_method() if STRATEGIES[strategy].uses_processes else None
     spec = CellSpec(workload, strategy, method, workers, size, tasks)
     task = Task(workload, size)
     reference = [task(i) for i in range(tasks)]
-    [(cell, _)] = measure_block([spec], task, reference, precision=PRECISION, warmup=1,
+    [(cell, _)] = measure_block([spec], task, reference, precision=precision, warmup=1,
                                 timeout_s=120, serial=STRATEGIES["serial"]())
     if not cell.ok or cell.speedup is None:
         return Check(name, None, None, f"≥ {bar:.2f}", False, f"{cell.status}: {cell.error}")
@@ -82,6 +83,28 @@ def efficiency_check(name: str, workload: str, size: int, strategy: str, workers
           (cell.speedup_ci95[0] / divide_by, cell.speedup_ci95[1] / divide_by))
     return Check(name, eff, ci, f"≥ {bar:.2f}", verdict(ci, at_least=bar),
                  f"— speedup {cell.speedup:.2f}× {what}, n={len(cell.times_s)} pairs")
+
+
+PROBE_PRECISION = Precision(min_repeats=6, max_repeats=40, target=0.02, budget_s=2.5)
+
+
+def start_probe(usable: int) -> dict[str, Any] | None:
+    """A few seconds of selfcheck's processes check, as a run starts: is this a noisy
+    phase in which processes cannot use the CPUs? A noise check (None on 1 CPU)."""
+    if usable < 2:
+        return None
+    c = efficiency_check("start-of-run probe: processes on pure-Python fib", "fib", CPU_SIZE,
+                         "process_pipe", usable, usable, MIN_EFFICIENCY_CPU,
+                         f"on {usable} usable CPUs", tasks=8 * usable,
+                         precision=PROBE_PRECISION)
+    value = "failed" if c.value is None else (
+        f"{c.value:.2f}" + (f" [{c.ci95[0]:.2f}–{c.ci95[1]:.2f}]" if c.ci95 else "")
+        + " of the CPUs")
+    advice = {True: "", None: "processes could not be shown to use the CPUs: a noisy "
+              "phase? `gilbench selfcheck` says more",
+              False: "processes did not use the CPUs: the machine is in a noisy phase, or "
+              "busy; its speedups will read low"}[c.ok]
+    return {"check": c.name, "value": value, "ok": c.ok, "advice": advice}
 
 
 def verdict(ci: tuple[float, float] | None, *, at_least: float | None = None,

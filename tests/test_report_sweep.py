@@ -68,3 +68,26 @@ def test_scaling_table_on_a_made_up_curve():
     assert rows["process_pool[fork]"][4].startswith("25% / ")
     assert rows["process_pool[fork]"][5].startswith("50 / ")
     assert rows["threads"][3] == "never pays"
+
+
+def test_the_noisy_machine_warning_comes_from_the_machine_not_from_wide_intervals():
+    from bench.report.sweep import machine_warning
+
+    quiet = sample()
+    assert machine_warning(quiet) is None
+    probe = {"check": "start-of-run probe: processes on pure-Python fib",
+             "value": "0.68 [0.62–0.96] of the CPUs", "ok": None, "advice": "a noisy phase?"}
+    load = {"check": "load average before the run", "value": "1.5", "ok": None, "advice": "x"}
+    for checks, others, warned in (([probe], None, "start-of-run probe"),
+                                   ([load], None, None),  # information only
+                                   ([], 0.3, "other programs used 30.0%")):
+        r = dataclasses.replace(quiet, run={**quiet.run, "noise_checks": checks,
+                                            "others_cpu_fraction": others})
+        text = machine_warning(r)
+        assert (text is None) if warned is None else (warned in text)
+
+
+def test_the_start_probe_needs_two_cpus():
+    from bench.selfcheck import start_probe
+
+    assert start_probe(1) is None
