@@ -192,17 +192,17 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"{plan.profile}, {usable} usable CPU{'s' if usable != 1 else ''} → {out}; "
           f"expect about "
           f"{fmt_minutes(state.expected_s())}", file=sys.stderr, flush=True)
-    if plan.sweeps and plan.profile != "smoke" and not previous:
-        from bench.selfcheck import start_probe
-
-        probe = start_probe(int(usable))
-        if probe:
-            state.noise_checks.append(probe)
-    for check in state.noise_checks:
-        if check["ok"] is False or (check["ok"] is None and "probe" in check["check"]):
-            print(f"noise: {check['check']} {check['value']}: {check['advice']}",
-                  file=sys.stderr, flush=True)
     try:
+        if plan.sweeps and plan.profile != "smoke" and not previous:
+            from bench.selfcheck import start_probe
+
+            probe = start_probe(int(usable))  # a few seconds: is this a noisy phase?
+            if probe:
+                state.noise_checks.append(probe)
+        for check in state.noise_checks:
+            if check["ok"] is False or (check["ok"] is None and "probe" in check["check"]):
+                print(f"noise: {check['check']} {check['value']}: {check['advice']}",
+                      file=sys.stderr, flush=True)
         if plan.sweeps:
             run_sweep(state)
         for name in todo_suites:
