@@ -322,12 +322,13 @@ def physics_blocks(results: Results) -> list[Block]:
         return []
     sure = [c for c in over if artefact(c, usable)]
     text = (f"{len(over)} cells on CPU-bound work came out faster than their workers and "
-            f"the {usable or 'unknown number of'} usable CPUs can make it (✗), "
-            f"{len(sure)} of them with their whole 95% interval above that ceiling. No "
-            "strategy does that: the machine's speed changed between these cells' runs and "
-            "the serial runs paired with them — a vCPU slowed by its neighbours while the "
-            "serial run was on it, or CPUs that run at different speeds. These cells decide "
-            "no verdict and are never called best.")
+            f"the {usable or 'unknown number of'} usable CPUs can make them (✗). No "
+            "strategy does that, so these cells decide no verdict and are never called "
+            "best. A point just above the ceiling with an interval reaching below it is "
+            f"noise; {len(sure)} of them have their whole 95% interval above it: a machine "
+            "artefact — the machine's speed changed between a cell's runs and the serial "
+            "runs paired with them (a vCPU slowed by its neighbours while the serial run "
+            "was on it, or CPUs that run at different speeds).")
     return [Para(text), Bullets(tuple(
         f"{c.workload} {c.label} @{c.workers}: "
         f"{fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))} > "
