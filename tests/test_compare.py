@@ -67,7 +67,7 @@ def gilbench(*args, env, cwd):
 @pytest.mark.slow
 def test_compare_two_machines_end_to_end(tmp_path, cli_env):
     a = write(tmp_path, "a", cells("big", 1.95, 2))
-    b = write(tmp_path, "b", cells("small", 1.0, 1))
+    b = write(tmp_path, "b", cells("small", 0.8, 1))  # one CPU: processes only pay
     out = tmp_path / "cmp"
     r = gilbench("compare", a, b, "--labels", "two-cpu,one-cpu", "--out", str(out),
                  env=cli_env, cwd=tmp_path)
