@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -13,6 +14,15 @@ import pytest
 from tests.helpers import children
 
 SHM = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The Ctrl-C tests send SIGINT to the processes they start. A session launched in
+    # the background by a non-interactive shell inherits SIGINT *ignored*, and so would
+    # every child (Python leaves an ignored SIGINT ignored): make it deliverable again.
+    # Children then start with it at its default (exec resets a caught signal).
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _shm_segments() -> set[str]:
