@@ -158,11 +158,11 @@ def overhead_check(name: str, strategy: str, workers: int,
                 if out != expected:
                     return Check(name, None, None, f"≤ {MAX_OVERHEAD}", False,
                                  f"{who} returned wrong results")
-            ratio = stats.speedup(ours, theirs, paired=True)  # median of ours_i / bare_i
-            ci = stats.speedup_ci(ours, theirs, paired=True)
             if rule.converged(len(ours), stopping_half_width(ours, theirs)) or \
                     rule.out_of_time(len(ours)):
                 break
+    ratio = stats.speedup(ours, theirs, paired=True)  # median of ours_i / bare_i
+    ci = stats.speedup_ci(ours, theirs, paired=True)
     return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}", verdict(ci, at_most=MAX_OVERHEAD),
                  f"— gilbench's time ÷ the bare call's (median of n={len(ours)} pairs)")
 

@@ -15,6 +15,7 @@ so ``from workloads import workload`` is the public spelling.
 # Importing the kernel modules fills WORKLOADS.
 from workloads import cpu, io, native
 from workloads.registry import (
+    CPU_BOUND_KINDS,
     KIND_TITLES,
     KINDS,
     PROFILE_NAMES,
@@ -24,6 +25,7 @@ from workloads.registry import (
     async_variant,
     call_kernel,
     no_resource,
+    speedup_ceiling,
     workload,
 )
 
@@ -31,5 +33,6 @@ from workloads.registry import (
 for _w in sorted(WORKLOADS.values(), key=lambda w: KINDS.index(w.kind)):
     WORKLOADS[_w.name] = WORKLOADS.pop(_w.name)
 
-__all__ = ["KINDS", "KIND_TITLES", "PROFILE_NAMES", "WORKLOADS", "Task", "Workload",
-           "async_variant", "call_kernel", "cpu", "io", "native", "no_resource", "workload"]
+__all__ = ["CPU_BOUND_KINDS", "KINDS", "KIND_TITLES", "PROFILE_NAMES", "WORKLOADS", "Task",
+           "Workload", "async_variant", "call_kernel", "cpu", "io", "native", "no_resource",
+           "speedup_ceiling", "workload"]

@@ -20,6 +20,19 @@ KIND_TITLES = {
     "native": "CPU-bound native code (releases the GIL)",
     "io": "IO-bound (waits with the GIL released)",
 }
+# Work that only CPUs do: no strategy can beat serial by more than the CPUs it runs
+# on (io waits, and overlaps beyond the CPU count).
+CPU_BOUND_KINDS = ("cpu", "native")
+
+
+def speedup_ceiling(kind: str, workers: int, usable_cpus: int) -> float | None:
+    """The most speedup the physics allows ``workers`` on this kind of work (None: no
+    such limit): the workers, and the usable CPUs where known (0: unknown)."""
+    if kind not in CPU_BOUND_KINDS:
+        return None
+    return float(min(workers, usable_cpus) if usable_cpus else workers)
+
+
 PROFILE_NAMES = ("smoke", "quick", "standard", "full")  # sizes per bench.profiles.PROFILES
 
 

@@ -14,7 +14,6 @@ measurement code), prints, or writes files.
 """
 
 from bench.analysis.cells import (
-    CPU_BOUND_KINDS,
     PrecisionSummary,
     artefact,
     best_by_speedup,
@@ -47,7 +46,7 @@ from bench.analysis.verdicts import (
     workload_verdict,
 )
 
-__all__ = ["CPU_BOUND_KINDS", "RULE", "TIE_RATIO", "Comparison", "CurveLaws", "Finding",
+__all__ = ["RULE", "TIE_RATIO", "Comparison", "CurveLaws", "Finding",
            "PrecisionSummary", "SizePoint", "artefact", "best_by_speedup", "best_cells",
            "best_of_model", "ceiling", "compare", "crossover", "crossovers", "curve_laws",
            "decisive", "entry_counts", "failed_entries", "findings", "kind_verdicts",

@@ -4,10 +4,13 @@ strategy or a model, and how precise a run's speedups are."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TypedDict
 
 from bench import stats
+from bench.fmt import fmt_speedup
 from bench.results import Cell, Results
+from workloads import speedup_ceiling
 
 
 def serial_cell(results: Results, workload: str) -> Cell | None:
@@ -23,22 +26,14 @@ def with_speedup_only(cells: Iterable[Cell]) -> list[Cell]:
     return [c for c in cells if c.ok and c.speedup is not None]
 
 
-# Work that only CPUs do: no strategy can beat serial by more than the CPUs it
-# runs on (io and sleep wait, and overlap beyond the CPU count).
-CPU_BOUND_KINDS = ("cpu", "native")
-
-
 def usable_cpus(results: Results) -> int:
     """The run's usable CPUs; 0 where the results do not say (a pytest-benchmark file)."""
     return int(results.machine.get("usable_cpus") or 0)
 
 
 def ceiling(cell: Cell, usable: int) -> float | None:
-    """The most speedup the physics allows this cell (None: no such limit): its
-    workers, and the usable CPUs where known."""
-    if cell.kind not in CPU_BOUND_KINDS:
-        return None
-    return float(min(cell.workers, usable) if usable else cell.workers)
+    """The most speedup the physics allows this cell (None: no such limit)."""
+    return speedup_ceiling(cell.kind, cell.workers, usable)
 
 
 def over_ceiling(cell: Cell, usable: int) -> bool:
@@ -68,6 +63,11 @@ def lower_bound(cell: Cell) -> float:
     return cell.speedup_ci95[0]
 
 
+def upper_bound(cell: Cell) -> float:
+    assert cell.speedup_ci95 is not None
+    return cell.speedup_ci95[1]
+
+
 def best_by_speedup(cells: Iterable[Cell], usable: int) -> Cell | None:
     """The decisive cell whose speedup is surely the highest: the highest lower end
     of its 95% interval (a lucky point estimate with a wide interval does not win;
@@ -94,6 +94,38 @@ def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
     """The workload's best decisive cell of this model ("threads", "processes")."""
     return best_by_speedup((c for c in results.cells_of(workload) if c.model == model),
                            usable_cpus(results))
+
+
+@dataclass(frozen=True)
+class GeoSpan:
+    """Decisive cells (one per workload) taken together: the geometric means of
+    their speedups and of their intervals' ends, and the fewest pairs behind any."""
+
+    cells: tuple[Cell, ...]
+
+    def _geo(self, end: int | None) -> float:
+        return stats.geometric_mean([c.speedup_value if end is None else
+                                     (lower_bound(c) if end == 0 else upper_bound(c))
+                                     for c in self.cells])
+
+    @property
+    def point(self) -> float:
+        return self._geo(None)
+
+    @property
+    def low(self) -> float:
+        return self._geo(0)
+
+    @property
+    def high(self) -> float:
+        return self._geo(1)
+
+    @property
+    def n(self) -> int:
+        return min(len(c.times_s) for c in self.cells)
+
+    def text(self) -> str:
+        return fmt_speedup(self.point, (self.low, self.high), self.n)
 
 
 class PrecisionSummary(TypedDict):

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench import stats
-from bench.analysis.cells import best_of_model, usable_cpus
+from bench.analysis.cells import GeoSpan, best_of_model, usable_cpus
 from bench.analysis.costs import nearest_payload, pick
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
-from bench.results import Cell, Results
+from bench.results import Results
 from bench.suites.entries import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 HOLDS, FAILS, DEPENDS, UNMEASURED = "holds", "does not hold", "depends", "not measured"
@@ -49,35 +48,15 @@ def _unmeasured(suite: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class _Gains:
-    """The best decisive cell of one model per workload of some kinds: speedups with
-    their intervals, and the geometric means of points, lower and upper ends."""
-
-    cells: dict[str, Cell]
+class _Gains(GeoSpan):
+    """The best decisive cell of one model per workload of some kinds."""
 
     def __bool__(self) -> bool:
         return bool(self.cells)
 
-    def _geo(self, i: int | None) -> float:
-        return stats.geometric_mean([c.speedup_value if i is None else
-                                     (c.speedup_ci95 or (0.0, 0.0))[i]
-                                     for c in self.cells.values()])
-
-    @property
-    def point(self) -> float:
-        return self._geo(None)
-
-    @property
-    def low(self) -> float:
-        return self._geo(0)
-
-    @property
-    def high(self) -> float:
-        return self._geo(1)
-
     def text(self) -> str:
-        each = ", ".join(f"{w} {fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))}"
-                         for w, c in self.cells.items())
+        each = ", ".join(f"{c.workload} {fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))}"
+                         for c in self.cells)
         return (f"{each} (geometric mean {fmt_x(self.point)}, "
                 f"[{self.low:.2f}–{self.high:.2f}])")
 
@@ -88,14 +67,14 @@ class _Gains:
 
 
 def _gains(results: Results, kinds: Sequence[str], model: str) -> _Gains:
-    out = {}
+    out = []
     for w in results.workloads():
         cells = results.cells_of(w)
         if cells and cells[0].kind in kinds:
             best = best_of_model(results, w, model)
             if best is not None:
-                out[w] = best
-    return _Gains(out)
+                out.append(best)
+    return _Gains(tuple(out))
 
 
 def _unmeasured_speedup(results: Results, kinds: Sequence[str], model: str) -> tuple[str, str]:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench import stats
-from bench.analysis.cells import best_cells
-from bench.fmt import fmt_speedup
+from bench.analysis.cells import GeoSpan, best_cells
 from bench.results import Cell, Results
 from workloads import KIND_TITLES, KINDS
 
@@ -78,33 +76,20 @@ def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
 
 
 @dataclass(frozen=True)
-class _Score:
-    """A strategy's best speedups over a kind's workloads, as geometric means."""
+class _Score(GeoSpan):
+    """A strategy's best cells over a kind's workloads."""
 
-    label: str
-    model: str
-    point: float
-    low: float
-    high: float
-    n: int  # the fewest pairs behind any of its cells
-
-    def text(self) -> str:
-        return fmt_speedup(self.point, (self.low, self.high), self.n)
+    label: str = ""
+    model: str = ""
 
 
 def _scores(results: Results, names: list[str]) -> list[_Score]:
     best = best_cells(results)
     out = []
     for label in dict.fromkeys(c.label for c in results.main_cells if c.strategy != "serial"):
-        found = [best[(w, label)] for w in names if (w, label) in best]
-        if len(found) != len(names):
-            continue
-        lows = [c.speedup_ci95[0] for c in found if c.speedup_ci95]
-        highs = [c.speedup_ci95[1] for c in found if c.speedup_ci95]
-        out.append(_Score(label, found[0].model,
-                          stats.geometric_mean([c.speedup_value for c in found]),
-                          stats.geometric_mean(lows), stats.geometric_mean(highs),
-                          min(len(c.times_s) for c in found)))
+        found = tuple(best[(w, label)] for w in names if (w, label) in best)
+        if len(found) == len(names):
+            out.append(_Score(found, label, found[0].model))
     return out
 
 

@@ -32,7 +32,7 @@ from bench.runner.precision import (
     stopping_half_width,
 )
 from bench.strategies import STRATEGIES, CellFailure, Deadline, Strategy, describe
-from workloads import WORKLOADS
+from workloads import WORKLOADS, speedup_ceiling
 
 Outcome = tuple[Cell, list[Any] | None]  # a cell, and its task results (the reference)
 
@@ -305,16 +305,15 @@ class BlockMeasurement:
         mine = cell_interval(slot.serial, slot.times, STOP_CONFIDENCE)[1]
         if mine is None:
             return None
-        cpu_bound = WORKLOADS[slot.spec.workload].kind in ("cpu", "native") \
-            if slot.spec.workload in WORKLOADS else False
+        kind = WORKLOADS[slot.spec.workload].kind if slot.spec.workload in WORKLOADS else ""
         for other in self.slots:
             same = (other.spec.strategy, other.spec.start_method) == (
                 slot.spec.strategy, slot.spec.start_method)
             if other is slot or not same or other.failure is not None or len(other.times) < 2:
                 continue
             point, theirs, _ = cell_interval(other.serial, other.times)
-            ceiling = min(other.spec.workers, self.usable)
-            if theirs is None or (cpu_bound and point > ceiling):
+            ceiling = speedup_ceiling(kind, other.spec.workers, self.usable)
+            if theirs is None or (ceiling is not None and point > ceiling):
                 continue
             if theirs[0] > mine[1]:
                 return (f"left after {len(slot.times)} pairs on purpose: surely slower than "
