@@ -11,7 +11,6 @@ through unchanged.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -20,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bench
 from bench.errors import UserError
+from bench.launch import harness_env, module_command
 from bench.remote import plan_json
 from bench.results import Cell, Results, utc_now
 from bench.runner import Plan
@@ -37,18 +36,10 @@ class Interpreter:
     info: dict[str, Any]
 
 
-def harness_env() -> dict[str, str]:
-    """The environment with gilbench's own folder first on PYTHONPATH."""
-    env = dict(os.environ)
-    root = str(Path(bench.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 def probe(path: str) -> dict[str, Any]:
     """Ask the interpreter at ``path`` who it is; a UserError says why it cannot serve."""
     try:
-        r = subprocess.run([path, "-m", "bench.remote", "--probe"], env=harness_env(),
+        r = subprocess.run(module_command(path, "bench.remote", "--probe"), env=harness_env(),
                            capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UserError(f"--python {path}: cannot run it ({exc.__class__.__name__}: "
@@ -101,7 +92,7 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     """Run the plan in one interpreter; save its results (after every cell) into ``out``."""
     session = Session(out, dict(ours), utc_now(), plan=plan, resumable=False,
                       interpreter=interp.path, label=interp.label)
-    proc = subprocess.Popen([interp.path, "-m", "bench.remote"], env=harness_env(),
+    proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=harness_env(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell
     # (a whole cell's worth of silence, and a minute more): the run there is killed.

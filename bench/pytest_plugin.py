@@ -1,8 +1,12 @@
 """pytest-benchmark integration: the same sweep as ``gilbench run``, as benchmarks.
 
-Registered through the ``pytest11`` entry point, so any pytest in an
-environment where gilbench is installed has the ``gilbench_cell`` fixture,
-the ``--gilbench-*`` options and these pytest-benchmark hooks:
+Loaded only where asked for: gilbench's own ``tests/conftest.py`` names it in
+``pytest_plugins`` (or ``pytest -p bench.pytest_plugin``). It is deliberately not a
+``pytest11`` entry point: installing gilbench must leave every other project's
+pytest sessions exactly as they were (their ``pytest``, ``--benchmark-only``,
+``--benchmark-autosave``, ``-n`` and benchmark JSON). Where loaded, pytest has the
+``gilbench_cell`` fixture, the ``--gilbench-*`` options and these
+pytest-benchmark hooks:
 
 - ``pytest_benchmark_update_machine_info`` adds a ``gilbench`` block (GIL
   state, free-threaded build, usable CPUs, start method, CPU model);
@@ -68,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("gilbench: pytest-xdist runs benchmarks side by side, which "
                                 "makes their timings meaningless; run without -n/--dist")
     if _timing(config):
-        # Keep each round's time in the JSON, so `gilbench report` can bootstrap CIs.
+        # Keep each round's time in the JSON, so `gilbench report` can compute the intervals.
         config.option.benchmark_save_data = True
     else:
         # Plain pytest: every benchmark runs once as a smoke test, untimed.

@@ -1,11 +1,11 @@
 """The sweep inside another interpreter, for ``gilbench run --python PATH``.
 
-The parent runs ``PATH -m bench.remote`` with gilbench's folder on PYTHONPATH
-(the interpreter need not have gilbench installed, nor numpy or psutil: the
-harness imports only the standard library there, kernels whose modules are
-missing are skipped with the reason). The plan comes on stdin as JSON; the
-interpreter's machine record and then one cell per line go to stdout as JSON.
-Anything else the run prints goes to stderr.
+The parent runs it through ``bench.launch.module_command``: gilbench's folder first on
+``sys.path``, whatever the working directory holds, so the interpreter need not have
+gilbench installed, nor numpy or psutil (the harness imports only the standard library
+there; kernels whose modules are missing are skipped with the reason). The plan comes
+on stdin as JSON; the interpreter's machine record and then one cell per line go to
+stdout as JSON. Anything else the run prints goes to stderr.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ import pytest
 
 from tests.helpers import children
 
+# gilbench's pytest-benchmark integration, for gilbench's own test session only: it is
+# not a pytest11 entry point, so installing gilbench changes no other project's pytest.
+pytest_plugins = ["bench.pytest_plugin"]
+
 SHM = Path("/dev/shm")
 
 

@@ -28,12 +28,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psutil
 
-import bench
+from bench.launch import harness_env, module_command
 from bench.strategies import (
     JOIN_S,
     STRATEGIES,
@@ -66,12 +65,10 @@ def probe(budget: Budget, timeout_s: float, start_methods: tuple[str, ...],
     args = {"repeats": budget.repeats, "timeout_s": timeout_s,
             "start_methods": list(start_methods), "workers": list(workers)}
     expected = (1 + len(start_methods)) * (1 + len(workers))
-    env = dict(os.environ)
-    root = str(Path(bench.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     limit = timeout_s * expected + PROBE_GRACE_S
-    proc = subprocess.Popen([sys.executable, "-m", "bench.startprobe", json.dumps(args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    proc = subprocess.Popen(module_command(sys.executable, "bench.startprobe", json.dumps(args)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=harness_env(),
                             start_new_session=True)  # Ctrl-C is ours to handle, not the probe's
     out, errors = proc.stdout, proc.stderr
     assert out is not None and errors is not None  # both piped above

@@ -1,0 +1,161 @@
+"""gilbench installed beside other software: other projects' pytest sessions stay as they
+were, and gilbench's helper programs import gilbench whatever the working directory holds.
+
+(The wheel itself, installed non-editable into a second environment and used from another
+folder, is checked by ``.ci/run``: a missing module cannot land.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # pytest sessions and gilbench runs in subprocesses
+
+FOREIGN_TEST = '''
+def work():
+    return sum(range(2000))
+
+
+def test_work(benchmark):
+    assert benchmark(work) == 1999000
+'''
+
+# What the foreign session saw of gilbench, written where the test can read it.
+FOREIGN_CONFTEST = '''
+import json
+import sys
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    seen = {
+        "modules": sorted(m for m in sys.modules if m == "bench" or m.startswith("bench.")
+                          or m == "workloads" or m.startswith("workloads.")),
+        "plugins": sorted(name for name, _ in config.pluginmanager.list_name_plugin()
+                          if "gilbench" in name or "bench.pytest_plugin" in name),
+        "gilbench_options": [o for o in vars(config.option) if o.startswith("gilbench")],
+        "benchmark_disable": config.getoption("benchmark_disable"),
+    }
+    with open("seen.json", "w") as f:
+        json.dump(seen, f)
+'''
+
+
+@pytest.fixture
+def foreign(tmp_path: Path) -> Path:
+    """A tiny project of someone else's: one pytest-benchmark test, its own ini."""
+    root = tmp_path / "foreign"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "conftest.py").write_text(FOREIGN_CONFTEST)
+    (root / "test_work.py").write_text(FOREIGN_TEST)
+    return root
+
+
+def pytest_in(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+
+
+def seen(root: Path) -> dict:
+    data = json.loads((root / "seen.json").read_text())
+    assert data["modules"] == [], f"gilbench was imported into a foreign session: {data}"
+    assert data["plugins"] == [] and data["gilbench_options"] == []
+    return data
+
+
+def test_gilbench_registers_no_pytest_plugin():
+    groups = [ep for ep in metadata.entry_points(group="pytest11")
+              if ep.value.split(".")[0] in ("bench", "workloads")]
+    assert groups == [], "a pytest11 entry point would load gilbench into every project"
+
+
+def test_a_foreign_projects_plain_pytest_times_its_benchmarks(foreign):
+    r = pytest_in(foreign)
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "1 passed" in r.stdout
+    # pytest-benchmark times a plain run and prints its table (gilbench turned it off)
+    assert "Name (time in" in r.stdout, r.stdout[-2000:]
+    assert seen(foreign)["benchmark_disable"] is False
+
+
+def test_a_foreign_projects_autosave_saves(foreign):
+    r = pytest_in(foreign, "--benchmark-autosave")
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert len(list((foreign / ".benchmarks").rglob("*.json"))) == 1
+    seen(foreign)
+
+
+def test_a_foreign_projects_benchmark_json_is_pytest_benchmarks_own(foreign):
+    out = foreign / "out.json"
+    r = pytest_in(foreign, "--benchmark-only", f"--benchmark-json={out}")
+    assert r.returncode == 0, r.stdout[-2000:]
+    data = json.loads(out.read_text())
+    assert set(data) == {"machine_info", "commit_info", "benchmarks", "datetime", "version"}
+    assert "gilbench" not in data["machine_info"]
+    (bench,) = data["benchmarks"]
+    assert bench["extra_info"] == {} and "speedup" not in bench
+    seen(foreign)
+
+
+def test_a_foreign_projects_xdist_runs_are_pytest_benchmarks_business(foreign):
+    r = pytest_in(foreign, "-n", "2")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "1 passed" in r.stdout
+    # With --benchmark-only, pytest-benchmark itself refuses -n; gilbench says nothing.
+    r = pytest_in(foreign, "--benchmark-only", "-n", "2")
+    assert "Can't have both --benchmark-only and --benchmark-disable" in r.stderr
+    assert "gilbench" not in r.stdout + r.stderr
+
+
+DECOY = 'raise SystemExit("a decoy {name} package from the working directory was imported")\n'
+
+
+@pytest.fixture
+def decoy_cwd(tmp_path: Path) -> Path:
+    """A working directory holding packages named like gilbench's own."""
+    cwd = tmp_path / "cwd"
+    for name in ("bench", "workloads"):
+        (cwd / name).mkdir(parents=True)
+        (cwd / name / "__init__.py").write_text(DECOY.format(name=name))
+    for helper in ("startprobe", "remote"):
+        (cwd / "bench" / f"{helper}.py").write_text(DECOY.format(name=f"bench.{helper}"))
+    return cwd
+
+
+def gilbench_script() -> str:
+    """The installed ``gilbench`` command (a console script: what a user types)."""
+    script = Path(sys.executable).parent / "gilbench"
+    assert script.exists(), f"gilbench is not installed beside {sys.executable}"
+    return str(script)
+
+
+def test_the_startup_probe_ignores_a_bench_package_in_the_working_directory(decoy_cwd,
+                                                                            cli_env):
+    out = decoy_cwd / "out"
+    r = subprocess.run([gilbench_script(), "run", "--profile", "smoke", "--suite", "startup",
+                        "--out", str(out)], cwd=decoy_cwd, env=cli_env, capture_output=True,
+                       text=True, timeout=180)
+    assert "decoy" not in r.stdout + r.stderr
+    assert r.returncode == 0, r.stderr[-2000:]
+    entries = json.loads((out / "results.json").read_text())["startup"]
+    assert entries and all(e.get("error") is None for e in entries), entries
+
+
+def test_a_python_run_ignores_a_bench_package_in_the_working_directory(decoy_cwd, cli_env):
+    out = decoy_cwd / "out"
+    r = subprocess.run([gilbench_script(), "run", "--profile", "smoke", "--suite", "speedup",
+                        "--workloads", "fib", "--strategies", "serial,threads,process_pool",
+                        "--workers", "2", "--python", sys.executable, "--out", str(out)],
+                       cwd=decoy_cwd, env=cli_env, capture_output=True, text=True, timeout=180)
+    assert "decoy" not in r.stdout + r.stderr
+    assert r.returncode == 0, r.stderr[-2000:]
+    (results,) = out.glob("*/results.json")
+    cells = json.loads(results.read_text())["cells"]
+    assert len(cells) == 3 and all(c["status"] == "ok" for c in cells), cells
