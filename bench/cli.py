@@ -13,6 +13,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from bench import __version__
+from bench import __version__, phases
 from bench.errors import UserError
 from bench.fmt import fmt_minutes
 from bench.machine import collect_machine
@@ -31,7 +32,7 @@ from bench.report import render
 from bench.report.terminal import Progress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now, with_speedups
 from bench.session import Session
-from bench.strategies import STRATEGIES
+from bench.strategies import STRATEGIES, on_ctrl_c
 from bench.suites import ALL_SUITES, SUITE_TITLES, Entry
 from workloads import WORKLOADS
 
@@ -245,6 +246,7 @@ def run_cost_suite(state: Session, name: str) -> None:
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from bench.selfcheck import selfcheck
 
+    phases.reached("selfcheck")
     result = selfcheck(lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(result, indent=1))
@@ -371,6 +373,8 @@ def stuck_threads() -> list[threading.Thread]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_ctrl_c)  # KeyboardInterrupt, remembered
     try:
         args = make_parser().parse_args(argv)
         code = args.func(args)

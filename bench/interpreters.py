@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import phases
 from bench.errors import UserError
 from bench.launch import harness_env, module_command
 from bench.remote import plan_json
@@ -97,6 +98,7 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     # Each cell has its own time limit inside; this catches a hang outside any cell
     # (a whole cell's worth of silence, and a minute more): the run there is killed.
     quiet_s = plan.timeout_s * 2 + 60
+    phases.reached("python-run")
     watchdog = threading.Timer(quiet_s, proc.kill)
     watchdog.start()
     try:

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from bench import stats
+from bench import phases, stats
 from bench.machine import collect_machine, usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
@@ -181,6 +181,7 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
         if workload not in session.references:
             session.references[workload] = [task(i) for i in items]
         reference = session.references[workload]
+        phases.reached("pytest")
         with cls(workers, method, single_thread_blas if w.single_thread_blas else None) as s:
             t0 = time.perf_counter()
             s.start(deadline)

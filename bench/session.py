@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import phases
 from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
@@ -106,6 +107,7 @@ class Session:
     def add_cell(self, cell: Cell) -> None:
         self.cells.append(cell)
         self.save()
+        phases.reached("sweep")
 
     def run_sweep(self, on_cell: Callable[[Cell], None]) -> None:
         """Every cell of the plan not measured yet; saved after each, then put in plan order."""
@@ -132,6 +134,7 @@ class Session:
             on_entry(entry)
 
         method = plan.start_methods[0] if len(plan.start_methods) == 1 else None
+        phases.reached(f"suite-{name}")
         suite_run(name)(BUDGETS[plan.profile], int(self.machine.get("usable_cpus") or 1),
                         measured, plan.timeout_s, start_method=method, workers=plan.workers)
         self.suites_done.append(name)

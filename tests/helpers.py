@@ -8,6 +8,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -157,6 +158,18 @@ def full_sample() -> Results:
 def run_gilbench(*args: str, env: dict[str, str], cwd: Path, timeout: float = 300):
     return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_interruptible(args: list[str], **kw) -> subprocess.Popen:
+    """Start a program in its own session (a terminal's foreground group: a SIGINT to the
+    group reaches all of it) with SIGINT at its default, however this test session was
+    started (a background job of a script inherits SIGINT *ignored*)."""
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=_default_sigint, **kw)
 
 
 def python_with_subinterpreters() -> str | None:

@@ -17,6 +17,7 @@ import pytest
 
 from bench.cli import main
 from bench.suites import COST_SUITES
+from tests.helpers import start_interruptible
 from workloads import WORKLOADS
 
 CORE_STRATEGIES = ("threads", "thread_pool", "process_queue", "process_pipe", "pool_map",
@@ -184,8 +185,7 @@ def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env
             "--workloads", "fib,socket_echo,sleep", "--strategies", ",".join(CORE_STRATEGIES),
             "--repeats", "2", "--out", str(out)]
     # Its own session, like a terminal's foreground group: SIGINT goes to all of it.
-    proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
     results = out / "results.json"
     seen: set[int] = set()
     deadline = time.monotonic() + 120
@@ -248,8 +248,7 @@ def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_p
     args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
             "--workloads", "sleep", "--strategies", "pool_map,process_pool", "--workers", "2",
             "--repeats", "60", "--out", str(out)]
-    proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
     results = out / "results.json"
     deadline = time.monotonic() + 60
     victim = None
@@ -282,8 +281,7 @@ def test_ctrl_c_in_a_cost_suite_saves_what_finished_and_resume_redoes_it(cli_env
     args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite",
             "speedup,sync,latency", "--workloads", "sleep", "--strategies", "threads",
             "--workers", "2", "--out", str(out)]
-    proc = subprocess.Popen(args, env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
     results = out / "results.json"
     seen: set[int] = set()
     deadline = time.monotonic() + 120

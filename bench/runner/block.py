@@ -31,7 +31,14 @@ from bench.runner.precision import (
     noise_reason,
     stopping_half_width,
 )
-from bench.strategies import STRATEGIES, CellFailure, Deadline, Strategy, describe
+from bench.strategies import (
+    STRATEGIES,
+    CellFailure,
+    Deadline,
+    Strategy,
+    describe,
+    reraise_ctrl_c,
+)
 from workloads import WORKLOADS, speedup_ceiling
 
 Outcome = tuple[Cell, list[Any] | None]  # a cell, and its task results (the reference)
@@ -257,6 +264,7 @@ class BlockMeasurement:
             for _ in range(self.warmup):
                 slot.out = self._checked(slot.strat.map(self.task, self.items, self._deadline()))
         except Exception as exc:
+            reraise_ctrl_c()
             slot.fail(exc)
             return
         slot.worker_pids = (meters.children() - before) | set(slot.strat.pids)
@@ -275,6 +283,7 @@ class BlockMeasurement:
             slot.own_peak.after_run()
             slot.out = self._checked(result)
         except Exception as exc:
+            reraise_ctrl_c()
             slot.fail(exc)
 
     def _serial_run(self, active: list[_Slot]) -> float | None:
@@ -286,6 +295,7 @@ class BlockMeasurement:
             elapsed = self.clock() - t0
             self._checked(result)
         except Exception as exc:
+            reraise_ctrl_c()
             text = str(exc) if isinstance(exc, CellFailure) else describe(exc)
             for slot in active:
                 if slot.failure is None:
@@ -332,6 +342,7 @@ class BlockMeasurement:
         try:
             slot.strat.close()
         except Exception as exc:  # its runs were fine, but its workers would not stop
+            reraise_ctrl_c()
             slot.strat.terminate()
             slot.failure = CellFailure(f"closing its workers failed: {describe(exc)}")
             return

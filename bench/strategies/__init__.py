@@ -30,9 +30,12 @@ from bench.strategies.base import (
     WorkerDied,
     children_ignore_ctrl_c,
     chunks,
+    ctrl_c_deferred,
     describe,
     exit_reason,
     init_worker,
+    on_ctrl_c,
+    reraise_ctrl_c,
     strategy,
 )
 
@@ -56,8 +59,11 @@ __all__ = [
     "WorkerDied",
     "children_ignore_ctrl_c",
     "chunks",
+    "ctrl_c_deferred",
     "describe",
     "exit_reason",
     "init_worker",
+    "on_ctrl_c",
+    "reraise_ctrl_c",
     "strategy",
 ]

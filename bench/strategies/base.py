@@ -124,27 +124,82 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
+_CTRL_C = threading.Event()  # set once a Ctrl-C reached gilbench's main thread
+
+
+def on_ctrl_c(_signum: int, _frame: object) -> None:
+    """gilbench's SIGINT handler: Python's own (KeyboardInterrupt), remembered."""
+    _CTRL_C.set()
+    raise KeyboardInterrupt
+
+
+def reraise_ctrl_c() -> None:
+    """Call first where an ``Exception`` becomes a failed cell or measurement: an error
+    raised while a Ctrl-C unwound (a broken pipe, a half-read message, a cleanup that
+    failed and replaced the KeyboardInterrupt) is the Ctrl-C, not a failure to record."""
+    if _CTRL_C.is_set():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """A Ctrl-C that arrives inside is raised when the block ends, not in its middle.
+
+    For what must not be cut in half — a cluster half-started, or half-closed, leaves
+    processes and threads that no one then closes. A second Ctrl-C inside raises at
+    once (a user who presses twice means it). Outside the main thread, where no
+    signal handler can be set, a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+
+    def later(signum: int, _frame: object) -> None:
+        _CTRL_C.set()
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(signum)
+
+    previous = signal.signal(signal.SIGINT, later)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def children_ignore_ctrl_c() -> Iterator[None]:
-    """Processes started inside never see Ctrl-C; this one still does.
+    """Processes started inside never see Ctrl-C; this one sees it after the block.
 
     Ctrl-C goes to the whole process group. A child that gets it between its
     fork and the first line of ``init_worker`` (which ignores SIGINT) prints a
     KeyboardInterrupt traceback from the middle of its start-up. Blocking
     SIGINT in this thread while children start closes that window: a child
     inherits the blocked signal (through exec too, so spawn and the fork
-    server are covered), and so do the helper threads a pool starts here. This
-    process loses nothing: a Ctrl-C that arrives meanwhile is delivered to its
-    other threads, or waits until the block ends, and is raised then.
+    server are covered), and so do the threads started here and *their*
+    children (a Dask cluster's event loop starts its worker processes). This
+    process loses nothing: a Ctrl-C that arrives meanwhile is raised when the
+    block ends (``ctrl_c_deferred``).
+
+    multiprocessing's resource tracker is started first: starting it *unblocks*
+    SIGINT in the thread that starts it (``resource_tracker.ensure_running``),
+    which would open the window again for every child after it.
     """
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups, no window
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    with ctrl_c_deferred():
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def init_worker(initializer: Callable[[], None] | None = None) -> None:
@@ -237,10 +292,11 @@ class Strategy:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.terminate()
+        with ctrl_c_deferred():  # closed whole, whatever the user presses meanwhile
+            if exc_type is None:
+                self.close()
+            else:
+                self.terminate()
 
     # -- helpers for process strategies
     def _context(self) -> MpContext:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from bench import phases
 from bench.errors import UserError
 from bench.machine import gil_enabled
 from bench.strategies.base import (
@@ -56,6 +57,7 @@ class Dask(Strategy):
         if self.scheduler:
             self.client = Client(self.scheduler, timeout=CONNECT_S)
             return
+        phases.reached("dask-start")
         self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                     processes=True, host="127.0.0.1", dashboard_address=None,
                                     silence_logs=logging.ERROR, timeout=CONNECT_S)
@@ -88,6 +90,7 @@ class Dask(Strategy):
             raise TaskFailed(describe(exc)) from exc
 
     def close(self) -> None:
+        phases.reached("dask-close")
         if hasattr(self, "client"):
             self.client.close(timeout=CONNECT_S)
         if hasattr(self, "cluster"):

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 
+from bench import phases
 from bench.strategies.base import JOIN_S, init_worker, missing_module, strategy
 from bench.strategies.processes import ProcessPool
 
@@ -35,6 +36,7 @@ class Loky(ProcessPool):
         # A pool of exactly `workers` per cell, not get_reusable_executor's one per
         # process (cells of a block are alive together); a long idle timeout so
         # workers are not recycled between repeats.
+        phases.reached("loky-start")
         self.executor = ProcessPoolExecutor(max_workers=self.workers, timeout=3600,
                                             initializer=init_worker, initargs=self._initargs())
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bench import phases
 from bench.machine import gil_enabled
 from bench.strategies.base import (
     CellFailure,
@@ -133,6 +134,7 @@ class Subinterpreters(Strategy):
              "_interpchannels.send(CHANNEL, pickle.dumps((PART, _out)), blocking=False)\n")
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
+        phases.reached("subinterpreters")
         blob = pickle.dumps(fn)
         parts = chunks(items, self.workers)
         shared: list[dict[str, Any] | None] = [

@@ -34,7 +34,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench import stats
-from bench.strategies.base import Deadline, MpContext, children_ignore_ctrl_c, init_worker
+from bench.strategies.base import (
+    Deadline,
+    MpContext,
+    children_ignore_ctrl_c,
+    init_worker,
+    reraise_ctrl_c,
+)
 from bench.suites.base import Budget, Partner, failed, partner, wait_for
 from bench.suites.entries import IpcEntry
 
@@ -400,6 +406,7 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[IpcEntry], None],
             try:
                 entry = measure(t, size, budget, ctx, Deadline(timeout_s))
             except Exception as exc:
+                reraise_ctrl_c()
                 entry = failed(IpcEntry, exc, transport=t.name, model=t.model,
                                payload_bytes=size)
             on_entry(entry)

@@ -29,6 +29,7 @@ from bench.strategies.base import (
     MpContext,
     children_ignore_ctrl_c,
     init_worker,
+    reraise_ctrl_c,
 )
 from bench.suites.base import Budget, Partner, failed, partner, recv_conn
 from bench.suites.entries import LatencyEntry
@@ -180,5 +181,6 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[LatencyEntry], Non
         try:
             entry = measure(model, n, si, budget, ctx, Deadline(timeout_s))
         except Exception as exc:
+            reraise_ctrl_c()
             entry = failed(LatencyEntry, exc, **fields)
         on_entry(entry)

@@ -40,6 +40,7 @@ from bench.strategies import (
     Deadline,
     children_ignore_ctrl_c,
     init_worker,
+    reraise_ctrl_c,
 )
 from bench.suites.base import Budget, failed
 from bench.suites.entries import StartupEntry
@@ -212,5 +213,6 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[StartupEntry], Non
         try:
             entry = job(Deadline(timeout_s))
         except Exception as exc:
+            reraise_ctrl_c()
             entry = failed(StartupEntry, exc, **fields)
         on_entry(entry)

@@ -33,7 +33,13 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from bench import stats
-from bench.strategies.base import Deadline, MpContext, children_ignore_ctrl_c, init_worker
+from bench.strategies.base import (
+    Deadline,
+    MpContext,
+    children_ignore_ctrl_c,
+    init_worker,
+    reraise_ctrl_c,
+)
 from bench.suites.base import Budget, Partner, failed, partner, wait_for
 from bench.suites.entries import SyncEntry
 
@@ -449,5 +455,6 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[SyncEntry], None],
             try:
                 entry = measure(name, model, budget, ctx, Deadline(timeout_s))
             except Exception as exc:
+                reraise_ctrl_c()
                 entry = failed(SyncEntry, exc, mechanism=name, model=model)
             on_entry(entry)

@@ -1,0 +1,61 @@
+"""Named moments of a run, where a test can press Ctrl-C.
+
+With ``GILBENCH_SIGINT_AT=PHASE`` (or ``PHASE:DELAY``, seconds) in the environment,
+gilbench sends SIGINT to its own process group — what a terminal's Ctrl-C does — when
+it reaches ``PHASE``: at once, or ``DELAY`` seconds later from a timer thread, so that
+the signal lands in the *middle* of what the phase starts (a Dask cluster coming up, a
+cost suite measuring). It says so on stderr with the time, so a test can tell how long
+the exit took. Once per process. Unset (always, outside tests), ``reached`` is one
+environment lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+ENV = "GILBENCH_SIGINT_AT"
+MARK = "gilbench test hook: SIGINT at"
+
+PHASES = {
+    "sweep": "the sweep, between two cells",
+    "dask-start": "a Dask LocalCluster starting",
+    "dask-close": "a Dask LocalCluster closing",
+    "loky-start": "a loky executor starting its workers",
+    "subinterpreters": "a subinterpreters cell running (Python 3.13+)",
+    "suite-startup": "the startup cost suite",
+    "suite-ipc": "the ipc cost suite",
+    "suite-sync": "the sync cost suite",
+    "suite-latency": "the latency cost suite",
+    "python-run": "a --python run (the sweep in another interpreter)",
+    "selfcheck": "gilbench selfcheck",
+    "pytest": "a benchmark of the pytest path",
+}
+
+_fired = False
+
+
+def reached(phase: str) -> None:
+    """Play Ctrl-C here if the environment asks for it at ``phase``."""
+    global _fired
+    spec = os.environ.get(ENV)
+    if not spec or _fired:
+        return
+    name, _, delay = spec.partition(":")
+    if name != phase:
+        return
+    _fired = True
+
+    def press() -> None:
+        print(f"{MARK} {phase} {time.time():.3f}", file=sys.stderr, flush=True)
+        os.killpg(os.getpgrp(), signal.SIGINT)
+
+    if delay:
+        timer = threading.Timer(float(delay), press)
+        timer.daemon = True  # never holds up gilbench's exit
+        timer.start()
+    else:
+        press()

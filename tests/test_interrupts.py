@@ -1,0 +1,117 @@
+"""Ctrl-C at every phase of gilbench, for real: the process group of a real run gets
+SIGINT at a named moment (``bench.phases``: GILBENCH_SIGINT_AT), as a terminal sends it.
+
+Each must stop within seconds with the interrupted exit code, keep what finished, say
+how to go on, print no traceback, and leave no process, zombie, shared-memory segment or
+temporary folder behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from bench.phases import ENV, MARK, PHASES
+from tests.helpers import OTHER_PYTHON, start_interruptible
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SHM = Path("/dev/shm")
+# A hang guard, far above the seconds these take (the closing note has the figures).
+EXIT_GUARD_S = 15
+
+
+def run(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bench", "run", "--profile", "quick", *args]
+
+
+def sweep(strategies: str, *more: str) -> list[str]:
+    return run("--suite", "speedup", "--workloads", "fib", "--strategies", strategies,
+               "--workers", "2", *more)
+
+
+# phase (with the delay that puts the signal inside it) -> the command that reaches it
+CASES = {
+    "sweep": sweep("serial,threads,pool_map"),
+    "dask-start:0.5": sweep("serial,dask"),
+    "dask-close": sweep("serial,dask"),
+    "loky-start:0.1": sweep("serial,loky"),
+    "suite-startup:1": run("--suite", "startup"),
+    "suite-ipc:1": run("--suite", "ipc"),
+    "suite-sync:0.5": run("--suite", "sync"),
+    "suite-latency:1": run("--suite", "latency"),
+    "python-run:1": run("--suite", "speedup", "--workloads", "fib,sleep", "--strategies",
+                        "serial,threads,process_pool", "--python", sys.executable),
+    "subinterpreters:0.2": run("--suite", "speedup", "--workloads", "fib", "--strategies",
+                               "serial,subinterpreters", "--python", OTHER_PYTHON or "?"),
+    "selfcheck:3": [sys.executable, "-m", "bench", "selfcheck"],
+    "pytest:0.5": [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--capture=no",
+                   f"--rootdir={ROOT}", str(ROOT / "tests" / "test_benchmarks.py"),
+                   "--benchmark-only", "-k", "fib-serial-1 or fib-threads-2 or fib-pool_map-2"],
+}
+
+
+def test_every_phase_is_interrupted_here():
+    assert {c.partition(":")[0] for c in CASES} == set(PHASES)
+
+
+def leftovers() -> set[str]:
+    tmp = Path(tempfile.gettempdir())
+    return ({f"shm:{p.name}" for p in SHM.glob("psm_*")} if SHM.is_dir() else set()) | {
+        f"tmp:{p.name}" for p in tmp.glob("gilbench-*")}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
+    phase = case.partition(":")[0]
+    if phase == "subinterpreters" and OTHER_PYTHON is None:
+        pytest.skip("no Python 3.13+ interpreter on this machine")
+    args = list(CASES[case])
+    out = tmp_path / "out"
+    if args[3] == "run":
+        args += ["--out", str(out)]
+    elif phase == "pytest":
+        args += [f"--gilbench-out={out}"]
+    before = leftovers()
+    proc = start_interruptible(args, env={**cli_env, ENV: case}, cwd=tmp_path)
+    seen: set[int] = set()
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            seen |= {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+        time.sleep(0.02)
+    ended = time.time()
+    stdout, stderr = proc.communicate(timeout=60)
+    said = stdout + stderr
+    pressed = re.search(rf"{MARK} {phase} ([\d.]+)", said)
+    assert pressed, f"the run never reached {phase}: {said[-2000:]}"
+    assert ended - float(pressed.group(1)) < EXIT_GUARD_S
+    assert "Traceback" not in said and "Exception ignored" not in said, said[-3000:]
+    if phase == "pytest":
+        assert proc.returncode == 2  # pytest's own code for an interrupted session
+        assert "KeyboardInterrupt" in stdout
+    else:
+        assert proc.returncode == 130, said[-2000:]
+    if args[3] == "run":
+        assert "--python" in args or f"gilbench run --resume {out}" in stderr, stderr
+        saved = list(out.rglob("results.json"))
+        assert saved, "nothing was saved"
+        for path in saved:
+            assert json.loads(path.read_text())["run"]["complete"] is False
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        alive = [p for p in seen if psutil.pid_exists(p)
+                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert not alive, f"processes left behind after Ctrl-C at {phase}: {alive}"
+    assert leftovers() - before == set()
