@@ -8,6 +8,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -163,6 +164,18 @@ def test_a_worker_killed_with_sigkill_fails_the_cell_quickly(strategy):
     assert cell.status == "error", cell.error
     assert "was killed by SIGKILL" in cell.error, cell.error
     assert time.monotonic() - started < 10, "a dead worker must not wait for the time limit"
+
+
+@pytest.mark.slow
+def test_a_dask_worker_killed_with_sigkill_fails_the_cell_naming_it():
+    # Dask would re-run the task on another worker; gilbench's cluster does not let it,
+    # so the cell fails like every other pool's, naming the worker that died.
+    before = children()
+    cell, _ = run_cell(kernels.kills_its_worker, "dask", timeout_s=60.0)
+    assert cell.status == "error", cell.error
+    assert re.search(r"worker process \d+ \(tcp://127\.0\.0\.1:\d+\) died while running a "
+                     r"task", cell.error), cell.error
+    assert_no_new_children(before)
 
 
 @pytest.mark.parametrize("strategy", ["pool_map", "pool_imap", "pool_apply_async"])

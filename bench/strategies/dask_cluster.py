@@ -57,10 +57,17 @@ class Dask(Strategy):
         if self.scheduler:
             self.client = Client(self.scheduler, timeout=CONNECT_S)
             return
+        import dask
+
         phases.reached("dask-start")
-        self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                    processes=True, host="127.0.0.1", dashboard_address=None,
-                                    silence_logs=logging.ERROR, timeout=CONNECT_S)
+        # A worker that dies running a task fails the cell at once, like every other
+        # process pool here: Dask's default re-runs the task on another worker (up to 3
+        # times), and a timed run would then silently include a worker's restart.
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                        processes=True, host="127.0.0.1",
+                                        dashboard_address=None, silence_logs=logging.ERROR,
+                                        timeout=CONNECT_S)
         self.client = Client(self.cluster, timeout=CONNECT_S)
 
     def _warm(self, deadline: Deadline) -> None:
@@ -69,6 +76,7 @@ class Dask(Strategy):
         if self.initializer is not None:
             self.client.run(self.initializer)
         found = self.client.run(_whoami)
+        self.pid_at = {address: pid for address, (pid, _) in found.items()}
         self.pids = sorted(pid for pid, _ in found.values())
         self.gil_in_workers = all(gil for _, gil in found.values())
 
@@ -86,8 +94,18 @@ class Dask(Strategy):
             return self.client.gather(futures)
         except Exception as exc:
             if type(exc).__name__ == "KilledWorker":
-                raise WorkerDied(describe(exc)) from exc
+                raise WorkerDied(self._killed(exc)) from exc
             raise TaskFailed(describe(exc)) from exc
+
+    def _killed(self, exc: Exception) -> str:
+        """Which worker died (Dask's KilledWorker names its address, not its pid)."""
+        last = exc.args[1] if len(exc.args) > 1 else None
+        address = getattr(last, "address", last)
+        pid = getattr(self, "pid_at", {}).get(address)
+        if pid is None:
+            return describe(exc)
+        return (f"worker process {pid} ({address}) died while running a task (Dask's "
+                "KilledWorker; the cell does not let Dask re-run it elsewhere)")
 
     def close(self) -> None:
         phases.reached("dask-close")
