@@ -24,6 +24,14 @@ from bench.runner.plan import CellSpec, expected_s
 from bench.suites import COST_SUITES, Entry, suite_run
 from bench.suites.base import BUDGETS
 
+# What each part of a run (the first, then each --resume) records about itself.
+PART_KEYS = ("argv", "duration_s", "noise_checks", "cpu_steal_fraction", "others_cpu_fraction")
+
+
+def _worst(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
+
 
 class Session:
     """What a run has measured so far (a resumed run starts from ``previous``)."""
@@ -48,6 +56,12 @@ class Session:
         self.noise_checks = noise_checks(machine) if check_noise else []
         self.steal0 = cpu_steal_s() if check_noise else None
         self.others = OthersCpu() if check_noise else None
+        # A resumed run keeps the record of its earlier parts: their noise checks (the
+        # start-of-run probe is taken in the first part only), times and CPU steal.
+        self.earlier: list[dict[str, Any]] = []
+        if previous:
+            prev = previous.run
+            self.earlier = list(prev.get("parts") or [{k: prev.get(k) for k in PART_KEYS}])
 
     # ------------------------------------------------------------ results
 
@@ -59,6 +73,15 @@ class Session:
             "noise_checks": self.noise_checks, "cpu_steal_fraction": self.steal(),
             "others_cpu_fraction": self.others.fraction() if self.others else None,
             **self.run_extra}
+        if self.earlier:
+            parts = [*self.earlier, {k: run_info[k] for k in PART_KEYS}]
+            run_info.update(
+                parts=parts, argv=parts[0]["argv"],
+                duration_s=round(sum(p.get("duration_s") or 0.0 for p in parts), 1),
+                noise_checks=[{**c, "check": f"{c['check']} (part {i + 1} of {len(parts)})"}
+                              for i, p in enumerate(parts) for c in p.get("noise_checks") or []],
+                cpu_steal_fraction=_worst([p.get("cpu_steal_fraction") for p in parts]),
+                others_cpu_fraction=_worst([p.get("others_cpu_fraction") for p in parts]))
         if self.resume_hint:
             run_info["resume_hint"] = self.resume_hint
         if self.plan is not None:

@@ -415,3 +415,28 @@ def test_no_cell_leaves_early_on_a_cell_above_the_physics():
                         Precision(6, 12, target=0.03, budget_s=1e9))
     c1, _ = cells
     assert c1.left_early is None and len(c1.times_s) == 12 and c1.noisy
+
+
+def test_a_resumed_run_keeps_the_record_of_its_earlier_parts(tmp_path):
+    from bench.session import Session
+
+    def part(previous, check):
+        s = Session(tmp_path, {"usable_cpus": 2}, "2026-11-27T00:00:00Z", profile="quick",
+                    previous=previous, check_noise=False)
+        s.noise_checks = [{"check": check, "value": "v", "ok": None, "advice": ""}]
+        return s.results(complete=False, speedups=False)
+
+    first = part(None, "start-of-run probe")
+    assert "parts" not in first.run  # a run in one go keeps its flat record
+    first.run.update(duration_s=400.0, cpu_steal_fraction=0.05)
+    second = part(first, "load average before the run")
+    run = second.run
+    assert [p["noise_checks"][0]["check"] for p in run["parts"]] == [
+        "start-of-run probe", "load average before the run"]
+    assert [c["check"] for c in run["noise_checks"]] == [
+        "start-of-run probe (part 1 of 2)", "load average before the run (part 2 of 2)"]
+    assert run["duration_s"] >= 400.0
+    assert run["cpu_steal_fraction"] == 0.05  # the worst part's, not the last one's
+    third = part(second, "load average before the run")
+    assert len(third.run["parts"]) == 3
+    assert third.run["parts"][0]["noise_checks"][0]["check"] == "start-of-run probe"
