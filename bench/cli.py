@@ -32,11 +32,12 @@ from bench.report import render
 from bench.report.terminal import Progress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now, with_speedups
 from bench.session import Session
-from bench.strategies import STRATEGIES, on_ctrl_c
+from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES, Entry
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 128 + 15  # stopped by SIGTERM, like Ctrl-C otherwise
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
 
 
@@ -373,8 +374,7 @@ def stuck_threads() -> list[threading.Thread]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, on_ctrl_c)  # KeyboardInterrupt, remembered
+    install_stop_handlers()  # Ctrl-C and SIGTERM: what finished is saved, nothing left
     try:
         args = make_parser().parse_args(argv)
         code = args.func(args)
@@ -389,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # /dev/null so the interpreter's last flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_PIPE_CLOSED
+    if code == EXIT_INTERRUPTED and stopped_by() == signal.SIGTERM:
+        code = EXIT_TERMINATED
     return leave(code)
 
 

@@ -115,3 +115,35 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
         time.sleep(0.1)
     assert not alive, f"processes left behind after Ctrl-C at {phase}: {alive}"
     assert leftovers() - before == set()
+
+
+def test_sigterm_stops_a_run_like_ctrl_c(cli_env, tmp_path):
+    # `kill PID` (or a job scheduler's stop): the same saved results and resume line, the
+    # workers closed (no "leaked semaphore" warning from the resource tracker), exit 143.
+    out = tmp_path / "out"
+    args = sweep("serial,threads,pool_map,process_pool", "--out", str(out))
+    args[args.index("fib")] = "fib,sleep"
+    before = leftovers()
+    proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
+    results = out / "results.json"
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            seen |= {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+        with contextlib.suppress(OSError, ValueError):
+            if len(json.loads(results.read_text())["cells"]) >= 3:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+    proc.terminate()  # SIGTERM to gilbench alone, not its group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr[-2000:]
+    assert f"gilbench run --resume {out}" in stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr, stderr[-2000:]
+    assert json.loads(results.read_text())["run"]["complete"] is False
+    time.sleep(1)
+    alive = [p for p in seen if psutil.pid_exists(p)
+             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"processes left behind after SIGTERM: {alive}"
+    assert leftovers() - before == set()

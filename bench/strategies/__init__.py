@@ -34,8 +34,10 @@ from bench.strategies.base import (
     describe,
     exit_reason,
     init_worker,
+    install_stop_handlers,
     on_ctrl_c,
     reraise_ctrl_c,
+    stopped_by,
     strategy,
 )
 
@@ -63,7 +65,9 @@ __all__ = [
     "describe",
     "exit_reason",
     "init_worker",
+    "install_stop_handlers",
     "on_ctrl_c",
     "reraise_ctrl_c",
+    "stopped_by",
     "strategy",
 ]

@@ -124,13 +124,42 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-_CTRL_C = threading.Event()  # set once a Ctrl-C reached gilbench's main thread
+_CTRL_C = threading.Event()  # set once a Ctrl-C (or SIGTERM) reached gilbench's main thread
+_STOPPED_BY: list[int] = []  # the signal that did
 
 
-def on_ctrl_c(_signum: int, _frame: object) -> None:
-    """gilbench's SIGINT handler: Python's own (KeyboardInterrupt), remembered."""
+_OWNER: list[int] = []  # the process that installed the handlers (forks inherit them)
+
+
+def on_ctrl_c(signum: int, _frame: object) -> None:
+    """gilbench's SIGINT and SIGTERM handler: Python's own Ctrl-C (KeyboardInterrupt),
+    remembered; a SIGTERM (``kill PID``, a job scheduler) stops the run the same way,
+    so that it too saves what finished and leaves nothing behind."""
+    if signum == signal.SIGTERM and _OWNER and os.getpid() != _OWNER[0]:
+        # A forked worker, not gilbench: a SIGTERM (Pool.terminate sends one) ends
+        # it quietly, as it would have without gilbench's handler.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     _CTRL_C.set()
+    if not _STOPPED_BY:
+        _STOPPED_BY.append(signum)
     raise KeyboardInterrupt
+
+
+def install_stop_handlers() -> None:
+    """gilbench's command: Ctrl-C and SIGTERM both stop it through ``on_ctrl_c`` (a
+    signal the caller chose to ignore stays ignored)."""
+    _OWNER[:] = [os.getpid()]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_ctrl_c)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, on_ctrl_c)
+
+
+def stopped_by() -> int | None:
+    """The signal that stopped gilbench (SIGINT or SIGTERM), if one did."""
+    return _STOPPED_BY[0] if _STOPPED_BY else None
 
 
 def reraise_ctrl_c() -> None:
