@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bench import __version__, phases
 from bench.errors import UserError
@@ -31,6 +31,7 @@ from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.report import render
 from bench.report.terminal import Progress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now, with_speedups
+from bench.runner import Plan
 from bench.session import Session
 from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES, Entry
@@ -109,34 +110,54 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
     from bench.interpreters import find_interpreters, run_in
     from bench.report.compare import load_runs, pick_baseline, write_compare
 
-    if args.resume:
-        raise UserError("--resume cannot be combined with --python: start a new run")
-    plan = build_plan(args)
-    found = find_interpreters(args.python)
-    created_at = utc_now()
-    out = Path(args.out) if args.out else default_out_dir(created_at)
-    for interp in found:
-        if (out / interp.label / "results.json").exists():
-            raise UserError(f"{out / interp.label} already holds a results.json; choose a new "
-                            "--out")
+    if args.resume:  # a --python run's folder (cmd_run sends it here)
+        out = Path(args.resume)
+        record = read_interpreters_record(out)
+        plan = plan_from_dict(record["plan"], str(out))
+        found = find_interpreters([i["path"] for i in record["interpreters"]])
+        if [i.label for i in found] != [i["label"] for i in record["interpreters"]]:
+            raise UserError(f"--resume {out}: its interpreters are not the ones that started "
+                            "it any more (a different version at the same path); start a "
+                            "new run")
+    else:
+        plan = build_plan(args)
+        found = find_interpreters(args.python)
+        out = Path(args.out) if args.out else default_out_dir(utc_now())
+        for interp in found:
+            if (out / interp.label / "results.json").exists():
+                raise UserError(f"{out / interp.label} already holds a results.json; choose a "
+                                "new --out")
     check_writable(out)
+    if not args.resume:
+        write_interpreters_record(out, plan, found)
     ours = collect_machine()
+    previous = {i.label: load(out / i.label) if (out / i.label / "results.json").exists()
+                else None for i in found}
+    todo = {label: len(plan.specs()) - (len(p.cells) if p else 0)
+            for label, p in previous.items()}
     print(f"gilbench {__version__}: {len(plan.specs())} cells in each of "
-          f"{', '.join(f'{i.label} ({i.path})' for i in found)} → {out}",
+          f"{', '.join(f'{i.label} ({i.path})' for i in found)} → {out}"
+          + (f"; {sum(todo.values())} cells left" if args.resume else ""),
           file=sys.stderr, flush=True)
     runs: list[tuple[str, Results]] = []
     try:
         for interp in found:
+            done = previous[interp.label]
+            if done is not None and done.run.get("complete"):
+                runs.append((interp.label, done))  # finished before the interruption
+                continue
             print(f"[{interp.label}] {interp.path}", file=sys.stderr, flush=True)
-            progress = Progress(len(plan.specs()))
+            progress = Progress(todo[interp.label])
             try:
-                results = run_in(interp, plan, out / interp.label, ours, progress.update)
+                results = run_in(interp, plan, out / interp.label, ours, progress.update,
+                                 previous=done, resume_hint=f"gilbench run --resume {out}")
             finally:
                 progress.close()
             render(results, out / interp.label)
             runs.append((interp.label, results))
     except KeyboardInterrupt:
-        print(f"\ninterrupted: what finished is saved under {out}", file=sys.stderr)
+        print(f"\ninterrupted: what finished is saved under {out}; resume with: "
+              f"gilbench run --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     for label, results in runs:
         print(f"\n{label}:")
@@ -152,8 +173,35 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
     return EXIT_FAILED_CELLS if failed else EXIT_OK
 
 
+INTERPRETERS_RECORD = "interpreters.json"  # what --resume needs of a --python run
+
+
+def write_interpreters_record(out: Path, plan: Plan, found: Sequence[Any]) -> None:
+    record = {"argv": ["gilbench", *sys.argv[1:]], "plan": dataclasses.asdict(plan),
+              "interpreters": [{"path": i.path, "label": i.label} for i in found]}
+    (out / INTERPRETERS_RECORD).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def read_interpreters_record(out: Path) -> dict[str, Any]:
+    try:
+        record = json.loads((out / INTERPRETERS_RECORD).read_text())
+        if not (isinstance(record["plan"], dict) and isinstance(record["interpreters"], list)):
+            raise ValueError("malformed")
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"--resume {out}: not a gilbench run folder (no results.json, no "
+                        f"readable {INTERPRETERS_RECORD}); give the folder an interrupted "
+                        "run printed") from None
+    return record
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.python:
+        if args.resume:
+            raise UserError("--resume takes no --python: the run's folder says which "
+                            "interpreters it uses (gilbench run --resume DIR)")
+        return cmd_run_interpreters(args)
+    if args.resume and not (Path(args.resume) / "results.json").exists() and (
+            Path(args.resume) / INTERPRETERS_RECORD).exists():
         return cmd_run_interpreters(args)
     previous = None
     if args.resume:

@@ -89,10 +89,15 @@ def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, An
 
 
 def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
-           on_cell: Callable[[Cell], None]) -> Results:
-    """Run the plan in one interpreter; save its results (after every cell) into ``out``."""
-    session = Session(out, dict(ours), utc_now(), plan=plan, resumable=False,
-                      interpreter=interp.path, label=interp.label)
+           on_cell: Callable[[Cell], None], *, previous: Results | None = None,
+           resume_hint: str | None = None) -> Results:
+    """Run the plan in one interpreter; save its results (after every cell) into ``out``.
+    ``previous``: what an interrupted run of it saved (its cells are not run again)."""
+    session = Session(out, previous.machine if previous else dict(ours),
+                      previous.created_at if previous else utc_now(), plan=plan,
+                      previous=previous, resumable=False, interpreter=interp.path,
+                      label=interp.label)
+    session.resume_hint = resume_hint
     proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=harness_env(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell
@@ -103,7 +108,7 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     watchdog.start()
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(plan_json(plan))
+        proc.stdin.write(plan_json(plan, skip=[c.key for c in session.cells]))
         proc.stdin.close()
         for line in proc.stdout:
             watchdog.cancel()
@@ -125,6 +130,8 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
         watchdog.cancel()
         if proc.stdout is not None:
             proc.stdout.close()
+    order = {s.key: i for i, s in enumerate(plan.specs())}
+    session.cells.sort(key=lambda c: order.get(c.key, len(order)))
     done = session.save(complete=code == 0 and len(session.cells) == len(plan.specs()),
                         speedups=True)
     if code not in (0, 130):

@@ -36,7 +36,9 @@ def main() -> int:
         out.write(json.dumps(probe()) + "\n")
         out.flush()
         return 0
-    plan = Plan.from_dict(json.load(sys.stdin))
+    given = json.load(sys.stdin)
+    skip = {tuple(key) for key in given.pop("skip", [])}  # cells a resumed run has
+    plan = Plan.from_dict(given)
 
     def emit(record: dict[str, Any]) -> None:
         out.write(json.dumps(record) + "\n")
@@ -44,14 +46,15 @@ def main() -> int:
 
     emit({"machine": collect_machine()})
     try:
-        run(plan, on_cell=lambda _spec, cell: emit({"cell": cell.to_dict()}))
+        run(plan, on_cell=lambda _spec, cell: emit({"cell": cell.to_dict()}), skip=skip)
     except KeyboardInterrupt:
         return 130
     return 0
 
 
-def plan_json(plan: Plan) -> str:
-    return json.dumps(dataclasses.asdict(plan))
+def plan_json(plan: Plan, skip: list[Any] | None = None) -> str:
+    """What the parent sends: the plan, and the keys of the cells not to run again."""
+    return json.dumps({**dataclasses.asdict(plan), "skip": list(skip or [])})
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from tests.helpers import run_gilbench as gilbench
     (["--python", "/no/such/python"], "--python /no/such/python: cannot run it"),
     (["--python", "/bin/true"], "cannot run gilbench's harness"),
     (["--python", sys.executable, "--suite", "ipc"], "--python runs the speedup suite"),
-    (["--python", sys.executable, "--resume", "x"], "--resume cannot be combined"),
+    (["--python", sys.executable, "--resume", "x"], "--resume takes no --python"),
 ])
 def test_bad_python_options_are_one_line(args, message, cli_env, tmp_path):
     r = gilbench("run", *args, "--out", str(tmp_path / "x"), env=cli_env, cwd=tmp_path)
