@@ -311,3 +311,33 @@ def test_a_ctrl_c_during_the_guard_is_raised_after_it_not_lost():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=60, check=True).stdout.split()
     assert out == ["held", "raised"]
+
+
+DEFERRED_SCRIPT = """
+import os, signal, time
+from bench.strategies import ctrl_c_deferred
+ran_on = False
+try:
+    with ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        ran_on = True
+except KeyboardInterrupt:
+    print("first: raised after the block" if ran_on else "first: raised inside")
+try:
+    with ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        print("second: ignored")
+except KeyboardInterrupt:
+    print("second: raised at once")
+"""
+
+
+def test_ctrl_c_deferred_raises_after_the_block_and_a_second_press_at_once(cli_env):
+    r = subprocess.run([sys.executable, "-c", DEFERRED_SCRIPT], env=cli_env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.split("\n")[:2] == ["first: raised after the block",
+                                        "second: raised at once"], r.stdout + r.stderr
