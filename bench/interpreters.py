@@ -130,8 +130,7 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
         watchdog.cancel()
         if proc.stdout is not None:
             proc.stdout.close()
-    order = {s.key: i for i, s in enumerate(plan.specs())}
-    session.cells.sort(key=lambda c: order.get(c.key, len(order)))
+    session.in_plan_order()
     done = session.save(complete=code == 0 and len(session.cells) == len(plan.specs()),
                         speedups=True)
     if code not in (0, 130):

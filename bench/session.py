@@ -135,14 +135,17 @@ class Session:
     def run_sweep(self, on_cell: Callable[[Cell], None]) -> None:
         """Every cell of the plan not measured yet; saved after each, then put in plan order."""
         plan = self.planned
-        specs = plan.specs()
 
         def measured(_spec: object, cell: Cell) -> None:
             self.add_cell(cell)
             on_cell(cell)
 
         run(plan, on_cell=measured, skip={c.key for c in self.cells})
-        order = {s.key: i for i, s in enumerate(specs)}
+        self.in_plan_order()
+
+    def in_plan_order(self) -> None:
+        """Put the cells in the plan's order (a resumed run's come in two batches)."""
+        order = {s.key: i for i, s in enumerate(self.planned.specs())}
         self.cells.sort(key=lambda c: order.get(c.key, len(order)))
 
     def run_cost_suite(self, name: str, on_entry: Callable[[Entry], None]) -> list[Entry]:

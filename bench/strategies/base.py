@@ -124,8 +124,7 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-_CTRL_C = threading.Event()  # set once a Ctrl-C (or SIGTERM) reached gilbench's main thread
-_STOPPED_BY: list[int] = []  # the signal that did
+_STOPPED_BY: list[int] = []  # the Ctrl-C (SIGINT) or SIGTERM that reached gilbench, if any
 
 
 _OWNER: list[int] = []  # the process that installed the handlers (forks inherit them)
@@ -141,9 +140,7 @@ def on_ctrl_c(signum: int, _frame: object) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
-    _CTRL_C.set()
-    if not _STOPPED_BY:
-        _STOPPED_BY.append(signum)
+    _STOPPED_BY[:] = _STOPPED_BY or [signum]
     raise KeyboardInterrupt
 
 
@@ -166,7 +163,7 @@ def reraise_ctrl_c() -> None:
     """Call first where an ``Exception`` becomes a failed cell or measurement: an error
     raised while a Ctrl-C unwound (a broken pipe, a half-read message, a cleanup that
     failed and replaced the KeyboardInterrupt) is the Ctrl-C, not a failure to record."""
-    if _CTRL_C.is_set():
+    if _STOPPED_BY:
         raise KeyboardInterrupt
 
 
@@ -185,7 +182,7 @@ def ctrl_c_deferred() -> Iterator[None]:
     pressed: list[int] = []
 
     def later(signum: int, _frame: object) -> None:
-        _CTRL_C.set()
+        _STOPPED_BY[:] = _STOPPED_BY or [signum]
         if pressed:
             raise KeyboardInterrupt
         pressed.append(signum)
