@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from bench import __version__, phases
 from bench.errors import UserError
 from bench.fmt import fmt_minutes
-from bench.machine import collect_machine
+from bench.machine import collect_machine, gil_enabled
 from bench.options import build_plan, plan_from_dict
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.report import render
@@ -67,8 +67,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                          indent=1))
         return EXIT_OK
     print("Workloads:")
+    no_gil = not gil_enabled()  # a free-threaded interpreter: nothing holds or releases it
     for w in workloads:
-        gil = "releases GIL" if w["releases_gil"] else "holds GIL"
+        gil = "no GIL here" if no_gil else "releases GIL" if w["releases_gil"] else "holds GIL"
         print(f"  {w['name']:<14}{w['kind']:<8}{gil:<14}{w['description']}")
     print("Strategies:")
     for s in strategies:
@@ -108,13 +109,14 @@ def check_writable(out: Path) -> None:
 def cmd_run_interpreters(args: argparse.Namespace) -> int:
     from bench.analysis import kind_verdicts
     from bench.interpreters import find_interpreters, run_in
+    from bench.report import freethreading
     from bench.report.compare import load_runs, pick_baseline, write_compare
 
     if args.resume:  # a --python run's folder (cmd_run sends it here)
         out = Path(args.resume)
         record = read_interpreters_record(out)
         plan = plan_from_dict(record["plan"], str(out))
-        found = find_interpreters([i["path"] for i in record["interpreters"]])
+        found = find_interpreters([i.get("spec", i["path"]) for i in record["interpreters"]])
         if [i.label for i in found] != [i["label"] for i in record["interpreters"]]:
             raise UserError(f"--resume {out}: its interpreters are not the ones that started "
                             "it any more (a different version at the same path); start a "
@@ -136,7 +138,7 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
     todo = {label: len(plan.specs()) - (len(p.cells) if p else 0)
             for label, p in previous.items()}
     print(f"gilbench {__version__}: {len(plan.specs())} cells in each of "
-          f"{', '.join(f'{i.label} ({i.path})' for i in found)} → {out}"
+          f"{', '.join(f'{i.label} ({i.spec})' for i in found)} → {out}"
           + (f"; {sum(todo.values())} cells left" if args.resume else ""),
           file=sys.stderr, flush=True)
     runs: list[tuple[str, Results]] = []
@@ -146,7 +148,7 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
             if done is not None and done.run.get("complete"):
                 runs.append((interp.label, done))  # finished before the interruption
                 continue
-            print(f"[{interp.label}] {interp.path}", file=sys.stderr, flush=True)
+            print(f"[{interp.label}] {interp.spec}", file=sys.stderr, flush=True)
             progress = Progress(todo[interp.label])
             try:
                 results = run_in(interp, plan, out / interp.label, ours, progress.update,
@@ -159,6 +161,15 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: what finished is saved under {out}; resume with: "
               f"gilbench run --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    serial: list[Any] = []
+    left_out: list[str] = []
+    if len(runs) > 1:
+        try:
+            serial, left_out = single_thread_cost(found, plan, out)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: what finished is saved under {out}; resume with: "
+                  f"gilbench run --resume {out}", file=sys.stderr)
+            return EXIT_INTERRUPTED
     for label, results in runs:
         print(f"\n{label}:")
         for line in kind_verdicts(results):
@@ -166,7 +177,10 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
     if len(runs) > 1:
         loaded = load_runs([str(out / label / "results.json") for label, _ in runs],
                            [label for label, _ in runs])
-        write_compare(loaded, pick_baseline(loaded, None), out)
+        write_compare(loaded, pick_baseline(loaded, None), out, serial, left_out)
+        lines = freethreading.terminal_lines(loaded, serial)
+        if lines:
+            print("\n" + "\n".join(lines))
         print(f"\ncomparison: {out / 'compare.html'}")
     failed = sum(c.status in ("error", "timeout") for _, r in runs for c in r.cells)
     print(f"{failed} failed cells" if failed else "every cell ok (or skipped with its reason)")
@@ -176,9 +190,33 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
 INTERPRETERS_RECORD = "interpreters.json"  # what --resume needs of a --python run
 
 
+def single_thread_cost(found: Sequence[Any], plan: Plan, out: Path
+                       ) -> tuple[list[Any], list[str]]:
+    """The interpreters' interleaved serial runs of the pure-Python kernels (measured once;
+    a resumed run reads them back)."""
+    from bench import singlethread
+
+    path = out / singlethread.SERIAL_COST
+    if path.exists():
+        return singlethread.load(path)
+    if not singlethread.pure_python_workloads(plan):
+        return [], []
+    rounds = max(singlethread.MIN_ROUNDS, plan.repeats)
+    print(f"single-thread cost: interleaved serial runs of "
+          f"{', '.join(singlethread.pure_python_workloads(plan))} in every interpreter "
+          f"({rounds} rounds)", file=sys.stderr, flush=True)
+    phases.reached("single-thread")
+    runs, left = singlethread.measure(found, plan, rounds,
+                                      log=lambda line: print(line, file=sys.stderr,
+                                                             flush=True))
+    singlethread.save(path, runs, left, rounds)
+    return runs, left
+
+
 def write_interpreters_record(out: Path, plan: Plan, found: Sequence[Any]) -> None:
     record = {"argv": ["gilbench", *sys.argv[1:]], "plan": dataclasses.asdict(plan),
-              "interpreters": [{"path": i.path, "label": i.label} for i in found]}
+              "interpreters": [{"path": i.path, "env": i.env, "spec": i.spec, "label": i.label}
+                               for i in found]}
     (out / INTERPRETERS_RECORD).write_text(json.dumps(record, indent=1) + "\n")
 
 
@@ -379,9 +417,11 @@ def make_parser() -> Parser:
                    help="time limit per run of a cell in seconds (default: the profile's)")
     s.add_argument("--resume", metavar="DIR",
                    help="finish an interrupted run in DIR without redoing finished cells")
-    s.add_argument("--python", metavar="PATH", action="append",
-                   help="run the sweep inside this interpreter (repeatable): results per "
-                        "interpreter in DIR/<label>/ and a comparison of them in DIR")
+    s.add_argument("--python", metavar="'[NAME=VALUE ...] PATH'", action="append",
+                   help="run the sweep inside this interpreter (repeatable), with these "
+                        "environment variables if given, e.g. 'PYTHON_GIL=1 "
+                        "/path/python3.13t': results per interpreter in DIR/<label>/ and a "
+                        "comparison of them in DIR")
     s.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="the dask strategy uses this existing cluster (tcp://host:8786) "
                         "instead of starting a LocalCluster")

@@ -4,18 +4,26 @@ Each interpreter runs the cells itself (``bench.remote``, with gilbench's folder
 on its PYTHONPATH, so it needs no installation), and its results land in
 ``DIR/<label>/results.json`` with their report; a ``gilbench compare`` of them
 is written to DIR. The label says the version, and ``t`` for a free-threaded
-build (``python3.13t``). ``PYTHON_GIL`` and the rest of the environment pass
+build (``python3.13t``).
+
+An interpreter can come with environment variables of its own, written before its
+path as a shell would: ``--python 'PYTHON_GIL=1 /opt/py313t/bin/python3.13t'``. They
+are set for that interpreter's run only (and its workers), recorded with it, and
+added to its label (``python3.13t-PYTHON_GIL=1``), so the same binary can be measured
+with the GIL on and off in one command. The rest of gilbench's environment passes
 through unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +38,52 @@ from bench.session import Session
 MIN_VERSION = (3, 10)
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
 @dataclass(frozen=True)
 class Interpreter:
     path: str
     label: str
     info: dict[str, Any]
+    env: dict[str, str] = field(default_factory=dict)  # set for this interpreter only
+
+    @property
+    def spec(self) -> str:
+        """How it was given to --python (what a resumed run probes again)."""
+        return " ".join([*(f"{k}={shlex.quote(v)}" for k, v in self.env.items()),
+                         shlex.quote(self.path)])
+
+    def environ(self) -> dict[str, str]:
+        return {**harness_env(), **self.env}
 
 
-def probe(path: str) -> dict[str, Any]:
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``'[NAME=VALUE ...] PATH'`` → (PATH, {NAME: VALUE}); a UserError says what is wrong."""
+    try:
+        words = shlex.split(spec)
+    except ValueError as exc:
+        raise UserError(f"--python {spec!r}: {exc}; give [NAME=VALUE ...] PATH, e.g. "
+                        "--python 'PYTHON_GIL=1 /path/to/python3.13t'") from None
+    env: dict[str, str] = {}
+    while len(words) > 1 and "=" in words[0]:
+        name, value = words.pop(0).split("=", 1)
+        if not _ENV_NAME.match(name):
+            raise UserError(f"--python {spec!r}: {name!r} is not an environment variable "
+                            "name; give [NAME=VALUE ...] PATH, e.g. --python "
+                            "'PYTHON_GIL=1 /path/to/python3.13t'")
+        env[name] = value
+    if len(words) != 1:
+        raise UserError(f"--python {spec!r}: give one interpreter path, after any NAME=VALUE "
+                        "settings, e.g. --python 'PYTHON_GIL=1 /path/to/python3.13t'")
+    return words[0], env
+
+
+def probe(path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Ask the interpreter at ``path`` who it is; a UserError says why it cannot serve."""
     try:
-        r = subprocess.run(module_command(path, "bench.remote", "--probe"), env=harness_env(),
+        r = subprocess.run(module_command(path, "bench.remote", "--probe"),
+                           env={**harness_env(), **(env or {})},
                            capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UserError(f"--python {path}: cannot run it ({exc.__class__.__name__}: "
@@ -63,18 +106,22 @@ def probe(path: str) -> dict[str, Any]:
     return info
 
 
-def find_interpreters(paths: Sequence[str]) -> list[Interpreter]:
-    """Probe each path and label it (``python3.13``, ``python3.13t``, ``-2`` for a repeat)."""
+def find_interpreters(specs: Sequence[str]) -> list[Interpreter]:
+    """Probe each ``[NAME=VALUE ...] PATH`` and label it (``python3.13``, ``python3.13t``,
+    ``python3.13t-PYTHON_GIL=1``, ``-2`` for a repeat)."""
     found: list[Interpreter] = []
     seen: dict[str, int] = {}
-    for path in paths:
-        info = probe(path)
+    for spec in specs:
+        path, env = parse_spec(spec)
+        info = probe(path, env)
         major, minor = info["version"][:2]
-        label = f"python{major}.{minor}{'t' if info['free_threaded_build'] else ''}"
+        label = "-".join([f"python{major}.{minor}{'t' if info['free_threaded_build'] else ''}",
+                          *(f"{k}={v}" for k, v in env.items())])
+        label = re.sub(r"[^\w.=+-]", "_", label)  # it names a folder
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label += f"-{seen[label]}"
-        found.append(Interpreter(path, label, info))
+        found.append(Interpreter(path, label, info, env))
     return found
 
 
@@ -97,8 +144,10 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
                       previous.created_at if previous else utc_now(), plan=plan,
                       previous=previous, resumable=False, interpreter=interp.path,
                       label=interp.label)
+    if interp.env:
+        session.run_extra["interpreter_env"] = dict(interp.env)
     session.resume_hint = resume_hint
-    proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=harness_env(),
+    proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=interp.environ(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell
     # (a whole cell's worth of silence, and a minute more): the run there is killed.

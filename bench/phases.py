@@ -31,6 +31,7 @@ PHASES = {
     "suite-sync": "the sync cost suite",
     "suite-latency": "the latency cost suite",
     "python-run": "a --python run (the sweep in another interpreter)",
+    "single-thread": "a --python run's interleaved serial runs (single-thread cost)",
     "selfcheck": "gilbench selfcheck",
     "pytest": "a benchmark of the pytest path",
 }

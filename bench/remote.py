@@ -29,6 +29,30 @@ def probe() -> dict[str, Any]:
             "gil_enabled": gil_enabled()}
 
 
+def serve_serial_runs(out: Any) -> int:
+    """``--serial``: one timed serial run per request line ``{"workload", "size",
+    "tasks"}``, answered ``{"time_s": ...}`` (or ``{"error": ...}``); the parent
+    interleaves these runs across interpreters (``bench.singlethread``)."""
+    import time
+
+    from workloads import WORKLOADS, Task
+
+    for line in sys.stdin:
+        ask = json.loads(line)
+        try:
+            task = Task(ask["workload"], int(ask["size"]))
+            WORKLOADS[task.workload]
+            t0 = time.perf_counter()
+            for seed in range(int(ask["tasks"])):
+                task(seed)
+            answer: dict[str, Any] = {"time_s": time.perf_counter() - t0}
+        except Exception as exc:
+            answer = {"error": f"{exc.__class__.__name__}: {exc}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+    return 0
+
+
 def main() -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout = sys.stderr  # only JSON lines on the real stdout
@@ -36,6 +60,11 @@ def main() -> int:
         out.write(json.dumps(probe()) + "\n")
         out.flush()
         return 0
+    if sys.argv[1:] == ["--serial"]:
+        try:
+            return serve_serial_runs(out)
+        except KeyboardInterrupt:
+            return 130
     given = json.load(sys.stdin)
     skip = {tuple(key) for key in given.pop("skip", [])}  # cells a resumed run has
     plan = Plan.from_dict(given)

@@ -24,6 +24,7 @@ from workloads.registry import (
     Workload,
     async_variant,
     call_kernel,
+    kind_title,
     no_resource,
     speedup_ceiling,
     workload,
@@ -34,5 +35,5 @@ for _w in sorted(WORKLOADS.values(), key=lambda w: KINDS.index(w.kind)):
     WORKLOADS[_w.name] = WORKLOADS.pop(_w.name)
 
 __all__ = ["CPU_BOUND_KINDS", "KINDS", "KIND_TITLES", "PROFILE_NAMES", "WORKLOADS", "Task",
-           "Workload", "async_variant", "call_kernel", "cpu", "io", "native", "no_resource",
-           "speedup_ceiling", "workload"]
+           "Workload", "async_variant", "call_kernel", "cpu", "io", "kind_title", "native",
+           "no_resource", "speedup_ceiling", "workload"]

@@ -20,6 +20,20 @@ KIND_TITLES = {
     "native": "CPU-bound native code (releases the GIL)",
     "io": "IO-bound (waits with the GIL released)",
 }
+# The same kinds where the interpreter runs without a GIL (a free-threaded build, PEP 703):
+# nothing holds or releases a GIL there, and threads can run Python code in parallel.
+KIND_TITLES_NO_GIL = {
+    "cpu": "CPU-bound pure Python (no GIL in this interpreter)",
+    "native": "CPU-bound native code (no GIL in this interpreter)",
+    "io": "IO-bound (waits; no GIL in this interpreter)",
+}
+
+
+def kind_title(kind: str, gil: bool = True) -> str:
+    """A kind's title as it holds for an interpreter with (or without) the GIL."""
+    return (KIND_TITLES if gil else KIND_TITLES_NO_GIL).get(kind, kind)
+
+
 # Work that only CPUs do: no strategy can beat serial by more than the CPUs it runs
 # on (io waits, and overlaps beyond the CPU count).
 CPU_BOUND_KINDS = ("cpu", "native")

@@ -21,6 +21,7 @@ from bench.analysis.cells import (
     best_of_model,
     ceiling,
     decisive,
+    gil_on,
     over_ceiling,
     precision,
     serial_cell,
@@ -49,6 +50,6 @@ from bench.analysis.verdicts import (
 __all__ = ["RULE", "TIE_RATIO", "Comparison", "CurveLaws", "Finding",
            "PrecisionSummary", "SizePoint", "artefact", "best_by_speedup", "best_cells",
            "best_of_model", "ceiling", "compare", "crossover", "crossovers", "curve_laws",
-           "decisive", "entry_counts", "failed_entries", "findings", "kind_verdicts",
+           "decisive", "entry_counts", "failed_entries", "findings", "gil_on", "kind_verdicts",
            "nearest_payload", "over_ceiling", "pick", "precision", "serial_cell", "size_points",
            "usable_cpus", "with_speedup_only", "workload_verdict"]

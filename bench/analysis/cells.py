@@ -31,6 +31,15 @@ def usable_cpus(results: Results) -> int:
     return int(results.machine.get("usable_cpus") or 0)
 
 
+def gil_on(results: Results) -> bool:
+    """Whether the run's threads ran with a GIL: False only for an interpreter whose GIL
+    was off (a free-threaded build, or PYTHON_GIL=0) and stayed off in every cell whose
+    workers are threads of gilbench's own process."""
+    if results.machine.get("gil_enabled", True) is not False:
+        return True
+    return any(c.gil_enabled_in_workers for c in results.cells if c.model == "threads")
+
+
 def ceiling(cell: Cell, usable: int) -> float | None:
     """The most speedup the physics allows this cell (None: no such limit)."""
     return speedup_ceiling(cell.kind, cell.workers, usable)

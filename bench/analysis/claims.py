@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench.analysis.cells import GeoSpan, best_of_model, usable_cpus
+from bench.analysis.cells import GeoSpan, best_of_model, gil_on, usable_cpus
 from bench.analysis.costs import nearest_payload, pick
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
 from bench.results import Results
@@ -100,11 +100,17 @@ def threads_on_cpu(results: Results) -> tuple[str, str]:
                                   "there is no evidence the CPUs could do better.")
     text += f"; processes on the same work: {procs.text()}"
     gained = threads.against(NO_GAIN)
+    gil = gil_on(results)
     if gained == FAILS and procs.against(NO_GAIN) == HOLDS:
         return HOLDS, text + (". Processes gain where threads do not: the GIL lets one "
-                              "thread run Python bytecode at a time.")
+                              "thread run Python bytecode at a time." if gil else
+                              ". Processes gain where threads do not, although this "
+                              "interpreter ran without a GIL: something else serialised the "
+                              "threads here.")
     if gained == HOLDS:
-        return FAILS, text + "."
+        return FAILS, text + ("." if gil else ": this interpreter ran without a GIL "
+                              "(free-threaded), so its threads ran Python bytecode in "
+                              "parallel.")
     if gained == FAILS:
         return CANT_TELL, text + (": processes did not surely gain either, so this machine "
                                   "showed no parallelism for threads to miss.")
@@ -123,7 +129,8 @@ def threads_in_general(results: Results) -> tuple[str, str]:
         text += " (native work left out: it needs a second CPU)"
     verdict = gains.against(NO_GAIN)
     if verdict == HOLDS:  # threads gained: the folklore does not hold
-        return FAILS, text + (": the GIL is released while waiting and in such native code.")
+        return FAILS, text + (": the GIL is released while waiting and in such native code."
+                              if gil_on(results) else ": this interpreter ran without a GIL.")
     if verdict == FAILS:
         return HOLDS, text + "."
     return CANT_TELL, text + "."
@@ -314,7 +321,7 @@ def busy_wait_handover(results: Results) -> tuple[str, str]:
             f"round trip; two processes spinning on shared memory: {fmt_s(p.median_s)}")
     if e.median_value > p.median_value:
         return HOLDS, text + (" — a thread that never blocks keeps the GIL until the "
-                              "interpreter forces a switch.")
+                              "interpreter forces a switch." if gil_on(results) else ".")
     return FAILS, text + "."
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.analysis.cells import GeoSpan, best_cells
+from bench.analysis.cells import GeoSpan, best_cells, gil_on
 from bench.results import Cell, Results
-from workloads import KIND_TITLES, KINDS
+from workloads import KINDS, kind_title
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05
@@ -96,12 +96,13 @@ def _scores(results: Results, names: list[str]) -> list[_Score]:
 def kind_verdicts(results: Results) -> list[str]:
     """Per kind of work, the recommended strategy with its measured speedup."""
     lines = []
+    gil = gil_on(results)
     for kind in KINDS:
         names = [w for w in results.workloads()
                  if any(c.kind == kind for c in results.cells_of(w))]
         if not names:
             continue
-        title = f"**{KIND_TITLES[kind]}** ({', '.join(names)})"
+        title = f"**{kind_title(kind, gil)}** ({', '.join(names)})"
         scores = _scores(results, names)
         if not scores:
             lines.append(f"{title}: can't tell — no strategy has a cell precise enough to "

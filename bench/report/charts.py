@@ -22,10 +22,10 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from bench.analysis import best_cells, size_points
+from bench.analysis import best_cells, gil_on, size_points
 from bench.fmt import fmt_s
 from bench.results import Results
-from workloads import KIND_TITLES
+from workloads import kind_title
 
 # One colour family per execution model, so a reader sees "threads" vs
 # "processes" before reading the legend.
@@ -125,7 +125,7 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     ax.set_xlabel("workers (threads or processes)")
     ax.set_ylabel("speedup over serial (×)")
     first = results.cells_of(workload)[0]
-    ax.set_title(f"{workload} — {KIND_TITLES.get(first.kind, first.kind)}\n"
+    ax.set_title(f"{workload} — {kind_title(first.kind, gil_on(results))}\n"
                  f"{first.tasks} tasks, size {first.size}; higher is better; "
                  "bars: 95% CI; hollow: noisy; ×: failed", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)

@@ -25,6 +25,7 @@ from bench.analysis import (
 )
 from bench.errors import UserError
 from bench.fmt import fmt_machine, fmt_speedup, fmt_x
+from bench.report import freethreading
 from bench.report.compare_charts import compare_charts
 from bench.report.document import (
     Block,
@@ -37,6 +38,7 @@ from bench.report.document import (
     render_markdown,
 )
 from bench.results import Cell, Results, load, with_speedups
+from bench.singlethread import SerialRuns
 
 SYSTEM_ROWS = (
     ("CPU model", "cpu_model"), ("usable CPUs", "usable_cpus"),
@@ -265,10 +267,12 @@ def quality(runs: list[Run]) -> list[str]:
     return out
 
 
-def build(runs: list[Run], base: Run, charts: dict[str, list[Path]]) -> list[Block]:
+def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
+          serial: Sequence[SerialRuns] = (), left_out: Sequence[str] = ()) -> list[Block]:
     blocks: list[Block] = [Heading("gilbench comparison: " + " vs ".join(r.label for r in runs), 1)]
     blocks.append(Para(f"Baseline: **{base.label}**. Sources: "
                        + "; ".join(f"{r.label} = `{r.source}`" for r in runs) + "."))
+    blocks += freethreading.blocks(runs, serial, left_out)
     blocks += [Heading("Systems"), Para("Rows that differ between the machines are bold."),
                system_table(runs)]
     flipped = flips(runs)
@@ -315,10 +319,13 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]]) -> list[Blo
     return blocks
 
 
-def write_compare(runs: list[Run], base: Run, out: Path) -> list[Path]:
+def write_compare(runs: list[Run], base: Run, out: Path, serial: Sequence[SerialRuns] = (),
+                  left_out: Sequence[str] = ()) -> list[Path]:
+    """compare.md and compare.html (and their charts) in ``out``; ``serial``: the
+    interpreters' interleaved serial runs, where a --python run measured them."""
     out.mkdir(parents=True, exist_ok=True)
     charts = compare_charts([(r.label, r.results) for r in runs], out)
-    blocks = build(runs, base, charts)
+    blocks = build(runs, base, charts, serial, left_out)
     md, page = out / "compare.md", out / "compare.html"
     md.write_text(render_markdown(blocks, out), encoding="utf-8")
     page.write_text(render_html(blocks, "gilbench comparison"), encoding="utf-8")

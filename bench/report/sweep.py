@@ -17,6 +17,7 @@ from bench.analysis import (
     curve_laws,
     entry_counts,
     findings,
+    gil_on,
     over_ceiling,
     precision,
     serial_cell,
@@ -29,14 +30,16 @@ from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
 from bench.machine import others_check
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
 from bench.results import Cell, Results
-from workloads import KIND_TITLES, WORKLOADS
+from workloads import WORKLOADS, kind_title
 
 Charts = dict[str, list[Path]]
 
 
-def fmt_cell(c: Cell, usable: int) -> str:
+def fmt_cell(c: Cell, usable: int, gil_marks: bool = False) -> str:
     """A table cell: speedup [95% interval] n=pairs, ⚠ when noisy, ✗ when the point
-    is above what the usable CPUs allow (a machine artefact, never a result)."""
+    is above what the usable CPUs allow (a machine artefact, never a result), and
+    with ``gil_marks`` (a run whose interpreter had the GIL off) "GIL on" where the
+    cell's workers had it on."""
     if c.status != "ok":
         return c.status.upper()
     if c.speedup is None:
@@ -44,7 +47,8 @@ def fmt_cell(c: Cell, usable: int) -> str:
     if c.strategy == "serial":
         return fmt_x(c.speedup)
     return (fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))
-            + (" ⚠" if c.noisy else "") + (" ✗" if over_ceiling(c, usable) else ""))
+            + (" ⚠" if c.noisy else "") + (" ✗" if over_ceiling(c, usable) else "")
+            + (f" {GIL_ON_MARK}" if gil_marks and c.gil_enabled_in_workers else ""))
 
 
 def fmt_best(c: Cell | None) -> str:
@@ -85,6 +89,7 @@ def workload_table(results: Results, workload: str) -> Table:
     labels = list(dict.fromkeys(c.label for c in cells if c.strategy != "serial"))
     by = {(c.label, c.workers): c for c in cells}
     usable = usable_cpus(results)
+    marks = results.machine.get("gil_enabled", True) is False
     best = best_by_speedup(cells, usable)
     rows = []
     best_row = None
@@ -93,7 +98,7 @@ def workload_table(results: Results, workload: str) -> Table:
         startups = []
         for n in workers:
             c = by.get((label, n))
-            row.append("" if c is None else fmt_cell(c, usable))
+            row.append("" if c is None else fmt_cell(c, usable, marks))
             if c is not None and c is best:
                 best_row = i
             if c and c.startup_s is not None:
@@ -197,13 +202,14 @@ def run_line(results: Results) -> str:
 
 def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
     blocks: list[Block] = [Heading("Workloads")]
+    gil = gil_on(results)
     for w in results.workloads():
         base = serial_cell(results, w)
         first = results.cells_of(w)[0]
         desc = WORKLOADS[w].description if w in WORKLOADS else ""
         blocks.append(Heading(w, 3))
         blocks.append(Para(
-            f"{desc} Kind: {KIND_TITLES.get(first.kind, first.kind)}. {first.tasks} tasks of "
+            f"{desc} Kind: {kind_title(first.kind, gil)}. {first.tasks} tasks of "
             f"size {first.size}; serial median "
             + (f"{base.median_s * 1000:.1f} ms." if base and base.median_s else "not measured.")))
         if w in charts:
@@ -337,32 +343,55 @@ def physics_blocks(results: Results) -> list[Block]:
         for c in over))]
 
 
+GIL_ON_MARK = "GIL on"  # a cell whose workers had the GIL on, in a run without it
+
+
 def free_threading(results: Results) -> str | None:
-    """What a free-threaded interpreter (or PYTHON_GIL=0) changed, or None on a GIL build."""
+    """What a free-threaded interpreter (or PYTHON_GIL=0) changed, or None on a GIL build:
+    where the GIL was on, why, and what threads gained on pure-Python work."""
     m = results.machine
     if not m.get("free_threaded_build") and m.get("gil_enabled", True):
         return None
     env = m.get("python_gil_env")
+    main_on = bool(m.get("gil_enabled"))
     text = ("This interpreter is a free-threaded build (PEP 703)" if m.get("free_threaded_build")
             else "The GIL was off in this interpreter")
-    text += (f"; the GIL was {'on' if m.get('gil_enabled') else 'off'} in gilbench's process"
+    text += (f"; the GIL was {'on' if main_on else 'off'} in gilbench's process"
              + (f" (PYTHON_GIL={env})" if env is not None else "") + ".")
-    on = sorted({c.label for c in results.cells if c.gil_enabled_in_workers})
-    off = [c for c in results.cells if c.gil_enabled_in_workers is False]
+    asked = [c for c in results.cells if c.gil_enabled_in_workers is not None
+             and c.strategy != "serial"]
+    on = [c for c in asked if c.gil_enabled_in_workers]
+    if main_on and env == "1":
+        cause = ("PYTHON_GIL=1 turns it on at start-up in every process of the run, so this "
+                 "run measures the free-threaded build's code with a GIL")
+    elif main_on:
+        cause = ("it was on from the start: PYTHON_GIL or -X gil asked for it, or a module "
+                 "imported at start-up lacks free-threading support")
+    else:
+        cause = ("an extension module without free-threading support turns it back on, for "
+                 "good, in the process that imports it (Python warns: \"The global interpreter "
+                 "lock (GIL) has been enabled to load module …\"); threads of gilbench's own "
+                 "process share its GIL, so every later thread cell has it too")
     if on:
-        text += (" The GIL was **on** inside the workers of " + ", ".join(on) + ": an extension "
-                 "module without free-threading support turns it back on when imported.")
-    elif off:
-        text += " It stayed off inside every worker."
-    threads = [best_of_model(results, w, "threads") for w in results.workloads()
-               if results.cells_of(w)[0].kind == "cpu"]
-    procs = [best_of_model(results, w, "processes") for w in results.workloads()
-             if results.cells_of(w)[0].kind == "cpu"]
-    t = [c.speedup for c in threads if c and c.speedup]
-    p = [c.speedup for c in procs if c and c.speedup]
-    if t:
-        text += (f" What changes: threads can run pure-Python CPU work in parallel — their best "
-                 f"speedup on it here is {stats.geometric_mean(t):.2f}× (geometric mean)"
-                 + (f", processes {stats.geometric_mean(p):.2f}×" if p else "") + "; on a "
-                 "GIL build threads stay near 1×.")
+        shown = ", ".join(f"{c.workload} {c.label} @{c.workers}" for c in on[:8])
+        more = f" and {len(on) - 8} more" if len(on) > 8 else ""
+        text += (f" The GIL was **on** inside the workers of {len(on)} of {len(asked)} cells "
+                 f"(marked \"{GIL_ON_MARK}\" in the tables: {shown}{more}): {cause}.")
+    elif asked:
+        text += " It stayed off inside the workers of every cell."
+    cpu = [w for w in results.workloads() if results.cells_of(w)[0].kind == "cpu"]
+    t = [c.speedup for c in (best_of_model(results, w, "threads") for w in cpu)
+         if c and c.speedup]
+    p = [c.speedup for c in (best_of_model(results, w, "processes") for w in cpu)
+         if c and c.speedup]
+    if not t:
+        return text
+    gains = (f"their best speedup on it here is {stats.geometric_mean(t):.2f}× (geometric "
+             "mean)" + (f", processes {stats.geometric_mean(p):.2f}×" if p else ""))
+    if gil_on(results):
+        text += (" With the GIL on, threads run Python bytecode one at a time, as on a GIL "
+                 f"build: {gains}.")
+    else:
+        text += (" What changes: threads can run pure-Python CPU work in parallel — "
+                 f"{gains}; on a GIL build threads stay near 1×.")
     return text

@@ -332,6 +332,14 @@ class BlockMeasurement:
                         "pairs could not change a verdict")
         return None
 
+    def _gil_at_end(self, slot: _Slot) -> bool | None:
+        """Whether the GIL was on in the cell's workers, when they started or after its
+        runs (on a free-threaded build a kernel's import can turn it on in between; on
+        a GIL build it is on throughout, and the workers are not asked again)."""
+        if not machine.free_threaded_build() or slot.strat.gil_in_workers is None:
+            return slot.strat.gil_in_workers
+        return slot.strat.gil_in_workers or slot.strat.gil_now(self._deadline())
+
     def _finish(self, slot: _Slot) -> None:
         """The slot's cell from its runs; its workers measured, then closed."""
         slot.done = True
@@ -340,6 +348,7 @@ class BlockMeasurement:
         peak = meters.tree_peak_bytes(slot.own_peak.peak, slot.worker_pids)
         slot.closed = True
         try:
+            gil = self._gil_at_end(slot)
             slot.strat.close()
         except Exception as exc:  # its runs were fine, but its workers would not stop
             reraise_ctrl_c()
@@ -366,7 +375,7 @@ class BlockMeasurement:
                          median_s=stats.median(slot.times), startup_s=slot.startup_s,
                          cpu_s=cpu_s, rel_std=rs, noisy=reason is not None, noise=reason,
                          ci_half_width=hw, cpu_utilization=util, peak_rss_bytes=peak,
-                         gil_enabled_in_workers=slot.strat.gil_in_workers,
+                         gil_enabled_in_workers=gil,
                          left_early=slot.left_early, **fields,
                          **self._fields(slot.spec))
 

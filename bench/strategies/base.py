@@ -291,18 +291,28 @@ class Strategy:
         if not (self.uses_processes or self.remote_workers):  # the work runs in this process
             self.pids, self.gil_in_workers = [os.getpid()], gil_enabled()
             return
-        pids: set[int] = set()
-        gils: set[bool] = set()
+        found = self._ping_every_worker(deadline)
+        self.pids = sorted(found)
+        self.gil_in_workers = any(found.values())
+
+    def _ping_every_worker(self, deadline: Deadline) -> dict[int, bool]:
+        """Every worker's pid and whether the GIL is on in it (asked until all answered)."""
+        found: dict[int, bool] = {}
         ping = functools.partial(_ping, 0.001)
         while True:
             for pid, gil in self.map(ping, range(2 * self.workers), deadline):
-                pids.add(pid)
-                gils.add(gil)
-            if len(pids) >= self.workers:
-                break
-            deadline.check("starting the workers")
-        self.pids = sorted(pids)
-        self.gil_in_workers = all(gils)
+                found[pid] = found.get(pid, False) or gil
+            if len(found) >= self.workers:
+                return found
+            deadline.check("asking the workers")
+
+    def gil_now(self, deadline: Deadline) -> bool:
+        """Whether the GIL is on now in any worker. On a free-threaded build it can come
+        back on while a cell runs: an extension module without free-threading support
+        turns it on, for good, in the process that imports it."""
+        if not (self.uses_processes or self.remote_workers):
+            return gil_enabled()
+        return any(self._ping_every_worker(deadline).values())
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         raise NotImplementedError

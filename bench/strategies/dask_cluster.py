@@ -78,7 +78,10 @@ class Dask(Strategy):
         found = self.client.run(_whoami)
         self.pid_at = {address: pid for address, (pid, _) in found.items()}
         self.pids = sorted(pid for pid, _ in found.values())
-        self.gil_in_workers = all(gil for _, gil in found.values())
+        self.gil_in_workers = any(gil for _, gil in found.values())
+
+    def gil_now(self, deadline: Deadline) -> bool:
+        return any(gil for _, gil in self.client.run(_whoami).values())
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         from distributed import wait

@@ -35,7 +35,8 @@ def interpreters_api() -> tuple[Callable[[], Any], Run, Callable[[Any], None]] |
         import _interpreters as mod  # 3.13+ (concurrent.interpreters in 3.14 wraps it)
 
         def run(interp: Any, code: str, shared: dict[str, Any] | None = None) -> None:
-            err = mod.exec(interp, code, shared)
+            # 3.13.0 takes None for "nothing shared"; later 3.13 releases want a dict.
+            err = mod.exec(interp, code, shared if shared is not None else {})
             if err is not None:
                 raise TaskFailed(f"{err.type.__name__}: {err.msg}")
 
