@@ -17,6 +17,7 @@ through unchanged.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -29,7 +30,7 @@ from typing import Any
 
 from bench import phases
 from bench.errors import UserError
-from bench.launch import harness_env, module_command
+from bench.launch import ROOT, harness_env, module_command
 from bench.remote import plan_json
 from bench.results import Cell, Results, utc_now
 from bench.runner import Plan
@@ -55,7 +56,16 @@ class Interpreter:
                          shlex.quote(self.path)])
 
     def environ(self) -> dict[str, str]:
-        return {**harness_env(), **self.env}
+        return with_env(self.env)
+
+
+def with_env(env: dict[str, str]) -> dict[str, str]:
+    """The harness's environment with ``env`` set; a PYTHONPATH of it comes after
+    gilbench's own folder, which the harness needs first."""
+    out = {**harness_env(), **env}
+    if "PYTHONPATH" in env:
+        out["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env["PYTHONPATH"]) if p)
+    return out
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
@@ -83,7 +93,7 @@ def probe(path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Ask the interpreter at ``path`` who it is; a UserError says why it cannot serve."""
     try:
         r = subprocess.run(module_command(path, "bench.remote", "--probe"),
-                           env={**harness_env(), **(env or {})},
+                           env=with_env(env or {}),
                            capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UserError(f"--python {path}: cannot run it ({exc.__class__.__name__}: "
