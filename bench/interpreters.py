@@ -192,7 +192,9 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     session.in_plan_order()
     done = session.save(complete=code == 0 and len(session.cells) == len(plan.specs()),
                         speedups=True)
-    if code not in (0, 130):
+    if code == 130:  # interrupted there (a Ctrl-C, or SIGINT sent to that process)
+        raise KeyboardInterrupt
+    if code != 0:
         print(f"gilbench: the run in {interp.path} ended with exit code {code}"
               + (f" (killed after {quiet_s:g} s without a result)" if code == -9 else ""),
               file=sys.stderr)

@@ -174,9 +174,11 @@ def ctrl_c_deferred() -> Iterator[None]:
     For what must not be cut in half — a cluster half-started, or half-closed, leaves
     processes and threads that no one then closes. A second Ctrl-C inside raises at
     once (a user who presses twice means it). Outside the main thread, where no
-    signal handler can be set, a no-op.
+    signal handler can be set, and where SIGINT is ignored (a background job of a
+    script), a no-op.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) == signal.SIG_IGN):  # the caller ignores it
         yield
         return
     pressed: list[int] = []
