@@ -83,6 +83,11 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
                             "name; give [NAME=VALUE ...] PATH, e.g. --python "
                             "'PYTHON_GIL=1 /path/to/python3.13t'")
         env[name] = value
+    if len(words) == 1 and "=" in words[0] and _ENV_NAME.match(words[0].split("=")[0]) \
+            and not os.path.exists(words[0]):
+        raise UserError(f"--python {spec!r}: no interpreter path after the settings; give "
+                        "[NAME=VALUE ...] PATH, e.g. --python 'PYTHON_GIL=1 "
+                        "/path/to/python3.13t'")
     if len(words) != 1:
         raise UserError(f"--python {spec!r}: give one interpreter path, after any NAME=VALUE "
                         "settings, e.g. --python 'PYTHON_GIL=1 /path/to/python3.13t'")

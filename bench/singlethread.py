@@ -152,10 +152,12 @@ def measure(found: Sequence[Any], plan: Plan, rounds: int | None = None,
     the runs, and a line for each workload left out (with why). One untimed run each
     first (imports, caches); then ``rounds`` rounds, the order reversed every other."""
     rounds = rounds or max(MIN_ROUNDS, plan.repeats)
-    servers = [_Server(i, plan.timeout_s) for i in found]
+    servers: list[_Server] = []
     out: list[SerialRuns] = []
     left: list[str] = []
     try:
+        for interp in found:
+            servers.append(_Server(interp, plan.timeout_s))
         for w in pure_python_workloads(plan):
             size = plan.size_of(w)
             times: dict[str, list[float]] = {s.label: [] for s in servers}

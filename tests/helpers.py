@@ -7,6 +7,7 @@ import glob
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
+import os
 import shutil
 import signal
 import subprocess
@@ -186,3 +187,26 @@ def python_with_subinterpreters() -> str | None:
 OTHER_PYTHON = python_with_subinterpreters()
 needs_other_python = pytest.mark.skipif(OTHER_PYTHON is None,
                                         reason="no Python 3.13+ interpreter on this machine")
+
+
+def free_threaded_python() -> str | None:
+    """The free-threaded CPython that .ci/build-python builds: $GILBENCH_FT_PYTHON (CI sets
+    it, and then it must work), else the build cache's, if there is one here."""
+    given = os.environ.get("GILBENCH_FT_PYTHON")
+    root = Path(os.environ.get("GILBENCH_PYTHONS") or Path.home() / ".cache/gilbench-pythons")
+    for c in ([given] if given else [str(root / "3.13t/bin/python3.13t")]):
+        ok = Path(c).exists() and subprocess.run(
+            [c, "-c", "import sys, sysconfig; sys.exit(not sysconfig.get_config_var("
+                      "'Py_GIL_DISABLED'))"], capture_output=True, timeout=60).returncode == 0
+        if ok:
+            return c
+        if given:
+            raise RuntimeError(f"GILBENCH_FT_PYTHON={given} is not a working free-threaded "
+                               "CPython; build one with .ci/build-python")
+    return None
+
+
+FT_PYTHON = free_threaded_python()
+needs_ft_python = pytest.mark.skipif(
+    FT_PYTHON is None, reason="no free-threaded CPython here: .ci/build-python builds one "
+                              "(about 5 minutes) and .ci/run sets GILBENCH_FT_PYTHON")

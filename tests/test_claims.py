@@ -219,3 +219,28 @@ def test_a_missing_control_is_not_measured():
 def test_every_finding_carries_its_rule():
     got = F.findings(results())
     assert all(f.rule and f.verdict in F.VERDICTS for f in got)
+
+
+def without_gil(r):
+    """The same record, measured on an interpreter whose GIL was off throughout."""
+    return dataclasses.replace(
+        r, machine={**r.machine, "free_threaded_build": True, "gil_enabled": False},
+        cells=tuple(dataclasses.replace(c, gil_enabled_in_workers=False) for c in r.cells))
+
+
+def test_the_threads_claim_is_decided_per_interpreter():
+    # Threads gain on pure Python: "does not hold" on either interpreter, explained by the
+    # missing GIL only where it was missing.
+    gaining = cpu_run((1.6, 1.8, 1.9), (1.7, 1.85, 1.95))
+    v, text = F.threads_on_cpu(without_gil(gaining))
+    assert v == F.FAILS and "ran without a GIL" in text
+    v, text = F.threads_on_cpu(gaining)
+    assert v == F.FAILS and "without a GIL" not in text
+    # Threads do not gain while processes do: the GIL is no explanation where there was none.
+    stuck = cpu_run((0.95, 1.0, 1.05), (1.8, 1.9, 1.95))
+    v, text = F.threads_on_cpu(without_gil(stuck))
+    assert v == F.HOLDS and "GIL lets one thread" not in text and "although" in text
+    # The GIL back on in the thread cells: the interpreter had it after all.
+    back = dataclasses.replace(without_gil(stuck), cells=tuple(
+        dataclasses.replace(c, gil_enabled_in_workers=True) for c in stuck.cells))
+    assert "GIL lets one thread" in F.threads_on_cpu(back)[1]

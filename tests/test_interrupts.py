@@ -52,6 +52,9 @@ CASES = {
     "suite-latency:1": run("--suite", "latency"),
     "python-run:1": run("--suite", "speedup", "--workloads", "fib,sleep", "--strategies",
                         "serial,threads,process_pool", "--python", sys.executable),
+    "single-thread:0.5": run("--suite", "speedup", "--workloads", "fib", "--strategies",
+                             "serial,threads", "--python", sys.executable, "--python",
+                             f"GILBENCH_TWIN=1 {sys.executable}"),
     "subinterpreters:0.2": run("--suite", "speedup", "--workloads", "fib", "--strategies",
                                "serial,subinterpreters", "--python", OTHER_PYTHON or "?"),
     "selfcheck:3": [sys.executable, "-m", "bench", "selfcheck"],
@@ -105,8 +108,9 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
         assert f"gilbench run --resume {out}" in stderr, stderr
         saved = list(out.rglob("results.json"))
         assert saved, "nothing was saved"
-        for path in saved:
-            assert json.loads(path.read_text())["run"]["complete"] is False
+        for path in saved:  # after the sweeps, what is left is the single-thread cost
+            assert json.loads(path.read_text())["run"]["complete"] is (phase == "single-thread")
+        assert not (out / "serial-cost.json").exists()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         alive = [p for p in seen if psutil.pid_exists(p)

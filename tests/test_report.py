@@ -83,8 +83,42 @@ def test_free_threading_section_says_what_changed():
     import dataclasses
 
     reenabled = Results(machine=free.machine, cells=tuple(
-        dataclasses.replace(c, gil_enabled_in_workers=True) for c in free.cells))
-    assert "turns it back on" in free_threading(reenabled)
+        dataclasses.replace(c, gil_enabled_in_workers=c.model == "processes")
+        for c in free.cells))
+    text = free_threading(reenabled)
+    assert "turns it back on" in text and "1 of 2 cells" in text and "pool_map" in text
+    assert "What changes: threads can run" in text  # threads stayed without it
+
+
+def test_the_free_threading_section_names_pythongil_1_as_the_cause():
+    import dataclasses
+
+    from bench.results import with_speedups
+
+    cells = [dataclasses.replace(c, gil_enabled_in_workers=True) for c in with_speedups([
+        cell("fib", "cpu", "serial", 1, 1.0), cell("fib", "cpu", "threads", 2, 1.0),
+        cell("fib", "cpu", "pool_map", 2, 0.52)])]
+    forced = Results(machine={"free_threaded_build": True, "gil_enabled": True,
+                              "python_gil_env": "1"}, cells=tuple(cells))
+    text = free_threading(forced)
+    assert "PYTHON_GIL=1 turns it on at start-up" in text
+    assert "extension module" not in text and "What changes" not in text
+    assert "With the GIL on, threads run Python bytecode one at a time" in text
+    md = render_markdown(build(forced, {}), Path("."))
+    assert "CPU-bound pure Python (holds the GIL)" in md
+
+
+def test_titles_and_findings_fit_an_interpreter_without_a_gil():
+    import dataclasses
+
+    from bench.analysis import kind_verdicts
+
+    free = Results(machine={"free_threaded_build": True, "gil_enabled": False,
+                            "usable_cpus": 2}, cells=tuple(
+        dataclasses.replace(c, gil_enabled_in_workers=False) for c in sample().cells))
+    md = render_markdown(build(free, {}), Path("."))
+    assert "holds the GIL" not in md and "(no GIL in this interpreter)" in md
+    assert all("holds the GIL" not in line for line in kind_verdicts(free))
 
 
 def test_report_has_findings_and_every_cost_section(tmp_path):

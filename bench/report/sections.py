@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.analysis import RULE, failed_entries, kind_verdicts
+from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts
 from bench.report.document import Block, Bullets, Heading, Image, Para
 from bench.report.suites import cost_sections
 from bench.report.sweep import (
@@ -129,7 +129,8 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
         "with the workers (start-up, pickling, contention). More workers stop paying where "
         "the next count gains less than 5%.",
         "CPU use = CPU time of gilbench's process and the cell's workers ÷ wall time ÷ usable "
-        "CPUs: the GIL's signature is threads at 1/usable (one CPU busy) however many run. "
+        "CPUs" + (": the GIL's signature is threads at 1/usable (one CPU busy) however many "
+                  "run" if gil_on(results) else "") + ". "
         "Peak MiB: resident memory of gilbench's process during the cell plus each of its "
         "workers' high-water mark (pages a forked worker shares with its parent count in both).",
         "Cost suites: medians are the headline, p99 the tail (the 99th percentile: one "
