@@ -22,13 +22,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from bench import stats
 from bench.errors import UserError
 from bench.launch import module_command
-from bench.runner import Plan
 from workloads import WORKLOADS
+
+if TYPE_CHECKING:  # reports read SerialRuns without importing the execution layer
+    from bench.runner import Plan
 
 SERIAL_COST = "serial-cost.json"  # in a --python run's folder
 MIN_ROUNDS = 8

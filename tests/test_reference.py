@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,26 @@ def test_a_reference_file_renders(path, tmp_path):
             assert f"### {w}" in md
     text = summary(results, tmp_path)
     assert "Findings (the article's claims, measured here):" in text
+
+
+RUNS = sorted(p.parent for p in REFERENCE.glob("*/interpreters.json"))  # --python runs
+
+
+def test_there_is_a_free_threading_reference():
+    assert any("freethreading" in p.name for p in RUNS)
+
+
+@pytest.mark.parametrize("folder", RUNS, ids=[p.name for p in RUNS])
+def test_a_reference_python_run_compares_with_its_single_thread_cost(folder, tmp_path):
+    from bench import singlethread
+    from bench.report.compare import load_runs, pick_baseline, write_compare
+
+    record = json.loads((folder / "interpreters.json").read_text())
+    labels = [i["label"] for i in record["interpreters"]]
+    runs = load_runs([str(folder / label / "results.json") for label in labels], labels)
+    serial, left = singlethread.load(folder / singlethread.SERIAL_COST)
+    assert {r.workload for r in serial} and not left
+    write_compare(runs, pick_baseline(runs, None), tmp_path, serial, left)
+    md = (tmp_path / "compare.md").read_text(encoding="utf-8")
+    assert md.index("What free-threading changes") < md.index("## Systems")
+    assert "single-thread time ÷" in md
