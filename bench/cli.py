@@ -351,6 +351,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def serial_cost_beside(runs: Sequence[Any]) -> tuple[list[Any], list[str]]:
+    """The interleaved serial runs of a --python run whose interpreters' results these
+    are (its folder's serial-cost.json, when it covers every run's label), else none."""
+    from bench import singlethread
+
+    folders = {Path(r.source).resolve().parent.parent for r in runs}
+    if len(folders) != 1:
+        return [], []
+    path = folders.pop() / singlethread.SERIAL_COST
+    if not path.exists():
+        return [], []
+    serial, left = singlethread.load(path)
+    labels = {r.label for r in runs}
+    return ([s for s in serial if labels <= set(s.times_s)], left) if serial else ([], [])
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from bench.report.compare import load_runs, pick_baseline, write_compare
 
@@ -364,7 +380,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("reports") / (
         "compare-" + file_stamp(utc_now()))
     check_writable(out)
-    paths = write_compare(runs, base, out)
+    serial, left = serial_cost_beside(runs)
+    paths = write_compare(runs, base, out, serial, left)
     print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}")
     return EXIT_OK
 

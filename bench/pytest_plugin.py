@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from bench import phases, stats
-from bench.machine import collect_machine, usable_cpus
+from bench.machine import collect_machine, free_threaded_build, usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
 from bench.results import Cell, file_stamp, utc_now, with_speedup
@@ -211,6 +211,10 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
 
             benchmark.pedantic(timed, setup=pair_with_serial, rounds=profile.repeats,
                                warmup_rounds=profile.warmup, iterations=1)
+            if free_threaded_build() and s.gil_in_workers is False:
+                # An import during the runs can turn the GIL back on (see BlockMeasurement).
+                s.gil_in_workers = s.gil_now(deadline)
+                benchmark.extra_info["gil_enabled_in_workers"] = s.gil_in_workers
     for i, out in enumerate(outs):
         assert out == reference, f"{strategy} results differ from the serial run's (run {i})"
     if not session.timed or not benchmark.enabled:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,10 @@ from bench.report.sweep import GIL_ON_MARK, free_threading, workload_table
 from bench.results import load
 from bench.runner import Plan
 from bench.singlethread import _Server, cost, measure
+from bench.strategies import STRATEGIES
 from tests.helpers import FT_PYTHON, needs_ft_python
 from tests.helpers import run_gilbench as gilbench
+from workloads import WORKLOADS
 
 FORCED = "python3.13t-PYTHON_GIL=1"
 
@@ -70,6 +73,27 @@ def test_the_same_binary_with_the_gil_off_and_forced_on(cli_env, tmp_path):
     assert all(len(t) == serial["rounds"] >= 8 for x in serial["runs"]
                for t in x["times_s"].values())
     assert f"{FORCED}'s single thread takes" in r.stdout
+
+
+@pytest.mark.slow
+@needs_ft_python
+def test_every_kernel_and_strategy_runs_on_the_free_threaded_build_or_says_why(cli_env,
+                                                                             tmp_path):
+    out = tmp_path / "all"
+    r = gilbench("run", "--python", FT_PYTHON, "--profile", "smoke", "--workers", "2",
+                 "--out", str(out), env=cli_env, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = load(out / "python3.13t")
+    assert set(res.workloads()) == set(WORKLOADS)
+    assert {c.strategy for c in res.cells} == set(STRATEGIES)
+    for c in res.cells:
+        assert c.status in ("ok", "skipped"), (c.workload, c.label, c.error)
+        if c.status == "skipped":
+            assert c.error and ("not applicable" in c.error or "needs" in c.error), c.error
+        elif c.strategy != "serial":
+            assert c.gil_enabled_in_workers is not None, (c.workload, c.label)
+    ran = {c.strategy for c in res.cells if c.ok}
+    assert {"threads", "thread_pool", "process_pool", "pool_map", "subinterpreters"} <= ran
 
 
 GILLY_C = """
@@ -184,3 +208,17 @@ def test_a_serial_run_that_fails_in_one_interpreter_says_why():
         server.close()
     assert server.proc.returncode == 0
 
+
+
+def test_compare_of_a_python_runs_files_keeps_its_labels_and_single_thread_cost(cli_env,
+                                                                              tmp_path):
+    folder = (Path(__file__).resolve().parent.parent / "reports" / "reference"
+              / "xeon-16cpu-freethreading-quick-2026-11-27")
+    files = [str(folder / label / "results.json")
+             for label in ("python3.13t", "python3.13", FORCED)]
+    r = gilbench("compare", *files, "--out", str(tmp_path / "c"), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    md = (tmp_path / "c" / "compare.md").read_text(encoding="utf-8")
+    assert "| build | free-threaded | with the GIL | free-threaded |" in md
+    assert "single-thread time ÷ python3.13's (interleaved serial runs) | 2.00× [1.24–2.65]" in md
+    assert f"|  | python3.13t | python3.13 | {FORCED} |" in md  # the interpreters' labels

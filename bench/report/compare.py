@@ -71,6 +71,9 @@ class Run:
 
 
 def default_label(results: Results) -> str:
+    """A --python run's interpreter label; else host, usable CPUs and Python version."""
+    if results.run.get("label"):
+        return str(results.run["label"])
     m = results.machine
     host = m.get("hostname") or "host"
     return f"{host}-{m.get('usable_cpus', '?')}cpu-py{m.get('python_version', '?')}"
