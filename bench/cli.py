@@ -157,19 +157,11 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
                 progress.close()
             render(results, out / interp.label)
             runs.append((interp.label, results))
+        serial, left_out = single_thread_cost(found, plan, out) if len(runs) > 1 else ([], [])
     except KeyboardInterrupt:
         print(f"\ninterrupted: what finished is saved under {out}; resume with: "
               f"gilbench run --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    serial: list[Any] = []
-    left_out: list[str] = []
-    if len(runs) > 1:
-        try:
-            serial, left_out = single_thread_cost(found, plan, out)
-        except KeyboardInterrupt:
-            print(f"\ninterrupted: what finished is saved under {out}; resume with: "
-                  f"gilbench run --resume {out}", file=sys.stderr)
-            return EXIT_INTERRUPTED
     for label, results in runs:
         print(f"\n{label}:")
         for line in kind_verdicts(results):

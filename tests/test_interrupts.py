@@ -120,6 +120,13 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
         time.sleep(0.1)
     assert not alive, f"processes left behind after Ctrl-C at {phase}: {alive}"
     assert leftovers() - before == set()
+    if phase == "single-thread":  # the sweeps are kept; the resume measures only this
+        r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+                           env=cli_env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert "; 0 cells left" in r.stderr and (out / "serial-cost.json").exists()
+        assert (out / "compare.md").exists()
 
 
 def test_sigterm_stops_a_run_like_ctrl_c(cli_env, tmp_path):
