@@ -63,7 +63,11 @@ class Dask(Strategy):
         # A worker that dies running a task fails the cell at once, like every other
         # process pool here: Dask's default re-runs the task on another worker (up to 3
         # times), and a timed run would then silently include a worker's restart.
-        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        # Its sampling profiler (a thread in every worker and in the scheduler's event
+        # loop, waking every 10 ms) is off: it costs CPU inside the timed runs, and on a
+        # free-threaded 3.13 it crashes with a traceback (distributed 2026.8).
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                              "distributed.worker.profile.enabled": False}):
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                         processes=True, host="127.0.0.1",
                                         dashboard_address=None, silence_logs=logging.ERROR,
