@@ -222,3 +222,20 @@ def test_compare_of_a_python_runs_files_keeps_its_labels_and_single_thread_cost(
     assert "| build | free-threaded | with the GIL | free-threaded |" in md
     assert "single-thread time ÷ python3.13's (interleaved serial runs) | 2.00× [1.24–2.65]" in md
     assert f"|  | python3.13t | python3.13 | {FORCED} |" in md  # the interpreters' labels
+
+
+def test_one_usable_cpu_is_said_to_show_nothing_of_free_threading():
+    import dataclasses
+
+    from bench.report.compare import load_runs
+    from bench.report.freethreading import sentences
+
+    folder = (Path(__file__).resolve().parent.parent / "reports" / "reference"
+              / "xeon-16cpu-freethreading-quick-2026-11-27")
+    runs = load_runs([str(folder / label / "results.json") for label in
+                      ("python3.13t", "python3.13")], ["python3.13t", "python3.13"])
+    assert not any("one usable CPU" in s for s in sentences(runs, ()))
+    pinned = [dataclasses.replace(r, results=dataclasses.replace(
+        r.results, machine={**r.results.machine, "usable_cpus": 1})) for r in runs]
+    said = sentences(pinned, ())
+    assert "python3.13t, python3.13 had one usable CPU" in said[0]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bench.analysis import best_of_model, gil_on, workload_verdict
+from bench.analysis import best_of_model, gil_on, usable_cpus, workload_verdict
 from bench.analysis.cells import GeoSpan
 from bench.report.document import Block, Bullets, Heading, Para, Table
 from bench.singlethread import Cost, SerialRuns, cost
@@ -105,6 +105,11 @@ def _cost_sentence(c: Cost) -> str:
 def sentences(runs: Sequence[Any], serial: Sequence[SerialRuns]) -> list[str]:
     """What free-threading changes on this machine, each claim decided by intervals."""
     out = []
+    one = [r.label for r in runs if usable_cpus(r.results) == 1]
+    if one:
+        out.append(f"{', '.join(one)} had one usable CPU: nothing runs in parallel there, so "
+                   "its runs cannot show what free-threading changes (only the single-thread "
+                   "cost).")
     free = [r for r in runs if free_threaded(r) and not gil_on(r.results)]
     with_gil = [r for r in runs if gil_on(r.results)]
     for f in free:
