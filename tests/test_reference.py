@@ -50,14 +50,15 @@ def test_there_is_a_free_threading_reference():
 @pytest.mark.parametrize("folder", RUNS, ids=[p.name for p in RUNS])
 def test_a_reference_python_run_compares_with_its_single_thread_cost(folder, tmp_path):
     from bench import singlethread
-    from bench.report.compare import load_runs, pick_baseline, write_compare
+    from bench.report.compare import build, load_runs, pick_baseline
+    from bench.report.document import render_markdown
 
     record = json.loads((folder / "interpreters.json").read_text())
     labels = [i["label"] for i in record["interpreters"]]
     runs = load_runs([str(folder / label / "results.json") for label in labels], labels)
     serial, left = singlethread.load(folder / singlethread.SERIAL_COST)
     assert {r.workload for r in serial} and not left
-    write_compare(runs, pick_baseline(runs, None), tmp_path, serial, left)
-    md = (tmp_path / "compare.md").read_text(encoding="utf-8")
+    # The blocks, rendered without their charts (test_compare draws those): fast.
+    md = render_markdown(build(runs, pick_baseline(runs, None), {}, serial, left), tmp_path)
     assert md.index("What free-threading changes") < md.index("## Systems")
     assert "single-thread time ÷" in md
