@@ -102,6 +102,7 @@ def test_the_free_threading_section_names_pythongil_1_as_the_cause():
                               "python_gil_env": "1"}, cells=tuple(cells))
     text = free_threading(forced)
     assert "PYTHON_GIL=1 turns it on at start-up" in text
+    assert "inside the workers of every cell" in text and "marked" not in text
     assert "extension module" not in text and "What changes" not in text
     assert "With the GIL on, threads run Python bytecode one at a time" in text
     md = render_markdown(build(forced, {}), Path("."))

@@ -372,11 +372,14 @@ def free_threading(results: Results) -> str | None:
                  "good, in the process that imports it (Python warns: \"The global interpreter "
                  "lock (GIL) has been enabled to load module …\"); threads of gilbench's own "
                  "process share its GIL, so every later thread cell has it too")
-    if on:
+    if on and len(on) == len(asked):
+        text += f" The GIL was **on** inside the workers of every cell: {cause}."
+    elif on:
         shown = ", ".join(f"{c.workload} {c.label} @{c.workers}" for c in on[:8])
         more = f" and {len(on) - 8} more" if len(on) > 8 else ""
+        where = f"marked \"{GIL_ON_MARK}\" in the tables: " if not main_on else ""
         text += (f" The GIL was **on** inside the workers of {len(on)} of {len(asked)} cells "
-                 f"(marked \"{GIL_ON_MARK}\" in the tables: {shown}{more}): {cause}.")
+                 f"({where}{shown}{more}): {cause}.")
     elif asked:
         text += " It stayed off inside the workers of every cell."
     cpu = [w for w in results.workloads() if results.cells_of(w)[0].kind == "cpu"]
