@@ -53,8 +53,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    workloads = [{"name": w.name, "kind": w.kind, "releases_gil": w.releases_gil,
-                  "description": w.description} for w in WORKLOADS.values()]
+    from bench.options import user_workloads
+
+    user_workloads(args.workloads_from)
+    workloads: list[dict[str, Any]] = [
+        {"name": w.name, "kind": w.kind, "releases_gil": w.releases_gil,
+                  "description": w.description,
+                  "source": (w.origin[1] or w.origin[0]) if w.origin else "gilbench",
+                  "sizes": w.sizes or "calibrated"} for w in WORKLOADS.values()]
     strategies = []
     for cls in STRATEGIES.values():
         ok, why = cls.available()
@@ -71,6 +77,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     for w in workloads:
         gil = "no GIL here" if no_gil else "releases GIL" if w["releases_gil"] else "holds GIL"
         print(f"  {w['name']:<14}{w['kind']:<8}{gil:<14}{w['description']}")
+    for source in dict.fromkeys(w["source"] for w in workloads if w["source"] != "gilbench"):
+        mine = [w for w in workloads if w["source"] == source]
+        calibrated = [w["name"] for w in mine if w["sizes"] == "calibrated"]
+        print(f"  (from {source}: {', '.join(w['name'] for w in mine)}"
+              + (f"; sizes calibrated at run time: {', '.join(calibrated)}" if calibrated
+                 else "") + ")")
     print("Strategies:")
     for s in strategies:
         avail = "" if s["available"] else f"  [unavailable: {s['unavailable_reason']}]"
@@ -106,6 +118,11 @@ def check_writable(out: Path) -> None:
                         "choose another with --out") from None
 
 
+def say(line: str) -> None:
+    """A line of what the run is doing, on stderr (stdout is for its summary)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def cmd_run_interpreters(args: argparse.Namespace) -> int:
     from bench.analysis import kind_verdicts
     from bench.interpreters import find_interpreters, run_in
@@ -122,7 +139,7 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
                             "it any more (a different version at the same path); start a "
                             "new run")
     else:
-        plan = build_plan(args)
+        plan = build_plan(args, say)
         found = find_interpreters(args.python)
         out = Path(args.out) if args.out else default_out_dir(utc_now())
         for interp in found:
@@ -240,7 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         plan = plan_from_dict(previous.run.get("plan", {}), str(out))
         machine, created_at = previous.machine, previous.created_at
     else:
-        plan = build_plan(args)
+        plan = build_plan(args, say)
         created_at = utc_now()
         out = Path(args.out) if args.out else default_out_dir(created_at)
         if (out / "results.json").exists():
@@ -387,6 +404,8 @@ def make_parser() -> Parser:
 
     s = sub.add_parser("list", help="workloads, strategies and suites")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",
+                   help="list the kernels of this file or module too (repeatable)")
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("info", help="the machine and interpreter record")
@@ -400,7 +419,12 @@ def make_parser() -> Parser:
                    help=f"what to run: {', '.join(ALL_SUITES)} (a comma list), or all "
                         "(default): speedup is the sweep of workloads x strategies, the "
                         "others measure costs (start-up, IPC, synchronisation, GIL latency)")
-    s.add_argument("--workloads", metavar="A,B", help="workloads to run (default: all)")
+    s.add_argument("--workloads", metavar="A,B",
+                   help="workloads to run (default: all; with --workloads-from, its kernels)")
+    s.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",
+                   help="your own kernels: a .py file or an importable module whose "
+                        "functions use @workload (from workloads import workload); "
+                        "repeatable (docs/user-workloads.md)")
     s.add_argument("--strategies", metavar="X,Y",
                    help="strategies to run (default: all; serial always runs)")
     s.add_argument("--workers", metavar="1,2,4",

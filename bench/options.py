@@ -7,6 +7,7 @@ Every problem is one ``UserError`` line that says what was wrong and what is val
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import multiprocessing
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from bench.runner import Plan
 from bench.strategies import STRATEGIES
 from bench.suites import ALL_SUITES, COST_SUITES
 from workloads import WORKLOADS
+from workloads.user import WorkloadSourceError, load_all, load_entry_points, prepare
 
 MAX_WORKERS = 1024
 MAX_REPEATS = 1000
@@ -107,14 +109,44 @@ def parse_suites(text: str) -> list[str]:
     return [s for s in ALL_SUITES if s in names]
 
 
-def build_plan(args: argparse.Namespace) -> Plan:
+def user_workloads(specs: Sequence[str] | None) -> list[str]:
+    """Load installed packages' kernels and the ``--workloads-from`` files and modules;
+    the kernels the latter registered (or refuse in one line)."""
+    try:
+        load_entry_points()
+        return load_all(specs or ())
+    except WorkloadSourceError as exc:
+        raise UserError(str(exc)) from None
+
+
+def calibrate_plan(plan: Plan, say: Any = None) -> Plan:
+    """Check the plan's user kernels (a function workers can import, equal picklable
+    results from two calls) and calibrate the sizes of those that give none."""
+    try:
+        found = prepare(plan.workloads, plan.profile, say)
+    except WorkloadSourceError as exc:
+        raise UserError(str(exc)) from None
+    if not found:
+        return plan
+    sizes = tuple((w, found[w].size if w in found else s) for w, s in plan.sizes)
+    return dataclasses.replace(plan, sizes=sizes, calibrated=tuple(
+        (w, c.task_s) for w, c in found.items()))
+
+
+def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
+    """The run's plan from the options: user kernels loaded, checked and, without sizes
+    of their own, calibrated here (``say`` hears what was chosen)."""
     profile = PROFILES[args.profile]
+    from_user = user_workloads(getattr(args, "workloads_from", None))
     if args.python and args.suite and any(x in parse_suites(args.suite) for x in COST_SUITES):
         raise UserError("--python runs the speedup suite in each interpreter; the cost suites "
                         "run in gilbench's own: drop --python or give --suite speedup")
-    suites = parse_suites(args.suite or ("speedup" if args.python else "all"))
+    # Another interpreter, or the user's own kernels: the sweep (the cost suites measure
+    # gilbench's own primitives, not a kernel), unless --suite asks for more.
+    suites = parse_suites(args.suite or ("speedup" if args.python or getattr(
+        args, "workloads_from", None) else "all"))
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
-                 if args.workloads else list(WORKLOADS))
+                 if args.workloads else from_user or list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
                   if args.strategies else list(STRATEGIES))
     if "serial" not in strategies:  # every speedup divides by it
@@ -134,14 +166,28 @@ def build_plan(args: argparse.Namespace) -> Plan:
         target = (parse_target_ci(args.target_ci) if args.target_ci is not None
                   else profile.target_ci)
     timeout = parse_timeout(args.timeout) if args.timeout else profile.timeout_s
-    return Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
+    plan = Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
                 workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
                 timeout_s=timeout,
-                sizes=tuple((w, WORKLOADS[w].size_for(profile.name)) for w in workloads),
+                sizes=tuple((w, 0 if WORKLOADS[w].calibrated else WORKLOADS[w].size_for(
+                    profile.name)) for w in workloads),
                 suites=tuple(suites), max_repeats=max_repeats, target_ci=target,
                 cell_budget_s=profile.cell_budget_s,
-                size_factors=tuple(parse_sizes(args.sizes)) if args.sizes is not None else ())
+                size_factors=tuple(parse_sizes(args.sizes)) if args.sizes is not None else (),
+                workloads_from=tuple(_spec_for_plan(s) for s in dict.fromkeys(
+                    getattr(args, "workloads_from", None) or ())))
+    return calibrate_plan(plan, say)
+
+
+def _spec_for_plan(spec: str) -> str:
+    """A file as an absolute path (a resumed run, a worker, another interpreter may run
+    in another folder); a module name as given."""
+    from pathlib import Path
+
+    from workloads.user import is_file_spec
+
+    return str(Path(spec).expanduser().resolve()) if is_file_spec(spec) else spec
 
 
 def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
@@ -149,6 +195,7 @@ def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
         plan = Plan.from_dict(d)
     except (KeyError, TypeError) as exc:
         raise UserError(f"{source} holds no run plan to resume ({exc})") from None
+    user_workloads(plan.workloads_from)
     unknown = [w for w in plan.workloads if w not in WORKLOADS]
     unknown += [s for s in plan.strategies if s not in STRATEGIES]
     unknown += [s for s in plan.suites if s not in ALL_SUITES]

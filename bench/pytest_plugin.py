@@ -42,6 +42,7 @@ from bench.runner import CellSpec, blas_limit, measure, missing_requirement, sin
 from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline
 from workloads import WORKLOADS, Task, no_resource
+from workloads.user import WorkloadSourceError, calibrate, check_results
 
 TIMED_PROFILES = ("quick", "standard", "full")
 # Readings that change from one run to the next: they go with the run's JSON, not in
@@ -65,6 +66,11 @@ def _timing(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "gilbench(workloads=None, strategies=None, workers=None, start_methods=None):"
+        " the cells a test that uses gilbench_cell or gilbench_benchmark is parametrised over "
+        "(default: the kernels its module defines, else every kernel; every strategy; the "
+        "profile's worker counts; the default start method)")
     if not config.pluginmanager.hasplugin("benchmark"):
         return
     xdist = config.getoption("dist", "no") != "no" or config.getoption("numprocesses", None)
@@ -93,6 +99,7 @@ class BenchmarkSession:
     references: dict[str, list[Any]] = field(default_factory=dict)
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     resources: dict[str, Any] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
     machine: dict[str, Any] | None = None
     report_dir: Path | None = None  # where the charts and report went, when written
 
@@ -101,6 +108,23 @@ class BenchmarkSession:
             setup = WORKLOADS[workload].setup or no_resource
             self.resources[workload] = self.stack.enter_context(setup())
         return self.resources[workload]
+
+    def size(self, workload: str) -> int:
+        """The workload's size at this session's profile; a user's kernel without sizes is
+        calibrated here, once, and its results checked (equal and picklable)."""
+        if workload not in self.sizes:
+            w = WORKLOADS[workload]
+            try:
+                if w.calibrated:
+                    self.sizes[workload] = calibrate(w, self.profile,
+                                                     self.resource(workload)).size
+                else:
+                    self.sizes[workload] = w.size_for(self.profile)
+                if w.origin is not None:
+                    check_results(w, self.sizes[workload], self.resource(workload))
+            except WorkloadSourceError as exc:
+                raise pytest.UsageError(f"gilbench: {exc}") from None
+        return self.sizes[workload]
 
     def workers(self) -> list[int]:
         if self.profile == "smoke":
@@ -111,6 +135,31 @@ class BenchmarkSession:
 STATE = pytest.StashKey[BenchmarkSession]()  # the pytest session's gilbench state
 
 
+def _marked(metafunc: pytest.Metafunc) -> dict[str, Any]:
+    marker = metafunc.definition.get_closest_marker("gilbench")
+    if marker is None:
+        return {}
+    if marker.args:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: @pytest.mark.gilbench takes "
+                                "keywords: workloads=, strategies=, workers=, start_methods=")
+    unknown = set(marker.kwargs) - {"workloads", "strategies", "workers", "start_methods"}
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: @pytest.mark.gilbench has no "
+                                f"{', '.join(sorted(unknown))}; it takes workloads=, "
+                                "strategies=, workers=, start_methods=")
+    return dict(marker.kwargs)
+
+
+def _names(given: Any, valid: Any, what: str, nodeid: str) -> list[Any]:
+    names = [given] if isinstance(given, (str, int)) else list(given)
+    bad = [n for n in names if n not in valid]
+    if bad or not names:
+        raise pytest.UsageError(f"{nodeid}: @pytest.mark.gilbench: unknown {what} "
+                                f"{', '.join(map(str, bad)) or '(none given)'}; valid: "
+                                f"{', '.join(map(str, valid))}")
+    return names
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "gilbench_cell" not in metafunc.fixturenames:
         return
@@ -119,22 +168,51 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("gilbench_cell", [pytest.param(
             None, marks=pytest.mark.skip(reason="needs pytest-benchmark"))])
         return
+    nodeid = metafunc.definition.nodeid
+    mark = _marked(metafunc)
+    # The kernels the test's own module defines (a user's suite), else every kernel.
+    here = [w.name for w in WORKLOADS.values()
+            if w.origin and w.origin[0] == metafunc.module.__name__]
+    workloads = (_names(mark["workloads"], WORKLOADS, "workload", nodeid)
+                 if mark.get("workloads") is not None else here or list(WORKLOADS))
+    wanted = (_names(mark["strategies"], STRATEGIES, "strategy", nodeid)
+              if mark.get("strategies") is not None else list(STRATEGIES))
+    counts = (_names(mark["workers"], range(1, 1025), "worker count", nodeid)
+              if mark.get("workers") is not None else session.workers())
+    methods = (_names(mark["start_methods"], multiprocessing.get_all_start_methods(),
+                      "start method", nodeid)
+               if mark.get("start_methods") is not None else [None])
     params = []
-    for w in WORKLOADS:
+    for w in workloads:
         params.append(pytest.param((w, "serial", 1), id=f"{w}-serial-1"))
-        for s, cls in STRATEGIES.items():
+        for s in wanted:
+            cls = STRATEGIES[s]
             # Only what can run here: an unavailable strategy (a module not installed, an
             # older Python) or one that does not apply (asyncio on CPU work) has no benchmark.
-            if s != "serial" and cls.available()[0] and cls.applies_to(Task(w, 0)) is None:
-                params += [pytest.param((w, s, n), id=f"{w}-{s}-{n}")
-                           for n in session.workers()]
+            if s == "serial" or not cls.available()[0] or cls.applies_to(Task(w, 0)) is not None:
+                continue
+            for m in (methods if cls.uses_processes else [None]):
+                label = f"{s}[{m}]" if m else s
+                params += [pytest.param((w, label, n), id=f"{w}-{label}-{n}") for n in counts]
     metafunc.parametrize("gilbench_cell", params)
 
 
 @pytest.fixture
 def gilbench_cell(request: pytest.FixtureRequest) -> tuple[str, str, int]:
-    """(workload, strategy, workers) of this benchmark (parametrised by the plugin)."""
+    """(workload, strategy, workers) of this benchmark (parametrised by the plugin; the
+    strategy is ``name[start method]`` where ``@pytest.mark.gilbench`` names start methods)."""
     return request.param
+
+
+@pytest.fixture
+def gilbench_benchmark(benchmark: Any, gilbench_cell: tuple[str, str, int],
+                       gilbench_session: Any) -> Any:
+    """Call it to time this test's cell (``gilbench_cell``) with pytest-benchmark, paired
+    with serial runs; returns the measured ``Cell`` (None when not timing)."""
+    def run() -> Cell | None:
+        return run_benchmark(benchmark, gilbench_session, *gilbench_cell)
+
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -151,8 +229,7 @@ def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: li
     """The serial baseline: this session's serial benchmark, or measured now."""
     if workload not in session.serial_times:
         profile = PROFILES[session.profile]
-        spec = CellSpec(workload, "serial", None, 1, WORKLOADS[workload].sizes[session.profile],
-                        len(items))
+        spec = CellSpec(workload, "serial", None, 1, session.size(workload), len(items))
         cell, _ = measure(spec, task, session.references.get(workload), repeats=profile.repeats,
                           warmup=profile.warmup, timeout_s=profile.timeout_s)
         if not cell.ok:
@@ -169,12 +246,14 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
     missing = missing_requirement(w)
     if missing:
         pytest.skip(f"{workload} {missing}")
+    strategy, _, named = strategy.partition("[")  # "process_pool[spawn]": a start method
     profile = PROFILES[session.profile]
-    size = w.sizes[session.profile]
+    size = session.size(workload)
     tasks = max(profile.tasks, *session.workers())
     items = list(range(tasks))
     cls = STRATEGIES[strategy]
-    method = multiprocessing.get_start_method() if cls.uses_processes else None
+    method = (named.rstrip("]") or multiprocessing.get_start_method()) if cls.uses_processes \
+        else None
     task = Task(workload, size, session.resource(workload))
     deadline = Deadline(profile.timeout_s)
     with blas_limit(w):
@@ -228,7 +307,8 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
                 model=cls.model, start_method=method, workers=workers, status="ok",
                 times_s=times, median_s=stats.median(times), startup_s=startup_s,
                 rel_std=rs, noisy=rs >= stats.NOISY_REL_STD,
-                gil_enabled_in_workers=s.gil_in_workers, serial_times_s=pairs)
+                gil_enabled_in_workers=s.gil_in_workers, serial_times_s=pairs,
+                size_calibrated=w.calibrated)
     cell = with_speedup(cell, _serial_times(session, workload, task, items))
     session.cells.append(cell)
     return cell
@@ -268,10 +348,11 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
     if STATE not in config.stash:
         return
     session = config.stash[STATE]
-    by_key = {(c.workload, c.strategy, c.workers): c for c in session.cells}
+    by_key = {(c.workload, c.strategy, c.start_method, c.workers): c for c in session.cells}
     for b in output_json.get("benchmarks", []):
         info = b.get("extra_info", {})
-        cell = by_key.get((info.get("workload"), info.get("strategy"), info.get("workers")))
+        cell = by_key.get((info.get("workload"), info.get("strategy"), info.get("start_method"),
+                           info.get("workers")))
         if cell is not None and cell.speedup is not None:
             info.update(speedup=cell.speedup,
                         speedup_ci95=list(cell.speedup_ci95) if cell.speedup_ci95 else None,

@@ -36,10 +36,12 @@ def serve_serial_runs(out: Any) -> int:
     import time
 
     from workloads import Task
+    from workloads.user import load_all
 
     for line in sys.stdin:
         ask = json.loads(line)
         try:
+            load_all(ask.get("workloads_from", ()))  # once: a file already loaded is kept
             task = Task(ask["workload"], int(ask["size"]))
             t0 = time.perf_counter()
             for seed in range(int(ask["tasks"])):
@@ -67,6 +69,13 @@ def main() -> int:
     given = json.load(sys.stdin)
     skip = {tuple(key) for key in given.pop("skip", [])}  # cells a resumed run has
     plan = Plan.from_dict(given)
+    from workloads.user import WorkloadSourceError, load_all
+
+    try:
+        load_all(plan.workloads_from)  # the user's kernels, as in gilbench's process
+    except WorkloadSourceError as exc:
+        print(f"gilbench: error: {exc}", file=sys.stderr)
+        return 2
 
     def emit(record: dict[str, Any]) -> None:
         out.write(json.dumps(record) + "\n")

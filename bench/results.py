@@ -67,6 +67,9 @@ class Cell:
     # Why the cell left its rounds before reaching its target, on purpose: it was surely
     # slower than another cell of its strategy, so more pairs could not change a verdict.
     left_early: str | None = None
+    # The size was calibrated on this machine (a user's kernel without sizes): the size
+    # whose task took the profile's target time here (run.plan.calibrated has it).
+    size_calibrated: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

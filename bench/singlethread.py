@@ -103,9 +103,10 @@ def cost(runs: Sequence[SerialRuns], label: str, base: str) -> Cost | None:
 class _Server:
     """One interpreter's ``bench.remote --serial``, with a time limit per request."""
 
-    def __init__(self, interp: Any, limit_s: float) -> None:
+    def __init__(self, interp: Any, limit_s: float, sources: Sequence[str] = ()) -> None:
         self.label = interp.label
         self.limit_s = limit_s
+        self.sources = list(sources)  # users' kernel files and modules, loaded there
         self.proc = subprocess.Popen(module_command(interp.path, "bench.remote", "--serial"),
                                      env=interp.environ(), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -118,7 +119,8 @@ class _Server:
         watchdog = threading.Timer(self.limit_s, self.proc.kill)
         watchdog.start()
         try:
-            stdin.write(json.dumps({"workload": workload, "size": size, "tasks": tasks}) + "\n")
+            stdin.write(json.dumps({"workload": workload, "size": size, "tasks": tasks,
+                                    "workloads_from": self.sources}) + "\n")
             stdin.flush()
             line = stdout.readline()
         except OSError as exc:
@@ -159,7 +161,7 @@ def measure(found: Sequence[Any], plan: Plan, rounds: int | None = None,
     left: list[str] = []
     try:
         for interp in found:
-            servers.append(_Server(interp, plan.timeout_s))
+            servers.append(_Server(interp, plan.timeout_s, plan.workloads_from))
         for w in pure_python_workloads(plan):
             size = plan.size_of(w)
             times: dict[str, list[float]] = {s.label: [] for s in servers}

@@ -13,7 +13,7 @@ so ``from workloads import workload`` is the public spelling.
 """
 
 # Importing the kernel modules fills WORKLOADS.
-from workloads import cpu, io, native
+from workloads import cpu, io, mixed, native
 from workloads.registry import (
     CPU_BOUND_KINDS,
     KIND_TITLES,
@@ -30,10 +30,10 @@ from workloads.registry import (
     workload,
 )
 
-# Present them kind by kind (CPU, native, IO), in registration order within a kind.
+# Present them kind by kind (CPU, native, IO, mixed), in registration order within a kind.
 for _w in sorted(WORKLOADS.values(), key=lambda w: KINDS.index(w.kind)):
     WORKLOADS[_w.name] = WORKLOADS.pop(_w.name)
 
 __all__ = ["CPU_BOUND_KINDS", "KINDS", "KIND_TITLES", "PROFILE_NAMES", "WORKLOADS", "Task",
-           "Workload", "async_variant", "call_kernel", "cpu", "io", "kind_title", "native",
+           "Workload", "async_variant", "call_kernel", "cpu", "io", "kind_title", "mixed", "native",
            "no_resource", "speedup_ceiling", "workload"]

@@ -135,36 +135,41 @@ class _EchoServer(socketserver.ThreadingTCPServer):
     delay_s = 0.0  # how long each reply waits: a remote service's work
 
 
-def _serve_echo(conn, delay_s: float) -> None:
-    """Echo server process: report the port, serve until told or orphaned."""
+def serve_until_told(conn, server: socketserver.TCPServer) -> None:
+    """In a server process: report the port, serve until told, or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = os.getppid()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    conn.send(server.server_address[1])
+    # Stop when the parent says so, closes the pipe, or dies.
+    while os.getppid() == parent:
+        if conn.poll(0.2):
+            with contextlib.suppress(EOFError):
+                conn.recv()
+            break
+    server.shutdown()
+
+
+def _serve_echo(conn, delay_s: float) -> None:
+    """Echo server process."""
     with _EchoServer(("127.0.0.1", 0), _EchoHandler) as server:
         server.delay_s = delay_s
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        conn.send(server.server_address[1])
-        # Stop when the parent says so, closes the pipe, or dies.
-        while os.getppid() == parent:
-            if conn.poll(0.2):
-                with contextlib.suppress(EOFError):
-                    conn.recv()
-                break
-        server.shutdown()
+        serve_until_told(conn, server)
 
 
 @contextlib.contextmanager
-def echo_server(delay_s: float = ECHO_DELAY_S) -> Iterator[tuple[str, int]]:
-    """Start a loopback echo server in its own process; stop it on exit."""
+def server_process(target, args: tuple, name: str) -> Iterator[tuple[str, int]]:
+    """Start a loopback server in its own process (``target(conn, *args)`` sends its
+    port on ``conn``, then serves until told to stop); stop it on exit."""
     # spawn: safe whatever threads this process already runs.
     ctx = multiprocessing.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe()
-    proc = ctx.Process(target=_serve_echo, args=(child_conn, delay_s), daemon=True,
-                       name="gilbench-echo-server")
+    proc = ctx.Process(target=target, args=(child_conn, *args), daemon=True, name=name)
     proc.start()
     child_conn.close()
     try:
         if not parent_conn.poll(30):
-            raise RuntimeError("the loopback echo server did not start within 30 s")
+            raise RuntimeError(f"the loopback server ({name}) did not start within 30 s")
         port = parent_conn.recv()
         yield ("127.0.0.1", port)
     finally:
@@ -175,6 +180,13 @@ def echo_server(delay_s: float = ECHO_DELAY_S) -> Iterator[tuple[str, int]]:
             proc.kill()
             proc.join()
         parent_conn.close()
+
+
+@contextlib.contextmanager
+def echo_server(delay_s: float = ECHO_DELAY_S) -> Iterator[tuple[str, int]]:
+    """Start a loopback echo server in its own process; stop it on exit."""
+    with server_process(_serve_echo, (delay_s,), "gilbench-echo-server") as address:
+        yield address
 
 
 @workload(

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
+import importlib.util
 import math
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-KINDS = ("cpu", "native", "io")
+KINDS = ("cpu", "native", "io", "mixed")
 KIND_TITLES = {
     "cpu": "CPU-bound pure Python (holds the GIL)",
     "native": "CPU-bound native code (releases the GIL)",
     "io": "IO-bound (waits with the GIL released)",
+    "mixed": "Mixed: waiting, then Python work (holds the GIL for the work)",
 }
 # The same kinds where the interpreter runs without a GIL (a free-threaded build, PEP 703):
 # nothing holds or releases a GIL there, and threads can run Python code in parallel.
@@ -26,6 +31,7 @@ KIND_TITLES_NO_GIL = {
     "cpu": "CPU-bound pure Python (no GIL in this interpreter)",
     "native": "CPU-bound native code (no GIL in this interpreter)",
     "io": "IO-bound (waits; no GIL in this interpreter)",
+    "mixed": "Mixed: waiting, then Python work (no GIL in this interpreter)",
 }
 
 
@@ -75,8 +81,20 @@ class Workload:
     # ("linear", the default, is 1), or "exponential" with base cost_base.
     cost_power: float = 1.0
     cost_base: float | None = None
+    # Where a kernel from outside gilbench was defined: (module name, file or None), so
+    # that a worker that lacks it (spawn, forkserver, a subinterpreter, a Dask worker)
+    # imports the same code before it runs a task. None: one of gilbench's own.
+    origin: tuple[str, str | None] | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """No sizes given: gilbench calibrates one per profile (``workloads.user``)."""
+        return not self.sizes
 
     def size_for(self, profile: str) -> int:
+        if profile not in self.sizes:
+            raise KeyError(f"{self.name} has no size for {profile!r}: it is calibrated "
+                           "(workloads.user.calibrate)")
         return self.sizes[profile]
 
     def scaled(self, size: int, factor: float) -> int:
@@ -98,29 +116,72 @@ class Workload:
 WORKLOADS: dict[str, Workload] = {}
 
 
+class DuplicateWorkload(ValueError):
+    """A second kernel under a name already registered."""
+
+
 def workload(
     *,
     kind: str,
-    releases_gil: bool,
-    sizes: dict[str, int],
-    size_unit: str,
+    releases_gil: bool = False,
+    sizes: dict[str, int] | None = None,
+    size_unit: str = "",
     setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
     single_thread_blas: bool = False,
     requires: tuple[str, ...] = (),
     cost_power: float = 1.0,
     cost_base: float | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a kernel; its docstring's first line is its description."""
+    """Register a kernel: ``@workload(kind="cpu")`` on a module-level function.
+
+    The contract (docs/user-workloads.md says more):
+
+    - **Signature** ``kernel(size: int, seed: int)``, or ``kernel(size, seed, resource)``
+      with ``setup``: ``size`` sets how much work one task does (the same for every
+      task), ``seed`` is the task's index (0, 1, 2 ...): tasks differ in their data, not
+      in their cost. The kernel's name is the function's name; its docstring's first
+      line is its description.
+    - **Deterministic**: the same (size, seed) returns an equal value, in any process
+      and under any strategy; gilbench checks each strategy's results against the
+      serial run's. Draw random numbers from ``random.Random(seed)``, not the global one.
+    - **Picklable**: the result goes back from worker processes by pickle, and the
+      function is found again by module and name there, so define it with ``def`` at
+      the top level of a module (not a lambda, not inside a function, not under
+      ``if __name__ == "__main__":``). Never time itself: gilbench owns the clock.
+
+    ``kind``: one of ``KINDS`` ("cpu" pure Python, "native" code that releases the GIL,
+    "io" waiting, "mixed" waiting then Python work). ``sizes``: a size per profile
+    (``PROFILE_NAMES``: all of them), or None to let gilbench calibrate one per profile
+    on the machine from the cost model (``cost_power``: a task's cost grows as
+    ``size ** cost_power``; ``cost_base``: as ``cost_base ** size``). ``size_unit`` names
+    what a size counts. ``setup``: a context-manager factory run once in gilbench's
+    process around the workload's cells; what it yields (picklable: it goes to every
+    worker) is the kernel's ``resource``. ``requires``: modules the kernel imports,
+    so a missing one skips its cells with the reason. ``releases_gil``: whether the
+    kernel's work runs with the GIL released (native code, waiting).
+    """
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    missing = set(PROFILE_NAMES) - set(sizes)
-    if missing:
-        raise ValueError(f"sizes lacks profiles {sorted(missing)}")
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if sizes is not None:
+        missing = set(PROFILE_NAMES) - set(sizes)
+        if missing:
+            raise ValueError(f"sizes lacks profiles {sorted(missing)} (give a size for each "
+                             f"of {', '.join(PROFILE_NAMES)}, or none to calibrate)")
+        bad = {p: v for p, v in sizes.items() if not isinstance(v, int) or v < 1}
+        if bad:
+            raise ValueError(f"sizes must be positive whole numbers, not {bad}")
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        name = func.__name__
+        name = getattr(func, "__name__", repr(func))
+        origin = origin_of(func)
         if name in WORKLOADS:
-            raise ValueError(f"workload {name!r} registered twice")
+            before = WORKLOADS[name].origin
+            if before is None:
+                raise DuplicateWorkload(f"kernel {name!r} clashes with gilbench's built-in "
+                                        "kernel of that name (registered twice); rename the "
+                                        "function")
+            raise DuplicateWorkload(f"kernel {name!r} registered twice (already by "
+                             f"{before[1] or before[0]}); rename one of the functions")
         doc = (func.__doc__ or "").strip().splitlines()
         WORKLOADS[name] = Workload(
             name=name,
@@ -128,17 +189,26 @@ def workload(
             releases_gil=releases_gil,
             description=doc[0] if doc else name,
             func=func,
-            sizes=dict(sizes),
+            sizes=dict(sizes or {}),
             size_unit=size_unit,
             setup=setup,
             single_thread_blas=single_thread_blas,
             requires=requires,
             cost_power=cost_power,
             cost_base=cost_base,
+            origin=origin,
         )
         return func
 
     return register
+
+
+def origin_of(func: Callable[..., Any]) -> tuple[str, str | None] | None:
+    """Where a kernel was defined: None for gilbench's own, else (module, its file)."""
+    module = getattr(func, "__module__", None) or "__main__"
+    if module == "workloads" or module.startswith("workloads."):
+        return None
+    return module, getattr(sys.modules.get(module), "__file__", None)
 
 
 @contextlib.contextmanager
@@ -175,6 +245,15 @@ class Task:
     size: int
     resource: Any = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # With the kernel's origin, so that a process that lacks the kernel (a user's
+        # kernel under spawn, in a subinterpreter, on a Dask worker) imports it first.
+        # The origin comes first in the pickle, so the import happens before the resource
+        # is unpickled (it may be an object of a class the user's module defines).
+        w = WORKLOADS.get(self.workload)
+        return (_task, (_Origin(self.workload, w.origin if w else None), self.workload,
+                        self.size, self.resource))
+
     def __call__(self, seed: int) -> Any:
         return call_kernel(WORKLOADS[self.workload].func, self.size, self.resource, seed)
 
@@ -189,3 +268,55 @@ class Task:
         if self.resource is None:
             return await func(self.size, seed)
         return await func(self.size, seed, self.resource)
+
+
+def import_file(path: Path, name: str) -> None:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: not a Python file gilbench can import (give a .py "
+                          "file or a module name)")
+    module = importlib.util.module_from_spec(spec)
+    # Its own folder on the path, as `python FILE` has it: its sibling imports work.
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+
+
+def import_origin(origin: tuple[str, str | None]) -> None:
+    """Import the module a kernel came from, in a process that lacks it (a worker)."""
+    name, file = origin
+    if name in sys.modules:
+        return
+    try:
+        importlib.import_module(name)
+        return
+    except ImportError:
+        if file is None:
+            raise
+    import_file(Path(file), name)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Pickles as "import the kernel's module here, if this process lacks the kernel"."""
+
+    workload: str
+    origin: tuple[str, str | None] | None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_imported, (self.workload, self.origin))
+
+
+def _imported(workload: str, origin: tuple[str, str | None] | None) -> None:
+    if workload not in WORKLOADS and origin is not None:
+        import_origin(origin)
+
+
+def _task(_origin: None, workload: str, size: int, resource: Any) -> Task:
+    return Task(workload, size, resource)

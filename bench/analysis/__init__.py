@@ -43,13 +43,16 @@ from bench.analysis.verdicts import (
     TIE_RATIO,
     Comparison,
     compare,
+    cpu_share,
     kind_verdicts,
+    mixed_sides,
     workload_verdict,
 )
 
 __all__ = ["RULE", "TIE_RATIO", "Comparison", "CurveLaws", "Finding",
            "PrecisionSummary", "SizePoint", "artefact", "best_by_speedup", "best_cells",
-           "best_of_model", "ceiling", "compare", "crossover", "crossovers", "curve_laws",
-           "decisive", "entry_counts", "failed_entries", "findings", "gil_on", "kind_verdicts",
-           "nearest_payload", "over_ceiling", "pick", "precision", "serial_cell", "size_points",
-           "usable_cpus", "with_speedup_only", "workload_verdict"]
+           "best_of_model", "ceiling", "compare", "cpu_share", "crossover", "crossovers",
+           "curve_laws", "decisive", "entry_counts", "failed_entries", "findings", "gil_on",
+           "kind_verdicts", "mixed_sides", "nearest_payload", "over_ceiling", "pick",
+           "precision", "serial_cell", "size_points", "usable_cpus", "with_speedup_only",
+           "workload_verdict"]

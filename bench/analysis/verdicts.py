@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.analysis.cells import GeoSpan, best_cells, gil_on
+from bench.analysis.cells import GeoSpan, best_by_speedup, best_cells, gil_on, usable_cpus
 from bench.results import Cell, Results
 from workloads import KINDS, kind_title
 
@@ -141,4 +141,49 @@ def kind_verdicts(results: Results) -> list[str]:
             if other and other.label != top.label:
                 parts.append(f"best {model}: {other.label} {other.text()}")
         lines.append("; ".join(parts) + ".")
+    return lines
+
+
+def cpu_share(serial: Cell) -> float | None:
+    """The part of a serial run's time this process spent on the CPU (the rest: waiting)."""
+    if serial.cpu_s is None or not serial.median_s:
+        return None
+    return max(0.0, min(1.0, serial.cpu_s / serial.median_s))
+
+
+def mixed_sides(results: Results) -> list[str]:
+    """For each mixed workload (and task size), which side of the waiting-versus-Python-
+    work balance the measurement landed on, from the serial run's CPU share and the
+    threads-or-processes verdict."""
+    usable = usable_cpus(results)
+    gil = gil_on(results)
+    lines = []
+    for w in results.workloads():
+        for size, cells in results.sizes_of(w).items():
+            if not cells or cells[0].kind != "mixed":
+                continue
+            serial = next((c for c in cells if c.strategy == "serial" and c.ok), None)
+            share = cpu_share(serial) if serial else None
+            t = best_by_speedup((c for c in cells if c.model == "threads"), usable)
+            p = best_by_speedup((c for c in cells if c.model == "processes"), usable)
+            winner = compare(t, p).winner if t and p else None
+            where = f"{w} at size {size}" if len(results.sizes_of(w)) > 1 else w
+            split = (f"{share:.0%} of its serial time on the CPU, {1 - share:.0%} waiting"
+                     if share is not None else "its CPU share was not measured")
+            if winner == "threads":
+                side = ("landed on the waiting side: threads overlap the waits, and the "
+                        "Python work between them is too little for other cores to pay")
+            elif winner == "processes":
+                side = ("landed on the Python-work side: the work after each wait "
+                        + ("runs one thread at a time under the GIL, and " if gil else "")
+                        + "outweighs what processes pay to start and to send results back")
+            elif winner == "tie":
+                side = ("landed near the balance: threads and processes tie, so threads "
+                        "(cheaper) will do")
+            else:
+                side = ("can't tell which side it landed on: threads and processes are not "
+                        "apart at this precision")
+            lines.append(f"{where} ({split}) {side}. Longer waits or less Python work per "
+                         "task favour threads; more work favours processes (--sizes shows "
+                         "where the answer flips).")
     return lines

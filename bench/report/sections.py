@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts
+from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
 from bench.report.document import Block, Bullets, Heading, Image, Para
 from bench.report.suites import cost_sections
 from bench.report.sweep import (
@@ -57,8 +57,13 @@ def free_threading_section(results: Results, charts: Charts) -> list[Block]:
 def verdicts(results: Results, charts: Charts) -> list[Block]:
     if not results.cells:
         return []
-    return [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results))),
-            Para(f"How a verdict is decided — {RULE}")]
+    blocks: list[Block] = [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results)))]
+    sides = mixed_sides(results)
+    if sides:
+        blocks += [Para("Mixed work (waiting, then Python work on what came back): the answer "
+                        "depends on the ratio of the two, and this is where it landed:"),
+                   Bullets(tuple(sides))]
+    return [*blocks, Para(f"How a verdict is decided — {RULE}")]
 
 
 def findings_section(results: Results, charts: Charts) -> list[Block]:

@@ -208,9 +208,13 @@ def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Blo
         first = results.cells_of(w)[0]
         desc = WORKLOADS[w].description if w in WORKLOADS else ""
         blocks.append(Heading(w, 3))
+        calibrated = dict(results.run.get("plan", {}).get("calibrated") or ())
+        how = (f" (calibrated on this machine: a task took {calibrated[w] * 1000:.3g} ms "
+               "there)" if first.size_calibrated and w in calibrated else
+               " (calibrated on this machine)" if first.size_calibrated else "")
         blocks.append(Para(
             f"{desc} Kind: {kind_title(first.kind, gil)}. {first.tasks} tasks of "
-            f"size {first.size}; serial median "
+            f"size {first.size}{how}; serial median "
             + (f"{base.median_s * 1000:.1f} ms." if base and base.median_s else "not measured.")))
         if w in charts:
             blocks.append(Image(charts[w][0], f"speedup of {w}"))

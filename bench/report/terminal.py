@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.analysis import entry_counts, findings, kind_verdicts
+from bench.analysis import entry_counts, findings, kind_verdicts, mixed_sides
 from bench.report.suites import headlines
 from bench.report.sweep import machine_warning, precision_line, summary_table
 from bench.results import Cell, Results
@@ -54,6 +54,16 @@ def failures(results: Results) -> int:
     return sum(c.status in ("error", "timeout") for c in results.cells) + entry_counts(results)[1]
 
 
+def skipped_lines(results: Results) -> list[str]:
+    """Each strategy that did not run on a workload, with why (one line per reason)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for c in results.cells:
+        if c.status == "skipped":
+            groups.setdefault((c.label, c.error or "no reason given"), []).append(c.workload)
+    return [f"- skipped: {label} on {', '.join(dict.fromkeys(ws))}: {why}"
+            for (label, why), ws in groups.items()]
+
+
 def summary(results: Results, out: Path) -> str:
     """The text printed at the end of a run: table, verdicts, costs, findings, counts."""
     lines: list[str] = []
@@ -64,6 +74,8 @@ def summary(results: Results, out: Path) -> str:
         table = summary_table(results)
         lines.append(text_table(table.headers, table.rows))
         lines += ["- " + line.replace("**", "") for line in kind_verdicts(results)]
+        lines += ["- " + line for line in mixed_sides(results)]
+        lines += skipped_lines(results)
         line = precision_line(results)
         if line:
             lines.append(f"\nPrecision: {line} (see Noise in the report).")
@@ -71,9 +83,14 @@ def summary(results: Results, out: Path) -> str:
     if costs:
         lines.append("\nCosts:")
         lines += ["- " + line for line in costs]
-    lines.append("\nFindings (the article's claims, measured here):")
-    for f in findings(results):
-        lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
+    measured = [f for f in findings(results) if f.verdict != "not measured"]
+    if measured:
+        lines.append("\nFindings (the article's claims, measured here):")
+        for f in findings(results):
+            lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
+    else:
+        lines.append("\nFindings: none of the article's claims is measured by this run (they "
+                     "need gilbench's own kernels or its cost suites).")
     failed = [c for c in results.cells if c.status in ("error", "timeout")]
     ok = sum(c.ok for c in results.cells)
     ok_e, bad_e, total_e = entry_counts(results)

@@ -59,7 +59,7 @@ def cell_fields(spec: CellSpec,
     return dict(workload=spec.workload, kind=WORKLOADS[spec.workload].kind, size=spec.size,
                 tasks=spec.tasks, strategy=spec.strategy, model=cls.model,
                 start_method=spec.start_method if cls.uses_processes else None,
-                workers=spec.workers)
+                workers=spec.workers, size_calibrated=WORKLOADS[spec.workload].calibrated)
 
 
 class _Slot:

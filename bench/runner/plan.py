@@ -50,6 +50,11 @@ class Plan:
     # A task-size sweep (--sizes): task-cost factors relative to ``sizes``, the
     # total work kept about the same by scaling the task count inversely.
     size_factors: tuple[float, ...] = ()
+    # Users' kernel files and modules (--workloads-from), imported before the sweep in
+    # every interpreter that runs it; and the kernels whose size gilbench calibrated
+    # here, with one task's time at that size (workload, seconds).
+    workloads_from: tuple[str, ...] = ()
+    calibrated: tuple[tuple[str, float], ...] = ()
 
     @property
     def precision(self) -> Precision:
@@ -60,9 +65,10 @@ class Plan:
     def from_dict(cls, d: dict[str, Any]) -> Plan:
         """The plan from its JSON form (``dataclasses.asdict``: lists instead of tuples)."""
         lists = ("workloads", "strategies", "workers", "start_methods", "suites",
-                 "size_factors")
+                 "size_factors", "workloads_from")
         return cls(**{**d, **{k: tuple(d[k]) for k in lists if k in d},
-                      "sizes": tuple(tuple(x) for x in d["sizes"])})
+                      "sizes": tuple(tuple(x) for x in d["sizes"]),
+                      "calibrated": tuple(tuple(x) for x in d.get("calibrated", ()))})
 
     @property
     def sweeps(self) -> bool:
