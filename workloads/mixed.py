@@ -116,7 +116,7 @@ def summarise(doc: dict[str, Any]) -> tuple[Any, ...]:
 @workload(
     kind="mixed",
     releases_gil=False,
-    sizes={"smoke": 20, "quick": 100, "standard": 200, "full": 2000},
+    sizes={"smoke": 20, "quick": 100, "standard": 200, "full": 400},
     size_unit="records per document",
     setup=json_server,
 )

@@ -37,8 +37,9 @@ class Asyncio(Strategy):
     def applies_to(cls, task: Any) -> str | None:
         if getattr(task, "has_async", False):
             return None
-        return ("not applicable: asyncio runs coroutines, and this workload has none (CPU "
-                "work in a coroutine would block the event loop)")
+        return ("not applicable: asyncio runs coroutines, and this workload has no coroutine "
+                "variant (workloads.async_variant registers one; CPU work in a coroutine "
+                "would only block the event loop)")
 
     def _create(self) -> None:
         self.loop = asyncio.new_event_loop()
