@@ -177,6 +177,16 @@ BAD_SOURCES = {
                          "def noisy(size, seed):\n    return random.random()\n",
                          "kernel 'noisy' returned different results for the same size and "
                          "seed"),
+    "setup fails": ("setup.py", "import contextlib\nfrom workloads import workload\n"
+                    "@contextlib.contextmanager\ndef boom():\n    raise OSError('port in use')\n"
+                    "    yield\n@workload(kind='io', setup=boom)\n"
+                    "def needs_server(size, seed, res):\n    return seed\n",
+                    "kernel 'needs_server': its setup failed: OSError: port in use"),
+    "raises while calibrated": ("raises.py", "from workloads import workload\n"
+                                "@workload(kind='cpu')\ndef bad(size, seed):\n"
+                                "    return 1 / 0\n",
+                                "kernel 'bad' failed while gilbench calibrated its size: "
+                                "ZeroDivisionError: division by zero"),
     "unpicklable result": ("lock.py", "import threading\nfrom workloads import workload\n"
                            "@workload(kind='cpu', sizes={'smoke': 1, 'quick': 1, "
                            "'standard': 1, 'full': 1})\n"
@@ -285,6 +295,7 @@ def test_the_mixed_example_and_http_json_with_a_sizes_sweep(cli_env, tmp_path):
     assert "% of its serial time on the CPU" in report
     assert "Task size: where processes start to pay" in report
     assert "- skipped: asyncio on order_totals" in r.stdout  # the printed summary says why
+    assert "Findings: none of the article's claims is measured by this run" in r.stdout
 
 
 @pytest.mark.slow

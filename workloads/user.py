@@ -300,14 +300,27 @@ def prepare(names: Sequence[str], profile: str,
         w = WORKLOADS[name]
         if w.origin is None or any(importlib.util.find_spec(m) is None for m in w.requires):
             continue  # a built-in; or its cells are skipped for the missing module
-        with (w.setup or no_resource)() as resource:
-            if w.calibrated:
-                cal = calibrate(w, profile, resource)
-                out[name] = cal
-                if say:
-                    say(f"calibrated {cal.describe(w.size_unit)}")
-                size = cal.size
-            else:
-                size = w.size_for(profile)
-            check_results(w, size, resource)
+        try:
+            with (w.setup or no_resource)() as resource:
+                if w.calibrated:
+                    try:
+                        cal = calibrate(w, profile, resource)
+                    except WorkloadSourceError:
+                        raise
+                    except Exception as exc:
+                        raise WorkloadSourceError(
+                            f"kernel {name!r} failed while gilbench calibrated its size: "
+                            f"{_last_line(exc)}") from None
+                    out[name] = cal
+                    if say:
+                        say(f"calibrated {cal.describe(w.size_unit)}")
+                    size = cal.size
+                else:
+                    size = w.size_for(profile)
+                check_results(w, size, resource)
+        except WorkloadSourceError:
+            raise
+        except Exception as exc:  # its setup (a server, a folder) failed
+            raise WorkloadSourceError(f"kernel {name!r}: its setup failed: "
+                                      f"{_last_line(exc)}") from None
     return out

@@ -90,7 +90,7 @@ def summary(results: Results, out: Path) -> str:
             lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
     else:
         lines.append("\nFindings: none of the article's claims is measured by this run (they "
-                     "need gilbench's own kernels or its cost suites).")
+                     "need pure-Python, native or IO kernels, or the cost suites).")
     failed = [c for c in results.cells if c.status in ("error", "timeout")]
     ok = sum(c.ok for c in results.cells)
     ok_e, bad_e, total_e = entry_counts(results)
