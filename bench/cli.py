@@ -58,9 +58,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     user_workloads(args.workloads_from)
     workloads: list[dict[str, Any]] = [
         {"name": w.name, "kind": w.kind, "releases_gil": w.releases_gil,
-                  "description": w.description,
-                  "source": (w.origin[1] or w.origin[0]) if w.origin else "gilbench",
-                  "sizes": w.sizes or "calibrated"} for w in WORKLOADS.values()]
+         "description": w.description,
+         "source": (w.origin[1] or w.origin[0]) if w.origin else "gilbench",
+         "sizes": w.sizes or "calibrated"} for w in WORKLOADS.values()]
     strategies = []
     for cls in STRATEGIES.values():
         ok, why = cls.available()

@@ -177,7 +177,15 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
                 size_factors=tuple(parse_sizes(args.sizes)) if args.sizes is not None else (),
                 workloads_from=tuple(_spec_for_plan(s) for s in dict.fromkeys(
                     getattr(args, "workloads_from", None) or ())))
-    return calibrate_plan(plan, say)
+    plan = calibrate_plan(plan, say)
+    if args.python:
+        uncalibrated = [w for w, size in plan.sizes if size == 0]
+        if uncalibrated:
+            raise UserError(f"{', '.join(uncalibrated)} has no sizes and needs "
+                            f"{', '.join(WORKLOADS[uncalibrated[0]].requires)}, missing in "
+                            "gilbench's own interpreter, where sizes are calibrated for every "
+                            "--python: install it here too, or give the kernel sizes=...")
+    return plan
 
 
 def _spec_for_plan(spec: str) -> str:
