@@ -177,8 +177,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                  if mark.get("workloads") is not None else here or list(WORKLOADS))
     wanted = (_names(mark["strategies"], STRATEGIES, "strategy", nodeid)
               if mark.get("strategies") is not None else list(STRATEGIES))
-    counts = (_names(mark["workers"], range(1, 1025), "worker count", nodeid)
-              if mark.get("workers") is not None else session.workers())
+    counts = session.workers()
+    if mark.get("workers") is not None:
+        counts = [mark["workers"]] if isinstance(mark["workers"], int) else list(mark["workers"])
+        if not counts or not all(isinstance(n, int) and 1 <= n <= 1024 for n in counts):
+            raise pytest.UsageError(f"{nodeid}: @pytest.mark.gilbench: workers={mark['workers']!r}"
+                                    "; give worker counts from 1 to 1024, e.g. [1, 2, 4]")
     methods = (_names(mark["start_methods"], multiprocessing.get_all_start_methods(),
                       "start method", nodeid)
                if mark.get("start_methods") is not None else [None])

@@ -157,6 +157,7 @@ BAD_SOURCES = {
                      "'not_a_module_xyz'"),
     "syntax error": ("typo.py", "def kernel(:\n", "importing it failed: SyntaxError"),
     "no kernel": ("empty.py", "from workloads import workload\n", "registers no kernel"),
+    "a module without kernels": ("json", None, "--workloads-from json: registers no kernel"),
     "only under __main__": ("main_only.py", "if __name__ == '__main__':\n"
                             + textwrap.indent(KERNEL.format(name="k"), "    "),
                             'Kernels under `if __name__ == "__main__":` are not defined'),
@@ -234,21 +235,24 @@ def cells_of(out: Path) -> list[dict]:
 @pytest.mark.slow
 def test_user_kernels_run_under_every_strategy_and_start_method_and_resume(cli_env, tmp_path):
     out = tmp_path / "run"
+    # One kernel (the calibrated one) under every strategy and start method; the file's
+    # other kernel is in the --python test below.
     r = run_gilbench("run", "--profile", "smoke", "--workloads-from",
-                     str(EXAMPLES / "log_parsing.py"), "--start-method", "fork,spawn,forkserver",
-                     "--out", str(out), env=cli_env, cwd=tmp_path, timeout=600)
+                     str(EXAMPLES / "log_parsing.py"), "--workloads", "parse_access_log",
+                     "--start-method", "fork,spawn,forkserver", "--out", str(out), env=cli_env,
+                     cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "calibrated parse_access_log: size " in r.stderr
     cells = cells_of(out)
-    assert {c["workload"] for c in cells} == {"parse_access_log", "word_frequencies"}
+    assert {c["workload"] for c in cells} == {"parse_access_log"}
     methods = {c["start_method"] for c in cells}
     assert {"fork", "spawn", "forkserver"} <= methods
     for c in cells:  # ok, or skipped with its reason: never silently missing
         assert c["status"] == "ok" or (c["status"] == "skipped" and c["error"]), c
     assert {c["strategy"] for c in cells if c["status"] == "ok"} >= {
         "serial", "threads", "process_pool", "pool_map", "loky", "dask"}
-    assert all(c["size_calibrated"] == (c["workload"] == "parse_access_log") for c in cells)
-    assert {c["size"] for c in cells if c["workload"] == "word_frequencies"} == {300}
+    assert all(c["size_calibrated"] for c in cells)
+    assert len({c["size"] for c in cells}) == 1
     data = json.loads((out / "results.json").read_text())
     plan = data["run"]["plan"]
     assert plan["workloads_from"] == [str(EXAMPLES / "log_parsing.py")]
@@ -316,6 +320,8 @@ def test_user_kernels_in_another_interpreter_with_subinterpreters(cli_env, tmp_p
     assert all(c["status"] == "ok" for c in cells), [c["error"] for c in cells]
     assert {c["strategy"] for c in cells} == {"serial", "threads", "subinterpreters",
                                               "process_pool"}
+    assert all(c["size_calibrated"] == (c["workload"] == "parse_access_log") for c in cells)
+    assert {c["size"] for c in cells if c["workload"] == "word_frequencies"} == {300}
     # The size calibrated in gilbench's process is the one the interpreter ran.
     plan = json.loads((out / "interpreters.json").read_text())["plan"]
     assert dict(plan["sizes"])["parse_access_log"] == next(
@@ -402,11 +408,17 @@ def test_the_pytest_example_gives_a_speedup_per_benchmark(cli_env, tmp_path):
     assert "checksum_kernel" in (out / "report.md").read_text()
 
 
-def test_the_marker_refuses_unknown_names(cli_env, tmp_path):
-    (tmp_path / "test_bad_marker.py").write_text(textwrap.dedent("""\
+@pytest.mark.parametrize("marker, message", [
+    ('strategies=["warp"]', "@pytest.mark.gilbench: unknown strategy warp; valid: serial"),
+    ("workers=[0, 2]", "workers=[0, 2]; give worker counts from 1 to 1024"),
+    ('start_methods=["teleport"]', "unknown start method teleport; valid: fork"),
+    ('strategy="threads"', "@pytest.mark.gilbench has no strategy; it takes workloads="),
+])
+def test_the_marker_refuses_bad_values_in_one_line(marker, message, cli_env, tmp_path):
+    (tmp_path / "test_bad_marker.py").write_text(textwrap.dedent(f"""\
         import pytest
 
-        @pytest.mark.gilbench(strategies=["warp"])
+        @pytest.mark.gilbench({marker})
         def test_x(gilbench_benchmark):
             gilbench_benchmark()
         """))
@@ -414,7 +426,7 @@ def test_the_marker_refuses_unknown_names(cli_env, tmp_path):
                         "no:cacheprovider", "test_bad_marker.py", "-q"], env=cli_env,
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
-    assert "@pytest.mark.gilbench: unknown strategy warp; valid: serial" in r.stdout + r.stderr
+    assert message in r.stdout + r.stderr
 
 
 # ------------------------------------------------------------ the mixed kind's words

@@ -94,8 +94,7 @@ def load(spec: str) -> list[str]:
                                       "kernels with @workload, or an importable module name)")
         name = module_name_for(path)
         if name in sys.modules:
-            return [w.name for w in WORKLOADS.values()
-                    if w.origin and w.origin[0] == name]
+            return _registered_by(name, origin)
         run: Callable[[], object] = lambda: import_file(path, name)  # noqa: E731
     else:
         if not all(part.isidentifier() for part in spec.split(".")):
@@ -104,7 +103,7 @@ def load(spec: str) -> list[str]:
                                       "mypackage.kernels)")
         name = spec
         if name in sys.modules:
-            return [w.name for w in WORKLOADS.values() if w.origin and w.origin[0] == name]
+            return _registered_by(name, origin)
         try:
             found = importlib.util.find_spec(spec)
         except (ImportError, ValueError):
@@ -124,15 +123,21 @@ def load(spec: str) -> list[str]:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise WorkloadSourceError(f"{origin}: importing it failed: {_last_line(exc)}") from None
-    added = [n for n in WORKLOADS if n not in before]
-    if not added:
+    added = [n for n in WORKLOADS if n not in before] or _registered_by(name, origin)
+    for n in added:
+        check_importable(WORKLOADS[n], origin)
+    return added
+
+
+def _registered_by(module: str, origin: str) -> list[str]:
+    """The kernels a module (already imported) registered; none is an error."""
+    names = [w.name for w in WORKLOADS.values() if w.origin and w.origin[0] == module]
+    if not names:
         raise WorkloadSourceError(
             f"{origin}: registers no kernel; decorate module-level functions with "
             "@workload(kind=...) (from workloads import workload). Kernels under "
             "`if __name__ == \"__main__\":` are not defined when gilbench imports the file")
-    for n in added:
-        check_importable(WORKLOADS[n], origin)
-    return added
+    return names
 
 
 def check_importable(w: Workload, origin: str) -> None:
