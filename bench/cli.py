@@ -74,9 +74,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     print("Workloads:")
     no_gil = not gil_enabled()  # a free-threaded interpreter: nothing holds or releases it
+    width = max(14, *(len(w["name"]) + 2 for w in workloads))  # users' names run longer
     for w in workloads:
-        gil = "no GIL here" if no_gil else "releases GIL" if w["releases_gil"] else "holds GIL"
-        print(f"  {w['name']:<14}{w['kind']:<8}{gil:<14}{w['description']}")
+        gil = ("no GIL here" if no_gil else "releases GIL" if w["releases_gil"] else
+               "holds for work" if w["kind"] == "mixed" else "holds GIL")  # mixed: waits first
+        print(f"  {w['name']:<{width}}{w['kind']:<8}{gil:<16}{w['description']}")
     for source in dict.fromkeys(w["source"] for w in workloads if w["source"] != "gilbench"):
         mine = [w for w in workloads if w["source"] == source]
         calibrated = [w["name"] for w in mine if w["sizes"] == "calibrated"]
