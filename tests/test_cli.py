@@ -16,9 +16,10 @@ import psutil
 import pytest
 
 from bench.cli import main
+from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES
 from tests.helpers import start_interruptible
-from workloads import WORKLOADS
+from workloads import KINDS, WORKLOADS
 
 CORE_STRATEGIES = ("threads", "thread_pool", "process_queue", "process_pipe", "pool_map",
                    "pool_imap", "pool_apply_async", "process_pool")
@@ -66,11 +67,18 @@ def temp_leftovers() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("gilbench-*")}
 
 
+# A kernel of each kind: every kernel under every strategy is test_strategies' job (in
+# this process, one run each); this is the command's, with every strategy and suite.
+ONE_OF_EACH_KIND = ("fib", "zlib", "file_rw", "http_json")
+
+
 @pytest.mark.slow
-def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
+def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, tmp_path):
+    assert {WORKLOADS[w].kind for w in ONE_OF_EACH_KIND} == set(KINDS)
     out = tmp_path / "run"
     temp_before = temp_leftovers()
-    r = gilbench("run", "--profile", "smoke", "--out", str(out), env=cli_env, cwd=tmp_path)
+    r = gilbench("run", "--profile", "smoke", "--workloads", ",".join(ONE_OF_EACH_KIND),
+                 "--out", str(out), env=cli_env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert temp_leftovers() == temp_before, "file_rw's temporary folder was left behind"
     assert not list(out.glob(".*.tmp")), "a temporary results file was left behind"
@@ -78,7 +86,8 @@ def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
     data = json.loads((out / "results.json").read_text())
     assert data["run"]["complete"] is True
     cells = data["cells"]
-    assert {c["workload"] for c in cells} == set(WORKLOADS)
+    assert {c["workload"] for c in cells} == set(ONE_OF_EACH_KIND)
+    assert {c["strategy"] for c in cells} == set(STRATEGIES)
     # ok, or skipped with the reason (asyncio on CPU work; subinterpreters before 3.13).
     assert all(c["status"] == "ok" or (c["status"] == "skipped" and c["error"]) for c in cells), [
         c for c in cells if c["status"] != "ok"]
@@ -87,7 +96,7 @@ def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
     assert all(set(c) >= DESIGN_CELL_FIELDS for c in cells)
     assert all(c["speedup"] == 1.0 for c in cells if c["strategy"] == "serial")
     for name in ("report.md", "report.html", "overview.png", "overview.svg",
-                 *(f"speedup-{w}.{ext}" for w in WORKLOADS for ext in ("png", "svg")),
+                 *(f"speedup-{w}.{ext}" for w in ONE_OF_EACH_KIND for ext in ("png", "svg")),
                  *(f"{s}.{ext}" for s in COST_SUITES for ext in ("png", "svg"))):
         assert (out / name).stat().st_size > 0, name
     # Every cost suite under its own key, every entry ok; the report has each section.
@@ -108,6 +117,17 @@ def test_smoke_run_of_everything_writes_every_file(cli_env, tmp_path):
     # An existing run is never silently overwritten.
     r = gilbench("run", "--profile", "smoke", "--out", str(out), env=cli_env, cwd=tmp_path)
     assert r.returncode == 2 and "--resume" in r.stderr
+
+
+@pytest.mark.slow
+def test_a_run_without_workloads_runs_every_kernel(cli_env, tmp_path):
+    out = tmp_path / "all"
+    r = gilbench("run", "--profile", "smoke", "--suite", "speedup", "--strategies", "threads",
+                 "--workers", "2", "--out", str(out), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    cells = json.loads((out / "results.json").read_text())["cells"]
+    assert [c["workload"] for c in cells if c["strategy"] == "serial"] == list(WORKLOADS)
+    assert all(c["status"] == "ok" for c in cells)
 
 
 def write(path: Path, text: str) -> str:
