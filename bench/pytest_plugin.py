@@ -42,7 +42,7 @@ from bench.runner import CellSpec, blas_limit, measure, missing_requirement, sin
 from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline
 from workloads import WORKLOADS, Task, no_resource
-from workloads.user import WorkloadSourceError, calibrate, check_results
+from workloads.user import WorkloadSourceError, size_and_check
 
 TIMED_PROFILES = ("quick", "standard", "full")
 # Readings that change from one run to the next: they go with the run's JSON, not in
@@ -113,15 +113,9 @@ class BenchmarkSession:
         """The workload's size at this session's profile; a user's kernel without sizes is
         calibrated here, once, and its results checked (equal and picklable)."""
         if workload not in self.sizes:
-            w = WORKLOADS[workload]
             try:
-                if w.calibrated:
-                    self.sizes[workload] = calibrate(w, self.profile,
-                                                     self.resource(workload)).size
-                else:
-                    self.sizes[workload] = w.size_for(self.profile)
-                if w.origin is not None:
-                    check_results(w, self.sizes[workload], self.resource(workload))
+                self.sizes[workload], _ = size_and_check(WORKLOADS[workload], self.profile,
+                                                         self.resource(workload))
             except WorkloadSourceError as exc:
                 raise pytest.UsageError(f"gilbench: {exc}") from None
         return self.sizes[workload]

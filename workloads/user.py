@@ -296,6 +296,27 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def size_and_check(w: Workload, profile: str, resource: Any = None
+                   ) -> tuple[int, Calibration | None]:
+    """The kernel's size at ``profile`` -- calibrated here when it gives none -- with a
+    user kernel's results checked (equal and picklable) at that size."""
+    cal = None
+    if w.calibrated:
+        try:
+            cal = calibrate(w, profile, resource)
+        except WorkloadSourceError:
+            raise
+        except Exception as exc:
+            raise WorkloadSourceError(f"kernel {w.name!r} failed while gilbench calibrated "
+                                      f"its size: {_last_line(exc)}") from None
+        size = cal.size
+    else:
+        size = w.size_for(profile)
+    if w.origin is not None:
+        check_results(w, size, resource)
+    return size, cal
+
+
 def prepare(names: Sequence[str], profile: str,
             say: Callable[[str], None] | None = None) -> dict[str, Calibration]:
     """Check each user kernel of ``names`` and calibrate those without sizes, in
@@ -307,22 +328,11 @@ def prepare(names: Sequence[str], profile: str,
             continue  # a built-in; or its cells are skipped for the missing module
         try:
             with (w.setup or no_resource)() as resource:
-                if w.calibrated:
-                    try:
-                        cal = calibrate(w, profile, resource)
-                    except WorkloadSourceError:
-                        raise
-                    except Exception as exc:
-                        raise WorkloadSourceError(
-                            f"kernel {name!r} failed while gilbench calibrated its size: "
-                            f"{_last_line(exc)}") from None
-                    out[name] = cal
-                    if say:
-                        say(f"calibrated {cal.describe(w.size_unit)}")
-                    size = cal.size
-                else:
-                    size = w.size_for(profile)
-                check_results(w, size, resource)
+                _, cal = size_and_check(w, profile, resource)
+            if cal is not None:
+                out[name] = cal
+                if say:
+                    say(f"calibrated {cal.describe(w.size_unit)}")
         except WorkloadSourceError:
             raise
         except Exception as exc:  # its setup (a server, a folder) failed
