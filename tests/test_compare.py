@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +19,14 @@ MODELS = {"serial": "serial", "threads": "threads", "process_pool": "processes"}
 
 
 def cells(name: str, proc_speed: float, usable: int, size: int = 10,
-          workloads=("fib", "sleep"), serial_s: float = 1.0):
+          workloads=("fib", "sleep"), serial_s: float = 1.0, proc_workers: int | None = None):
     out = []
     for w in workloads:
         kind = "cpu" if w == "fib" else "io"
         thread_speed = 1 if kind == "cpu" else 2
         for strategy, n, t in (("serial", 1, serial_s), ("threads", 2, serial_s / thread_speed),
-                               ("process_pool", usable, serial_s / proc_speed)):
+                               ("process_pool", proc_workers or usable,
+                                serial_s / proc_speed)):
             out.append(Cell(workload=w, kind=kind, size=size, tasks=8, strategy=strategy,
                             model=MODELS[strategy],
                             start_method="fork" if strategy == "process_pool" else None,
@@ -101,10 +103,13 @@ def test_relative_performance_and_geometric_mean():
     base = Run("base", "-", cells("a", 2.0, 2))
     fast = Run("fast", "-", cells("b", 4.0, 4, serial_s=0.5))
     table, notes = relative_table([base, fast], base)
-    rows = {r[0]: r for r in table.rows}
-    # fib: base fastest 0.5 s, fast fastest 0.125 s -> 4x; best speedups 4/2 -> 2x
-    assert rows["fib"][2] == "time 4.00×, speedup 2.00×"
-    assert rows["geometric mean"][2] == "time 4.00×, speedup 2.00×"
+    assert table.headers == ("workload", "fast vs base")
+    rows = {r[0]: r[1] for r in table.rows}
+    # fib: base fastest 0.5 s, fast fastest 0.125 s -> 4x; best speedups 4/2 -> 2x; each
+    # with its bootstrap interval (7 runs a side, 1% spread) and its mark.
+    assert re.fullmatch(r"time 4\.00× \[3\.9\d–4\.0\d\] faster, "
+                        r"speedup 2\.00× \[1\.9\d–2\.0\d\] higher", rows["fib"]), rows["fib"]
+    assert rows["geometric mean"].startswith("time 4.00× [")
     assert notes == []
 
 
@@ -115,7 +120,8 @@ def test_different_sizes_compare_speedups_only_and_missing_workloads_are_listed(
     other = Run("other", "-", cells("b", 2.0, 2, size=20, workloads=("fib",)))
     table, notes = relative_table([base, other], base)
     assert any("different sizes" in n for n in notes)
-    assert dict((r[0], r) for r in table.rows)["fib"][2] == "speedup 1.00×"
+    assert dict((r[0], r) for r in table.rows)["fib"][1].startswith("speedup 1.00× [")
+    assert "same within 5%" in dict((r[0], r) for r in table.rows)["fib"][1]
     text = "\n".join(getattr(b, "text", "") + " ".join(getattr(b, "items", ()))
                      for b in build([base, other], base, {}))
     assert "other has no result for: sleep" in text
@@ -140,7 +146,66 @@ def test_flip_needs_a_real_change_of_answer():
     assert flips([two, wide]) == [] and "fib (on wide)" in undecided([two, wide])
 
 
+@pytest.mark.slow
+def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
+    """The table on stdout (text and Markdown), the flips it calls significant, and
+    --fail-if-slower: exit 1 with the cells that got worse, exit 0 the other way round."""
+    two = write(tmp_path, "two", cells("big", 1.95, 2))
+    # The same cells on one CPU (2 processes there too), where processes only cost.
+    one = write(tmp_path, "one", cells("small", 0.8, 1, proc_workers=2))
+    r = gilbench("compare", two, one, "--labels", "two,one", "--out", str(tmp_path / "c1"),
+                 env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.splitlines()[:2]
+    assert head[0].split() == ["workload", "best", "on", "two", "best", "on", "one", "speedup",
+                               "one", "÷", "two", "time", "one", "vs", "two"]
+    assert set(head[1]) <= {"-", " "}
+    fib = next(line for line in r.stdout.splitlines() if line.startswith("fib "))
+    assert "0.51× [" in fib and "] lower" in fib  # best 1.00 (threads) ÷ 1.95: surely lower
+    assert "- fib: the answer flips between threads and processes" in r.stdout
+    assert "wrote" in r.stderr and "wrote" not in r.stdout
+    md = gilbench("compare", two, one, "--labels", "two,one", "--format", "md", "--out",
+                  str(tmp_path / "c2"), env=cli_env, cwd=tmp_path)
+    assert md.stdout.startswith("| workload | best on two | best on one |")
+    assert md.stdout.splitlines()[1].startswith("| --- |")
+
+    worse = gilbench("compare", two, one, "--labels", "two,one", "--fail-if-slower", "10",
+                     "--out", str(tmp_path / "c3"), env=cli_env, cwd=tmp_path)
+    assert worse.returncode == 1, worse.stderr
+    listed = worse.stdout.split("Significantly worse than two by more than 10%")[1]
+    assert "- one: fib process_pool[fork] @2: speedup 0.41× [" in listed
+    assert "sleep threads @2" not in listed  # threads sped up sleep on both machines
+    better = gilbench("compare", one, two, "--labels", "one,two", "--fail-if-slower", "10%",
+                      "--out", str(tmp_path / "c4"), env=cli_env, cwd=tmp_path)
+    assert better.returncode == 0, better.stdout
+    assert "No cell got significantly worse than one by more than 10%." in better.stdout
+
+
+def test_a_file_without_runs_to_bootstrap_is_refused(tmp_path):
+    from bench.errors import UserError
+    from bench.report.compare import load_runs
+
+    res = cells("few", 1.95, 2)
+    # One number per cell (a summary, as a pytest-benchmark file without its data).
+    summary = Results(machine=res.machine, run=res.run, cells=tuple(
+        dataclasses.replace(c, times_s=c.times_s[:1], speedup=None, speedup_ci95=None)
+        for c in res.cells))
+    with pytest.raises(UserError, match="no cell carries the timed runs compare bootstraps"):
+        load_runs([write(tmp_path, "a", res), write(tmp_path, "b", summary)], None)
+    # Three runs a cell (a smoke run): compared, each figure without an interval.
+    few = Results(machine=res.machine, run=res.run, cells=tuple(
+        dataclasses.replace(c, times_s=c.times_s[:3], speedup=None, speedup_ci95=None)
+        for c in res.cells))
+    runs = load_runs([write(tmp_path, "a", res), write(tmp_path, "c", few)], None)
+    table, _ = relative_table(runs, runs[0])
+    assert "(no interval: under 6 runs)" in table.rows[0][1]
+
+
 @pytest.mark.parametrize("args, message", [
+    (["{a}", "{a}", "--format", "xml"], "argument --format: unknown choice 'xml'; valid: text, md"),
+    (["{a}", "{a}", "--format", "mdd"], "(did you mean 'md'?)"),
+    (["{a}", "{a}", "--fail-if-slower", "0"], "--fail-if-slower: '0' is not a positive number"),
+    (["{a}", "{a}", "--fail-if-slower", "ten"], "give the percentage a cell may get worse by"),
     (["{a}"], "at least two results files"),
     (["{a}", "{tmp}/none.json"], "no such file"),
     (["{a}", "{bad}"], "not valid JSON"),

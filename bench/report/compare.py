@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import stats
 from bench.analysis import (
+    TIE_RATIO,
     best_by_speedup,
     best_of_model,
     compare,
@@ -23,8 +23,16 @@ from bench.analysis import (
     usable_cpus,
     workload_verdict,
 )
+from bench.analysis.significance import (
+    Change,
+    Pair,
+    bootstrappable,
+    geometric_mean_change,
+    speedup_change,
+    time_change,
+)
 from bench.errors import UserError
-from bench.fmt import fmt_machine, fmt_speedup, fmt_x
+from bench.fmt import fmt_machine, fmt_speedup
 from bench.report import freethreading
 from bench.report.compare_charts import compare_charts
 from bench.report.document import (
@@ -91,6 +99,12 @@ def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
     for i, path in enumerate(paths):
         res = load(Path(path))
         res = dataclasses.replace(res, cells=tuple(with_speedups(res.cells)))
+        if not bootstrappable(res):
+            raise UserError(
+                f"{path}: no cell carries the timed runs compare bootstraps its intervals "
+                "from (a cell's times_s with its paired serial_times_s, or beside a serial "
+                "cell's); compare results.json files of gilbench run, or pytest-benchmark "
+                "JSON files saved with their data (--benchmark-save-data)")
         label = labels[i] if labels is not None else default_label(res)
         if label in seen:
             if labels is not None:
@@ -165,42 +179,100 @@ def same_work(runs: list[Run], workload: str) -> bool:
     return len(shapes) == 1
 
 
-def relative_table(runs: list[Run], base: Run) -> tuple[Table, list[str]]:
-    """Per workload and machine: how much faster than the baseline, by time and by speedup."""
+def _pair(a: Cell | None, b: Cell | None, base: Run, run: Run, w: str) -> Pair | None:
+    if a is None or b is None:
+        return None
+    return Pair(a, b, serial_cell(base.results, w), serial_cell(run.results, w))
+
+
+def relative_changes(runs: list[Run], base: Run
+                     ) -> tuple[dict[str, dict[str, dict[str, Change]]],
+                                dict[str, dict[str, Change]], list[str]]:
+    """Per workload and machine, its time and speedup relative to the baseline, with
+    bootstrap intervals; per machine, their geometric means; and notes.
+
+    time: the baseline's fastest cell against this machine's fastest (only where both
+    did the same work); speedup: this machine's best cell's speedup ÷ the baseline's.
+    """
     notes = []
-    rows = []
-    ratios: dict[str, dict[str, list[float]]] = {r.label: {"time": [], "speedup": []}
-                                                  for r in runs}
+    per: dict[str, dict[str, dict[str, Change]]] = {}
+    pairs: dict[str, dict[str, list[Pair]]] = {r.label: {"time": [], "speedup": []}
+                                               for r in runs}
     for w in common_workloads(runs):
         comparable = same_work(runs, w)
         if not comparable:
             notes.append(f"{w}: the runs used different sizes or task counts, so only "
                          "speedups are compared, not times.")
+        per[w] = {}
+        for r in runs:
+            if r is base:
+                continue
+            found: dict[str, Change] = {}
+            t = _pair(base.fastest(w), r.fastest(w), base, r, w) if comparable else None
+            if t is not None:
+                pairs[r.label]["time"].append(t)
+                found["time"] = time_change(t)
+            s = _pair(base.best(w), r.best(w), base, r, w)
+            if s is not None:
+                pairs[r.label]["speedup"].append(s)
+                found["speedup"] = speedup_change(s)
+            per[w][r.label] = found
+    geo: dict[str, dict[str, Change]] = {}
+    for r in runs:
+        if r is base:
+            continue
+        geo[r.label] = {}
+        for key in ("time", "speedup"):
+            g = geometric_mean_change(pairs[r.label][key], key)
+            if g is not None:
+                geo[r.label][key] = g
+    return per, geo, notes
+
+
+def _changes_text(found: dict[str, Change]) -> str:
+    return ", ".join(f"{key} {found[key].text()}" for key in ("time", "speedup")
+                     if key in found) or "—"
+
+
+def relative_table(runs: list[Run], base: Run) -> tuple[Table, list[str]]:
+    """Per workload and machine: how much faster than the baseline, by time and by
+    speedup, each with its 95% bootstrap interval and whether it is significant."""
+    per, geo, notes = relative_changes(runs, base)
+    others = [r for r in runs if r is not base]
+    rows = [(w, *[_changes_text(per[w].get(r.label, {})) for r in others]) for w in per]
+    rows.append(("geometric mean", *[_changes_text(geo[r.label]) for r in others]))
+    return (Table(("workload", *[f"{r.label} vs {base.label}" for r in others]), tuple(rows),
+                  frozenset({len(rows) - 1})), notes)
+
+
+def main_table(runs: list[Run], base: Run) -> Table:
+    """The table `compare` prints: each machine's best cell per workload, and each
+    machine's speedup and time relative to the baseline, marked as pyperf marks them."""
+    per, geo, _ = relative_changes(runs, base)
+    others = [r for r in runs if r is not base]
+    headers = ["workload", *[f"best on {r.label}" for r in runs]]
+    for r in others:
+        headers += [f"speedup {r.label} ÷ {base.label}", f"time {r.label} vs {base.label}"]
+    rows = []
+    for w in all_workloads(runs):
         row = [w]
         for r in runs:
-            fb, fr = base.fastest(w), r.fastest(w)
-            bb, br = base.best(w), r.best(w)
-            parts = []
-            if comparable and fb and fr:
-                t = fb.median_value / fr.median_value
-                ratios[r.label]["time"].append(t)
-                parts.append(f"time {fmt_x(t)}")
-            if bb and br:
-                s = br.speedup_value / bb.speedup_value
-                ratios[r.label]["speedup"].append(s)
-                parts.append(f"speedup {fmt_x(s)}")
-            row.append(", ".join(parts) or "—")
+            b = r.best(w)
+            row.append("not run" if not r.results.cells_of(w)
+                       else "no precise cell" if b is None
+                       else f"{fmt_speedup(b.speedup, b.speedup_ci95, len(b.times_s))} "
+                            f"{b.label} @{b.workers}")
+        for r in others:
+            found = per.get(w, {}).get(r.label, {})
+            row += [found["speedup"].text() if "speedup" in found else "—",
+                    found["time"].text() if "time" in found else "—"]
         rows.append(tuple(row))
-    geo = ["geometric mean"]
-    for r in runs:
-        parts = []
-        for key in ("time", "speedup"):
-            if ratios[r.label][key]:
-                parts.append(f"{key} {fmt_x(stats.geometric_mean(ratios[r.label][key]))}")
-        geo.append(", ".join(parts) or "—")
-    rows.append(tuple(geo))
-    return (Table(("workload", *[r.label for r in runs]), tuple(rows),
-                  frozenset({len(rows) - 1})), notes)
+    row = ["geometric mean", *["" for _ in runs]]
+    for r in others:
+        row += [geo[r.label]["speedup"].text() if "speedup" in geo[r.label] else "—",
+                geo[r.label]["time"].text() if "time" in geo[r.label] else "—"]
+    rows.append(tuple(row))
+    return Table(tuple(headers), tuple(rows), frozenset({len(rows) - 1}))
 
 
 def answers(runs: list[Run], workload: str) -> dict[str, tuple[str | None, str]]:
@@ -219,7 +291,7 @@ def answers(runs: list[Run], workload: str) -> dict[str, tuple[str | None, str]]
 
 def flips(runs: list[Run]) -> list[str]:
     """Sentences for the workloads whose threads-or-processes answer surely differs:
-    one machine's intervals say threads, another's processes."""
+    one machine's intervals say threads, another's processes (significant on both)."""
     out = []
     for w in all_workloads(runs):
         found = answers(runs, w)
@@ -227,6 +299,31 @@ def flips(runs: list[Run]) -> list[str]:
             parts = [f"on **{label}** {v}" for label, (_, v) in found.items()]
             out.append(f"**{w}**: the answer flips between threads and processes — "
                        + "; ".join(parts) + ".")
+    return out
+
+
+def point_answer(run: Run, workload: str) -> str | None:
+    """Threads or processes by the best cells' point estimates alone (no interval)."""
+    cells = [c for c in run.results.cells_of(workload) if c.ok and c.speedup is not None]
+    t = max((c.speedup_value for c in cells if c.model == "threads"), default=None)
+    p = max((c.speedup_value for c in cells if c.model == "processes"), default=None)
+    if t is None or p is None or max(t, p) <= TIE_RATIO * min(t, p):
+        return None
+    return "threads" if t > p else "processes"
+
+
+def within_noise(runs: list[Run]) -> list[str]:
+    """The workloads whose point estimates say threads on one machine and processes on
+    another, while the intervals do not call it a flip on both: within noise."""
+    flipped = {line.split("**")[1] for line in flips(runs)}
+    out = []
+    for w in all_workloads(runs):
+        if w in flipped:
+            continue
+        said = {r.label: point_answer(r, w) for r in runs if r.results.cells_of(w)}
+        if {"threads", "processes"} <= set(said.values()):
+            out.append(f"{w}: " + ", ".join(f"{a} on {label}" for label, a in said.items() if a)
+                       + " by the point estimates — within noise (not significant on both)")
     return out
 
 
@@ -283,19 +380,28 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
     blocks += [Heading("Where the answer changes"), Para(
         "An answer changes only when one machine's 95% intervals say threads and another's "
         "say processes; a machine whose intervals cannot separate them counts as neither.")]
+    noise = within_noise(runs)
     if flipped:
         blocks.append(Bullets(tuple(flipped)))
-    elif unsure:
+    if noise:
+        blocks += [Para("Within noise (the best cells' point estimates disagree, the "
+                        "intervals do not):"), Bullets(tuple(noise))]
+    if not flipped and unsure:
         blocks.append(Para("No workload's answer surely flips; the threads-or-processes "
                            "answer could not be told at these runs' precision for: "
                            + "; ".join(unsure) + "."))
-    else:
+    elif not flipped and not noise:
         blocks.append(Para("The threads-or-processes answer is the same on every machine "
                            "for every workload."))
     rel, notes = relative_table(runs, base)
     blocks += [Heading(f"Relative to {base.label}"), Para(
         "time: the baseline's fastest median ÷ this machine's fastest median (above 1× is "
-        "faster); speedup: this machine's best speedup ÷ the baseline's."), rel]
+        "faster); speedup: this machine's best speedup ÷ the baseline's (above 1× is "
+        "higher). [low–high] is a 95% interval bootstrapped from both runs' stored times "
+        "(each cell's rounds resampled as pairs); *not significant* where it contains 1, "
+        f"*same within {TIE_RATIO - 1:.0%}* where it fits inside ±{TIE_RATIO - 1:.0%}. "
+        "Each machine's best cell is its own pick, which the interval does not account "
+        "for; `--fail-if-slower` compares cell by cell."), rel]
     extra = notes + missing(runs)
     if extra:
         blocks.append(Bullets(tuple(extra)))

@@ -1,0 +1,278 @@
+"""Is a difference between two runs real? Bootstrap intervals from the stored runs.
+
+Two results files (two machines, two interpreters, yesterday and today) are
+independent samples. Every relative figure ``compare`` shows — one machine's
+speedup ÷ another's, one's time ÷ another's, their geometric mean over workloads —
+gets a 95% percentile-bootstrap interval: each file's runs are resampled
+independently (a cell's paired rounds stay pairs: the ratio ``serial_i / cell_i`` is
+what is resampled), the statistic is recomputed on each resample, and the 2.5th and
+97.5th percentiles of its logarithm are the interval. A figure whose interval
+contains 1 is *not significant*, in pyperf's and asv's words.
+
+Coverage: at the sample sizes gilbench's cells stop at (6 runs a side and more), the
+interval of the ratio of two medians covers the true ratio in at least 95% of
+repeated experiments; ``tests/test_significance.py`` simulates it (lognormal, skewed
+and outlier-ridden noise). Below ``MIN_RUNS`` runs a side there is no interval (the
+range of 3 runs covers a median 75% of the time; docs/methodology.md).
+
+One caution the intervals cannot carry: ``compare`` sets each machine's *best* cell
+against the other's, and picking the best of several cells is a selection the
+bootstrap does not repeat. The CI gate (``regressions``) therefore compares cell by
+cell — the same workload, strategy, start method and worker count on both sides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.analysis.verdicts import TIE_RATIO
+from bench.results import Cell, Results
+
+MIN_RUNS = 6  # the fewest runs (or pairs) a side an interval is computed from
+RESAMPLES = 4000
+SEED = 1729  # fixed: the same files always give the same intervals
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Change:
+    """A relative figure, oriented so that above 1 is better for the new side: a time
+    ratio is base ÷ new (above 1: faster), a speedup ratio new ÷ base (above 1:
+    higher). ``low``/``high``: its 95% interval, None without one."""
+
+    what: str  # "time" or "speedup" (or "geometric mean of ...")
+    point: float
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def has_interval(self) -> bool:
+        return self.low is not None and self.high is not None
+
+    @property
+    def significant(self) -> bool:
+        """The interval excludes 1 (no interval: not significant)."""
+        return self.has_interval and (self.low > 1 or self.high < 1)  # type: ignore[operator]
+
+    @property
+    def better(self) -> bool:
+        return self.significant and self.point > 1
+
+    @property
+    def worse(self) -> bool:
+        return self.significant and self.point < 1
+
+    def worse_by_more_than(self, pct: float) -> bool:
+        """Surely worse, and by more than ``pct`` percent: new is at least
+        (1 + pct/100) times slower (or its speedup that many times lower)."""
+        return self.worse and self.point < 1 / (1 + pct / 100)
+
+    def mark(self) -> str:
+        """pyperf's and asv's words: 'faster'/'slower' ('higher'/'lower' for a speedup),
+        'same within 5%' when the whole interval fits the tie band, 'not significant'
+        when it contains 1, 'no interval' with too few runs."""
+        if not self.has_interval:
+            return "no interval"
+        up, down = ("faster", "slower") if "time" in self.what else ("higher", "lower")
+        if self.better:
+            return up
+        if self.worse:
+            return down
+        assert self.low is not None and self.high is not None
+        if self.low >= 1 / TIE_RATIO and self.high <= TIE_RATIO:
+            return f"same within {TIE_RATIO - 1:.0%}"
+        return "not significant"
+
+    def text(self) -> str:
+        """'1.52× [1.31–1.77] faster', '0.98× [0.91–1.06] not significant'."""
+        if not self.has_interval:
+            return f"{self.point:.2f}× (no interval: under {MIN_RUNS} runs)"
+        return f"{self.point:.2f}× [{self.low:.2f}–{self.high:.2f}] {self.mark()}"
+
+    def factor(self) -> str:
+        """pyperf's way: '1.25× slower', '1.10× lower', '1.05× faster'."""
+        up, down = ("faster", "slower") if "time" in self.what else ("higher", "lower")
+        return (f"{self.point:.2f}× {up}" if self.point >= 1
+                else f"{1 / self.point:.2f}× {down}")
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(SEED)
+
+
+def _median_replicates(samples: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+    """The median of each of RESAMPLES resamples (with replacement) of ``samples``."""
+    x = np.asarray(samples, dtype=float)
+    idx = rng.integers(0, len(x), size=(RESAMPLES, len(x)))
+    return np.asarray(np.median(x[idx], axis=1))
+
+
+def runs_of(cell: Cell) -> int:
+    """How many runs (pairs, for a paired cell) a cell's figures rest on."""
+    return len(cell.times_s)
+
+
+def _paired(cell: Cell) -> bool:
+    return bool(cell.serial_times_s) and len(cell.serial_times_s) == len(cell.times_s)
+
+
+def speedup_replicates(cell: Cell, serial: Cell | None, rng: np.random.Generator
+                       ) -> np.ndarray | None:
+    """Log-speedup of each resample: the median paired ratio for a paired cell (the
+    rounds resampled as pairs); else the serial cell's median ÷ this cell's, each
+    resampled on its own. None below MIN_RUNS or without the serial runs."""
+    if cell.strategy == "serial" or not cell.ok or runs_of(cell) < MIN_RUNS:
+        return None
+    if _paired(cell):
+        ratios = np.asarray(cell.serial_times_s, float) / np.asarray(cell.times_s, float)
+        return np.log(_median_replicates(ratios, rng))
+    if serial is None or len(serial.times_s) < MIN_RUNS:
+        return None
+    return (np.log(_median_replicates(serial.times_s, rng))
+            - np.log(_median_replicates(cell.times_s, rng)))
+
+
+def time_replicates(cell: Cell, rng: np.random.Generator) -> np.ndarray | None:
+    """Log of each resample's median time; None below MIN_RUNS."""
+    if not cell.ok or runs_of(cell) < MIN_RUNS:
+        return None
+    return np.log(_median_replicates(cell.times_s, rng))
+
+
+def _interval(log_reps: np.ndarray) -> tuple[float, float]:
+    tail = (1 - CONFIDENCE) / 2 * 100
+    lo, hi = np.percentile(log_reps, [tail, 100 - tail])
+    return math.exp(float(lo)), math.exp(float(hi))
+
+
+def change_from(what: str, point: float, log_reps: np.ndarray | None) -> Change:
+    if log_reps is None:
+        return Change(what, point)
+    return Change(what, point, *_interval(log_reps))
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The same measurement on both sides, with what its bootstrap needs."""
+
+    base: Cell
+    new: Cell
+    base_serial: Cell | None = None
+    new_serial: Cell | None = None
+
+    @property
+    def same_work(self) -> bool:
+        return (self.base.size, self.base.tasks) == (self.new.size, self.new.tasks)
+
+
+def _speedup_reps(p: Pair, rng: np.random.Generator) -> np.ndarray | None:
+    b = speedup_replicates(p.base, p.base_serial, rng)
+    n = speedup_replicates(p.new, p.new_serial, rng)
+    return None if b is None or n is None else n - b
+
+
+def _time_reps(p: Pair, rng: np.random.Generator) -> np.ndarray | None:
+    b, n = time_replicates(p.base, rng), time_replicates(p.new, rng)
+    return None if b is None or n is None else b - n
+
+
+def speedup_change(p: Pair) -> Change:
+    """new speedup ÷ base speedup, with its interval."""
+    assert p.base.speedup and p.new.speedup
+    return change_from("speedup", p.new.speedup / p.base.speedup, _speedup_reps(p, _rng()))
+
+
+def time_change(p: Pair) -> Change:
+    """base median ÷ new median (above 1: new is faster), with its interval."""
+    assert p.base.median_s and p.new.median_s
+    return change_from("time", p.base.median_s / p.new.median_s, _time_reps(p, _rng()))
+
+
+def geometric_mean_change(pairs: Sequence[Pair], what: str) -> Change | None:
+    """The geometric mean of the pairs' time or speedup ratios, with an interval from
+    resampling every cell of both sides at once (None without pairs). Without an
+    interval for every pair, the mean carries none."""
+    if not pairs:
+        return None
+    rng = _rng()
+    one = _time_reps if what == "time" else _speedup_reps
+    points = [(p.base.median_s / p.new.median_s) if what == "time"  # type: ignore[operator]
+              else (p.new.speedup / p.base.speedup) for p in pairs]  # type: ignore[operator]
+    point = math.exp(sum(math.log(x) for x in points) / len(points))
+    reps = [one(p, rng) for p in pairs]
+    if any(r is None for r in reps):
+        return Change(f"geometric mean of {what}", point)
+    mean = np.mean(np.vstack(reps), axis=0)  # type: ignore[arg-type]
+    return change_from(f"geometric mean of {what}", point, mean)
+
+
+# ------------------------------------------------------------ cell by cell
+
+
+def _serials(results: Results) -> dict[tuple[str, int], Cell]:
+    return {(c.workload, c.size): c for c in results.cells if c.strategy == "serial" and c.ok}
+
+
+def matched_pairs(base: Results, new: Results) -> list[Pair]:
+    """Every ok cell measured on both sides: the same workload, strategy, start method
+    and worker count, at each side's main size."""
+    bs, ns = _serials(base), _serials(new)
+    theirs = {(c.workload, c.strategy, c.start_method, c.workers): c
+              for c in new.main_cells if c.ok and c.median_s}
+    out = []
+    for c in base.main_cells:
+        other = theirs.get((c.workload, c.strategy, c.start_method, c.workers))
+        if c.ok and c.median_s and other is not None:
+            out.append(Pair(c, other, bs.get((c.workload, c.size)),
+                            ns.get((other.workload, other.size))))
+    return out
+
+
+@dataclass(frozen=True)
+class CellChange:
+    pair: Pair
+    change: Change
+
+    @property
+    def where(self) -> str:
+        c = self.pair.base
+        label = c.strategy + (f"[{c.start_method}]" if c.start_method else "")
+        return f"{c.workload} {label} @{c.workers}"
+
+
+def cell_changes(base: Results, new: Results) -> list[CellChange]:
+    """Each matched cell's speedup change (parallel cells), and its time change where
+    both sides did the same work (serial cells: only time, a speedup of 1 is 1)."""
+    out = []
+    for p in matched_pairs(base, new):
+        if p.base.strategy != "serial" and p.base.speedup and p.new.speedup:
+            out.append(CellChange(p, speedup_change(p)))
+        if p.same_work:
+            out.append(CellChange(p, time_change(p)))
+    return out
+
+
+def regressions(base: Results, new: Results, pct: float) -> list[CellChange]:
+    """The cells whose speedup (or, with the same work, time) got surely worse by more
+    than ``pct`` percent: the 95% interval of the change excludes 1 and the change
+    itself is beyond the threshold (asv compare's rule: significant *and* past the
+    factor)."""
+    return [c for c in cell_changes(base, new) if c.change.worse_by_more_than(pct)]
+
+
+def bootstrappable(results: Results) -> bool:
+    """Does any parallel cell carry timed runs to resample — at least 2 of its own, with
+    their paired serial runs or beside a serial cell's? (A summary of one number per
+    cell cannot be resampled; fewer than MIN_RUNS give a figure without an interval.)"""
+    serial = _serials(results)
+    for c in results.cells:
+        if c.strategy == "serial" or not c.ok or len(c.times_s) < 2:
+            continue
+        base = serial.get((c.workload, c.size))
+        if _paired(c) or (base is not None and len(base.times_s) >= 2):
+            return True
+    return False

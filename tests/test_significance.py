@@ -1,0 +1,143 @@
+"""Significance between two runs: the bootstrap intervals cover, the marks and the CI
+gate follow them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.analysis.significance import (
+    MIN_RUNS,
+    Change,
+    Pair,
+    geometric_mean_change,
+    regressions,
+    speedup_change,
+    time_change,
+)
+from bench.results import Cell, Results, with_speedups
+
+
+def paired_cell(strategy: str, cell_times, serial_times, workers: int = 2,
+                workload: str = "fib", size: int = 10) -> Cell:
+    model = "serial" if strategy == "serial" else (
+        "threads" if strategy == "threads" else "processes")
+    return Cell(workload=workload, kind="cpu", size=size, tasks=8, strategy=strategy,
+                model=model, start_method="fork" if model == "processes" else None,
+                workers=1 if strategy == "serial" else workers, status="ok",
+                times_s=tuple(cell_times), median_s=float(np.median(cell_times)),
+                serial_times_s=tuple(serial_times) if strategy != "serial" else ())
+
+
+NOISE = {
+    "lognormal": lambda rng, n: np.exp(rng.normal(0, 0.05, n)),
+    "skewed": lambda rng, n: 1 + 0.1 * rng.exponential(1, n),
+    "outliers": lambda rng, n: np.exp(rng.normal(0, 0.03, n)) * np.where(
+        rng.random(n) < 0.1, 1.5, 1.0),
+}
+
+
+def population_median_ratio(noise, rng) -> float:
+    """The median of serial_i / cell_i for the noise (both sides drawn independently)."""
+    big = 400_000
+    return float(np.median(noise(rng, big) / noise(rng, big)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(NOISE))
+@pytest.mark.parametrize("n_base, n_new", [(6, 6), (6, 20), (12, 9), (20, 20)])
+def test_the_speedup_ratio_interval_covers_95_percent(shape, n_base, n_new):
+    """Two independent runs of a cell whose true speedups are 1.8 and 1.2: the interval
+    of new ÷ base must cover the true ratio in at least 95% of repeated experiments (at
+    400 experiments the simulation's own error is about ±1.1%, so at least 93% here)."""
+    rng = np.random.default_rng(7)
+    noise = NOISE[shape]
+    true_base, true_new = 1.8, 1.2
+    med = population_median_ratio(noise, rng)  # the noise's own median ratio, both sides
+    truth = (true_new * med) / (true_base * med)
+    trials, covered = 400, 0
+    for _ in range(trials):
+        def one(true_speedup: float, n: int) -> Cell:
+            serial = noise(rng, n)
+            return paired_cell("process_pool", noise(rng, n) / true_speedup, serial)
+
+        base, new = with_speedups([one(true_base, n_base)]), with_speedups([one(true_new, n_new)])
+        c = speedup_change(Pair(base[0], new[0]))
+        assert c.low is not None and c.high is not None
+        covered += c.low <= truth <= c.high
+    assert covered / trials >= 0.93, f"coverage {covered / trials:.3f}"
+
+
+@pytest.mark.slow
+def test_the_geometric_mean_interval_covers_95_percent():
+    """Three workloads' time ratios, each with its own truth: the geometric mean's
+    interval covers the true geometric mean in at least 95% of experiments."""
+    rng = np.random.default_rng(11)
+    noise = NOISE["lognormal"]
+    truths = (1.0, 1.3, 0.8)  # base time ÷ new time per workload
+    truth = math.exp(sum(math.log(t) for t in truths) / 3)
+    trials, covered = 300, 0
+    for _ in range(trials):
+        pairs = []
+        for i, t in enumerate(truths):
+            b = paired_cell("serial", noise(rng, 8), (), workload=f"w{i}")
+            n = paired_cell("serial", noise(rng, 8) / t, (), workload=f"w{i}")
+            pairs.append(Pair(b, n))
+        g = geometric_mean_change(pairs, "time")
+        assert g is not None and g.low is not None and g.high is not None
+        covered += g.low <= truth <= g.high
+    assert covered / trials >= 0.93, f"coverage {covered / trials:.3f}"
+
+
+def test_marks_follow_the_interval():
+    assert Change("time", 1.5, 1.3, 1.7).mark() == "faster"
+    assert Change("time", 0.7, 0.6, 0.8).mark() == "slower"
+    assert Change("speedup", 1.5, 1.3, 1.7).mark() == "higher"
+    assert Change("speedup", 1.02, 0.9, 1.1).mark() == "not significant"
+    assert Change("time", 1.01, 0.98, 1.03).mark() == "same within 5%"
+    assert Change("time", 1.5).mark() == "no interval" and not Change("time", 1.5).significant
+    assert Change("time", 0.5, 0.45, 0.55).factor() == "2.00× slower"
+    assert Change("speedup", 0.8, 0.7, 0.9).text() == "0.80× [0.70–0.90] lower"
+    # Worse by more than a threshold needs significance *and* the size.
+    assert Change("time", 0.85, 0.8, 0.9).worse_by_more_than(10)  # 1.18× slower
+    assert not Change("time", 0.95, 0.93, 0.97).worse_by_more_than(10)  # sure, but small
+    assert not Change("time", 0.5, 0.3, 1.2).worse_by_more_than(10)  # big, but unsure
+
+
+def _run(speedup: float, spread: float, n: int, seed: int, serial_s: float = 1.0) -> Results:
+    rng = np.random.default_rng(seed)
+    serial_times = serial_s * np.exp(rng.normal(0, spread, n))
+    cells = [paired_cell("serial", serial_times, ()),
+             paired_cell("process_pool", serial_s / speedup * np.exp(rng.normal(0, spread, n)),
+                         serial_s * np.exp(rng.normal(0, spread, n)))]
+    return Results(machine={"hostname": "h", "usable_cpus": 2}, cells=tuple(with_speedups(cells)))
+
+
+def test_regressions_are_cell_by_cell_significant_and_past_the_threshold():
+    base = _run(1.9, 0.01, 10, 1)
+    slower = _run(1.0, 0.01, 10, 2)  # processes stopped paying: speedup about halved
+    found = regressions(base, slower, 10)
+    # Its speedup about halved, and (the same work on both sides) so did its time.
+    assert [(c.where, c.change.what) for c in found] == [
+        ("fib process_pool[fork] @2", "speedup"), ("fib process_pool[fork] @2", "time")]
+    assert all(c.change.high < 1 / 1.1 for c in found)
+    assert regressions(slower, base, 10) == []  # the other way round it got better
+    # The same speedup measured twice: nothing is flagged.
+    assert regressions(base, _run(1.9, 0.01, 10, 3), 10) == []
+    # A 2x slower serial time with the same work is a time regression of the serial cell.
+    slow_machine = _run(1.9, 0.01, 10, 4, serial_s=2.0)
+    where = {(c.where, c.change.what) for c in regressions(base, slow_machine, 10)}
+    assert ("fib serial @1", "time") in where and ("fib process_pool[fork] @2", "time") in where
+    assert not any(what == "speedup" for _, what in where)
+    # Too few runs for an interval: nothing can be called significant.
+    few = _run(1.0, 0.01, MIN_RUNS - 1, 5)
+    assert regressions(base, few, 10) == []
+
+
+def test_time_change_is_base_over_new():
+    b = paired_cell("serial", [1.0] * 6 + [1.01], ())
+    n = paired_cell("serial", [0.5] * 6 + [0.51], ())
+    c = time_change(Pair(b, n))
+    assert c.point == pytest.approx(2.0) and c.mark() == "faster"
