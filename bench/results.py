@@ -341,12 +341,15 @@ def from_pytest_benchmark(data: dict[str, Any], source: str) -> Results:
             "brand_raw"), "python_version": info.get("python_version"),
             "python_implementation": info.get("python_implementation"), "usable_cpus": 1}
     cells = []
+    raw_times = True
     for b in data.get("benchmarks") or []:
         x = b.get("extra_info") or {}
         if "workload" not in x or "strategy" not in x:
             continue
         st = b.get("stats") or {}
         times = tuple(st.get("data") or ([st["median"]] if "median" in st else []))
+        raw_times = raw_times and bool(st.get("data"))
+        pairs = tuple(x.get("serial_times_s") or ())  # gilbench's plugin keeps them
         ci = x.get("speedup_ci95")
         try:
             cells.append(Cell(
@@ -357,7 +360,8 @@ def from_pytest_benchmark(data: dict[str, Any], source: str) -> Results:
                 startup_s=x.get("startup_s"), speedup=x.get("speedup"),
                 speedup_ci95=tuple(ci) if ci else None, efficiency=x.get("efficiency"),
                 rel_std=stats.rel_std(times), noisy=stats.rel_std(times) >= stats.NOISY_REL_STD,
-                gil_enabled_in_workers=x.get("gil_enabled_in_workers")))
+                gil_enabled_in_workers=x.get("gil_enabled_in_workers"),
+                serial_times_s=pairs if len(pairs) == len(times) else ()))
         except (TypeError, ValueError) as exc:
             raise UserError(f"{source}: benchmark {b.get('name')!r} is not a gilbench "
                             f"benchmark ({exc})") from None
@@ -366,7 +370,8 @@ def from_pytest_benchmark(data: dict[str, Any], source: str) -> Results:
                         "(run them with: pytest --benchmark-only --benchmark-json=FILE)")
     return Results(machine=machine, cells=tuple(cells),
                    run={"profile": (data.get("gilbench") or {}).get("profile"),
-                        "complete": True, "source": "pytest-benchmark"},
+                        "complete": True, "source": "pytest-benchmark",
+                        "raw_times": raw_times},
                    created_at=data.get("datetime") or utc_now())
 
 

@@ -210,3 +210,19 @@ FT_PYTHON = free_threaded_python()
 needs_ft_python = pytest.mark.skipif(
     FT_PYTHON is None, reason="no free-threaded CPython here: .ci/build-python builds one "
                               "(about 5 minutes) and .ci/run sets GILBENCH_FT_PYTHON")
+
+
+# ------------------------------------------------------------ the results schema
+
+SCHEMA = Path(__file__).resolve().parent.parent / "bench" / "schema" / "results.schema.json"
+
+
+def schema_errors(data: object) -> list[str]:
+    """What in a results.json breaks the published schema (empty: nothing)."""
+    import json
+
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+            for e in validator.iter_errors(data)]
