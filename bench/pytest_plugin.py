@@ -37,7 +37,8 @@ from bench import phases, stats
 from bench.machine import collect_machine, free_threaded_build, usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
-from bench.results import Cell, file_stamp, utc_now, with_speedup
+from bench.report.terminal import speedup_lines
+from bench.results import Cell, Results, file_stamp, utc_now, with_speedup
 from bench.runner import CellSpec, blas_limit, measure, missing_requirement, single_thread_blas
 from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline
@@ -102,6 +103,7 @@ class BenchmarkSession:
     sizes: dict[str, int] = field(default_factory=dict)
     machine: dict[str, Any] | None = None
     report_dir: Path | None = None  # where the charts and report went, when written
+    results: Results | None = None  # what the session measured, speedups computed
 
     def resource(self, workload: str) -> Any:
         if workload not in self.resources:
@@ -355,6 +357,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
             info.update(speedup=cell.speedup,
                         speedup_ci95=list(cell.speedup_ci95) if cell.speedup_ci95 else None,
                         pairs=len(cell.serial_times_s), efficiency=cell.efficiency,
+                        serial_times_s=list(cell.serial_times_s),
                         speedup_is=SPEEDUP_IS)
     output_json["gilbench"] = {
         "profile": session.profile, "schema_version": 1,
@@ -375,13 +378,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = Session(out, _machine(session.config), created, profile=gs.profile,
                   check_noise=False, resumable=False, source="pytest-benchmark")
     run.cells = list(gs.cells)
-    render(run.save(complete=True, speedups=True), out)
+    gs.results = run.save(complete=True, speedups=True)
+    render(gs.results, out)
     gs.report_dir = out
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The speedups, as `gilbench run` prints them, after pytest-benchmark's time tables."""
     gs: BenchmarkSession | None = config.stash.get(STATE, None)
-    out = gs.report_dir if gs else None
-    if out is not None:
-        terminalreporter.write_line(f"gilbench: speedup charts and report in {out} "
-                                    f"(open {out / 'report.html'})")
+    if gs is None or gs.report_dir is None:
+        return
+    if gs.results is not None:
+        terminalreporter.write_sep("-", f"gilbench: speedups (profile {gs.profile}; speedup "
+                                   "[95% interval] n=pairs, over serial runs paired round "
+                                   "by round)")
+        for line in speedup_lines(gs.results):
+            terminalreporter.write_line(line)
+    out = gs.report_dir
+    terminalreporter.write_line(f"gilbench: speedup charts and report in {out} "
+                                f"(open {out / 'report.html'})")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --benchmark-only, tests that time nothing are deselected up front rather than
+    each skipped ("Skipping non-benchmark"), which -ra would list one line each."""
+    if STATE not in config.stash or not config.getoption("benchmark_only", False):
+        return
+    keep = [i for i in items if "benchmark" in getattr(i, "fixturenames", ())]
+    if len(keep) < len(items):
+        timed = {id(i) for i in keep}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in timed])
+        items[:] = keep

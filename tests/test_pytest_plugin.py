@@ -28,10 +28,23 @@ def pytest_run(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
 def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env, tmp_path):
     out_json = tmp_path / "out.json"
     report = tmp_path / "report"
-    r = pytest_run("--benchmark-only", "--gilbench-profile=quick",
-                   f"--benchmark-json={out_json}", f"--gilbench-out={report}",
-                   cwd=repo_root, env=cli_env)
+    # test_fmt's tests time nothing: deselected up front, not 'SKIPPED' one line each.
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                        f"--rootdir={ROOT}", str(ROOT / "tests" / "test_benchmarks.py"),
+                        str(ROOT / "tests" / "test_fmt.py"), "-k", f"{SELECT} or test_fmt",
+                        "--benchmark-only", "--gilbench-profile=quick",
+                        f"--benchmark-json={out_json}", f"--gilbench-out={report}"],
+                       cwd=repo_root, env=cli_env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "Skipping non-benchmark" not in r.stdout and "SKIPPED" not in r.stdout
+    assert " deselected" in r.stdout.splitlines()[-1]
+    # The speedups in the terminal summary, as `gilbench run` prints them.
+    summary = r.stdout.split("gilbench: speedups (profile quick")[1]
+    assert summary.index("best threads") < summary.index("\nfib ") < summary.index(
+        "gilbench: speedup charts and report")
+    fib = next(line for line in summary.splitlines() if line.startswith("fib "))
+    assert "n=6" in fib and ("processes" in fib or "can't tell" in fib or "threads" in fib)
+    assert "- CPU-bound pure Python (holds the GIL) (fib):" in summary
     assert f"gilbench: speedup charts and report in {report}" in r.stdout
     assert "benchmark 'fib'" in r.stdout  # grouped by workload
     data = json.loads(out_json.read_text())
@@ -47,6 +60,7 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
         assert len(b["stats"]["data"]) == 6  # quick: 6 timed rounds
         # each paired with a serial run: 6 pairs, an honest 95% interval
         assert x["pairs"] == (0 if x["strategy"] == "serial" else 6)
+        assert len(x["serial_times_s"]) == x["pairs"]  # so compare can bootstrap from them
         assert "median over the rounds" in x["speedup_is"]
     assert data["machine_info"]["gilbench"]["usable_cpus"] >= 1
     assert "gil_enabled" in data["machine_info"]["gilbench"]

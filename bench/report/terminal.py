@@ -3,49 +3,115 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.analysis import entry_counts, findings, kind_verdicts, mixed_sides
+from bench.fmt import fmt_minutes
 from bench.report.suites import headlines
 from bench.report.sweep import machine_warning, precision_line, summary_table
 from bench.results import Cell, Results
+from bench.suites.entries import Entry
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([line.format(*headers), line.format(*("-" * w for w in widths)),
-                      *(line.format(*r) for r in rows)])
+    return "\n".join(x.rstrip() for x in [line.format(*headers),
+                                          line.format(*("-" * w for w in widths)),
+                                          *(line.format(*r) for r in rows)])
+
+
+def _eta(elapsed: float, done: float, total: float) -> str:
+    if done <= 0 or total <= done:
+        return ""
+    return f", about {fmt_minutes(elapsed * (total - done) / done)} left"
 
 
 class Progress:
-    """A tqdm bar on a terminal; one line per workload otherwise (logs, CI)."""
+    """A tqdm bar on a terminal; one line per workload otherwise (logs, CI).
 
-    def __init__(self, total: int) -> None:
+    Its ETA weighs each cell by what it is expected to take (``weight``: its time
+    budget, overhead and worker start-ups), not by count: a Dask cell or a 4-worker
+    process cell costs more than a thread cell, and a skipped cell nothing.
+    """
+
+    def __init__(self, total: int, weight: Callable[[Cell], float] | None = None,
+                 total_weight: float | None = None) -> None:
         from tqdm import tqdm
 
+        self.weight = weight or (lambda _cell: 1.0)
+        self.total_weight = total_weight if total_weight is not None else float(total)
         self.tty = sys.stderr.isatty()
-        self.bar = tqdm(total=total, unit="cell", file=sys.stderr, dynamic_ncols=True,
-                        disable=not self.tty)
+        self.bar = tqdm(total=max(self.total_weight, 1e-9), file=sys.stderr,
+                        dynamic_ncols=True, disable=not self.tty,
+                        bar_format="{l_bar}{bar}| {postfix} [{elapsed}<{remaining}]")
         self.done = 0
+        self.done_weight = 0.0
         self.total = total
         self.last_workload: str | None = None
+        self.t0 = time.monotonic()
 
     def update(self, cell: Cell) -> None:
         self.done += 1
+        w = min(self.weight(cell), max(0.0, self.total_weight - self.done_weight))
+        self.done_weight += w
         if self.tty:
-            self.bar.set_postfix_str(f"{cell.workload} {cell.label} ×{cell.workers} "
-                                     f"{cell.status}", refresh=False)
-            self.bar.update(1)
+            self.bar.set_postfix_str(f"{self.done}/{self.total} cells, {cell.workload} "
+                                     f"{cell.label} ×{cell.workers} {cell.status}",
+                                     refresh=False)
+            self.bar.update(w)
         elif cell.workload != self.last_workload:
-            print(f"[{self.done}/{self.total}] {cell.workload} ...", file=sys.stderr, flush=True)
+            eta = _eta(time.monotonic() - self.t0, self.done_weight, self.total_weight)
+            print(f"[{self.done}/{self.total}] {cell.workload} ...{eta}", file=sys.stderr,
+                  flush=True)
         self.last_workload = cell.workload
         if cell.status in ("error", "timeout") and not self.tty:  # skipped: in the report
             print(f"  {cell.workload} {cell.label} ×{cell.workers}: {cell.status}: {cell.error}",
                   file=sys.stderr, flush=True)
 
     def close(self) -> None:
+        self.bar.close()
+
+
+class SuiteProgress:
+    """A cost suite's progress: a bar over its expected time on a terminal, a line per
+    measurement in logs (a suite does not know its count of measurements up front, but
+    its usual time, measured, is known)."""
+
+    def __init__(self, name: str, expected_s: float) -> None:
+        from tqdm import tqdm
+
+        self.name = name
+        self.expected_s = max(expected_s, 1.0)
+        self.tty = sys.stderr.isatty()
+        self.bar = tqdm(total=self.expected_s, file=sys.stderr, dynamic_ncols=True,
+                        disable=not self.tty, desc=f"[{name}]",
+                        bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix} "
+                                   "[{elapsed}, about " + fmt_minutes(self.expected_s) + "]")
+        self.count = 0
+        self.t0 = time.monotonic()
+
+    def entry(self, entry: Entry) -> None:
+        self.count += 1
+        elapsed = time.monotonic() - self.t0
+        what = f"{entry.describe()}: {entry.status}"
+        if self.tty:
+            self.bar.n = min(elapsed, 0.99 * self.expected_s)
+            self.bar.set_postfix_str(f"{self.count} measured, {what}", refresh=True)
+        else:
+            print(f"  [{self.name}] {self.count}. {what} ({elapsed:.0f} s of about "
+                  f"{fmt_minutes(self.expected_s)})", file=sys.stderr, flush=True)
+        if not entry.ok:
+            line = f"  {entry.describe()}: {entry.status}: {entry.error}"
+            (self.bar.write(line, file=sys.stderr) if self.tty
+             else print(line, file=sys.stderr, flush=True))
+
+    def close(self) -> None:
+        if self.tty:
+            self.bar.n = self.bar.total
+            self.bar.refresh()
         self.bar.close()
 
 
@@ -64,8 +130,11 @@ def skipped_lines(results: Results) -> list[str]:
             for (label, why), ws in groups.items()]
 
 
-def summary(results: Results, out: Path) -> str:
-    """The text printed at the end of a run: table, verdicts, costs, findings, counts."""
+def speedup_lines(results: Results) -> list[str]:
+    """The sweep's part of the summary: the table (serial time, best threads and
+    processes with their intervals, the verdict per workload), the verdict per kind of
+    work, the mixed kernels' sides, what was skipped and why, the precision. The pytest
+    plugin prints the same at the end of `pytest --benchmark-only`."""
     lines: list[str] = []
     warning = machine_warning(results)
     if warning:
@@ -79,6 +148,12 @@ def summary(results: Results, out: Path) -> str:
         line = precision_line(results)
         if line:
             lines.append(f"\nPrecision: {line} (see Noise in the report).")
+    return lines
+
+
+def summary(results: Results, out: Path) -> str:
+    """The text printed at the end of a run: table, verdicts, costs, findings, counts."""
+    lines = speedup_lines(results)
     costs = headlines(results)
     if costs:
         lines.append("\nCosts:")
