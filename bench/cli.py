@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import multiprocessing
 import os
+import re
 import signal
 import socket
 import sys
@@ -23,18 +25,18 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import __version__, phases
-from bench.errors import UserError
+from bench.errors import UserError, did_you_mean
 from bench.fmt import fmt_minutes
 from bench.machine import collect_machine, gil_enabled
-from bench.options import build_plan, plan_from_dict
+from bench.options import USER_PROFILES, build_plan, expected_default_s, plan_from_dict
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.report import render
-from bench.report.terminal import Progress, failures, summary
+from bench.report.terminal import Progress, SuiteProgress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now, with_speedups
 from bench.runner import Plan
 from bench.session import Session
 from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
-from bench.suites import ALL_SUITES, SUITE_TITLES, Entry
+from bench.suites import ALL_SUITES, SUITE_TITLES
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -43,10 +45,36 @@ EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | h
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one UserError line, not usage + error."""
+    """argparse that reports a usage error as one UserError line, not usage + error,
+    naming the closest valid choice to a mistyped one."""
 
     def error(self, message: str) -> NoReturn:
+        found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if found:
+            valid = [v.strip(" '") for v in found[2].split(",")]
+            message = (f"{message[:found.start()]}unknown choice '{found[1]}'"
+                       f"{did_you_mean(found[1], valid)}; valid: {', '.join(valid)}")
         raise UserError(message)
+
+
+def profile_name(text: str) -> str:
+    """--profile: quick, standard or full (smoke, the tests' own, is accepted, not offered)."""
+    if text in PROFILES:
+        return text
+    raise UserError(f"--profile: unknown profile '{text}'{did_you_mean(text, USER_PROFILES)}; "
+                    f"valid: {', '.join(USER_PROFILES)}")
+
+
+def percent(text: str) -> float:
+    """--fail-if-slower: a positive percentage, '10' or '10%'."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise UserError(f"--fail-if-slower: '{text}' is not a positive number; give the "
+                        "percentage a cell may get worse by, e.g. --fail-if-slower 10")
+    return value
 
 
 # ------------------------------------------------------------ commands
@@ -319,7 +347,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def run_sweep(state: Session) -> None:
     """The sweep, with its progress on stderr."""
-    progress = Progress(state.cells_to_do())
+    progress = Progress(state.cells_to_do(), state.cell_cost_s, state.sweep_cost_s())
     try:
         state.run_sweep(progress.update)
     finally:
@@ -327,16 +355,14 @@ def run_sweep(state: Session) -> None:
 
 
 def run_cost_suite(state: Session, name: str) -> None:
-    """One cost suite, with a line when it starts and ends and one per failure."""
+    """One cost suite, with a line when it starts and ends, and its progress between."""
     t0 = time.monotonic()
     print(f"[{name}] {SUITE_TITLES[name]} ...", file=sys.stderr, flush=True)
-
-    def on_entry(entry: Entry) -> None:
-        if not entry.ok:
-            print(f"  {entry.describe()}: {entry.status}: {entry.error}", file=sys.stderr,
-                  flush=True)
-
-    entries = state.run_cost_suite(name, on_entry)
+    progress = SuiteProgress(name, state.suite_cost_s(name))
+    try:
+        entries = state.run_cost_suite(name, progress.entry)
+    finally:
+        progress.close()
     print(f"[{name}] {len(entries)} measurements in {time.monotonic() - t0:.0f} s",
           file=sys.stderr, flush=True)
 
@@ -345,7 +371,9 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     from bench.selfcheck import selfcheck
 
     phases.reached("selfcheck")
-    result = selfcheck(lambda line: print(line, flush=True))
+    # With --json, stdout carries the JSON alone (a pipe into jq); the progress goes to stderr.
+    stream = sys.stderr if args.json else sys.stdout
+    result = selfcheck(lambda line: print(line, file=stream, flush=True))
     if args.json:
         print(json.dumps(result, indent=1))
     return int(result["exit_code"])
@@ -379,7 +407,17 @@ def serial_cost_beside(runs: Sequence[Any]) -> tuple[list[Any], list[str]]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.report.compare import load_runs, pick_baseline, write_compare
+    from bench.analysis.significance import regressions
+    from bench.report.compare import (
+        flips,
+        load_runs,
+        main_table,
+        pick_baseline,
+        within_noise,
+        write_compare,
+    )
+    from bench.report.document import render_markdown
+    from bench.report.terminal import text_table
 
     labels = None
     if args.labels is not None:
@@ -393,79 +431,170 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_writable(out)
     serial, left = serial_cost_beside(runs)
     paths = write_compare(runs, base, out, serial, left)
-    print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}")
+    table = main_table(runs, base)
+    md = args.format == "md"
+    print(render_markdown([table], out).rstrip() if md
+          else text_table(table.headers, table.rows))
+    flipped = [line.replace("**", "") for line in flips(runs)]
+    noise = within_noise(runs)
+    print("\nFlips (threads or processes, significant on both machines): "
+          + ("none" if not flipped else ""))
+    for line in flipped + noise:
+        print(f"- {line}")
+    code = EXIT_OK
+    if args.fail_if_slower is not None:
+        worse = [(r, c) for r in runs if r is not base
+                 for c in regressions(base.results, r.results, args.fail_if_slower)]
+        if worse:
+            print(f"\nSignificantly worse than {base.label} by more than "
+                  f"{args.fail_if_slower:g}% ({len(worse)}):")
+            for r, c in worse:
+                print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()} "
+                      f"({c.change.factor()})")
+            code = EXIT_FAILED_CELLS
+        else:
+            print(f"\nNo cell got significantly worse than {base.label} by more than "
+                  f"{args.fail_if_slower:g}%.")
+    print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}", file=sys.stderr)
+    return code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bench.report.export import check_raw_times, to_csv, to_pyperf
+
+    results = load(Path(args.results))
+    check_raw_times(results, args.results)
+    results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
+    text = (json.dumps(to_pyperf(results), indent=1) + "\n" if args.format == "pyperf"
+            else to_csv(results))
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.out)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"--out {target}: cannot write it ({exc.strerror or exc}); choose "
+                        "another file") from None
+    print(f"wrote {target} ({args.format})", file=sys.stderr)
     return EXIT_OK
+
+
+EXIT_CODES = """exit codes:
+  0    every cell and measurement ok, or skipped with its reason (compare: no regression)
+  1    the run finished but a cell or measurement failed, everything still written
+       (compare --fail-if-slower: a cell got significantly worse)
+  2    bad usage or input, said in one line; nothing run, nothing written
+  3    selfcheck: usable, but noisy (a check could not tell)
+  130  interrupted by Ctrl-C (what finished is written; gilbench run --resume DIR)
+  141  the reader of stdout closed it (gilbench list | head), quietly
+  143  stopped by SIGTERM, as 130 otherwise"""
+
+RUN_EXAMPLES = """examples:
+  gilbench run                                   everything, standard profile
+  gilbench run --profile quick --suite speedup --workloads fib,sha256,sleep \\
+      --strategies threads,process_pool          one question, in seconds
+  gilbench run --workloads-from mykernels.py --start-method fork,spawn
+  gilbench run --python 3.13t/bin/python --python 3.13/bin/python
+  gilbench run --resume reports/20261127T101500Z-host
+"""
+
+
+def profile_help() -> str:
+    """Each profile's expected duration here, from the estimate the run's first line
+    gives (bench.options.expected_default_s)."""
+    from bench.machine import usable_cpus
+
+    n = usable_cpus()
+    times = ", ".join(f"{p} {fmt_minutes(expected_default_s(p, n))}" for p in USER_PROFILES)
+    return (f"how much work and how precise: quick, standard (the default), full; "
+            f"everything on this machine's {n} usable CPU{'s' if n != 1 else ''} takes "
+            f"about: {times}")
 
 
 def make_parser() -> Parser:
     p = Parser(prog="gilbench", description="Threads, processes and the GIL, measured on "
-               "this machine: speedup of every strategy on every kind of work.")
+               "this machine: speedup of every strategy on every kind of work.",
+               epilog="gilbench COMMAND --help says more about each command.\n\n"
+               + EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"gilbench {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
+    raw = argparse.RawDescriptionHelpFormatter
 
     s = sub.add_parser("list", help="workloads, strategies and suites")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print only JSON on stdout")
     s.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",
                    help="list the kernels of this file or module too (repeatable)")
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("info", help="the machine and interpreter record")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print only JSON on stdout")
     s.set_defaults(func=cmd_info)
 
-    s = sub.add_parser("run", help="run the sweep and write results, charts and report")
-    s.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
-                   help="quick (1-2 min on 2 CPUs), standard (default), full; smoke is for tests")
-    s.add_argument("--suite", metavar="S,T",
+    s = sub.add_parser("run", help="run the sweep and write results, charts and report",
+                       description="Run workloads x strategies x worker counts (the speedup "
+                       "sweep) and the cost suites; write results.json, report.md, "
+                       "report.html and charts; print a summary.",
+                       epilog=RUN_EXAMPLES + "\n" + EXIT_CODES, formatter_class=raw)
+    g = s.add_argument_group("what to run")
+    g.add_argument("--profile", type=profile_name, default=DEFAULT_PROFILE,
+                   metavar="{" + ",".join(USER_PROFILES) + "}", help=profile_help())
+    g.add_argument("--suite", metavar="S,T",
                    help=f"what to run: {', '.join(ALL_SUITES)} (a comma list), or all "
                         "(default): speedup is the sweep of workloads x strategies, the "
                         "others measure costs (start-up, IPC, synchronisation, GIL latency)")
-    s.add_argument("--workloads", metavar="A,B",
+    g.add_argument("--workloads", metavar="A,B",
                    help="workloads to run (default: all; with --workloads-from, its kernels)")
-    s.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",
+    g.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",
                    help="your own kernels: a .py file or an importable module whose "
                         "functions use @workload (from workloads import workload); "
                         "repeatable (docs/user-workloads.md)")
-    s.add_argument("--strategies", metavar="X,Y",
+    g.add_argument("--strategies", metavar="X,Y",
                    help="strategies to run (default: all; serial always runs)")
-    s.add_argument("--workers", metavar="1,2,4",
+    g.add_argument("--workers", metavar="1,2,4",
                    help="worker counts (default: 1, 2, 4 ... up to 2x the usable CPUs)")
-    s.add_argument("--repeats", metavar="N",
-                   help="exactly N timed runs per cell (default: adaptive, see --target-ci)")
-    s.add_argument("--target-ci", metavar="PCT",
-                   help="repeat each cell until its speedup's 95%% confidence interval is "
-                        "within ±PCT%% (default: the profile's, 3 for standard, 5 for quick), "
-                        "or its time budget is spent")
-    s.add_argument("--sizes", metavar="F,G",
+    g.add_argument("--start-method", metavar="M",
+                   help="process start method(s): "
+                        f"{', '.join(multiprocessing.get_all_start_methods())}, a comma list, "
+                        "or all (default: this platform's default)")
+    g.add_argument("--sizes", metavar="F,G",
                    help="task-size sweep: run each workload with tasks F, G ... times the "
                         "profile's task cost (e.g. 0.01,0.1,1), the total work kept the same "
                         "(more, smaller tasks); the report shows where processes start to "
                         "beat threads")
-    s.add_argument("--start-method", metavar="M",
-                   help="process start method(s): "
-                        f"{', '.join(multiprocessing.get_all_start_methods())}, a comma list, "
-                        "or all (default: this platform's default)")
-    s.add_argument("--out", metavar="DIR",
+    g = s.add_argument_group("precision")
+    g.add_argument("--target-ci", metavar="PCT",
+                   help="repeat each cell until its speedup's 95%% confidence interval is "
+                        "within ±PCT%% (default: the profile's, 3 for standard, 5 for quick), "
+                        "or its time budget is spent")
+    g.add_argument("--repeats", metavar="N",
+                   help="exactly N timed runs per cell instead (at least 6 for an interval)")
+    g = s.add_argument_group("output")
+    g.add_argument("--out", metavar="DIR",
                    help="output folder (default: reports/<UTC time>-<host>/)")
-    s.add_argument("--timeout", metavar="S",
-                   help="time limit per run of a cell in seconds (default: the profile's)")
-    s.add_argument("--resume", metavar="DIR",
+    g.add_argument("--resume", metavar="DIR",
                    help="finish an interrupted run in DIR without redoing finished cells")
-    s.add_argument("--python", metavar="'[NAME=VALUE ...] PATH'", action="append",
+    g = s.add_argument_group("advanced")
+    g.add_argument("--timeout", metavar="S",
+                   help="time limit per run of a cell in seconds (default: the profile's)")
+    g.add_argument("--python", metavar="'[NAME=VALUE ...] PATH'", action="append",
                    help="run the sweep inside this interpreter (repeatable), with these "
                         "environment variables if given, e.g. 'PYTHON_GIL=1 "
                         "/path/python3.13t': results per interpreter in DIR/<label>/ and a "
                         "comparison of them in DIR")
-    s.add_argument("--dask-scheduler", metavar="ADDRESS",
+    g.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="the dask strategy uses this existing cluster (tcp://host:8786) "
                         "instead of starting a LocalCluster")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("selfcheck", help="under a minute: can this machine and gilbench be "
                        "trusted? (known answers: sleeping threads, CPU-bound processes, "
-                       "gilbench's overhead over the bare standard-library call)")
-    s.add_argument("--json", action="store_true", help="also print the result as JSON")
+                       "gilbench's overhead over the bare standard-library call)",
+                       epilog=EXIT_CODES, formatter_class=raw)
+    s.add_argument("--json", action="store_true",
+                   help="print only the result as JSON on stdout (progress goes to stderr)")
     s.set_defaults(func=cmd_selfcheck)
 
     s = sub.add_parser("report", help="re-render charts and report from a results file")
@@ -474,15 +603,47 @@ def make_parser() -> Parser:
     s.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS)")
     s.set_defaults(func=cmd_report)
 
-    s = sub.add_parser("compare", help="compare machines: several results files, one report")
+    s = sub.add_parser(
+        "compare", help="compare machines or runs: which differences are significant",
+        description="Several results files side by side: each machine's best strategy, "
+        "speedups and times relative to the baseline with 95%% bootstrap intervals (marked "
+        "'not significant' where they contain 1), the workloads whose threads-or-processes "
+        "answer flips. Prints its main table; writes compare.md, compare.html and charts.",
+        epilog="examples:\n"
+        "  gilbench compare a/results.json b/results.json --labels laptop,server\n"
+        "  gilbench compare main.json pr.json --fail-if-slower 10   # a CI gate: exit 1\n"
+        "  gilbench compare a b --format md > comparison.md\n\n" + EXIT_CODES,
+        formatter_class=raw)
     s.add_argument("results", metavar="RESULTS", nargs="+",
                    help="results.json files (or folders), pytest-benchmark JSON files")
     s.add_argument("--labels", metavar="A,B", help="one label per file (default: host, "
                    "usable CPUs and Python)")
     s.add_argument("--baseline", metavar="LABEL", help="the machine others are compared "
                    "to (default: the first)")
+    s.add_argument("--format", choices=("text", "md"), default="text",
+                   help="the table on stdout: aligned text (default) or Markdown to paste")
+    s.add_argument("--fail-if-slower", metavar="PCT", type=percent,
+                   help="exit 1 when a cell's speedup (or, for the same work, time) got "
+                        "significantly worse than the baseline's by more than PCT%%, "
+                        "listing those cells")
     s.add_argument("--out", metavar="DIR", help="output folder (default: reports/compare-<time>/)")
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser(
+        "export", help="a results file in another tool's format: pyperf JSON or CSV",
+        description="pyperf: one benchmark per cell (workload/strategy/workers), its timed "
+        "runs as values, for python -m pyperf show/compare_to/hist. csv: one row per cell.",
+        epilog="examples:\n"
+        "  gilbench export reports/RUN/results.json --format pyperf --out run.json\n"
+        "  python -m pyperf show run.json\n"
+        "  gilbench export reports/RUN --format csv > cells.csv\n\n" + EXIT_CODES,
+        formatter_class=raw)
+    s.add_argument("results", metavar="RESULTS",
+                   help="a results.json (or its folder), or a pytest-benchmark JSON")
+    s.add_argument("--format", choices=("pyperf", "csv"), required=True,
+                   help="pyperf (JSON, pyperf's file format 1.0) or csv")
+    s.add_argument("--out", metavar="FILE", help="write here (default: stdout)")
+    s.set_defaults(func=cmd_export)
     return p
 
 

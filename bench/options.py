@@ -13,10 +13,11 @@ import multiprocessing
 from collections.abc import Sequence
 from typing import Any
 
-from bench.errors import UserError
+from bench.errors import UserError, did_you_mean
 from bench.machine import usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.runner import Plan
+from bench.runner.plan import expected_s
 from bench.strategies import STRATEGIES
 from bench.suites import ALL_SUITES, COST_SUITES
 from workloads import WORKLOADS
@@ -32,7 +33,8 @@ def parse_names(text: str, valid: Sequence[str], option: str, noun: str) -> list
         raise UserError(f"{option}: empty list; valid: {', '.join(valid)}")
     for n in names:
         if n not in valid:
-            raise UserError(f"unknown {noun} '{n}'; valid: {', '.join(valid)}")
+            raise UserError(f"unknown {noun} '{n}'{did_you_mean(n, valid)}; valid: "
+                            f"{', '.join(valid)}")
     return list(dict.fromkeys(names))
 
 
@@ -210,3 +212,33 @@ def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
     if unknown:
         raise UserError(f"{source} names {', '.join(unknown)}, unknown to this gilbench")
     return plan
+
+
+# ------------------------------------------------------------ how long a profile takes
+
+USER_PROFILES = tuple(p for p in PROFILES if p != "smoke")  # smoke is the tests' own
+
+
+def default_plan(profile_name: str, usable: int) -> Plan:
+    """What `gilbench run --profile P` runs on ``usable`` CPUs: gilbench's own kernels
+    (not users' or entry points'), every strategy and suite, the default worker counts
+    and start method."""
+    profile = PROFILES[profile_name]
+    builtin = [w for w in WORKLOADS.values() if w.origin is None]
+    workers = default_workers(usable, profile.max_workers)
+    return Plan(profile=profile.name, workloads=tuple(w.name for w in builtin),
+                strategies=tuple(STRATEGIES), workers=tuple(workers),
+                start_methods=(multiprocessing.get_start_method(),), repeats=profile.repeats,
+                warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
+                timeout_s=profile.timeout_s,
+                sizes=tuple((w.name, w.size_for(profile.name)) for w in builtin),
+                suites=tuple(ALL_SUITES), max_repeats=profile.max_repeats,
+                target_ci=profile.target_ci, cell_budget_s=profile.cell_budget_s)
+
+
+def expected_default_s(profile_name: str, usable: int) -> float:
+    """How long `gilbench run --profile P` takes on ``usable`` CPUs, from the same
+    estimate (``bench.runner.plan.expected_s``, its costs measured on the 2-CPU VM) as
+    the run's first line: the one source of the durations in --help and the README."""
+    plan = default_plan(profile_name, usable)
+    return expected_s(plan, plan.specs(), list(COST_SUITES))

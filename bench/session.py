@@ -20,7 +20,7 @@ from bench import phases
 from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
-from bench.runner.plan import CellSpec, expected_s
+from bench.runner.plan import CellSpec, expected_s, spec_cost_s, suite_cost_s
 from bench.suites import COST_SUITES, Entry, suite_run
 from bench.suites.base import BUDGETS
 
@@ -123,6 +123,19 @@ class Session:
     def expected_s(self) -> float:
         """About how long what is left takes (``bench.runner.plan.expected_s``)."""
         return expected_s(self.planned, self.specs_to_do(), self.suites_to_do())
+
+    def cell_cost_s(self, cell: Cell) -> float:
+        """What a cell was expected to take (the progress bar's weight for it)."""
+        return spec_cost_s(self.planned, CellSpec(cell.workload, cell.strategy,
+                                                  cell.start_method, cell.workers, cell.size,
+                                                  cell.tasks))
+
+    def sweep_cost_s(self) -> float:
+        """What the cells left are expected to take."""
+        return sum(spec_cost_s(self.planned, spec) for spec in self.specs_to_do())
+
+    def suite_cost_s(self, name: str) -> float:
+        return suite_cost_s(self.planned, name)
 
     def suites_to_do(self) -> list[str]:
         return [s for s in COST_SUITES if s in self.planned.suites and s not in self.suites_done]

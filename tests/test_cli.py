@@ -144,10 +144,18 @@ BAD_INPUTS = {
     "repeats zero": (["run", "--repeats", "0"], "--repeats: 0 is out of range"),
     "timeout not a number": (["run", "--timeout", "soon"], "--timeout: 'soon' is not a number"),
     "timeout zero": (["run", "--timeout", "0"], "must be a positive number"),
-    "unknown profile": (["run", "--profile", "huge"], "invalid choice: 'huge'"),
+    "unknown profile": (["run", "--profile", "huge"],
+                        "--profile: unknown profile 'huge'; valid: quick, standard, full"),
+    "mistyped profile": (["run", "--profile", "standrad"], "(did you mean 'standard'?)"),
+    "mistyped workload": (["run", "--workloads", "nbdoy"],
+                          "unknown workload 'nbdoy' (did you mean 'nbody'?); valid: fib,"),
+    "mistyped strategy": (["run", "--strategies", "proces_pool"],
+                          "unknown strategy 'proces_pool' (did you mean 'process_pool'?)"),
     "unknown start method": (["run", "--start-method", "teleport"],
                              "unknown start method 'teleport'; valid: fork"),
-    "unknown subcommand": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "unknown subcommand": (["frobnicate"], "argument COMMAND: unknown choice 'frobnicate'; "
+                           "valid: list, info, run, selfcheck, report, compare, export"),
+    "mistyped subcommand": (["comapre"], "unknown choice 'comapre' (did you mean 'compare'?)"),
     "unknown suite": (["run", "--suite", "ipc,gpu"],
                       "unknown suite 'gpu'; valid: speedup, startup, ipc, sync, latency, all"),
     "empty suite list": (["run", "--suite", ","], "--suite: empty list; valid: speedup"),
@@ -369,3 +377,63 @@ def test_a_reader_that_closes_the_pipe_gets_no_traceback(cli_env, tmp_path):
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_help_groups_the_options_with_examples_exit_codes_and_this_machines_durations(
+        cli_env, tmp_path):
+    from bench.fmt import fmt_minutes
+    from bench.machine import usable_cpus
+    from bench.options import expected_default_s
+
+    top = gilbench("--help", env=cli_env, cwd=tmp_path)
+    assert top.returncode == 0 and "exit codes:" in top.stdout
+    assert "export" in top.stdout and "compare" in top.stdout
+    r = gilbench("run", "--help", env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())  # argparse wraps to the terminal's width
+    order = [text.index(h) for h in ("what to run:", "precision:", "output:", "advanced:",
+                                     "examples:", "exit codes:")]
+    assert order == sorted(order)
+    assert "smoke" not in r.stdout  # the tests' profile is not offered
+    n = usable_cpus()
+    for p in ("quick", "standard", "full"):
+        assert f"{p} {fmt_minutes(expected_default_s(p, n))}" in text
+    assert "2 bad usage or input" in text and "130 interrupted" in text
+    for command in ("compare", "export", "selfcheck"):
+        h = gilbench(command, "--help", env=cli_env, cwd=tmp_path)
+        assert h.returncode == 0 and "exit codes:" in h.stdout, command
+
+
+def test_a_default_runs_first_line_expects_what_help_and_readme_say():
+    """One source for a profile's duration: the run's own estimate of the default plan."""
+    from bench.cli import make_parser
+    from bench.machine import usable_cpus
+    from bench.options import build_plan, expected_default_s
+    from bench.runner.plan import expected_s
+    from bench.suites import COST_SUITES
+
+    for profile in ("quick", "standard"):
+        plan = build_plan(make_parser().parse_args(["run", "--profile", profile]), print)
+        assert expected_s(plan, plan.specs(), list(COST_SUITES)) == pytest.approx(
+            expected_default_s(profile, usable_cpus()))
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the published durations are "
+                    "for Python 3.11, the project's default (3.13 adds subinterpreter cells)")
+def test_readme_and_usage_quote_the_estimates_durations(repo_root):
+    from bench.fmt import fmt_minutes
+    from bench.options import expected_default_s
+
+    readme = " ".join((repo_root / "README.md").read_text(encoding="utf-8").split())
+    for profile in ("standard", "quick"):
+        said = f"about {fmt_minutes(expected_default_s(profile, 2))} on 2 CPUs"
+        assert said in readme, (profile, said)
+    usage = (repo_root / "docs" / "usage.md").read_text(encoding="utf-8")
+    rows = [line for line in usage.splitlines() if line.strip().startswith("| ")
+            and line.split("|")[1].strip() in ("2", "4", "16", "64")]
+    assert len(rows) == 4
+    for row in rows:
+        cols = [c.strip() for c in row.split("|")[1:-1]]
+        n = int(cols[0])
+        assert cols[3].startswith(fmt_minutes(expected_default_s("quick", n))), row
+        assert cols[4].startswith(fmt_minutes(expected_default_s("standard", n))), row

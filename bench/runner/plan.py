@@ -126,17 +126,24 @@ SUITE_S = {"smoke": {"startup": 8, "ipc": 6, "sync": 6, "latency": 6},
            "full": {"startup": 150, "ipc": 150, "sync": 150, "latency": 150}}
 
 
+def spec_cost_s(plan: Plan, spec: CellSpec) -> float:
+    """About how long one cell takes: its time budget, what a cell costs beyond it and
+    the workers it starts (0 for a cell that will be skipped with its reason)."""
+    cls = STRATEGIES[spec.strategy]
+    if not cls.available()[0] or cls.applies_to(Task(spec.workload, spec.size)):
+        return 0.0  # skipped with its reason: no time
+    total = plan.cell_budget_s + CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
+    if cls.uses_processes:
+        total += spec.workers * PROCESS_START_S
+    return total + EXTRA_START_S.get(spec.strategy, 0.0)
+
+
+def suite_cost_s(plan: Plan, suite: str) -> float:
+    """About how long a cost suite takes at the plan's profile."""
+    return float(SUITE_S.get(plan.profile, SUITE_S["standard"]).get(suite, 0))
+
+
 def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str]) -> float:
     """About how long these cells and cost suites take (an estimate from the budgets)."""
-    over = CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
-    total = 0.0
-    for spec in specs:
-        cls = STRATEGIES[spec.strategy]
-        if not cls.available()[0] or cls.applies_to(Task(spec.workload, spec.size)):
-            continue  # skipped with its reason: no time
-        total += plan.cell_budget_s + over
-        if STRATEGIES[spec.strategy].uses_processes:
-            total += spec.workers * PROCESS_START_S
-        total += EXTRA_START_S.get(spec.strategy, 0.0)
-    costs = SUITE_S.get(plan.profile, SUITE_S["standard"])
-    return total + sum(costs.get(s, 0) for s in suites)
+    return (sum(spec_cost_s(plan, spec) for spec in specs)
+            + sum(suite_cost_s(plan, s) for s in suites))
