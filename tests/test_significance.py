@@ -118,22 +118,23 @@ def _run(speedup: float, spread: float, n: int, seed: int, serial_s: float = 1.0
 def test_regressions_are_cell_by_cell_significant_and_past_the_threshold():
     base = _run(1.9, 0.01, 10, 1)
     slower = _run(1.0, 0.01, 10, 2)  # processes stopped paying: speedup about halved
-    found = regressions(base, slower, 10)
+    found, compared = regressions(base, slower, 10)
+    assert compared == 3  # the serial cell's time, the process cell's speedup and time
     # Its speedup about halved, and (the same work on both sides) so did its time.
     assert [(c.where, c.change.what) for c in found] == [
         ("fib process_pool[fork] @2", "speedup"), ("fib process_pool[fork] @2", "time")]
     assert all(c.change.high < 1 / 1.1 for c in found)
-    assert regressions(slower, base, 10) == []  # the other way round it got better
+    assert regressions(slower, base, 10)[0] == []  # the other way round it got better
     # The same speedup measured twice: nothing is flagged.
-    assert regressions(base, _run(1.9, 0.01, 10, 3), 10) == []
+    assert regressions(base, _run(1.9, 0.01, 10, 3), 10)[0] == []
     # A 2x slower serial time with the same work is a time regression of the serial cell.
     slow_machine = _run(1.9, 0.01, 10, 4, serial_s=2.0)
-    where = {(c.where, c.change.what) for c in regressions(base, slow_machine, 10)}
+    where = {(c.where, c.change.what) for c in regressions(base, slow_machine, 10)[0]}
     assert ("fib serial @1", "time") in where and ("fib process_pool[fork] @2", "time") in where
     assert not any(what == "speedup" for _, what in where)
     # Too few runs for an interval: nothing can be called significant.
     few = _run(1.0, 0.01, MIN_RUNS - 1, 5)
-    assert regressions(base, few, 10) == []
+    assert regressions(base, few, 10)[0] == []
 
 
 def test_time_change_is_base_over_new():

@@ -256,12 +256,14 @@ def cell_changes(base: Results, new: Results) -> list[CellChange]:
     return out
 
 
-def regressions(base: Results, new: Results, pct: float) -> list[CellChange]:
+def regressions(base: Results, new: Results, pct: float,
+                on: tuple[str, ...] = ("speedup", "time")) -> tuple[list[CellChange], int]:
     """The cells whose speedup (or, with the same work, time) got surely worse by more
-    than ``pct`` percent: the 95% interval of the change excludes 1 and the change
+    than ``pct`` percent — the 95% interval of the change excludes 1 and the change
     itself is beyond the threshold (asv compare's rule: significant *and* past the
-    factor)."""
-    return [c for c in cell_changes(base, new) if c.change.worse_by_more_than(pct)]
+    factor) — and how many changes were compared; ``on``: which figures count."""
+    changes = [c for c in cell_changes(base, new) if c.change.what in on]
+    return [c for c in changes if c.change.worse_by_more_than(pct)], len(changes)
 
 
 def bootstrappable(results: Results) -> bool:

@@ -303,13 +303,16 @@ def flips(runs: list[Run]) -> list[str]:
 
 
 def point_answer(run: Run, workload: str) -> str | None:
-    """Threads or processes by the best cells' point estimates alone (no interval)."""
-    cells = [c for c in run.results.cells_of(workload) if c.ok and c.speedup is not None]
-    t = max((c.speedup_value for c in cells if c.model == "threads"), default=None)
-    p = max((c.speedup_value for c in cells if c.model == "processes"), default=None)
-    if t is None or p is None or max(t, p) <= TIE_RATIO * min(t, p):
+    """Threads or processes by the best cells' point estimates alone (the cells the best
+    table shows, without their intervals); None when they are within the tie band."""
+    t = best_of_model(run.results, workload, "threads")
+    p = best_of_model(run.results, workload, "processes")
+    if t is None or p is None:
         return None
-    return "threads" if t > p else "processes"
+    ts, ps = t.speedup_value, p.speedup_value
+    if max(ts, ps) <= TIE_RATIO * min(ts, ps):
+        return None
+    return "threads" if ts > ps else "processes"
 
 
 def within_noise(runs: list[Run]) -> list[str]:
