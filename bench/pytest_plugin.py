@@ -383,6 +383,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     gs.report_dir = out
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark's time tables
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The speedups, as `gilbench run` prints them, after pytest-benchmark's time tables."""
     gs: BenchmarkSession | None = config.stash.get(STATE, None)

@@ -39,6 +39,8 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
     assert "Skipping non-benchmark" not in r.stdout and "SKIPPED" not in r.stdout
     assert " deselected" in r.stdout.splitlines()[-1]
     # The speedups in the terminal summary, as `gilbench run` prints them.
+    # After pytest-benchmark's time table (grouped by workload), not before it.
+    assert r.stdout.index("benchmark 'fib'") < r.stdout.index("gilbench: speedups")
     summary = r.stdout.split("gilbench: speedups (profile quick")[1]
     assert summary.index("best threads") < summary.index("\nfib ") < summary.index(
         "gilbench: speedup charts and report")
