@@ -159,17 +159,18 @@ def common_workloads(runs: list[Run]) -> list[str]:
             if all(r.fastest(w) is not None for r in runs)]
 
 
+def best_text(run: Run, workload: str) -> str:
+    """A machine's best cell on a workload: '1.83× [1.70–2.32] n=10 process_queue @2'."""
+    b = run.best(workload)
+    if not run.results.cells_of(workload):
+        return "not run"
+    if b is None:
+        return "no cell precise enough"
+    return f"{fmt_speedup(b.speedup, b.speedup_ci95, len(b.times_s))} {b.label} @{b.workers}"
+
+
 def best_table(runs: list[Run]) -> Table:
-    rows = []
-    for w in all_workloads(runs):
-        row = [w]
-        for r in runs:
-            b = r.best(w)
-            row.append("not run" if not r.results.cells_of(w)
-                       else "no cell precise enough" if b is None
-                       else f"{fmt_speedup(b.speedup, b.speedup_ci95, len(b.times_s))} "
-                            f"{b.label} @{b.workers}")
-        rows.append(tuple(row))
+    rows = [(w, *[best_text(r, w) for r in runs]) for w in all_workloads(runs)]
     return Table(("workload", *[r.label for r in runs]), tuple(rows))
 
 
@@ -255,13 +256,7 @@ def main_table(runs: list[Run], base: Run) -> Table:
         headers += [f"speedup {r.label} ÷ {base.label}", f"time {r.label} vs {base.label}"]
     rows = []
     for w in all_workloads(runs):
-        row = [w]
-        for r in runs:
-            b = r.best(w)
-            row.append("not run" if not r.results.cells_of(w)
-                       else "no precise cell" if b is None
-                       else f"{fmt_speedup(b.speedup, b.speedup_ci95, len(b.times_s))} "
-                            f"{b.label} @{b.workers}")
+        row = [w, *[best_text(r, w) for r in runs]]
         for r in others:
             found = per.get(w, {}).get(r.label, {})
             row += [found["speedup"].text() if "speedup" in found else "—",
