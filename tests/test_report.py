@@ -141,3 +141,40 @@ def test_headlines_quote_the_measured_figures():
     lines = headlines(full_sample())
     assert "start + join one worker: thread 80 µs, fork 2 ms" in lines[0]
     assert any("pipe 2.1 GB/s" in line and "memcpy 50 GB/s" in line for line in lines)
+
+
+def test_the_sweeps_eta_weighs_cells_by_their_expected_time(monkeypatch, capsys):
+    """In a log (no terminal), one line per workload with the time left, extrapolated
+    from the expected time done so far, not from the count of cells done."""
+    from bench.report import terminal
+
+    clock = iter([0.0, 10.0, 20.0, 30.0])  # the start, then each update
+    monkeypatch.setattr(terminal.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(terminal.sys.stderr, "isatty", lambda: False)
+    cheap, dear = cell("sleep", "io", "threads", 2, 0.1), cell("fib", "cpu", "pool_map", 4, 1.0)
+    costs = {"sleep": 1.0, "fib": 9.0}
+    p = terminal.Progress(3, lambda c: costs[c.workload], total_weight=19.0)
+    p.update(cheap)  # 1 of 19 s of expected time done in 10 s: 18 x 10 s left
+    p.update(dear)  # 10 of 19 done in 20 s: 9 x 2 s = 18 s left
+    p.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["[1/3] sleep ..., about 3 min left", "[2/3] fib ..., about 20 s left"]
+
+
+def test_a_cost_suite_prints_a_line_per_measurement_in_a_log(monkeypatch, capsys):
+    from bench.report import terminal
+    from bench.suites import SyncEntry
+
+    clock = iter([0.0, 4.0, 9.0])
+    monkeypatch.setattr(terminal.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(terminal.sys.stderr, "isatty", lambda: False)
+    p = terminal.SuiteProgress("sync", 60.0)
+    p.entry(SyncEntry(mechanism="lock", model="threads", median_s=1e-5))
+    p.entry(SyncEntry(mechanism="queue", model="processes", start_method="fork",
+                      status="error", error="worker died"))
+    p.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("  [sync] 1. sync lock (") and lines[0].endswith(
+        "): ok (4 s of about 60 s)")
+    assert lines[1].startswith("  [sync] 2. sync queue (") and ": error (9 s" in lines[1]
+    assert lines[2].endswith(": error: worker died")
