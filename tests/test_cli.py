@@ -437,3 +437,19 @@ def test_readme_and_usage_quote_the_estimates_durations(repo_root):
         n = int(cols[0])
         assert cols[3].startswith(fmt_minutes(expected_default_s("quick", n))), row
         assert cols[4].startswith(fmt_minutes(expected_default_s("standard", n))), row
+
+
+def test_the_cli_imports_matplotlib_only_to_draw(cli_env, tmp_path):
+    """`gilbench list`, `--help`, a usage error and every spawned worker (which re-imports
+    gilbench's main module) skip matplotlib's second of imports; a chart imports it."""
+    code = ("import sys, bench.cli, bench.report, bench.report.compare; "
+            "print('matplotlib' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], env=cli_env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "False", r.stderr
+    draw = ("import sys, pathlib, bench.report.charts as c; "
+            "c.save_figure(c.new_figure(figsize=(1, 1)), pathlib.Path(sys.argv[1])); "
+            "print('matplotlib' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", draw, str(tmp_path / "x")], env=cli_env,
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "True" and (tmp_path / "x.png").exists(), r.stderr

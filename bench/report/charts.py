@@ -14,18 +14,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import LogNorm
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from bench.analysis import best_cells, gil_on, size_points
 from bench.fmt import fmt_s
 from bench.results import Results
 from workloads import kind_title
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilbench's CLI
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
 # One colour family per execution model, so a reader sees "threads" vs
 # "processes" before reading the legend.
@@ -42,7 +42,32 @@ METHOD_COLOURS = {"thread": THREADS, "fork": "#d62728", "forkserver": "#ff7f0e",
 TRANSPORT_COLOURS = {"thread_queue": THREADS, "queue": "#ff7f0e", "simple_queue": "#bcbd22",
                      "pipe": "#d62728", "pipe_bytes": "#e377c2", "shared_memory": "#2ca02c",
                      "manager": "#8c564b"}
-time_axis = FuncFormatter(lambda v, _pos: fmt_s(v))
+
+
+def new_figure(**kwargs: Any) -> Figure:
+    """A matplotlib Figure (object API, no pyplot state); matplotlib is imported here, on
+    the first chart, so that `gilbench list`, `compare --help` and spawned workers that
+    re-import gilbench's main module do not pay for it (about a second)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def formatter(fn: Any) -> FuncFormatter:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(fn)
+
+
+def time_axis() -> FuncFormatter:
+    """Tick labels in seconds, ms or µs."""
+    return formatter(lambda v, _pos: fmt_s(v))
+
+
+def _log_norm(vmin: float, vmax: float) -> Any:
+    from matplotlib.colors import LogNorm
+
+    return LogNorm(vmin=vmin, vmax=vmax)
 
 
 def rate_axis(v: float, _pos: int) -> str:
@@ -68,6 +93,8 @@ def _style_for(labels: Sequence[str], models: dict[str, str]) -> dict[str, dict[
 
 
 def save_figure(fig: Figure, stem: Path) -> list[Path]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     paths = []
     for fmt in CHART_FORMATS:
@@ -83,7 +110,7 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     the usable-CPU ceiling, error bars from each speedup's 95% CI."""
     cells = [c for c in results.cells_of(workload) if c.strategy != "serial"]
     usable = int(results.machine.get("usable_cpus") or 1)
-    fig = Figure(figsize=(7.5, 4.8))
+    fig = new_figure(figsize=(7.5, 4.8))
     ax = fig.add_subplot()
     labels = list(dict.fromkeys(c.label for c in cells))
     style = _style_for(labels, {c.label: c.model for c in cells})
@@ -143,9 +170,9 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
             for w in workloads]
     finite = [v for row in grid for v in row if not math.isnan(v)] or [1.0]
     span = max(max(finite), 1 / min(finite), 2.0)
-    fig = Figure(figsize=(1.0 + 0.85 * len(labels), 1.2 + 0.5 * len(workloads)))
+    fig = new_figure(figsize=(1.0 + 0.85 * len(labels), 1.2 + 0.5 * len(workloads)))
     ax = fig.add_subplot()
-    im = ax.imshow(grid, cmap="RdYlGn", norm=LogNorm(vmin=1 / span, vmax=span), aspect="auto")
+    im = ax.imshow(grid, cmap="RdYlGn", norm=_log_norm(1 / span, span), aspect="auto")
     for i, w in enumerate(workloads):
         for j, s in enumerate(labels):
             c = best.get((w, s))
@@ -173,7 +200,7 @@ def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
         return None
     cols = min(3, len(sweeps))
     rows = math.ceil(len(sweeps) / cols)
-    fig = Figure(figsize=(4.2 * cols, 3.3 * rows))
+    fig = new_figure(figsize=(4.2 * cols, 3.3 * rows))
     for i, w in enumerate(sweeps):
         ax = fig.add_subplot(rows, cols, i + 1)
         pts = size_points(results, w)

@@ -7,10 +7,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from bench.analysis import best_cells
-from bench.report.charts import save_figure
+from bench.report.charts import new_figure, save_figure
 from bench.results import Results
 
 _MACHINE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
@@ -24,7 +23,7 @@ def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
                                 if c.strategy != "serial"))
     ncols = min(4, max(1, len(labels)))
     nrows = math.ceil(len(labels) / ncols)
-    fig = Figure(figsize=(3.2 * ncols, 2.6 * nrows + 0.6))
+    fig = new_figure(figsize=(3.2 * ncols, 2.6 * nrows + 0.6))
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
     workers = sorted({c.workers for _, res in runs for c in res.cells_of(workload)} | {1})
     top = max(workers)
@@ -70,7 +69,7 @@ def compare_overview_chart(runs: list[tuple[str, Results]], stem: Path) -> list[
     """Grouped bars: each machine's best speedup on each workload."""
     workloads = list(dict.fromkeys(w for _, res in runs for w in res.workloads()))
     best = [best_cells(res) for _, res in runs]
-    fig = Figure(figsize=(max(6.0, 0.9 * len(workloads) * max(1, len(runs)) / 1.6), 4.2))
+    fig = new_figure(figsize=(max(6.0, 0.9 * len(workloads) * max(1, len(runs)) / 1.6), 4.2))
     ax = fig.add_subplot()
     width = 0.8 / len(runs)
     for i, (name, _) in enumerate(runs):

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-
 from bench.analysis.costs import nearest_payload
 from bench.fmt import fmt_bytes, fmt_rate, fmt_s
 from bench.report.charts import (
     TRANSPORT_COLOURS,
+    formatter,
+    new_figure,
     rate_axis,
     save_figure,
     time_axis,
@@ -60,7 +59,7 @@ def section(results: Results, chart: Path | None) -> list[Block]:
 
 def chart(results: Results, stem: Path) -> list[Path]:
     entries = [e for e in results.entries_of(IpcEntry) if e.ok]
-    fig = Figure(figsize=(12, 4.6))
+    fig = new_figure(figsize=(12, 4.6))
     bw, rt = fig.subplots(1, 2)
     for name in dict.fromkeys(e.transport for e in entries):
         pts = sorted((e for e in entries if e.transport == name), key=lambda e: e.payload_bytes)
@@ -85,9 +84,9 @@ def chart(results: Results, stem: Path) -> list[Path]:
         ax.minorticks_off()
         ax.set_xlabel("payload")
         ax.grid(True, which="major", alpha=0.3)
-    bw.yaxis.set_major_formatter(FuncFormatter(rate_axis))
+    bw.yaxis.set_major_formatter(formatter(rate_axis))
     bw.set_title("throughput, one way (higher is better)", fontsize=10)
-    rt.yaxis.set_major_formatter(time_axis)
+    rt.yaxis.set_major_formatter(time_axis())
     rt.set_title("round trip: median, dotted p99 (lower is better)", fontsize=10)
     bw.legend(fontsize=7, frameon=False, loc="upper left")
     rt.legend(fontsize=7, frameon=False, loc="upper left")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from bench.fmt import fmt_s
 from bench.report.charts import (
     PROCESSES,
+    new_figure,
     save_figure,
     time_axis,
 )
@@ -43,7 +42,7 @@ def section(results: Results, chart: Path | None) -> list[Block]:
 
 def chart(results: Results, stem: Path) -> list[Path]:
     entries = [e for e in results.entries_of(LatencyEntry) if e.ok]
-    fig = Figure(figsize=(8.5, 4.6))
+    fig = new_figure(figsize=(8.5, 4.6))
     ax = fig.add_subplot()
     idle = {e.switch_interval_s: e for e in entries if e.cpu_workers == 0}
     intervals = sorted({e.switch_interval_s for e in entries if e.model == "threads"})
@@ -68,7 +67,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     counts = sorted({e.cpu_workers for e in entries})
     ax.set_xticks(counts, [str(c) for c in counts])
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(time_axis)
+    ax.yaxis.set_major_formatter(time_axis())
     ax.set_xlabel("CPU-bound workers running (pure-Python loops)")
     ax.set_ylabel("time to answer a ping")
     ax.set_title("GIL latency: a waiting thread's response time under CPU load\n"

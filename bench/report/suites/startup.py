@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from bench.analysis.costs import pick
 from bench.fmt import fmt_bytes, fmt_s
 from bench.report.charts import (
     METHOD_COLOURS,
+    new_figure,
     save_figure,
     time_axis,
 )
@@ -61,7 +61,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     entries = [e for e in results.entries_of(StartupEntry) if e.ok]
     starts = [e for e in entries if e.what == "start_join"]
     pools = [e for e in entries if e.what == "pool"]
-    fig = Figure(figsize=(12, 4.2))
+    fig = new_figure(figsize=(12, 4.2))
     ax1, ax2, ax3 = fig.subplots(1, 3)
     names = [e.method for e in starts]
     ys = np.arange(len(starts))
@@ -77,7 +77,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
                      max(e.p99_s or e.median_s or 1e-3 for e in starts) * 6)
     ax1.set_yticks(ys, names)
     ax1.set_xscale("log")
-    ax1.xaxis.set_major_formatter(time_axis)
+    ax1.xaxis.set_major_formatter(time_axis())
     ax1.set_title("start + join one worker\n(median; whisker to p99)", fontsize=10)
     ax1.grid(True, axis="x", alpha=0.3)
     for label in dict.fromkeys(e.method for e in pools):
@@ -89,7 +89,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     ax2.set_yscale("log")
     counts = sorted({e.workers for e in pools}) or [1]
     ax2.set_xticks(counts, [str(c) for c in counts])
-    ax2.yaxis.set_major_formatter(time_axis)
+    ax2.yaxis.set_major_formatter(time_axis())
     ax2.set_xlabel("workers in the pool")
     ax2.set_title("create a pool until every worker runs\n(median)", fontsize=10)
     ax2.grid(True, alpha=0.3)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from bench.fmt import fmt_s
 from bench.report.charts import (
     PROCESSES,
     THREADS,
+    new_figure,
     save_figure,
     time_axis,
 )
@@ -45,7 +45,7 @@ def section(results: Results, chart: Path | None) -> list[Block]:
 def chart(results: Results, stem: Path) -> list[Path]:
     entries = [e for e in results.entries_of(SyncEntry) if e.ok]
     names = list(dict.fromkeys(e.mechanism for e in entries))
-    fig = Figure(figsize=(8, 0.45 * len(names) + 1.6))
+    fig = new_figure(figsize=(8, 0.45 * len(names) + 1.6))
     ax = fig.add_subplot()
     ys = np.arange(len(names))
     for offset, model, colour in ((-0.2, "threads", THREADS), (0.2, "processes", PROCESSES)):
@@ -66,7 +66,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     if entries:
         ax.set_xlim(min(e.median_s or 1e-7 for e in entries) / 2,
                     max(e.p99_s or e.median_s or 1e-3 for e in entries) * 5)
-    ax.xaxis.set_major_formatter(time_axis)
+    ax.xaxis.set_major_formatter(time_axis())
     ax.set_xlabel("round trip = two hand-overs (median; whisker to p99); lower is better")
     ax.set_title("Hand-over cost per synchronisation mechanism", fontsize=11, pad=24)
     ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
