@@ -424,6 +424,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         labels = [x.strip() for x in args.labels.split(",")]
         if not all(labels):
             raise UserError("--labels: a label is empty; give one per file, e.g. --labels a,b")
+    if args.fail_on is not None and args.fail_if_slower is None:
+        raise UserError(f"--fail-on {args.fail_on} says what --fail-if-slower checks; give "
+                        "both, e.g. --fail-if-slower 10 --fail-on speedup")
+    gate_on = GATE_ON[args.fail_on or "both"]
     runs = load_runs(args.results, labels)
     base = pick_baseline(runs, args.baseline)
     out = Path(args.out) if args.out else Path("reports") / (
@@ -446,11 +450,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         worse, compared = [], 0
         for r in runs:
             if r is not base:
-                found, n = regressions(base.results, r.results, args.fail_if_slower,
-                                       GATE_ON[args.fail_on])
+                found, n = regressions(base.results, r.results, args.fail_if_slower, gate_on)
                 worse += [(r, c) for c in found]
                 compared += n
-        what = {"speedup": "speedups", "time": "times"}.get(args.fail_on, "speedups and times")
+        what = " and ".join(f"{x}s" for x in gate_on)
         if worse:
             print(f"\nSignificantly worse than {base.label} by more than "
                   f"{args.fail_if_slower:g}% ({len(worse)} of {compared} {what} compared "
@@ -635,7 +638,7 @@ def make_parser() -> Parser:
                    help="exit 1 when a cell's speedup (or, for the same work, time) got "
                         "significantly worse than the baseline's by more than PCT%%, "
                         "listing those cells")
-    s.add_argument("--fail-on", choices=tuple(GATE_ON), default="both",
+    s.add_argument("--fail-on", choices=tuple(GATE_ON), default=None,
                    help="what --fail-if-slower checks: speedup (ratios measured inside each "
                         "run: the robust choice on a shared or noisy CI machine), time, or "
                         "both (default)")
