@@ -247,13 +247,18 @@ def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
                                efficiency=stats.efficiency(s, cell.workers))
 
 
+def serial_by_size(cells: Iterable[Cell]) -> dict[tuple[str, int], Cell]:
+    """Each (workload, size)'s ok serial cell: the baseline of its unpaired cells."""
+    return {(c.workload, c.size): c for c in cells if c.strategy == "serial" and c.ok}
+
+
 def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
     """Fill speedup, its interval and efficiency: a paired cell from its own serial
     runs, always (so a file written by an older gilbench reads with today's
     definition); any other cell from the serial cell of its workload and size,
     unless it already carries a speedup (a pytest-benchmark file's)."""
     cells = list(cells)
-    serial = {(c.workload, c.size): c for c in cells if c.strategy == "serial" and c.ok}
+    serial = serial_by_size(cells)
     out = []
     for c in cells:
         base = serial.get((c.workload, c.size))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.analysis.verdicts import TIE_RATIO
-from bench.results import Cell, Results
+from bench.results import Cell, Results, serial_by_size
 
 MIN_RUNS = 6  # the fewest runs (or pairs) a side an interval is computed from
 RESAMPLES = 4000
@@ -213,14 +213,10 @@ def geometric_mean_change(pairs: Sequence[Pair], what: str) -> Change | None:
 # ------------------------------------------------------------ cell by cell
 
 
-def _serials(results: Results) -> dict[tuple[str, int], Cell]:
-    return {(c.workload, c.size): c for c in results.cells if c.strategy == "serial" and c.ok}
-
-
 def matched_pairs(base: Results, new: Results) -> list[Pair]:
     """Every ok cell measured on both sides: the same workload, strategy, start method
     and worker count, at each side's main size."""
-    bs, ns = _serials(base), _serials(new)
+    bs, ns = serial_by_size(base.cells), serial_by_size(new.cells)
     theirs = {(c.workload, c.strategy, c.start_method, c.workers): c
               for c in new.main_cells if c.ok and c.median_s}
     out = []
@@ -240,8 +236,7 @@ class CellChange:
     @property
     def where(self) -> str:
         c = self.pair.base
-        label = c.strategy + (f"[{c.start_method}]" if c.start_method else "")
-        return f"{c.workload} {label} @{c.workers}"
+        return f"{c.workload} {c.label} @{c.workers}"
 
 
 def cell_changes(base: Results, new: Results) -> list[CellChange]:
@@ -270,7 +265,7 @@ def bootstrappable(results: Results) -> bool:
     """Does any parallel cell carry timed runs to resample — at least 2 of its own, with
     their paired serial runs or beside a serial cell's? (A summary of one number per
     cell cannot be resampled; fewer than MIN_RUNS give a figure without an interval.)"""
-    serial = _serials(results)
+    serial = serial_by_size(results.cells)
     for c in results.cells:
         if c.strategy == "serial" or not c.ok or len(c.times_s) < 2:
             continue
