@@ -284,16 +284,22 @@ def answers(runs: list[Run], workload: str) -> dict[str, tuple[str | None, str]]
     return out
 
 
+def flipped_workloads(runs: list[Run]) -> list[str]:
+    """The workloads on which one machine's intervals say threads and another's
+    processes."""
+    return [w for w in all_workloads(runs)
+            if {"threads", "processes"} <= {winner for winner, _ in answers(runs, w).values()}]
+
+
 def flips(runs: list[Run]) -> list[str]:
     """Sentences for the workloads whose threads-or-processes answer surely differs:
     one machine's intervals say threads, another's processes (significant on both)."""
     out = []
-    for w in all_workloads(runs):
+    for w in flipped_workloads(runs):
         found = answers(runs, w)
-        if {"threads", "processes"} <= {winner for winner, _ in found.values()}:
-            parts = [f"on **{label}** {v}" for label, (_, v) in found.items()]
-            out.append(f"**{w}**: the answer flips between threads and processes — "
-                       + "; ".join(parts) + ".")
+        parts = [f"on **{label}** {v}" for label, (_, v) in found.items()]
+        out.append(f"**{w}**: the answer flips between threads and processes — "
+                   + "; ".join(parts) + ".")
     return out
 
 
@@ -313,7 +319,7 @@ def point_answer(run: Run, workload: str) -> str | None:
 def within_noise(runs: list[Run]) -> list[str]:
     """The workloads whose point estimates say threads on one machine and processes on
     another, while the intervals do not call it a flip on both: within noise."""
-    flipped = {line.split("**")[1] for line in flips(runs)}
+    flipped = set(flipped_workloads(runs))
     out = []
     for w in all_workloads(runs):
         if w in flipped:
