@@ -2,19 +2,24 @@
 
 Exit codes: 0 every cell ok; 1 the run finished but some cell failed
 (everything is still written); 2 bad usage or input, said in one line;
-130 interrupted (what finished is written, with how to resume); 141 the reader
-of stdout closed it (a pipe into ``head``), quietly.
+74 a file could not be written (said in one line, with what is saved and how to
+finish); 130 interrupted (what finished is written, with how to resume), 143 by
+SIGTERM, 129 by SIGHUP; 141 the reader of stdout closed it (a pipe into ``head``),
+quietly. Before it exits, every child it started has been waited for
+(``bench.reaper``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import math
 import multiprocessing
 import os
 import re
+import shlex
 import signal
 import socket
 import sys
@@ -26,10 +31,12 @@ from typing import Any, NoReturn
 
 from bench import __version__, phases
 from bench.errors import UserError, did_you_mean
+from bench.files import FolderLock, WriteFailed, new_folder, write_text
 from bench.fmt import fmt_minutes
 from bench.machine import collect_machine, gil_enabled
 from bench.options import USER_PROFILES, build_plan, expected_default_s, plan_from_dict
 from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.reaper import reap_children
 from bench.report import render
 from bench.report.terminal import Progress, SuiteProgress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now, with_speedups
@@ -40,7 +47,8 @@ from bench.suites import ALL_SUITES, SUITE_TITLES
 from workloads import WORKLOADS
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_TERMINATED = 128 + 15  # stopped by SIGTERM, like Ctrl-C otherwise
+EXIT_WRITE_FAILED = 74  # a file could not be written (sysexits.h's EX_IOERR)
+SIGHUP = getattr(signal, "SIGHUP", signal.SIGTERM)  # the terminal was closed (not on Windows)
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
 
 
@@ -137,48 +145,52 @@ def default_out_dir(created_at: str) -> Path:
     return Path("reports") / f"{file_stamp(created_at)}-{socket.gethostname()}"
 
 
-def check_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".gilbench-write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"cannot write to output folder {out}: {exc.strerror or exc}; "
-                        "choose another with --out") from None
-
-
 def say(line: str) -> None:
     """A line of what the run is doing, on stderr (stdout is for its summary)."""
     print(line, file=sys.stderr, flush=True)
 
 
 def cmd_run_interpreters(args: argparse.Namespace) -> int:
-    from bench.analysis import kind_verdicts
-    from bench.interpreters import find_interpreters, run_in
-    from bench.report import freethreading
-    from bench.report.compare import load_runs, pick_baseline, write_compare
+    from bench.interpreters import find_interpreters
 
     if args.resume:  # a --python run's folder (cmd_run sends it here)
-        out = Path(args.resume)
-        record = read_interpreters_record(out)
-        plan = plan_from_dict(record["plan"], str(out))
-        found = find_interpreters([i.get("spec", i["path"]) for i in record["interpreters"]])
-        if [i.label for i in found] != [i["label"] for i in record["interpreters"]]:
-            raise UserError(f"--resume {out}: its interpreters are not the ones that started "
-                            "it any more (a different version at the same path); start a "
-                            "new run")
+        out = resume_folder(args.resume)
     else:
         plan = build_plan(args, say)
         found = find_interpreters(args.python)
-        out = Path(args.out) if args.out else default_out_dir(utc_now())
-        for interp in found:
-            if (out / interp.label / "results.json").exists():
-                raise UserError(f"{out / interp.label} already holds a results.json; choose a "
-                                "new --out")
-    check_writable(out)
-    if not args.resume:
-        write_interpreters_record(out, plan, found)
+        out = run_folder(args.out, utc_now())
+    with FolderLock(out):
+        if args.resume:
+            record = read_interpreters_record(out)
+            plan = plan_from_dict(record["plan"], str(out))
+            found = find_interpreters([i.get("spec", i["path"])
+                                       for i in record["interpreters"]])
+            if [i.label for i in found] != [i["label"] for i in record["interpreters"]]:
+                raise UserError(f"--resume {out}: its interpreters are not the ones that "
+                                "started it any more (a different version at the same "
+                                "path); start a new run")
+        else:
+            for interp in found:
+                if (out / interp.label / "results.json").exists():
+                    raise UserError(f"{out / interp.label} already holds a results.json; "
+                                    "choose a new --out")
+        try:
+            if not args.resume:
+                write_interpreters_record(out, plan, found)
+            return run_interpreters_into(args, out, plan, found)
+        except WriteFailed as exc:
+            saved = "; ".join(saved_so_far(out / i.label, len(plan.specs())) for i in found)
+            raise exc.saying(saved, how_to_finish(out)) from None
+
+
+def run_interpreters_into(args: argparse.Namespace, out: Path, plan: Plan,
+                          found: Sequence[Any]) -> int:
+    """The --python run, in a folder this process holds."""
+    from bench.analysis import kind_verdicts
+    from bench.interpreters import run_in
+    from bench.report import freethreading
+    from bench.report.compare import load_runs, pick_baseline, write_compare
+
     ours = collect_machine()
     previous = {i.label: load(out / i.label) if (out / i.label / "results.json").exists()
                 else None for i in found}
@@ -194,6 +206,8 @@ def cmd_run_interpreters(args: argparse.Namespace) -> int:
             done = previous[interp.label]
             if done is not None and done.run.get("complete"):
                 runs.append((interp.label, done))  # finished before the interruption
+                if not (out / interp.label / "report.html").exists():  # a write failed
+                    render(done, out / interp.label)
                 continue
             print(f"[{interp.label}] {interp.spec}", file=sys.stderr, flush=True)
             progress = Progress(todo[interp.label])
@@ -256,7 +270,7 @@ def write_interpreters_record(out: Path, plan: Plan, found: Sequence[Any]) -> No
     record = {"argv": ["gilbench", *sys.argv[1:]], "plan": dataclasses.asdict(plan),
               "interpreters": [{"path": i.path, "env": i.env, "spec": i.spec, "label": i.label}
                                for i in found]}
-    (out / INTERPRETERS_RECORD).write_text(json.dumps(record, indent=1) + "\n")
+    write_text(out / INTERPRETERS_RECORD, json.dumps(record, indent=1) + "\n")
 
 
 def read_interpreters_record(out: Path) -> dict[str, Any]:
@@ -277,33 +291,69 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError("--resume takes no --python: the run's folder says which "
                             "interpreters it uses (gilbench run --resume DIR)")
         return cmd_run_interpreters(args)
-    if args.resume and not (Path(args.resume) / "results.json").exists() and (
-            Path(args.resume) / INTERPRETERS_RECORD).exists():
-        return cmd_run_interpreters(args)
-    previous = None
     if args.resume:
-        out = Path(args.resume)
-        previous = load(out)
-        plan = plan_from_dict(previous.run.get("plan", {}), str(out))
-        machine, created_at = previous.machine, previous.created_at
-    else:
-        plan = build_plan(args, say)
-        created_at = utc_now()
-        out = Path(args.out) if args.out else default_out_dir(created_at)
+        out = resume_folder(args.resume)
+        if not (out / "results.json").exists() and (out / INTERPRETERS_RECORD).exists():
+            return cmd_run_interpreters(args)
+        with FolderLock(out):
+            previous = load(out)
+            plan = plan_from_dict(previous.run.get("plan", {}), str(out))
+            return run_into(args, out, plan, previous)
+    plan = build_plan(args, say)
+    out = run_folder(args.out, utc_now())
+    with FolderLock(out):
         if (out / "results.json").exists():
             raise UserError(f"{out} already holds a results.json; pass --resume {out} to "
                             "finish it, or choose a new --out")
-        machine = None
-    check_writable(out)
+        return run_into(args, out, plan, None)
+
+
+def resume_folder(given: str) -> Path:
+    """--resume DIR: a folder that exists (a run's), never one made for the occasion."""
+    out = Path(given)
+    if not out.is_dir():
+        raise UserError(f"--resume {out}: no such folder; give the folder an interrupted "
+                        "run printed (gilbench run --resume DIR)")
+    return out
+
+
+def run_folder(given: str | None, created_at: str) -> Path:
+    """--out DIR, or a new reports/<UTC time>-<host>/ (-2, -3 ... if that is taken)."""
+    return Path(given) if given else new_folder(default_out_dir(created_at))
+
+
+def saved_so_far(out: Path, planned: int | None = None) -> str:
+    """What a run's folder holds now, for the line of a write that failed."""
+    path = out / "results.json"
+    try:
+        results = load(path)
+    except UserError:
+        return f"nothing is saved in {out} yet"
+    of = f" of {planned}" if planned else ""
+    suites = f" and {len(results.suites)} cost suites" if results.suites else ""
+    return f"{path} is saved whole as last written ({len(results.cells)}{of} cells{suites})"
+
+
+def how_to_finish(out: Path) -> str:
+    """The command that finishes a run whose write failed: --resume once something is
+    saved, else the same command again."""
+    if (out / "results.json").exists() or (out / INTERPRETERS_RECORD).exists():
+        return f"once there is space: gilbench run --resume {out}"
+    return "once there is space: " + shlex.join(["gilbench", *sys.argv[1:]])
+
+
+def run_into(args: argparse.Namespace, out: Path, plan: Plan,
+             previous: Results | None) -> int:
+    """The run, in a folder this process holds; ``previous``: what --resume found."""
+    created_at = previous.created_at if previous else utc_now()
     cluster = None
     if args.dask_scheduler:
         from bench.strategies.dask_cluster import connect_scheduler
 
         cluster = connect_scheduler(args.dask_scheduler)
-    if machine is None:
-        machine = collect_machine()
-        if cluster:
-            machine = {**machine, "dask_cluster": cluster}
+    machine = previous.machine if previous else collect_machine()
+    if cluster and not previous:
+        machine = {**machine, "dask_cluster": cluster}
     state = Session(out, machine, created_at, plan=plan, previous=previous)
     todo_cells = state.cells_to_do()
     todo_suites = state.suites_to_do()
@@ -334,15 +384,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_sweep(state)
         for name in todo_suites:
             run_cost_suite(state, name)
+        results = state.save(complete=True, speedups=True)
     except KeyboardInterrupt:
-        state.save(complete=False, speedups=True)
+        try:
+            state.save(complete=False, speedups=True)
+        except WriteFailed as exc:
+            raise exc.saying(saved_so_far(out, len(plan.specs())), how_to_finish(out)) from None
         print(f"\ninterrupted: what finished is saved in {out / 'results.json'}; resume "
               f"with: gilbench run --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    results = state.save(complete=True, speedups=True)
-    render(results, out)
+    except WriteFailed as exc:  # the run stopped there: its workers are closed
+        raise exc.saying(saved_so_far(out, len(plan.specs())), how_to_finish(out)) from None
+    render_or_say(results, out, f"{out / 'results.json'} is saved whole "
+                  f"({len(results.cells)} cells)", f"gilbench report {out}")
     print(summary(results, out))
     return EXIT_FAILED_CELLS if failures(results) else EXIT_OK
+
+
+def render_or_say(results: Results, out: Path, saved: str, again: str) -> list[Path]:
+    """The report and charts into ``out``; a write that fails says what is ``saved``
+    and the command that finishes the job (``again``) once there is space."""
+    try:
+        return render(results, out)
+    except WriteFailed as exc:
+        raise exc.saying(f"{saved}; the report is not complete",
+                         f"once there is space: {again}") from None
 
 
 def run_sweep(state: Session) -> None:
@@ -384,8 +450,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     results = load(source)
     results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
     out = Path(args.out) if args.out else (source if source.is_dir() else source.parent)
-    check_writable(out)
-    paths = render(results, out)
+    with FolderLock(out, "report"):
+        paths = render_or_say(results, out, f"{source} is unchanged (only read)",
+                              f"gilbench report {args.results}"
+                              + (f" --out {args.out}" if args.out else ""))
     print(f"wrote {len(paths)} files to {out}; open {out / 'report.html'}")
     return EXIT_OK
 
@@ -430,11 +498,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     gate_on = GATE_ON[args.fail_on or "both"]
     runs = load_runs(args.results, labels)
     base = pick_baseline(runs, args.baseline)
-    out = Path(args.out) if args.out else Path("reports") / (
-        "compare-" + file_stamp(utc_now()))
-    check_writable(out)
+    out = Path(args.out) if args.out else new_folder(
+        Path("reports") / ("compare-" + file_stamp(utc_now())))
     serial, left = serial_cost_beside(runs)
-    paths = write_compare(runs, base, out, serial, left)
+    with FolderLock(out, "compare"):
+        try:
+            paths = write_compare(runs, base, out, serial, left)
+        except WriteFailed as exc:
+            raise exc.saying("the results files are unchanged (only read); the comparison "
+                             "is not complete", "once there is space: run the same "
+                             "gilbench compare again") from None
     table = main_table(runs, base)
     md = args.format == "md"
     print(render_markdown([table], out).rstrip() if md
@@ -478,15 +551,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     text = (json.dumps(to_pyperf(results), indent=1) + "\n" if args.format == "pyperf"
             else to_csv(results))
     if args.out is None:
-        sys.stdout.write(text)
+        write_stdout(text)
         return EXIT_OK
     target = Path(args.out)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"--out {target}: cannot write it ({exc.strerror or exc}); choose "
-                        "another file") from None
+        write_text(target, text)
+    except WriteFailed as exc:
+        if exc.exc.errno in (errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST,
+                             errno.ENAMETOOLONG):  # a path that cannot be a file
+            raise UserError(f"--out {target}: cannot write it ({exc.exc.strerror or exc}); "
+                            "choose another file") from None
+        raise exc.saying(f"{args.results} is unchanged (only read)", "once there is space: "
+                         "run the same gilbench export again") from None
     print(f"wrote {target} ({args.format})", file=sys.stderr)
     return EXIT_OK
 
@@ -499,6 +575,9 @@ EXIT_CODES = """exit codes:
        (compare --fail-if-slower: a cell got significantly worse)
   2    bad usage or input, said in one line; nothing run, nothing written
   3    selfcheck: usable, but noisy (a check could not tell)
+  74   a file could not be written (disk full, quota, read-only): one line says what
+       is saved and the command that finishes the job once there is space
+  129  the terminal was closed (SIGHUP), as 130 otherwise
   130  interrupted by Ctrl-C (what finished is written; gilbench run --resume DIR)
   141  the reader of stdout closed it (gilbench list | head), quietly
   143  stopped by SIGTERM, as 130 otherwise"""
@@ -663,6 +742,18 @@ def make_parser() -> Parser:
     return p
 
 
+def write_stdout(text: str) -> None:
+    """Write to stdout and flush: a full disk under a redirected stdout is a
+    ``WriteFailed`` here, not a traceback at exit."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise WriteFailed(Path("<stdout>"), exc, "nothing else was written") from None
+
+
 def stuck_threads() -> list[threading.Thread]:
     """Non-daemon threads still running a task after their cell timed out.
 
@@ -680,7 +771,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = args.func(args)
     except UserError as exc:
         print(f"gilbench: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return leave(EXIT_USAGE, reap=argv is None)
+    except WriteFailed as exc:
+        if exc.path == Path("<stdout>"):  # and not again, at the interpreter's exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"gilbench: error: {exc}", file=sys.stderr)
+        code = EXIT_WRITE_FAILED
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
@@ -689,13 +785,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # /dev/null so the interpreter's last flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_PIPE_CLOSED
-    if code == EXIT_INTERRUPTED and stopped_by() == signal.SIGTERM:
-        code = EXIT_TERMINATED
-    return leave(code)
+    if code == EXIT_INTERRUPTED and stopped_by() in (signal.SIGTERM, SIGHUP):
+        code = 128 + int(stopped_by() or 0)  # 143 for SIGTERM, 129 for a closed terminal
+    return leave(code, reap=argv is None)
 
 
-def leave(code: int) -> int:
-    """Return the exit code, or exit now if stuck threads would hang the exit."""
+def leave(code: int, reap: bool = True) -> int:
+    """Return the exit code, or exit now if stuck threads would hang the exit. As the
+    program (not a call from a test), every child is waited for first."""
+    if reap:
+        reap_children()
     stuck = stuck_threads()
     if stuck:
         print(f"gilbench: {len(stuck)} worker thread(s) are still stuck in a task that timed "

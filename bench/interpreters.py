@@ -31,6 +31,7 @@ from typing import Any
 from bench import phases
 from bench.errors import UserError
 from bench.launch import ROOT, harness_env, module_command
+from bench.reaper import stop_helper
 from bench.remote import plan_json
 from bench.results import Cell, Results, utc_now
 from bench.runner import Plan
@@ -162,13 +163,22 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     if interp.env:
         session.run_extra["interpreter_env"] = dict(interp.env)
     session.resume_hint = resume_hint
+    # A session of its own: a Ctrl-C reaches it from gilbench, once (stop_helper), so
+    # that none lands in a worker it is starting.
     proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=interp.environ(),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell
-    # (a whole cell's worth of silence, and a minute more): the run there is killed.
+    # (a whole cell's worth of silence, and a minute more): the run there is stopped.
     quiet_s = plan.timeout_s * 2 + 60
+    silent: list[bool] = []
+
+    def stop_silent() -> None:
+        silent.append(True)
+        stop_helper(proc)
+
     phases.reached("python-run")
-    watchdog = threading.Timer(quiet_s, proc.kill)
+    watchdog = threading.Timer(quiet_s, stop_silent)
     watchdog.start()
     try:
         assert proc.stdin is not None and proc.stdout is not None
@@ -176,7 +186,7 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
         proc.stdin.close()
         for line in proc.stdout:
             watchdog.cancel()
-            watchdog = threading.Timer(quiet_s, proc.kill)
+            watchdog = threading.Timer(quiet_s, stop_silent)
             watchdog.start()
             record = json.loads(line)
             if "machine" in record:
@@ -186,8 +196,7 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
                 on_cell(session.cells[-1])
         code = proc.wait()
     except BaseException:
-        proc.kill()
-        proc.wait()
+        stop_helper(proc)
         session.save(complete=False, speedups=True)
         raise
     finally:
@@ -197,10 +206,10 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     session.in_plan_order()
     done = session.save(complete=code == 0 and len(session.cells) == len(plan.specs()),
                         speedups=True)
-    if code == 130:  # interrupted there (a Ctrl-C, or SIGINT sent to that process)
+    if code == 130 and not silent:  # interrupted there (a SIGINT sent to that process)
         raise KeyboardInterrupt
     if code != 0:
         print(f"gilbench: the run in {interp.path} ended with exit code {code}"
-              + (f" (killed after {quiet_s:g} s without a result)" if code == -9 else ""),
+              + (f" (stopped after {quiet_s:g} s without a result)" if silent else ""),
               file=sys.stderr)
     return done

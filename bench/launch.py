@@ -19,13 +19,16 @@ import bench
 
 ROOT = str(Path(bench.__file__).resolve().parent.parent)  # the folder holding bench/
 
-_BOOT = ("import runpy, sys; sys.path[0] = {root!r}; "
+# GILBENCH_PARENT_PID: the helper's parent, so that it can tell it was orphaned even
+# before it started watching (bench.reaper.watch_parent).
+_BOOT = ("import os, runpy, sys; os.environ['GILBENCH_PARENT_PID'] = '{parent}'; "
+         "sys.path[0] = {root!r}; "
          "runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
 
 
 def module_command(python: str, module: str, *args: str) -> list[str]:
     """The command line that runs gilbench's ``module`` in ``python`` with ``args``."""
-    return [python, "-c", _BOOT.format(root=ROOT, module=module), *args]
+    return [python, "-c", _BOOT.format(parent=os.getpid(), root=ROOT, module=module), *args]
 
 
 def harness_env() -> dict[str, str]:

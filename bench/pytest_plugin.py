@@ -34,6 +34,8 @@ from typing import Any
 import pytest
 
 from bench import phases, stats
+from bench.errors import UserError
+from bench.files import FolderLock, WriteFailed, new_folder
 from bench.machine import collect_machine, free_threaded_build, usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
@@ -103,6 +105,7 @@ class BenchmarkSession:
     sizes: dict[str, int] = field(default_factory=dict)
     machine: dict[str, Any] | None = None
     report_dir: Path | None = None  # where the charts and report went, when written
+    failed_write: str = ""  # why they could not be written (said in the summary)
     results: Results | None = None  # what the session measured, speedups computed
 
     def resource(self, workload: str) -> Any:
@@ -373,13 +376,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     created = utc_now()
     out_opt = session.config.getoption("gilbench_out")
-    out = Path(out_opt) if out_opt else Path("reports") / f"pytest-{file_stamp(created)}"
-    out.mkdir(parents=True, exist_ok=True)
+    out = (Path(out_opt) if out_opt
+           else new_folder(Path("reports") / f"pytest-{file_stamp(created)}"))
     run = Session(out, _machine(session.config), created, profile=gs.profile,
                   check_noise=False, resumable=False, source="pytest-benchmark")
     run.cells = list(gs.cells)
-    gs.results = run.save(complete=True, speedups=True)
-    render(gs.results, out)
+    try:
+        with FolderLock(out, "pytest session"):
+            gs.results = run.save(complete=True, speedups=True)
+            render(gs.results, out)
+    except (UserError, WriteFailed) as exc:  # a folder in use, a full disk: one line
+        gs.failed_write = f"gilbench: error: {exc}"
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # what was asked for is not there
+        return
     gs.report_dir = out
 
 
@@ -387,6 +397,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The speedups, as `gilbench run` prints them, after pytest-benchmark's time tables."""
     gs: BenchmarkSession | None = config.stash.get(STATE, None)
+    if gs is not None and gs.failed_write:
+        terminalreporter.write_line(gs.failed_write, red=True)
     if gs is None or gs.report_dir is None:
         return
     if gs.results is not None:

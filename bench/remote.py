@@ -17,7 +17,9 @@ import sys
 from typing import Any
 
 from bench.machine import collect_machine
+from bench.reaper import reap_children, stop_myself, watch_parent
 from bench.runner import Plan, run
+from bench.signals import install_stop_handlers
 
 
 def probe() -> dict[str, Any]:
@@ -61,11 +63,23 @@ def main() -> int:
         out.write(json.dumps(probe()) + "\n")
         out.flush()
         return 0
+    # gilbench stops this run with a SIGINT (bench.reaper.stop_helper); if gilbench is
+    # killed, it stops itself the same way. Either way its workers are closed and every
+    # child waited for before it exits.
+    install_stop_handlers()
+    watch_parent(stop_myself)
+    try:
+        return serve(out)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        reap_children()
+
+
+def serve(out: Any) -> int:
+    """The serial runs (``--serial``), or the sweep of the plan given on stdin."""
     if sys.argv[1:] == ["--serial"]:
-        try:
-            return serve_serial_runs(out)
-        except KeyboardInterrupt:
-            return 130
+        return serve_serial_runs(out)
     given = json.load(sys.stdin)
     skip = {tuple(key) for key in given.pop("skip", [])}  # cells a resumed run has
     plan = Plan.from_dict(given)
@@ -82,10 +96,7 @@ def main() -> int:
         out.flush()
 
     emit({"machine": collect_machine()})
-    try:
-        run(plan, on_cell=lambda _spec, cell: emit({"cell": cell.to_dict()}), skip=skip)
-    except KeyboardInterrupt:
-        return 130
+    run(plan, on_cell=lambda _spec, cell: emit({"cell": cell.to_dict()}), skip=skip)
     return 0
 
 

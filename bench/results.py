@@ -12,8 +12,6 @@ import datetime
 import functools
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, TypeVar
 
 from bench import stats
 from bench.errors import UserError
+from bench.files import writing
 from bench.suites.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
@@ -279,20 +278,11 @@ def file_stamp(created_at: str) -> str:
 
 
 def save(results: Results, path: Path) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(results.to_dict(), f, indent=1, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically: a reader sees the old file or the new one, never half of one
+    (``bench.files.writing``; a failure is a ``WriteFailed``)."""
+    with writing(path) as f:
+        json.dump(results.to_dict(), f, indent=1, allow_nan=False)
+        f.write("\n")
 
 
 def read_json(path: Path) -> Any:

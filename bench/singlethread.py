@@ -26,7 +26,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from bench import stats
 from bench.errors import UserError
+from bench.files import write_text
 from bench.launch import module_command
+from bench.reaper import stop_helper
 from workloads import WORKLOADS
 
 if TYPE_CHECKING:  # reports read SerialRuns without importing the execution layer
@@ -109,14 +111,15 @@ class _Server:
         self.sources = list(sources)  # users' kernel files and modules, loaded there
         self.proc = subprocess.Popen(module_command(interp.path, "bench.remote", "--serial"),
                                      env=interp.environ(), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True,
+                                     start_new_session=True)  # stopped by us, not Ctrl-C
 
     def run(self, workload: str, size: int, tasks: int) -> float | str:
         """The time of one serial run, or why it failed."""
         stdin: IO[str] | None = self.proc.stdin
         stdout: IO[str] | None = self.proc.stdout
         assert stdin is not None and stdout is not None
-        watchdog = threading.Timer(self.limit_s, self.proc.kill)
+        watchdog = threading.Timer(self.limit_s, stop_helper, (self.proc,))
         watchdog.start()
         try:
             stdin.write(json.dumps({"workload": workload, "size": size, "tasks": tasks,
@@ -139,11 +142,10 @@ class _Server:
                     stream.close()
             except OSError:
                 pass
-        try:
+        try:  # its input closed: it ends after the run it is doing
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            stop_helper(self.proc)
 
 
 def pure_python_workloads(plan: Plan) -> list[str]:
@@ -189,9 +191,9 @@ def measure(found: Sequence[Any], plan: Plan, rounds: int | None = None,
 
 
 def save(path: Path, runs: Sequence[SerialRuns], left: Sequence[str], rounds: int) -> None:
-    path.write_text(json.dumps({"rounds": rounds, "order": "interleaved, reversed every "
-                                "other round", "runs": [r.to_dict() for r in runs],
-                                "left_out": list(left)}, indent=1) + "\n")
+    write_text(path, json.dumps({"rounds": rounds, "order": "interleaved, reversed every "
+                                 "other round", "runs": [r.to_dict() for r in runs],
+                                 "left_out": list(left)}, indent=1) + "\n")
 
 
 def load(path: Path) -> tuple[list[SerialRuns], list[str]]:

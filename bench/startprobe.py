@@ -7,10 +7,19 @@ therefore measures in this small program, whose main module imports only
 the standard library and psutil — what a minimal script pays. It prints one
 JSON object per measurement, as it finishes.
 
-It imports nothing of gilbench but ``bench.stats``, which needs only the standard
-library (the probe is its own main module, re-imported by every spawned child). That
-is why it lives beside ``bench.stats`` and not in ``bench/suites/``: importing that
-package too would add to the start-up it measures.
+It imports nothing of gilbench but ``bench.stats``, ``bench.signals`` and
+``bench.reaper``, which need only the standard library (the probe is its own main
+module, re-imported by every spawned child). That is why it lives beside them and not
+in ``bench/suites/``: importing that package too would add to the start-up it measures.
+
+It runs in a session of its own, so a terminal's Ctrl-C never lands in the middle of a
+worker's start; gilbench stops it with one SIGINT instead. That SIGINT only *asks*: the
+probe stops at the next of its checks (``_check``, every 50 ms at most while it waits),
+never in the middle of ``multiprocessing``'s own code — a KeyboardInterrupt raised between
+creating a named semaphore and registering it, or between spawning a child and recording
+it, leaks the one in ``/dev/shm`` and orphans the other half-way through ``spawn_main``.
+It then terminates and joins what it had started, stops its resource tracker and fork
+server, and exits (130).
 """
 
 from __future__ import annotations
@@ -27,25 +36,24 @@ import time
 from typing import Any
 
 from bench import stats
+from bench.reaper import reap_children, stop_myself, watch_parent
+from bench.signals import install_stop_handlers
 
 JOIN_S = 5.0
+WAIT_S = 0.05  # the longest a wait goes without a _check
 _MEETING: Any = None
+_STOP = threading.Event()  # gilbench asked the probe to stop (a SIGINT, SIGTERM or SIGHUP)
+_PROBE_PID = [0]  # the probe's own pid (forked workers inherit its handlers)
 
 
 def _noop() -> None:
     pass
 
 
-def _watch(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)  # orphaned: the probe was killed
-
-
 def _pool_init(arrived: Any, go: Any) -> None:
     global _MEETING
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch, args=(os.getppid(),), daemon=True).start()
+    watch_parent()  # orphaned (the probe was killed, or stopped while this started): exit
     _MEETING = (arrived, go)
 
 
@@ -69,8 +77,23 @@ class TimedOut(Exception):
 
 
 def _check(end: float, what: str) -> None:
+    """The points where the probe may stop: asked to (KeyboardInterrupt, which the
+    ``try`` around every pool and process turns into terminating and joining it), or out
+    of time."""
+    if _STOP.is_set():
+        raise KeyboardInterrupt
     if time.monotonic() > end:
         raise TimedOut(f"{what} ran past its time limit")
+
+
+def _asked_to_stop(signum: int, _frame: object) -> None:
+    if os.getpid() != _PROBE_PID[0]:
+        # A forked worker inherited this handler: a SIGTERM (Pool.terminate sends one)
+        # ends it, as it would have without the probe's handler.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    _STOP.set()
 
 
 def start_join_thread(repeats: int, end: float) -> dict[str, Any]:
@@ -89,12 +112,13 @@ def start_join_process(method: str, repeats: int, end: float) -> dict[str, Any]:
     ctx: Any = multiprocessing.get_context(method)  # typeshed: BaseContext has no Process
     times = []
     for _ in range(repeats):
+        _check(end, f"starting a {method} process")
         p = ctx.Process(target=_noop, daemon=True)
         t0 = time.perf_counter()
         p.start()
         try:
             while p.is_alive():
-                p.join(0.05)
+                p.join(WAIT_S)
                 _check(end, f"starting a {method} process")
         finally:
             if p.is_alive():
@@ -131,13 +155,14 @@ def pool_processes(method: str, workers: int, repeats: int, end: float,
     times, stops = [], []
     memory: dict[str, float] = {}
     for i in range(repeats):
+        _check(end, f"creating a {method} pool of {workers}")
         arrived, go = ctx.Semaphore(0), ctx.Event()
         t0 = time.perf_counter()
         pool = ctx.Pool(workers, initializer=_pool_init, initargs=(arrived, go))
         try:
             result = pool.map_async(_meet, range(workers), chunksize=1)
             for _ in range(workers):
-                while not arrived.acquire(timeout=0.05):
+                while not arrived.acquire(timeout=WAIT_S):
                     _check(end, f"creating a {method} pool of {workers}")
             times.append(time.perf_counter() - t0)
             go.set()
@@ -163,15 +188,15 @@ def pool_threads(workers: int, repeats: int, end: float, measure_memory: bool) -
     times, stops = [], []
     memory: dict[str, float] = {}
     for i in range(repeats):
+        _check(end, f"creating a pool of {workers} threads")
         barrier = threading.Barrier(workers)
         before = me.memory_full_info().uss if measure_memory and i == 0 else None
         t0 = time.perf_counter()
         ex = concurrent.futures.ThreadPoolExecutor(workers)
         try:
             futures = [ex.submit(barrier.wait, 30) for _ in range(workers)]
-            done, _ = concurrent.futures.wait(futures, timeout=max(0.0, end - time.monotonic()))
-            if len(done) < len(futures):
-                raise TimedOut(f"creating a pool of {workers} threads ran past its time limit")
+            while concurrent.futures.wait(futures, timeout=WAIT_S).not_done:
+                _check(end, f"creating a pool of {workers} threads")
             times.append(time.perf_counter() - t0)
             if before is not None:
                 memory = {"uss_bytes": max(0.0, (me.memory_full_info().uss - before) / workers)}
@@ -185,8 +210,25 @@ def pool_threads(workers: int, repeats: int, end: float, measure_memory: bool) -
             "stop_s": stats.median(stops), **memory}
 
 
-def main(args: dict[str, Any]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us if needed
+def main(args: dict[str, Any]) -> int:
+    """Every measurement, one JSON line each. gilbench stops the probe with a SIGINT
+    (``bench.reaper.stop_helper``): what is running then is terminated and joined, and
+    the probe's own helpers are stopped before it exits (130)."""
+    _PROBE_PID[0] = os.getpid()
+    install_stop_handlers()  # SIGXFSZ ignored, as gilbench has it ...
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _asked_to_stop)  # ... but a stop waits for a _check
+    watch_parent(stop_myself)  # gilbench was killed: stop as if it had asked
+    try:
+        measure(args)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        reap_children()
+    return 0
+
+
+def measure(args: dict[str, Any]) -> None:
     repeats, timeout_s = args["repeats"], args["timeout_s"]
     methods, workers = args["start_methods"], args["workers"]
     top = max(workers)
@@ -204,6 +246,8 @@ def main(args: dict[str, Any]) -> None:
                          lambda end, m=m, n=n: pool_processes(m, n, max(2, repeats // 2), end,
                                                               n == top)))
     for fields, job in jobs:
+        if _STOP.is_set():
+            raise KeyboardInterrupt
         try:
             out = job(time.monotonic() + timeout_s)
         except TimedOut as exc:
@@ -214,4 +258,4 @@ def main(args: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main(json.loads(sys.argv[1]))
+    sys.exit(main(json.loads(sys.argv[1])))

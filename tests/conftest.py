@@ -12,13 +12,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import children, schema_errors
+from tests.helpers import children, schema_errors, shm_names
 
 # gilbench's pytest-benchmark integration, for gilbench's own test session only: it is
 # not a pytest11 entry point, so installing gilbench changes no other project's pytest.
 pytest_plugins = ["bench.pytest_plugin"]
 
-SHM = Path("/dev/shm")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,10 +27,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # Children then start with it at its default (exec resets a caught signal).
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _shm_segments() -> set[str]:
-    return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
 
 
 def _live_children() -> list[psutil.Process]:
@@ -45,7 +40,7 @@ def _live_children() -> list[psutil.Process]:
 @pytest.fixture(scope="session", autouse=True)
 def no_leaks_after_session():
     """After every test: no child process (nor zombie) and no new shared-memory segment."""
-    shm_before = _shm_segments()
+    shm_before = shm_names()
     yield
     deadline = time.monotonic() + 10
     while _live_children() and time.monotonic() < deadline:
@@ -54,7 +49,7 @@ def no_leaks_after_session():
     for c in _live_children():
         with contextlib.suppress(psutil.NoSuchProcess):
             left.append(f"{c.pid} {c.name()} ({c.status()})")
-    new_shm = sorted(_shm_segments() - shm_before)
+    new_shm = sorted(shm_names() - shm_before)
     assert not left, f"the test session left child processes behind: {left}"
     assert not new_shm, f"the test session left shared-memory segments behind: {new_shm}"
 

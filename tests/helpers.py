@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
@@ -20,6 +21,18 @@ import pytest
 
 from bench.results import Cell, Results, with_speedups
 from bench.suites import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
+
+SHM = Path("/dev/shm")
+# What multiprocessing leaves in /dev/shm when a process dies before cleaning up: shared
+# memory segments (psm_*) and the named semaphores of spawn and forkserver (sem.mp-*).
+SHM_PATTERNS = ("psm_*", "sem.mp-*")
+
+
+def shm_names() -> set[str]:
+    """Every shared-memory segment and multiprocessing semaphore now in /dev/shm."""
+    if not SHM.is_dir():
+        return set()
+    return {p.name for pattern in SHM_PATTERNS for p in SHM.glob(pattern)}
 
 
 def multiprocessing_helpers() -> set[int]:
@@ -226,3 +239,22 @@ def schema_errors(data: object) -> list[str]:
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
     return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
             for e in validator.iter_errors(data)]
+
+
+def run_watched(args: list[str], *, env: dict[str, str], cwd: Path, fsize: int | None = None,
+                signal_when: dict | None = None, linger_s: float = 0.0,
+                timeout_s: float = 300) -> dict:
+    """Run a command under a child subreaper (``tests/subreaper.py``): its exit code, what
+    it said, and ``left``: every descendant it still had the moment it exited (after
+    ``linger_s``, for a command killed with SIGKILL). ``fsize``: a file-size limit (a
+    full disk without root); ``signal_when``: ``{"name": ..., "when": ...}``."""
+    spec = {"args": args, "cwd": str(cwd), "env": env, "fsize": fsize, "signal": signal_when,
+            "linger_s": linger_s, "timeout_s": timeout_s}
+    r = subprocess.run([sys.executable, "-m", "tests.subreaper", json.dumps(spec)],
+                       env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+                       capture_output=True, text=True, timeout=timeout_s + 120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout)
+    assert "error" not in out, out
+    return out
+

@@ -91,3 +91,12 @@ def sits_through_a_ctrl_c(ready: object, go_on: object) -> None:
     with SIGINT blocked, then waits while the test sends it one."""
     ready.put(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))  # type: ignore[attr-defined]
     go_on.wait(30)  # type: ignore[attr-defined]
+
+
+def starts_slowly() -> None:
+    """A pool initializer that takes a second before it is gilbench's own: the worker's
+    parent can die meanwhile, so that it is orphaned before ``init_worker`` runs."""
+    from bench.strategies import init_worker
+
+    time.sleep(1.0)
+    init_worker()

@@ -21,12 +21,11 @@ import psutil
 import pytest
 
 from bench.phases import ENV, MARK, PHASES
-from tests.helpers import OTHER_PYTHON, start_interruptible
+from tests.helpers import OTHER_PYTHON, shm_names, start_interruptible
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-SHM = Path("/dev/shm")
 # A hang guard, far above the seconds these take (the closing note has the figures).
 EXIT_GUARD_S = 15
 
@@ -70,7 +69,7 @@ def test_every_phase_is_interrupted_here():
 
 def leftovers() -> set[str]:
     tmp = Path(tempfile.gettempdir())
-    return ({f"shm:{p.name}" for p in SHM.glob("psm_*")} if SHM.is_dir() else set()) | {
+    return {f"shm:{name}" for name in shm_names()} | {
         f"tmp:{p.name}" for p in tmp.glob("gilbench-*")}
 
 

@@ -112,6 +112,34 @@ time.sleep(60)
 """
 
 
+SIGTERM_AT_ONCE = """
+import os, signal, sys, time
+from bench.signals import install_stop_handlers
+install_stop_handlers()
+lived = 0
+for _ in range(int(sys.argv[1])):
+    pid = os.fork()
+    if pid == 0:  # the child of a pool that is terminated the moment it starts a worker
+        time.sleep(0.3)
+        os._exit(0)
+    os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    lived += not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+print(lived)
+"""
+
+
+def test_a_sigterm_right_after_a_fork_ends_the_child(cli_env):
+    # Regression: a forked worker inherits gilbench's SIGTERM handler, and CPython drops
+    # a signal that arrives before its after-fork work is done; Pool.terminate() right
+    # after the pool replaced a dead worker then waited for that worker for ever. (Without
+    # the fix, nearly every one of these children lived on.)
+    r = subprocess.run([sys.executable, "-c", SIGTERM_AT_ONCE, "100"], env=cli_env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0", f"children that outlived a SIGTERM: {r.stdout}"
+
+
 @pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
 def test_workers_exit_when_gilbench_is_killed(method, cli_env):
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.files import write_text
 from bench.report.charts import write_charts
 from bench.report.document import render_html, render_markdown
 from bench.report.sections import SECTIONS, Section, build
@@ -30,9 +31,8 @@ def write_report(results: Results, out: Path, charts: dict[str, list[Path]]) -> 
     blocks = build(results, charts)
     md = out / "report.md"
     page = out / "report.html"
-    md.write_text(render_markdown(blocks, out), encoding="utf-8")
-    page.write_text(render_html(blocks, f"gilbench report: {results.machine.get('hostname')}"),
-                    encoding="utf-8")
+    write_text(md, render_markdown(blocks, out))
+    write_text(page, render_html(blocks, f"gilbench report: {results.machine.get('hostname')}"))
     return [md, page]
 
 

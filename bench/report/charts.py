@@ -11,6 +11,7 @@ gilbench in a program that plots does not disturb it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.analysis import best_cells, gil_on, size_points
+from bench.files import write_with
 from bench.fmt import fmt_s
 from bench.results import Results
 from workloads import kind_title
@@ -99,8 +101,9 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     paths = []
     for fmt in CHART_FORMATS:
         path = stem.with_suffix(f".{fmt}")
-        fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight",
-                    metadata={"Date": None} if fmt == "svg" else None)
+        write_with(path, functools.partial(fig.savefig, format=fmt, dpi=110,
+                                           bbox_inches="tight",
+                                           metadata={"Date": None} if fmt == "svg" else None))
         paths.append(path)
     return paths
 

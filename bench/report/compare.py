@@ -32,6 +32,7 @@ from bench.analysis.significance import (
     time_change,
 )
 from bench.errors import UserError
+from bench.files import write_text
 from bench.fmt import fmt_machine, fmt_speedup
 from bench.report import freethreading
 from bench.report.compare_charts import compare_charts
@@ -440,6 +441,6 @@ def write_compare(runs: list[Run], base: Run, out: Path, serial: Sequence[Serial
     charts = compare_charts([(r.label, r.results) for r in runs], out)
     blocks = build(runs, base, charts, serial, left_out)
     md, page = out / "compare.md", out / "compare.html"
-    md.write_text(render_markdown(blocks, out), encoding="utf-8")
-    page.write_text(render_html(blocks, "gilbench comparison"), encoding="utf-8")
+    write_text(md, render_markdown(blocks, out))
+    write_text(page, render_html(blocks, "gilbench comparison"))
     return [md, page] + [p for ps in charts.values() for p in ps]

@@ -36,6 +36,7 @@ from bench.strategies import (
     CellFailure,
     Deadline,
     Strategy,
+    ctrl_c_deferred,
     describe,
     reraise_ctrl_c,
 )
@@ -215,9 +216,11 @@ class BlockMeasurement:
                 self._finish(slot)
 
     def tear_down(self) -> None:
-        """Kill every cell's workers that are not closed yet (Ctrl-C, a bug)."""
-        for slot in self.slots:
-            slot.terminate()
+        """Kill every cell's workers that are not closed yet (Ctrl-C, a bug): all of
+        them, whatever the user presses meanwhile (a second Ctrl-C insists)."""
+        with ctrl_c_deferred():
+            for slot in self.slots:
+                slot.terminate()
 
     def cells(self) -> list[Outcome]:
         """Every cell of the block, in the order of its specs."""
@@ -346,13 +349,14 @@ class BlockMeasurement:
         n = len(slot.times)
         worker_cpu1 = meters.cpu_s_of(slot.worker_pids)
         peak = meters.tree_peak_bytes(slot.own_peak.peak, slot.worker_pids)
-        slot.closed = True
         try:
             gil = self._gil_at_end(slot)
-            slot.strat.close()
+            with ctrl_c_deferred():  # closed whole (a Dask cluster half-closed lives on)
+                slot.strat.close()
+                slot.closed = True
         except Exception as exc:  # its runs were fine, but its workers would not stop
             reraise_ctrl_c()
-            slot.strat.terminate()
+            slot.terminate()
             slot.failure = CellFailure(f"closing its workers failed: {describe(exc)}")
             return
         cpu_s: float | None = slot.own_cpu

@@ -18,6 +18,14 @@ parametrise over ``STRATEGIES``) pick it up with no other edit.
 
 import importlib
 
+from bench.signals import (
+    children_ignore_ctrl_c,
+    ctrl_c_deferred,
+    install_stop_handlers,
+    on_ctrl_c,
+    reraise_ctrl_c,
+    stopped_by,
+)
 from bench.strategies.base import (
     JOIN_S,
     POLL_S,
@@ -28,16 +36,10 @@ from bench.strategies.base import (
     Strategy,
     TaskFailed,
     WorkerDied,
-    children_ignore_ctrl_c,
     chunks,
-    ctrl_c_deferred,
     describe,
     exit_reason,
     init_worker,
-    install_stop_handlers,
-    on_ctrl_c,
-    reraise_ctrl_c,
-    stopped_by,
     strategy,
 )
 

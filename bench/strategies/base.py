@@ -20,19 +20,19 @@ imports only this module (``loky`` also builds on ``processes``).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.util
 import multiprocessing
 import multiprocessing.context
 import os
 import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from bench.machine import gil_enabled
+from bench.reaper import watch_parent
+from bench.signals import children_ignore_ctrl_c, ctrl_c_deferred
 
 # typeshed types multiprocessing.context.BaseContext without Process, Queue, Pipe
 # (only the concrete contexts have them); every context here comes from get_context.
@@ -83,6 +83,8 @@ class Deadline:
 def describe(exc: BaseException) -> str:
     """One line for a results file: the exception type and message."""
     text = str(exc).strip().splitlines()
+    if not text and isinstance(exc, MemoryError):  # Python gives it no message
+        text = ["out of memory"]
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
@@ -114,129 +116,13 @@ def _ping(delay_s: float, _item: object = None) -> tuple[int, bool]:
     return os.getpid(), gil_enabled()
 
 
-def _watch_parent(parent: int) -> None:
-    # A worker whose parent was killed (SIGKILL gives no chance to clean up)
-    # is re-parented; it then exits by itself instead of waiting forever on a
-    # queue as an orphan.
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(1)
-
-
-_STOPPED_BY: list[int] = []  # the Ctrl-C (SIGINT) or SIGTERM that reached gilbench, if any
-
-
-_OWNER: list[int] = []  # the process that installed the handlers (forks inherit them)
-
-
-def on_ctrl_c(signum: int, _frame: object) -> None:
-    """gilbench's SIGINT and SIGTERM handler: Python's own Ctrl-C (KeyboardInterrupt),
-    remembered; a SIGTERM (``kill PID``, a job scheduler) stops the run the same way,
-    so that it too saves what finished and leaves nothing behind."""
-    if signum == signal.SIGTERM and _OWNER and os.getpid() != _OWNER[0]:
-        # A forked worker, not gilbench: a SIGTERM (Pool.terminate sends one) ends
-        # it quietly, as it would have without gilbench's handler.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return
-    _STOPPED_BY[:] = _STOPPED_BY or [signum]
-    raise KeyboardInterrupt
-
-
-def install_stop_handlers() -> None:
-    """gilbench's command: Ctrl-C and SIGTERM both stop it through ``on_ctrl_c`` (a
-    signal the caller chose to ignore stays ignored)."""
-    _OWNER[:] = [os.getpid()]
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, on_ctrl_c)
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, on_ctrl_c)
-
-
-def stopped_by() -> int | None:
-    """The signal that stopped gilbench (SIGINT or SIGTERM), if one did."""
-    return _STOPPED_BY[0] if _STOPPED_BY else None
-
-
-def reraise_ctrl_c() -> None:
-    """Call first where an ``Exception`` becomes a failed cell or measurement: an error
-    raised while a Ctrl-C unwound (a broken pipe, a half-read message, a cleanup that
-    failed and replaced the KeyboardInterrupt) is the Ctrl-C, not a failure to record."""
-    if _STOPPED_BY:
-        raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def ctrl_c_deferred() -> Iterator[None]:
-    """A Ctrl-C that arrives inside is raised when the block ends, not in its middle.
-
-    For what must not be cut in half — a cluster half-started, or half-closed, leaves
-    processes and threads that no one then closes. A second Ctrl-C inside raises at
-    once (a user who presses twice means it). Outside the main thread, where no
-    signal handler can be set, and where SIGINT is ignored (a background job of a
-    script), a no-op.
-    """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) == signal.SIG_IGN):  # the caller ignores it
-        yield
-        return
-    pressed: list[int] = []
-
-    def later(signum: int, _frame: object) -> None:
-        _STOPPED_BY[:] = _STOPPED_BY or [signum]
-        if pressed:
-            raise KeyboardInterrupt
-        pressed.append(signum)
-
-    previous = signal.signal(signal.SIGINT, later)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def children_ignore_ctrl_c() -> Iterator[None]:
-    """Processes started inside never see Ctrl-C; this one sees it after the block.
-
-    Ctrl-C goes to the whole process group. A child that gets it between its
-    fork and the first line of ``init_worker`` (which ignores SIGINT) prints a
-    KeyboardInterrupt traceback from the middle of its start-up. Blocking
-    SIGINT in this thread while children start closes that window: a child
-    inherits the blocked signal (through exec too, so spawn and the fork
-    server are covered), and so do the threads started here and *their*
-    children (a Dask cluster's event loop starts its worker processes). This
-    process loses nothing: a Ctrl-C that arrives meanwhile is raised when the
-    block ends (``ctrl_c_deferred``).
-
-    multiprocessing's resource tracker is started first: starting it *unblocks*
-    SIGINT in the thread that starts it (``resource_tracker.ensure_running``),
-    which would open the window again for every child after it.
-    """
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups, no window
-        yield
-        return
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
-    with ctrl_c_deferred():
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 def init_worker(initializer: Callable[[], None] | None = None) -> None:
     """Runs first in every worker process."""
     # Ctrl-C reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The parent as it is now: gilbench, or (forkserver) the fork server, which
-    # itself exits when gilbench does.
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    # A worker whose parent was killed (SIGKILL gives no chance to clean up), or
+    # that was orphaned while it started, exits by itself.
+    watch_parent()
     if initializer is not None:
         initializer()
 

@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from bench.signals import children_ignore_ctrl_c
 from bench.strategies.base import (
     JOIN_S,
     CellFailure,
     Deadline,
     MpContext,
     WorkerDied,
-    children_ignore_ctrl_c,
     describe,
     exit_reason,
 )

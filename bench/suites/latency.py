@@ -23,13 +23,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench import stats
+from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
 from bench.strategies.base import (
     JOIN_S,
     Deadline,
     MpContext,
-    children_ignore_ctrl_c,
     init_worker,
-    reraise_ctrl_c,
 )
 from bench.suites.base import Budget, Partner, failed, partner, recv_conn
 from bench.suites.entries import LatencyEntry

@@ -33,6 +33,7 @@ from typing import Any
 import psutil
 
 from bench.launch import harness_env, module_command
+from bench.reaper import stop_helper
 from bench.strategies import (
     JOIN_S,
     STRATEGIES,
@@ -67,15 +68,16 @@ def probe(budget: Budget, timeout_s: float, start_methods: tuple[str, ...],
             "start_methods": list(start_methods), "workers": list(workers)}
     expected = (1 + len(start_methods)) * (1 + len(workers))
     limit = timeout_s * expected + PROBE_GRACE_S
+    # A session of its own: a Ctrl-C is ours to handle, and stop_helper passes it on
+    # once, so that none lands in a worker half-way through its start.
     proc = subprocess.Popen(module_command(sys.executable, "bench.startprobe", json.dumps(args)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=harness_env(),
-                            start_new_session=True)  # Ctrl-C is ours to handle, not the probe's
+                            env=harness_env(), start_new_session=True)
     out, errors = proc.stdout, proc.stderr
     assert out is not None and errors is not None  # both piped above
     seen = 0
     try:
-        killer = threading.Timer(limit, proc.kill)
+        killer = threading.Timer(limit, stop_helper, (proc,))
         killer.start()
         try:
             for line in out:
@@ -86,8 +88,7 @@ def probe(budget: Budget, timeout_s: float, start_methods: tuple[str, ...],
         err = errors.read()
         code = proc.wait()
     except BaseException:
-        proc.kill()
-        proc.wait()
+        stop_helper(proc)
         raise
     finally:
         out.close()

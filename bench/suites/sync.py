@@ -33,12 +33,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from bench import stats
+from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
 from bench.strategies.base import (
     Deadline,
     MpContext,
-    children_ignore_ctrl_c,
     init_worker,
-    reraise_ctrl_c,
 )
 from bench.suites.base import Budget, Partner, failed, partner, wait_for
 from bench.suites.entries import SyncEntry
