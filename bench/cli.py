@@ -39,7 +39,7 @@ from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.reaper import reap_children
 from bench.report import render
 from bench.report.terminal import Progress, SuiteProgress, failures, summary
-from bench.results import Results, file_stamp, load, utc_now, with_speedups
+from bench.results import Results, file_stamp, load, utc_now
 from bench.runner import Plan
 from bench.session import Session
 from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
@@ -448,7 +448,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     source = Path(args.results)
     results = load(source)
-    results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
+    results = results.with_speedups()
     out = Path(args.out) if args.out else (source if source.is_dir() else source.parent)
     with FolderLock(out, "report"):
         paths = render_or_say(results, out, f"{source} is unchanged (only read)",
@@ -547,7 +547,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     results = load(Path(args.results))
     check_raw_times(results, args.results)
-    results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
+    results = results.with_speedups()
     text = (json.dumps(to_pyperf(results), indent=1) + "\n" if args.format == "pyperf"
             else to_csv(results))
     if args.out is None:

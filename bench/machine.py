@@ -167,7 +167,6 @@ def collect_machine() -> dict[str, Any]:
 
 
 BUSY_LOAD_PER_CPU = 0.5  # a 1-minute load average above this per usable CPU: others are busy
-BUSY_OTHERS = 0.10  # other programs using this share of the machine's CPU time during a run
 
 
 def _read(path: str) -> str | None:
@@ -243,17 +242,6 @@ class OthersCpu:
             return None  # too short a window to say anything
         busy, own, total = (b - a for a, b in zip(self.start, now, strict=True))
         return round(max(0.0, busy - own) / total, 4)
-
-
-def others_check(fraction: float | None) -> dict[str, Any] | None:
-    """The during-run check: what other programs took of the machine's CPUs."""
-    if fraction is None:
-        return None
-    busy = fraction >= BUSY_OTHERS
-    return {"check": "other programs' CPU use during the run",
-            "value": f"{fraction:.1%} of the machine's CPU time", "ok": not busy,
-            "advice": "other programs competed for the CPUs: close them and run again"
-                      if busy else ""}
 
 
 def cpu_steal_s() -> tuple[float, float] | None:

@@ -171,6 +171,16 @@ class Results:
     def workloads(self) -> list[str]:
         return list(dict.fromkeys(c.workload for c in self.cells))
 
+    def description(self, workload: str) -> str:
+        """The kernel's description as the run recorded it ("" in files that predate it):
+        a report says what the file says, not what the installed kernels say now."""
+        return str((self.run.get("workload_descriptions") or {}).get(workload) or "")
+
+    def with_speedups(self) -> Results:
+        """The same results with every cell's speedup computed as today's gilbench
+        computes it (``with_speedups``): what a reader of a file works from."""
+        return dataclasses.replace(self, cells=tuple(with_speedups(self.cells)))
+
     def main_size(self, workload: str) -> int | None:
         """The workload's size in the plan (the profile's), or its largest measured one;
         other sizes are a task-size sweep (``--sizes``), kept out of the main analyses."""

@@ -33,7 +33,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import stats
-from bench.machine import OthersCpu, collect_machine, cpu_steal_s, noise_checks, others_check
+from bench.analysis.noise import others_check
+from bench.machine import OthersCpu, collect_machine, cpu_steal_s, noise_checks
 from bench.runner import CellSpec, Precision, StoppingRule, measure_block
 from bench.runner.precision import stopping_half_width
 from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c

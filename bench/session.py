@@ -23,6 +23,7 @@ from bench.runner import Plan, run
 from bench.runner.plan import CellSpec, expected_s, spec_cost_s, suite_cost_s
 from bench.suites import COST_SUITES, Entry, suite_run
 from bench.suites.base import BUDGETS
+from workloads import WORKLOADS
 
 # What each part of a run (the first, then each --resume) records about itself.
 PART_KEYS = ("argv", "duration_s", "noise_checks", "cpu_steal_fraction", "others_cpu_fraction")
@@ -88,9 +89,16 @@ class Session:
             run_info["plan"] = dataclasses.asdict(self.plan)
         # Speedups (with their bootstrap CIs) once at the end, not after every cell.
         cells = with_speedups(self.cells) if speedups else self.cells
+        run_info["workload_descriptions"] = self.descriptions()
         return Results(machine=self.machine, cells=tuple(cells), run=run_info,
                        created_at=self.created_at,
                        suites={k: tuple(v) for k, v in self.suites.items()})
+
+    def descriptions(self) -> dict[str, str]:
+        """What each kernel of the run is, in its own words: the report reads them from
+        the file, so it says what was measured, whatever is installed when it renders."""
+        names = [*(self.plan.workloads if self.plan else ()), *(c.workload for c in self.cells)]
+        return {w: WORKLOADS[w].description for w in dict.fromkeys(names) if w in WORKLOADS}
 
     def steal(self) -> float | None:
         """The share of the machine's CPU time a hypervisor gave away during the run."""

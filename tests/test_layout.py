@@ -123,7 +123,7 @@ def test_loading_and_rendering_a_results_file_imports_no_execution_code(tmp_path
         "from bench.report import render\n"
         "from bench.report.compare import load_runs\n"
         f"r = load(Path({str(reference)!r}))\n"
-        "r = dataclasses.replace(r, cells=tuple(with_speedups(r.cells)))\n"
+        "r = r.with_speedups()\n"
         f"render(r, Path({str(tmp_path)!r}))\n"
         "print(json.dumps(sorted(sys.modules)))\n")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from bench import machine
+from bench.analysis import noise
 
 
 @pytest.mark.parametrize("cpu_max, expected", [
@@ -121,6 +122,6 @@ def test_other_programs_cpu_during_a_run_is_measured_and_judged(tmp_path):
     share = mine.fraction()
     logical = os.cpu_count() or 1
     assert share is not None and share >= 0.5 / logical  # one CPU of `logical`, busy ~4 s
-    assert machine.others_check(share)["ok"] is (share < machine.BUSY_OTHERS)
-    assert machine.others_check(0.5)["ok"] is False and machine.others_check(0.01)["ok"]
-    assert machine.others_check(None) is None
+    assert noise.others_check(share)["ok"] is (share < noise.BUSY_OTHERS)
+    assert noise.others_check(0.5)["ok"] is False and noise.others_check(0.01)["ok"]
+    assert noise.others_check(None) is None

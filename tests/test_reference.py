@@ -10,7 +10,7 @@ import pytest
 
 from bench.report import render, write_report
 from bench.report.terminal import summary
-from bench.results import load, with_speedups
+from bench.results import load
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reports" / "reference"
 FILES = sorted(REFERENCE.glob("*.json"))
@@ -27,7 +27,7 @@ CHARTED = 3  # workloads per file drawn (a chart is about a second; the code is 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_a_reference_file_renders(path, tmp_path):
     results = load(path)
-    results = dataclasses.replace(results, cells=tuple(with_speedups(results.cells)))
+    results = results.with_speedups()
     # The whole report without charts; then charts and report of the first workloads.
     (tmp_path / "all").mkdir()
     md_only = write_report(results, tmp_path / "all", {})

@@ -1,8 +1,9 @@
 """The registry of kernels: ``Workload``, ``WORKLOADS`` and the ``@workload`` decorator,
 ``Task`` (a workload at a size, what strategies run) and the kinds of work.
 
-It imports nothing of gilbench's, so the kernel modules import it and the package
-``workloads`` imports them without a cycle.
+It imports nothing of gilbench's but the kinds' vocabulary (``bench.kinds``, on the data
+floor), so the kernel modules import it and the package ``workloads`` imports them
+without a cycle.
 """
 
 from __future__ import annotations
@@ -18,40 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KINDS = ("cpu", "native", "io", "mixed")
-KIND_TITLES = {
-    "cpu": "CPU-bound pure Python (holds the GIL)",
-    "native": "CPU-bound native code (releases the GIL)",
-    "io": "IO-bound (waits with the GIL released)",
-    "mixed": "Mixed: waiting, then Python work (holds the GIL for the work)",
-}
-# The same kinds where the interpreter runs without a GIL (a free-threaded build, PEP 703):
-# nothing holds or releases a GIL there, and threads can run Python code in parallel.
-KIND_TITLES_NO_GIL = {
-    "cpu": "CPU-bound pure Python (no GIL in this interpreter)",
-    "native": "CPU-bound native code (no GIL in this interpreter)",
-    "io": "IO-bound (waits; no GIL in this interpreter)",
-    "mixed": "Mixed: waiting, then Python work (no GIL in this interpreter)",
-}
-
-
-def kind_title(kind: str, gil: bool = True) -> str:
-    """A kind's title as it holds for an interpreter with (or without) the GIL."""
-    return (KIND_TITLES if gil else KIND_TITLES_NO_GIL).get(kind, kind)
-
-
-# Work that only CPUs do: no strategy can beat serial by more than the CPUs it runs
-# on (io waits, and overlaps beyond the CPU count).
-CPU_BOUND_KINDS = ("cpu", "native")
-
-
-def speedup_ceiling(kind: str, workers: int, usable_cpus: int) -> float | None:
-    """The most speedup the physics allows ``workers`` on this kind of work (None: no
-    such limit): the workers, and the usable CPUs where known (0: unknown)."""
-    if kind not in CPU_BOUND_KINDS:
-        return None
-    return float(min(workers, usable_cpus) if usable_cpus else workers)
-
+# The kinds' vocabulary is the data floor's (bench.kinds): the analysis and the report
+# read it without importing a kernel. The package re-exports it, where kernels are written.
+from bench.kinds import KINDS
 
 PROFILE_NAMES = ("smoke", "quick", "standard", "full")  # sizes per bench.profiles.PROFILES
 

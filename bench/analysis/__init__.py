@@ -24,6 +24,7 @@ from bench.analysis.cells import (
     gil_on,
     over_ceiling,
     precision,
+    pure_python_workloads,
     serial_cell,
     usable_cpus,
     with_speedup_only,
@@ -54,5 +55,5 @@ __all__ = ["RULE", "TIE_RATIO", "Comparison", "CurveLaws", "Finding",
            "best_of_model", "ceiling", "compare", "cpu_share", "crossover", "crossovers",
            "curve_laws", "decisive", "entry_counts", "failed_entries", "findings", "gil_on",
            "kind_verdicts", "mixed_sides", "nearest_payload", "over_ceiling", "pick",
-           "precision", "serial_cell", "size_points", "usable_cpus", "with_speedup_only",
-           "workload_verdict"]
+           "precision", "pure_python_workloads", "serial_cell", "size_points", "usable_cpus",
+           "with_speedup_only", "workload_verdict"]

@@ -9,8 +9,8 @@ from typing import TypedDict
 
 from bench import stats
 from bench.fmt import fmt_speedup
+from bench.kinds import pure_python, speedup_ceiling
 from bench.results import Cell, Results
-from workloads import speedup_ceiling
 
 
 def serial_cell(results: Results, workload: str) -> Cell | None:
@@ -38,6 +38,11 @@ def gil_on(results: Results) -> bool:
     if results.machine.get("gil_enabled", True) is not False:
         return True
     return any(c.gil_enabled_in_workers for c in results.cells if c.model == "threads")
+
+
+def pure_python_workloads(results: Results) -> list[str]:
+    """The run's workloads of pure-Python work (``bench.kinds.pure_python``)."""
+    return [w for w in results.workloads() if pure_python(results.cells_of(w)[0].kind)]
 
 
 def ceiling(cell: Cell, usable: int) -> float | None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.analysis.cells import GeoSpan, best_by_speedup, best_cells, gil_on, usable_cpus
+from bench.kinds import KINDS, kind_title
 from bench.results import Cell, Results
-from workloads import KINDS, kind_title
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05

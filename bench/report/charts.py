@@ -22,8 +22,8 @@ import numpy as np
 from bench.analysis import best_cells, gil_on, size_points
 from bench.files import write_with
 from bench.fmt import fmt_s
+from bench.kinds import kind_title
 from bench.results import Results
-from workloads import kind_title
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilbench's CLI
     from matplotlib.figure import Figure

@@ -9,7 +9,6 @@ recommendation flips between machines, and the noisy or failed cells.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +45,7 @@ from bench.report.document import (
     render_html,
     render_markdown,
 )
-from bench.results import Cell, Results, load, with_speedups
+from bench.results import Cell, Results, load
 from bench.singlethread import SerialRuns
 
 SYSTEM_ROWS = (
@@ -99,7 +98,7 @@ def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
     seen: dict[str, int] = {}
     for i, path in enumerate(paths):
         res = load(Path(path))
-        res = dataclasses.replace(res, cells=tuple(with_speedups(res.cells)))
+        res = res.with_speedups()
         if not bootstrappable(res):
             raise UserError(
                 f"{path}: no cell carries the timed runs compare bootstraps its intervals "

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.analysis import best_of_model, gil_on, usable_cpus, workload_verdict
-from bench.analysis.cells import GeoSpan
+from bench.analysis.cells import GeoSpan, pure_python_workloads
+from bench.kinds import gil_words
 from bench.report.document import Block, Bullets, Heading, Para, Table
 from bench.singlethread import Cost, SerialRuns, cost
 
@@ -30,18 +31,15 @@ def gil_state(run: Any) -> str:
     m = res.machine
     env = m.get("python_gil_env")
     if not gil_on(res):
-        return "off" + (f" (PYTHON_GIL={env})" if env is not None else "")
+        return gil_words(False, env)
     if m.get("gil_enabled", True) is False:
         back = sum(bool(c.gil_enabled_in_workers) for c in res.cells if c.strategy != "serial")
         return f"off at start, back on in the workers of {back} cells"
-    if m.get("free_threaded_build"):
-        return "on" + (f" (PYTHON_GIL={env})" if env is not None else "")
-    return "on"
+    return gil_words(True, env if m.get("free_threaded_build") else None)
 
 
 def pure_python(run: Any) -> list[str]:
-    res = run.results
-    return [w for w in res.workloads() if res.cells_of(w)[0].kind == "cpu"]
+    return pure_python_workloads(run.results)
 
 
 def model_span(run: Any, model: str) -> GeoSpan | None:

@@ -20,17 +20,18 @@ from bench.analysis import (
     gil_on,
     over_ceiling,
     precision,
+    pure_python_workloads,
     serial_cell,
     size_points,
     usable_cpus,
     workload_verdict,
 )
+from bench.analysis.noise import others_check
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
-from bench.machine import others_check
+from bench.kinds import gil_words, kind_title
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
 from bench.results import Cell, Results
-from workloads import WORKLOADS, kind_title
 
 Charts = dict[str, list[Path]]
 
@@ -206,7 +207,7 @@ def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Blo
     for w in results.workloads():
         base = serial_cell(results, w)
         first = results.cells_of(w)[0]
-        desc = WORKLOADS[w].description if w in WORKLOADS else ""
+        desc = results.description(w)
         blocks.append(Heading(w, 3))
         calibrated = dict(results.run.get("plan", {}).get("calibrated") or ())
         how = (f" (calibrated on this machine: a task took {calibrated[w] * 1000:.3g} ms "
@@ -360,8 +361,7 @@ def free_threading(results: Results) -> str | None:
     main_on = bool(m.get("gil_enabled"))
     text = ("This interpreter is a free-threaded build (PEP 703)" if m.get("free_threaded_build")
             else "The GIL was off in this interpreter")
-    text += (f"; the GIL was {'on' if main_on else 'off'} in gilbench's process"
-             + (f" (PYTHON_GIL={env})" if env is not None else "") + ".")
+    text += f"; the GIL was {gil_words(main_on, env)} in gilbench's process."
     asked = [c for c in results.cells if c.gil_enabled_in_workers is not None
              and c.strategy != "serial"]
     on = [c for c in asked if c.gil_enabled_in_workers]
@@ -386,7 +386,7 @@ def free_threading(results: Results) -> str | None:
                  f"({where}{shown}{more}): {cause}.")
     elif asked:
         text += " It stayed off inside the workers of every cell."
-    cpu = [w for w in results.workloads() if results.cells_of(w)[0].kind == "cpu"]
+    cpu = pure_python_workloads(results)
     t = [c.speedup for c in (best_of_model(results, w, "threads") for w in cpu)
          if c and c.speedup]
     p = [c.speedup for c in (best_of_model(results, w, "processes") for w in cpu)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import machine, meters, stats
+from bench.kinds import speedup_ceiling
 from bench.results import Cell
 from bench.runner.plan import CellSpec
 from bench.runner.precision import (
@@ -40,7 +41,7 @@ from bench.strategies import (
     describe,
     reraise_ctrl_c,
 )
-from workloads import WORKLOADS, speedup_ceiling
+from workloads import WORKLOADS
 
 Outcome = tuple[Cell, list[Any] | None]  # a cell, and its task results (the reference)
 
