@@ -12,16 +12,13 @@ quietly. Before it exits, every child it started has been waited for
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import errno
 import json
 import math
 import multiprocessing
 import os
 import re
-import shlex
 import signal
-import socket
 import sys
 import threading
 import time
@@ -29,18 +26,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import __version__, phases
+from bench import __version__, phases, serialcost
 from bench.errors import UserError, did_you_mean
 from bench.files import FolderLock, WriteFailed, new_folder, write_text
 from bench.fmt import fmt_minutes
 from bench.machine import collect_machine, gil_enabled
-from bench.options import USER_PROFILES, build_plan, expected_default_s, plan_from_dict
+from bench.options import USER_PROFILES, build_plan, check_plan, expected_default_s
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.reaper import reap_children
 from bench.report import render
 from bench.report.terminal import Progress, SuiteProgress, failures, summary
 from bench.results import Results, file_stamp, load, utc_now
-from bench.runner import Plan
+from bench.runfolder import (
+    RESULTS,
+    SERIAL_COST,
+    how_to_finish,
+    is_interpreters_run,
+    resume_folder,
+    run_folder,
+    saved_so_far,
+)
+from bench.runner import Plan, specs
 from bench.session import Session
 from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES
@@ -141,205 +147,33 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def default_out_dir(created_at: str) -> Path:
-    return Path("reports") / f"{file_stamp(created_at)}-{socket.gethostname()}"
-
-
 def say(line: str) -> None:
     """A line of what the run is doing, on stderr (stdout is for its summary)."""
     print(line, file=sys.stderr, flush=True)
 
 
-def cmd_run_interpreters(args: argparse.Namespace) -> int:
-    from bench.interpreters import find_interpreters
-
-    if args.resume:  # a --python run's folder (cmd_run sends it here)
-        out = resume_folder(args.resume)
-    else:
-        plan = build_plan(args, say)
-        found = find_interpreters(args.python)
-        out = run_folder(args.out, utc_now())
-    with FolderLock(out):
-        if args.resume:
-            record = read_interpreters_record(out)
-            plan = plan_from_dict(record["plan"], str(out))
-            found = find_interpreters([i.get("spec", i["path"])
-                                       for i in record["interpreters"]])
-            if [i.label for i in found] != [i["label"] for i in record["interpreters"]]:
-                raise UserError(f"--resume {out}: its interpreters are not the ones that "
-                                "started it any more (a different version at the same "
-                                "path); start a new run")
-        else:
-            for interp in found:
-                if (out / interp.label / "results.json").exists():
-                    raise UserError(f"{out / interp.label} already holds a results.json; "
-                                    "choose a new --out")
-        try:
-            if not args.resume:
-                write_interpreters_record(out, plan, found)
-            return run_interpreters_into(args, out, plan, found)
-        except WriteFailed as exc:
-            saved = "; ".join(saved_so_far(out / i.label, len(plan.specs())) for i in found)
-            raise exc.saying(saved, how_to_finish(out)) from None
-
-
-def run_interpreters_into(args: argparse.Namespace, out: Path, plan: Plan,
-                          found: Sequence[Any]) -> int:
-    """The --python run, in a folder this process holds."""
-    from bench.analysis import kind_verdicts
-    from bench.interpreters import run_in
-    from bench.report import freethreading
-    from bench.report.compare import load_runs, pick_baseline, write_compare
-
-    ours = collect_machine()
-    previous = {i.label: load(out / i.label) if (out / i.label / "results.json").exists()
-                else None for i in found}
-    todo = {label: len(plan.specs()) - (len(p.cells) if p else 0)
-            for label, p in previous.items()}
-    print(f"gilbench {__version__}: {len(plan.specs())} cells in each of "
-          f"{', '.join(f'{i.label} ({i.spec})' for i in found)} → {out}"
-          + (f"; {sum(todo.values())} cells left" if args.resume else ""),
-          file=sys.stderr, flush=True)
-    runs: list[tuple[str, Results]] = []
-    try:
-        for interp in found:
-            done = previous[interp.label]
-            if done is not None and done.run.get("complete"):
-                runs.append((interp.label, done))  # finished before the interruption
-                if not (out / interp.label / "report.html").exists():  # a write failed
-                    render(done, out / interp.label)
-                continue
-            print(f"[{interp.label}] {interp.spec}", file=sys.stderr, flush=True)
-            progress = Progress(todo[interp.label])
-            try:
-                results = run_in(interp, plan, out / interp.label, ours, progress.update,
-                                 previous=done, resume_hint=f"gilbench run --resume {out}")
-            finally:
-                progress.close()
-            render(results, out / interp.label)
-            runs.append((interp.label, results))
-        serial, left_out = single_thread_cost(found, plan, out) if len(runs) > 1 else ([], [])
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: what finished is saved under {out}; resume with: "
-              f"gilbench run --resume {out}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    for label, results in runs:
-        print(f"\n{label}:")
-        for line in kind_verdicts(results):
-            print("- " + line.replace("**", ""))
-    if len(runs) > 1:
-        loaded = load_runs([str(out / label / "results.json") for label, _ in runs],
-                           [label for label, _ in runs])
-        write_compare(loaded, pick_baseline(loaded, None), out, serial, left_out)
-        lines = freethreading.terminal_lines(loaded, serial)
-        if lines:
-            print("\n" + "\n".join(lines))
-        print(f"\ncomparison: {out / 'compare.html'}")
-    failed = sum(c.status in ("error", "timeout") for _, r in runs for c in r.cells)
-    print(f"{failed} failed cells" if failed else "every cell ok (or skipped with its reason)")
-    return EXIT_FAILED_CELLS if failed else EXIT_OK
-
-
-INTERPRETERS_RECORD = "interpreters.json"  # what --resume needs of a --python run
-
-
-def single_thread_cost(found: Sequence[Any], plan: Plan, out: Path
-                       ) -> tuple[list[Any], list[str]]:
-    """The interpreters' interleaved serial runs of the pure-Python kernels (measured once;
-    a resumed run reads them back)."""
-    from bench import singlethread
-
-    path = out / singlethread.SERIAL_COST
-    if path.exists():
-        return singlethread.load(path)
-    if not singlethread.pure_python_workloads(plan):
-        return [], []
-    rounds = max(singlethread.MIN_ROUNDS, plan.repeats)
-    print(f"single-thread cost: interleaved serial runs of "
-          f"{', '.join(singlethread.pure_python_workloads(plan))} in every interpreter "
-          f"({rounds} rounds)", file=sys.stderr, flush=True)
-    phases.reached("single-thread")
-    runs, left = singlethread.measure(found, plan, rounds,
-                                      log=lambda line: print(line, file=sys.stderr,
-                                                             flush=True))
-    singlethread.save(path, runs, left, rounds)
-    return runs, left
-
-
-def write_interpreters_record(out: Path, plan: Plan, found: Sequence[Any]) -> None:
-    record = {"argv": ["gilbench", *sys.argv[1:]], "plan": dataclasses.asdict(plan),
-              "interpreters": [{"path": i.path, "env": i.env, "spec": i.spec, "label": i.label}
-                               for i in found]}
-    write_text(out / INTERPRETERS_RECORD, json.dumps(record, indent=1) + "\n")
-
-
-def read_interpreters_record(out: Path) -> dict[str, Any]:
-    try:
-        record = json.loads((out / INTERPRETERS_RECORD).read_text())
-        if not (isinstance(record["plan"], dict) and isinstance(record["interpreters"], list)):
-            raise ValueError("malformed")
-    except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"--resume {out}: not a gilbench run folder (no results.json, no "
-                        f"readable {INTERPRETERS_RECORD}); give the folder an interrupted "
-                        "run printed") from None
-    return record
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from bench import interpreters
+
     if args.python:
         if args.resume:
             raise UserError("--resume takes no --python: the run's folder says which "
                             "interpreters it uses (gilbench run --resume DIR)")
-        return cmd_run_interpreters(args)
+        return interpreters.start(args.python, build_plan(args, say), args.out)
     if args.resume:
         out = resume_folder(args.resume)
-        if not (out / "results.json").exists() and (out / INTERPRETERS_RECORD).exists():
-            return cmd_run_interpreters(args)
+        if is_interpreters_run(out):
+            return interpreters.resume(out)
         with FolderLock(out):
             previous = load(out)
-            plan = plan_from_dict(previous.run.get("plan", {}), str(out))
-            return run_into(args, out, plan, previous)
+            return run_into(args, out, check_plan(previous.plan, str(out)), previous)
     plan = build_plan(args, say)
     out = run_folder(args.out, utc_now())
     with FolderLock(out):
-        if (out / "results.json").exists():
-            raise UserError(f"{out} already holds a results.json; pass --resume {out} to "
+        if (out / RESULTS).exists():
+            raise UserError(f"{out} already holds a {RESULTS}; pass --resume {out} to "
                             "finish it, or choose a new --out")
         return run_into(args, out, plan, None)
-
-
-def resume_folder(given: str) -> Path:
-    """--resume DIR: a folder that exists (a run's), never one made for the occasion."""
-    out = Path(given)
-    if not out.is_dir():
-        raise UserError(f"--resume {out}: no such folder; give the folder an interrupted "
-                        "run printed (gilbench run --resume DIR)")
-    return out
-
-
-def run_folder(given: str | None, created_at: str) -> Path:
-    """--out DIR, or a new reports/<UTC time>-<host>/ (-2, -3 ... if that is taken)."""
-    return Path(given) if given else new_folder(default_out_dir(created_at))
-
-
-def saved_so_far(out: Path, planned: int | None = None) -> str:
-    """What a run's folder holds now, for the line of a write that failed."""
-    path = out / "results.json"
-    try:
-        results = load(path)
-    except UserError:
-        return f"nothing is saved in {out} yet"
-    of = f" of {planned}" if planned else ""
-    suites = f" and {len(results.suites)} cost suites" if results.suites else ""
-    return f"{path} is saved whole as last written ({len(results.cells)}{of} cells{suites})"
-
-
-def how_to_finish(out: Path) -> str:
-    """The command that finishes a run whose write failed: --resume once something is
-    saved, else the same command again."""
-    if (out / "results.json").exists() or (out / INTERPRETERS_RECORD).exists():
-        return f"once there is space: gilbench run --resume {out}"
-    return "once there is space: " + shlex.join(["gilbench", *sys.argv[1:]])
 
 
 def run_into(args: argparse.Namespace, out: Path, plan: Plan,
@@ -389,12 +223,14 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
         try:
             state.save(complete=False, speedups=True)
         except WriteFailed as exc:
-            raise exc.saying(saved_so_far(out, len(plan.specs())), how_to_finish(out)) from None
+            raise exc.saying(saved_so_far(out, len(specs(plan))),
+                             how_to_finish(out, sys.argv[1:])) from None
         print(f"\ninterrupted: what finished is saved in {out / 'results.json'}; resume "
               f"with: gilbench run --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except WriteFailed as exc:  # the run stopped there: its workers are closed
-        raise exc.saying(saved_so_far(out, len(plan.specs())), how_to_finish(out)) from None
+        raise exc.saying(saved_so_far(out, len(specs(plan))),
+                         how_to_finish(out, sys.argv[1:])) from None
     render_or_say(results, out, f"{out / 'results.json'} is saved whole "
                   f"({len(results.cells)} cells)", f"gilbench report {out}")
     print(summary(results, out))
@@ -458,22 +294,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def serial_cost_beside(runs: Sequence[Any]) -> tuple[list[Any], list[str]]:
-    """The interleaved serial runs of a --python run whose interpreters' results these
-    are (its folder's serial-cost.json, when it covers every run's label), else none."""
-    from bench import singlethread
-
-    folders = {Path(r.source).resolve().parent.parent for r in runs}
-    if len(folders) != 1:
-        return [], []
-    path = folders.pop() / singlethread.SERIAL_COST
-    if not path.exists():
-        return [], []
-    serial, left = singlethread.load(path)
-    labels = {r.label for r in runs}
-    return ([s for s in serial if labels <= set(s.times_s)], left) if serial else ([], [])
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     from bench.analysis.significance import regressions
     from bench.report.compare import (
@@ -500,7 +320,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     base = pick_baseline(runs, args.baseline)
     out = Path(args.out) if args.out else new_folder(
         Path("reports") / ("compare-" + file_stamp(utc_now())))
-    serial, left = serial_cost_beside(runs)
+    serial, left = serialcost.beside([r.source for r in runs], [r.label for r in runs],
+                                     SERIAL_COST)
     with FolderLock(out, "compare"):
         try:
             paths = write_compare(runs, base, out, serial, left)

@@ -17,7 +17,7 @@ from bench.errors import UserError, did_you_mean
 from bench.machine import usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.runner import Plan
-from bench.runner.plan import expected_s
+from bench.runner.plan import expected_s, specs
 from bench.strategies import STRATEGIES
 from bench.suites import ALL_SUITES, COST_SUITES
 from workloads import WORKLOADS
@@ -200,11 +200,12 @@ def _spec_for_plan(spec: str) -> str:
     return str(Path(spec).expanduser().resolve()) if is_file_spec(spec) else spec
 
 
-def plan_from_dict(d: dict[str, Any], source: str) -> Plan:
-    try:
-        plan = Plan.from_dict(d)
-    except (KeyError, TypeError) as exc:
-        raise UserError(f"{source} holds no run plan to resume ({exc})") from None
+def check_plan(plan: Plan | None, source: str) -> Plan:
+    """A plan read back from a run's folder (``Results.plan``, ``interpreters.json``), with
+    its users' kernels loaded, refused in one line if this gilbench cannot run it."""
+    if plan is None:
+        raise UserError(f"{source} holds no run plan to resume (a results file of gilbench "
+                        "run has one)")
     user_workloads(plan.workloads_from)
     unknown = [w for w in plan.workloads if w not in WORKLOADS]
     unknown += [s for s in plan.strategies if s not in STRATEGIES]
@@ -241,4 +242,4 @@ def expected_default_s(profile_name: str, usable: int) -> float:
     estimate (``bench.runner.plan.expected_s``, its costs measured on the 2-CPU VM) as
     the run's first line: the one source of the durations in --help and the README."""
     plan = default_plan(profile_name, usable)
-    return expected_s(plan, plan.specs(), list(COST_SUITES))
+    return expected_s(plan, specs(plan), list(COST_SUITES))

@@ -33,15 +33,25 @@ from typing import Any
 
 import pytest
 
-from bench import phases, stats
+from bench import meters, phases
 from bench.errors import UserError
 from bench.files import FolderLock, WriteFailed, new_folder
 from bench.machine import collect_machine, free_threaded_build, usable_cpus
+from bench.plan import Precision
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
 from bench.report.terminal import speedup_lines
 from bench.results import Cell, Results, file_stamp, utc_now, with_speedup
-from bench.runner import CellSpec, blas_limit, measure, missing_requirement, single_thread_blas
+from bench.runner import (
+    CellMeter,
+    CellSpec,
+    blas_limit,
+    build_cell,
+    cell_fields,
+    measure,
+    missing_requirement,
+    single_thread_blas,
+)
 from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline
 from workloads import WORKLOADS, Task, no_resource
@@ -244,7 +254,13 @@ def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: li
 
 def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strategy: str,
                   workers: int) -> Cell | None:
-    """Time one (workload, strategy, workers) cell with pytest-benchmark."""
+    """Time one (workload, strategy, workers) cell with pytest-benchmark.
+
+    pytest-benchmark times each round; gilbench's own bookkeeping runs between the rounds,
+    in its ``setup`` (untimed): the serial run paired with each round, in the sweep's
+    alternating order (before the cell's run in even rounds, after it in odd ones), and
+    the CPU and memory readings around each run. The cell is then built as the sweep
+    builds it (``bench.runner.build_cell``)."""
     w = WORKLOADS[workload]
     missing = missing_requirement(w)
     if missing:
@@ -257,62 +273,81 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
     cls = STRATEGIES[strategy]
     method = (named.rstrip("]") or multiprocessing.get_start_method()) if cls.uses_processes \
         else None
+    spec = CellSpec(workload, strategy, method, workers, size, tasks)
     task = Task(workload, size, session.resource(workload))
     deadline = Deadline(profile.timeout_s)
+    paired = strategy != "serial"
+    meter = CellMeter()
+    serial_s: list[float] = []
+    outs: list[list[Any]] = []
+
+    def serial_run() -> None:
+        t = time.perf_counter()
+        task_map_serial(task, items)
+        serial_s.append(time.perf_counter() - t)
+
+    calls = [0]
+
+    def between_rounds() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        # Untimed by pytest-benchmark: the previous round's readings end, its serial run
+        # follows it if it was an odd round; this round's serial run comes first if it is
+        # an even one; this round's readings begin.
+        k = calls[0] - profile.warmup  # the timed round about to run (negative: warm-up)
+        calls[0] += 1
+        if k > 0:
+            meter.after_run()
+            if paired and (k - 1) % 2 == 1:
+                serial_run()
+        if k >= 0:
+            if paired and k % 2 == 0:
+                serial_run()
+            meter.before_run()
+        return (task, items, deadline), {}
+
+    def timed(*args: Any) -> list[Any]:
+        out = s.map(*args)
+        outs.append(out)  # every round's result is checked, after the timing
+        return out
+
     with blas_limit(w):
         if workload not in session.references:
             session.references[workload] = [task(i) for i in items]
         reference = session.references[workload]
         phases.reached("pytest")
         with cls(workers, method, single_thread_blas if w.single_thread_blas else None) as s:
+            before = meters.children()
             t0 = time.perf_counter()
             s.start(deadline)
             startup_s = time.perf_counter() - t0
+            meter.started(before, s.pids)
             benchmark.group = workload
             benchmark.extra_info.update(workload=workload, kind=w.kind, strategy=strategy,
                                         model=cls.model, start_method=method, workers=workers,
                                         size=size, tasks=tasks, startup_s=startup_s,
                                         gil_enabled_in_workers=s.gil_in_workers)
-            outs: list[list[Any]] = []
-            serial_s: list[float] = []
-
-            def pair_with_serial() -> tuple[tuple[Any, ...], dict[str, Any]]:
-                # Untimed by pytest-benchmark: one serial run of the same work, timed
-                # here, right before each round, so each round is a pair (as in
-                # `gilbench run`, whose speedup is the median per-round ratio).
-                if strategy != "serial":
-                    t = time.perf_counter()
-                    task_map_serial(task, items)
-                    serial_s.append(time.perf_counter() - t)
-                return (task, items, deadline), {}
-
-            def timed(*args: Any) -> list[Any]:
-                out = s.map(*args)
-                outs.append(out)  # every round's result is checked, after the timing
-                return out
-
-            benchmark.pedantic(timed, setup=pair_with_serial, rounds=profile.repeats,
+            benchmark.pedantic(timed, setup=between_rounds, rounds=profile.repeats,
                                warmup_rounds=profile.warmup, iterations=1)
+            if calls[0] > profile.warmup:  # the last round's readings, and its serial run
+                meter.after_run()
+                if paired and (profile.repeats - 1) % 2 == 1:
+                    serial_run()
             if free_threaded_build() and s.gil_in_workers is False:
                 # An import during the runs can turn the GIL back on (see BlockMeasurement).
                 s.gil_in_workers = s.gil_now(deadline)
                 benchmark.extra_info["gil_enabled_in_workers"] = s.gil_in_workers
+            readings = meter.readings(profile.repeats)
     for i, out in enumerate(outs):
         assert out == reference, f"{strategy} results differ from the serial run's (run {i})"
     if not session.timed or not benchmark.enabled:
         return None
     times = tuple(benchmark.stats.stats.data)
-    pairs = tuple(serial_s[-len(times):]) if strategy != "serial" else ()
     if strategy == "serial":
         session.serial_times[workload] = times
-    rs = stats.rel_std(times)
-    cell = Cell(workload=workload, kind=w.kind, size=size, tasks=tasks, strategy=strategy,
-                model=cls.model, start_method=method, workers=workers, status="ok",
-                times_s=times, median_s=stats.median(times), startup_s=startup_s,
-                rel_std=rs, noisy=rs >= stats.NOISY_REL_STD,
-                gil_enabled_in_workers=s.gil_in_workers, serial_times_s=pairs,
-                size_calibrated=w.calibrated)
-    cell = with_speedup(cell, _serial_times(session, workload, task, items))
+    cell = build_cell(cell_fields(spec), times, serial_s[-len(times):], paired=paired,
+                      precision=Precision.fixed(profile.repeats), usable_cpus=usable_cpus(),
+                      startup_s=startup_s, readings=readings, gil=s.gil_in_workers)
+    if not paired:
+        cell = with_speedup(cell, _serial_times(session, workload, task, items))
     session.cells.append(cell)
     return cell
 

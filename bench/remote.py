@@ -10,7 +10,6 @@ stdout as JSON. Anything else the run prints goes to stderr.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -102,7 +101,7 @@ def serve(out: Any) -> int:
 
 def plan_json(plan: Plan, skip: list[Any] | None = None) -> str:
     """What the parent sends: the plan, and the keys of the cells not to run again."""
-    return json.dumps({**dataclasses.asdict(plan), "skip": list(skip or [])})
+    return json.dumps({**plan.to_dict(), "skip": list(skip or [])})
 
 
 if __name__ == "__main__":

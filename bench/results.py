@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 from bench import stats
 from bench.errors import UserError
 from bench.files import writing
+from bench.plan import CellKey, Plan
 from bench.suites.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
-CellKey = tuple[str, int, str, str | None, int]  # workload, size, strategy, method, workers
 STATUSES = ENTRY_STATUSES  # a cell has the same four outcomes as a cost measurement
 E = TypeVar("E", bound=Entry)
 
@@ -185,10 +185,22 @@ class Results:
         """The workload's size in the plan (the profile's), or its largest measured one;
         other sizes are a task-size sweep (``--sizes``), kept out of the main analyses."""
         sizes = {c.size for c in self.cells if c.workload == workload}
-        planned = {w: n for w, n in (self.run.get("plan") or {}).get("sizes", [])}.get(workload)
+        planned = dict(self.plan.sizes).get(workload) if self.plan else None
         if planned in sizes:
             return planned
         return max(sizes) if sizes else None
+
+    @functools.cached_property
+    def plan(self) -> Plan | None:
+        """The run's plan, typed: None in a file without one (a pytest-benchmark file, a
+        pytest session's) or whose plan this gilbench cannot read."""
+        d = self.run.get("plan")
+        if not isinstance(d, dict):
+            return None
+        try:
+            return Plan.from_dict(d)
+        except (TypeError, ValueError):
+            return None
 
     @functools.cached_property
     def main_cells(self) -> tuple[Cell, ...]:

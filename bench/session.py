@@ -9,7 +9,6 @@ cost suites and tells its caller about each cell and entry; it prints nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from bench import phases
 from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
-from bench.runner.plan import CellSpec, expected_s, spec_cost_s, suite_cost_s
+from bench.runner.plan import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
 from bench.suites import COST_SUITES, Entry, suite_run
 from bench.suites.base import BUDGETS
 from workloads import WORKLOADS
@@ -86,7 +85,7 @@ class Session:
         if self.resume_hint:
             run_info["resume_hint"] = self.resume_hint
         if self.plan is not None:
-            run_info["plan"] = dataclasses.asdict(self.plan)
+            run_info["plan"] = self.plan.to_dict()
         # Speedups (with their bootstrap CIs) once at the end, not after every cell.
         cells = with_speedups(self.cells) if speedups else self.cells
         run_info["workload_descriptions"] = self.descriptions()
@@ -126,7 +125,7 @@ class Session:
 
     def specs_to_do(self) -> list[CellSpec]:
         done = {c.key for c in self.cells}
-        return [s for s in self.planned.specs() if s.key not in done]
+        return [s for s in specs(self.planned) if s.key not in done]
 
     def expected_s(self) -> float:
         """About how long what is left takes (``bench.runner.plan.expected_s``)."""
@@ -166,7 +165,7 @@ class Session:
 
     def in_plan_order(self) -> None:
         """Put the cells in the plan's order (a resumed run's come in two batches)."""
-        order = {s.key: i for i, s in enumerate(self.planned.specs())}
+        order = {s.key: i for i, s in enumerate(specs(self.planned))}
         self.cells.sort(key=lambda c: order.get(c.key, len(order)))
 
     def run_cost_suite(self, name: str, on_entry: Callable[[Entry], None]) -> list[Entry]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import children, schema_errors, shm_names
+from tests.helpers import SCHEMAS, children, schema_errors, shm_names
 
 # gilbench's pytest-benchmark integration, for gilbench's own test session only: it is
 # not a pytest11 entry point, so installing gilbench changes no other project's pytest.
@@ -57,27 +57,33 @@ def no_leaks_after_session():
 @pytest.fixture(autouse=True)
 def results_files_match_the_schema(request: pytest.FixtureRequest):
     """Every results.json gilbench wrote under a test's tmp_path (a run, a --python run,
-    a pytest session: its ``run`` records the argv) matches the published schema
-    (bench/schema/results.schema.json): checked after the test, an error if not. Files a
-    test makes by hand from made-up cells, with a two-key machine record, are not
-    gilbench's output and are left out."""
+    a pytest session: its ``run`` records the argv), and every interpreters.json and
+    serial-cost.json of a --python run, matches its published schema (bench/schema/):
+    checked after the test, an error if not. Files a test makes by hand from made-up
+    cells, with a two-key machine record, are not gilbench's output and are left out."""
     if "tmp_path" not in request.fixturenames:
         yield
         return
     tmp = request.getfixturevalue("tmp_path")  # set up first, so torn down after this
     yield
     bad = {}
-    for path in tmp.rglob("results.json"):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue  # a test that writes a broken file on purpose
-        if isinstance(data, dict) and "argv" in (data.get("run") or {}):
-            errors = schema_errors(data)
+    for name in SCHEMAS:
+        for path in tmp.rglob(name):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue  # a test that writes a broken file on purpose
+            if not isinstance(data, dict):
+                continue
+            if name == "results.json" and "argv" not in (data.get("run") or {}):
+                continue
+            if name != "results.json" and data.get("schema_version") != 1:
+                continue  # one a test wrote by hand (gilbench writes version 1)
+            errors = schema_errors(data, name)
             if errors:
                 bad[str(path.relative_to(tmp))] = errors[:3]
     if bad:
-        pytest.fail(f"results.json files that break the schema: {bad}")
+        pytest.fail(f"files that break their schema: {bad}")
 
 
 @pytest.fixture

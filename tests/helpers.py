@@ -92,6 +92,16 @@ def fib_cell(strategy, workers, median, *, workload="fib", size=10, tasks=8, **k
                 median_s=median, **kw)
 
 
+def plan_record(**fields) -> dict:
+    """A whole plan's JSON form (as results.json's run.plan holds it), ``fields`` changed."""
+    from bench.plan import Plan
+
+    base = dict(profile="quick", workloads=("fib",), strategies=("serial", "threads"),
+                workers=(2,), start_methods=("fork",), repeats=3, warmup=0, tasks=8,
+                timeout_s=60, sizes=(("fib", 24),))
+    return Plan(**{**base, **fields}).to_dict()
+
+
 def box_results(cells, **run):
     return Results(machine={"hostname": "box", "usable_cpus": 4}, cells=tuple(cells),
                    run={"profile": "quick", "complete": True, **run})
@@ -227,16 +237,28 @@ needs_ft_python = pytest.mark.skipif(
 
 # ------------------------------------------------------------ the results schema
 
-SCHEMA = Path(__file__).resolve().parent.parent / "bench" / "schema" / "results.schema.json"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "bench" / "schema"
+SCHEMA = SCHEMA_DIR / "results.schema.json"
+# The published schemas, by the file each describes (interpreters.json's plan refers to
+# results.schema.json's, by its $id).
+SCHEMAS = {"results.json": SCHEMA,
+           "interpreters.json": SCHEMA_DIR / "interpreters.schema.json",
+           "serial-cost.json": SCHEMA_DIR / "serial-cost.schema.json"}
 
 
-def schema_errors(data: object) -> list[str]:
-    """What in a results.json breaks the published schema (empty: nothing)."""
+def schema_errors(data: object, file: str = "results.json") -> list[str]:
+    """What in a results.json (or interpreters.json, serial-cost.json: ``file``) breaks
+    its published schema (empty: nothing)."""
     import json
 
     import jsonschema
+    from referencing import Registry, Resource
 
-    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    schemas = {name: json.loads(path.read_text(encoding="utf-8"))
+               for name, path in SCHEMAS.items()}
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values())
+    validator = jsonschema.Draft202012Validator(schemas[file], registry=registry)
     return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
             for e in validator.iter_errors(data)]
 

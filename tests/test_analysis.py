@@ -12,6 +12,7 @@ from bench.analysis import (
 from bench.results import with_speedups
 from tests.helpers import box_results as results
 from tests.helpers import fib_cell as cell
+from tests.helpers import plan_record
 from tests.helpers import sample_results as sample
 
 
@@ -47,7 +48,7 @@ def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
                                                         tasks=80),
         cell("threads", 2, 0.1, size=20, tasks=80),
     ])
-    r = results(cells, plan={"sizes": [["fib", 24]]})
+    r = results(cells, plan=plan_record(sizes=(("fib", 24),)))
     assert {c.size for c in r.cells_of("fib")} == {24}
     assert list(r.sizes_of("fib")) == [20, 24]
     pts = size_points(r, "fib")

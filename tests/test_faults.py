@@ -305,6 +305,26 @@ def test_resume_of_a_broken_or_foreign_results_json_is_one_line_and_overwrites_n
     assert_nothing_left(r, out)
 
 
+@pytest.mark.parametrize("content, message", [
+    ('{"schema_version": 2, "argv": [], "plan": {}, "interpreters": []}',
+     "its interpreters.json has schema_version 2; this gilbench reads 1"),
+    ('{"argv": ["gilbench"], "plan": {"profile": "quick"}, "interpreters": []}',
+     "not a gilbench run folder"),
+    ("[1, 2", "not a gilbench run folder"),
+])
+def test_resume_of_a_broken_or_newer_interpreters_record_is_one_line(content, message, cli_env,
+                                                                     tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "interpreters.json").write_text(content)
+    r = run_watched([*GILBENCH, "run", "--resume", str(out)], env=cli_env, cwd=tmp_path)
+    assert r["returncode"] == 2, r["stderr"][-2000:]
+    assert message in one_error_line(r["stderr"])
+    assert (out / "interpreters.json").read_text() == content  # nothing overwritten
+    assert sorted(p.name for p in out.iterdir()) == ["interpreters.json"]
+    assert_nothing_left(r, out)
+
+
 # ------------------------------------------------------------ nothing outlives gilbench
 
 QUICK = ["run", "--profile", "quick", "--workers", "2"]

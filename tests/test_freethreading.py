@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from bench.interpreters import find_interpreters, parse_spec, run_in
+from bench.interpreters.serial import _Server, measure
 from bench.machine import collect_machine
 from bench.report import render
 from bench.report.sweep import GIL_ON_MARK, free_threading, workload_table
 from bench.results import load
 from bench.runner import Plan
-from bench.singlethread import _Server, cost, measure
+from bench.serialcost import cost
 from bench.strategies import STRATEGIES
 from tests.helpers import FT_PYTHON, needs_ft_python
 from tests.helpers import run_gilbench as gilbench

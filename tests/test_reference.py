@@ -59,14 +59,15 @@ def test_there_is_a_free_threading_reference():
 
 @pytest.mark.parametrize("folder", RUNS, ids=[p.name for p in RUNS])
 def test_a_reference_python_run_compares_with_its_single_thread_cost(folder, tmp_path):
-    from bench import singlethread
+    from bench import serialcost
     from bench.report.compare import build, load_runs, pick_baseline
     from bench.report.document import render_markdown
+    from bench.runfolder import SERIAL_COST
 
     record = json.loads((folder / "interpreters.json").read_text())
     labels = [i["label"] for i in record["interpreters"]]
     runs = load_runs([str(folder / label / "results.json") for label in labels], labels)
-    serial, left = singlethread.load(folder / singlethread.SERIAL_COST)
+    serial, left = serialcost.load(folder / SERIAL_COST)
     assert {r.workload for r in serial} and not left
     # The blocks, rendered without their charts (test_compare draws those): fast.
     md = render_markdown(build(runs, pick_baseline(runs, None), {}, serial, left), tmp_path)

@@ -15,6 +15,7 @@ from bench.report.sweep import noise_blocks, scaling_table, summary_table
 from bench.results import with_speedups
 from tests.helpers import box_results as results
 from tests.helpers import fib_cell as cell
+from tests.helpers import plan_record
 from tests.helpers import sample_results as sample
 
 
@@ -32,7 +33,7 @@ def test_the_noise_section_lists_flagged_cells_with_their_reason_and_counts_them
     cells = [serial, dataclasses.replace(threads, ci_half_width=0.01),
              dataclasses.replace(procs, noisy=True, ci_half_width=0.12, noise="95% CI ±12.0% "
                                  "after 12 repeats, above the ±5% target (time budget spent)")]
-    r = results(cells, plan={"target_ci": 0.05, "repeats": 3, "max_repeats": 12},
+    r = results(cells, plan=plan_record(target_ci=0.05, repeats=3, max_repeats=12),
                 noise_checks=[{"check": "load average", "value": "1.50", "ok": False,
                                "advice": "close them"}], cpu_steal_fraction=0.1)
     p = precision(r)

@@ -18,8 +18,10 @@ from bench.runner import (
     StoppingRule,
     measure,
     measure_block,
+    points,
     run,
 )
+from bench.runner import specs as runner_specs
 from bench.strategies import STRATEGIES, CellFailure, Strategy
 from tests import coverage, kernels
 from workloads import PROFILE_NAMES as SIZE_PROFILES
@@ -286,7 +288,7 @@ def plan(**kw) -> Plan:
 
 
 def test_plan_runs_serial_first_and_start_methods_only_for_processes():
-    specs = plan().specs()
+    specs = runner_specs(plan())
     fib = [s for s in specs if s.workload == "fib"]
     assert fib[0] == CellSpec("fib", "serial", None, 1, 5, 4)
     threads = [s for s in fib if s.strategy == "threads"]
@@ -301,7 +303,7 @@ def test_run_measures_every_cell_and_resume_skips_finished_ones():
     seen: list[Cell] = []
     cells = run(p, on_cell=lambda spec, cell: seen.append(cell))
     assert cells == seen
-    assert len(cells) == len(p.specs())
+    assert len(cells) == len(runner_specs(p))
     assert all(c.ok for c in cells), [c.error for c in cells if not c.ok]
     # Resume: everything but the last two cells is done already.
     done = {c.key for c in cells[:-2]}
@@ -351,15 +353,15 @@ def test_a_size_sweep_keeps_the_total_work_and_drops_duplicate_sizes():
     p = Plan(profile="quick", workloads=("sleep", "fib"), strategies=("serial", "threads"),
              workers=(1, 2), start_methods=("fork",), repeats=1, warmup=0, tasks=8,
              timeout_s=60, sizes=(("sleep", 10), ("fib", 24)), size_factors=(0.1, 0.5, 1.0))
-    assert p.points("sleep") == [(1, 80), (5, 16), (10, 8)]
-    fib = p.points("fib")  # sizes 19, 23, 24: costs phi**-5, phi**-1, 1 of the profile's
+    assert points(p, "sleep") == [(1, 80), (5, 16), (10, 8)]
+    fib = points(p, "fib")  # sizes 19, 23, 24: costs phi**-5, phi**-1, 1 of the profile's
     assert fib == [(19, round(8 * 1.618034**5)), (23, 13), (24, 8)]
     # sha256 cannot hash less than 1 MiB: its smallest tasks get only the work they do.
     q = dataclasses.replace(p, workloads=("sha256",), sizes=(("sha256", 8),),
                             size_factors=(0.001, 0.125, 1.0))
-    assert q.points("sha256") == [(1, 64), (8, 8)]
-    assert len(p.specs()) == 2 * 3 * (1 + 2)
-    assert Plan.from_dict(json.loads(json.dumps(p.__dict__))) == p
+    assert points(q, "sha256") == [(1, 64), (8, 8)]
+    assert len(runner_specs(p)) == 2 * 3 * (1 + 2)
+    assert Plan.from_dict(json.loads(json.dumps(p.to_dict()))) == p
 
 
 def test_the_coverage_simulation_stops_where_the_block_measurement_stops():
@@ -388,7 +390,7 @@ def test_a_run_expects_its_budgets_and_its_process_starts():
                 workers=(1, 4), start_methods=("fork",), repeats=6, warmup=1, tasks=8,
                 timeout_s=60, sizes=(("fib", 22),), suites=("speedup", "sync"),
                 max_repeats=16, target_ci=0.05, cell_budget_s=0.3)
-    specs = plan.specs()
+    specs = runner_specs(plan)
     assert len(specs) == 5  # serial + threads x2 + pool_map x2
     per = 0.3 + CELL_OVERHEAD_S["quick"]
     want = 5 * per + (1 + 4) * PROCESS_START_S + SUITE_S["quick"]["sync"]

@@ -156,7 +156,7 @@ class PrecisionSummary(TypedDict):
 def precision(results: Results) -> PrecisionSummary:
     hws = [c.ci_half_width for c in results.cells if c.ok and c.strategy != "serial"
            and c.ci_half_width is not None]
-    target = (results.run.get("plan") or {}).get("target_ci") or None
+    target = (results.plan.target_ci or None) if results.plan else None
     return {"cells": len(hws), "target": target,
             "median_half_width": stats.median(hws) if hws else None,
             "within_target": sum(h <= target for h in hws) if target else None,

@@ -46,7 +46,7 @@ from bench.report.document import (
     render_markdown,
 )
 from bench.results import Cell, Results, load
-from bench.singlethread import SerialRuns
+from bench.serialcost import SerialRuns
 
 SYSTEM_ROWS = (
     ("CPU model", "cpu_model"), ("usable CPUs", "usable_cpus"),
@@ -87,7 +87,22 @@ def default_label(results: Results) -> str:
     return f"{host}-{m.get('usable_cpus', '?')}cpu-py{m.get('python_version', '?')}"
 
 
+def as_run(label: str, source: str, results: Results) -> Run:
+    """One side of a comparison: ``results`` with today's speedups, refused in one line
+    when no cell carries the timed runs the intervals are bootstrapped from."""
+    results = results.with_speedups()
+    if not bootstrappable(results):
+        raise UserError(
+            f"{source}: no cell carries the timed runs compare bootstraps its intervals "
+            "from (a cell's times_s with its paired serial_times_s, or beside a serial "
+            "cell's); compare results.json files of gilbench run, or pytest-benchmark "
+            "JSON files saved with their data (--benchmark-save-data)")
+    return Run(label, source, results)
+
+
 def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
+    """The results files given to ``gilbench compare``, each with its label (``--labels``,
+    else its own: ``default_label``; a repeat gets ``#2``)."""
     if len(paths) < 2:
         raise UserError("compare needs at least two results files, e.g. "
                         "gilbench compare a/results.json b/results.json")
@@ -98,13 +113,6 @@ def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
     seen: dict[str, int] = {}
     for i, path in enumerate(paths):
         res = load(Path(path))
-        res = res.with_speedups()
-        if not bootstrappable(res):
-            raise UserError(
-                f"{path}: no cell carries the timed runs compare bootstraps its intervals "
-                "from (a cell's times_s with its paired serial_times_s, or beside a serial "
-                "cell's); compare results.json files of gilbench run, or pytest-benchmark "
-                "JSON files saved with their data (--benchmark-save-data)")
         label = labels[i] if labels is not None else default_label(res)
         if label in seen:
             if labels is not None:
@@ -113,7 +121,7 @@ def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
             label = f"{label}#{seen[label]}"
         else:
             seen[label] = 1
-        runs.append(Run(label, str(path), res))
+        runs.append(as_run(label, str(path), res))
     return runs
 
 

@@ -5,7 +5,7 @@ It sets each interpreter's threads against its processes on pure-Python work, th
 with the GIL off against threads with it on (a GIL build of the same source, or the
 free-threaded build with ``PYTHON_GIL=1``), and the single-thread cost of the free-
 threaded build: its serial time over the GIL build's, from runs interleaved across the
-interpreters (``bench.singlethread``). Every figure comes with its 95% interval, and a
+interpreters (``bench.serialcost``). Every figure comes with its 95% interval, and a
 sentence calls a difference only when the intervals separate.
 """
 
@@ -18,7 +18,7 @@ from bench.analysis import best_of_model, gil_on, usable_cpus, workload_verdict
 from bench.analysis.cells import GeoSpan, pure_python_workloads
 from bench.kinds import gil_words
 from bench.report.document import Block, Bullets, Heading, Para, Table
-from bench.singlethread import Cost, SerialRuns, cost
+from bench.serialcost import Cost, SerialRuns, cost
 
 
 def free_threaded(run: Any) -> bool:

@@ -209,7 +209,7 @@ def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Blo
         first = results.cells_of(w)[0]
         desc = results.description(w)
         blocks.append(Heading(w, 3))
-        calibrated = dict(results.run.get("plan", {}).get("calibrated") or ())
+        calibrated = dict(results.plan.calibrated) if results.plan else {}
         how = (f" (calibrated on this machine: a task took {calibrated[w] * 1000:.3g} ms "
                "there)" if first.size_calibrated and w in calibrated else
                " (calibrated on this machine)" if first.size_calibrated else "")
@@ -242,13 +242,13 @@ def precision_line(results: Results) -> str | None:
 def noise_blocks(results: Results) -> list[Block]:
     blocks: list[Block] = [Heading("Noise")]
     run = results.run
-    plan = run.get("plan") or {}
-    if plan.get("target_ci"):
+    plan = results.plan
+    if plan and plan.target_ci:
         blocks.append(Para(
             f"Each cell was repeated until the 99% interval of its speedup was within "
-            f"±{plan['target_ci']:.0%} of it (then its 95% interval, the one shown, keeps its "
-            f"coverage), at least {plan.get('repeats')} and at most "
-            f"{plan.get('max_repeats')} times, in rounds that also re-ran the serial kernel "
+            f"±{plan.target_ci:.0%} of it (then its 95% interval, the one shown, keeps its "
+            f"coverage), at least {plan.repeats} and at most "
+            f"{plan.max_repeats} times, in rounds that also re-ran the serial kernel "
             "(first in one round, last in the next, so a slow drift of the machine cancels) "
             "with its time budget shared among the cells of the round."))
     line = precision_line(results)

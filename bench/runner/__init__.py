@@ -1,15 +1,19 @@
 """Measurement: how a plan's cells are run and timed.
 
-- ``plan``: the ``Plan`` (validated by the CLI) and the ``CellSpec`` it expands to;
+- ``plan``: the cells a ``Plan`` (``bench.plan``, validated by the CLI) expands to
+  (``specs``), and about how long they take (``expected_s``);
 - ``precision``: when a cell has been repeated enough (``Precision``, ``StoppingRule``);
 - ``block``: ``BlockMeasurement``, the paired, drift-cancelling rounds of a block of
   cells (the clock is a parameter, so tests use a fake one);
+- ``cell``: the one way a ``Cell`` is made from timed runs (``build_cell``), which the
+  pytest path uses too, and the CPU and memory readings around them (``CellMeter``);
 - ``sweep``: the whole sweep, block by block (``run``).
 
 Every timed run is also bracketed by a CPU-time and a peak-memory reading
 (``bench.meters``).
 """
 
+from bench.plan import CellSpec, Plan, Precision
 from bench.runner.block import (
     BlockMeasurement,
     ResultMismatch,
@@ -19,8 +23,9 @@ from bench.runner.block import (
     measure,
     measure_block,
 )
-from bench.runner.plan import MAX_SWEEP_TASKS, CellSpec, Plan
-from bench.runner.precision import Clock, Precision, StoppingRule, noise_reason
+from bench.runner.cell import CellMeter, build_cell
+from bench.runner.plan import MAX_SWEEP_TASKS, expected_s, points, spec_cost_s, specs, suite_cost_s
+from bench.runner.precision import Clock, StoppingRule, noise_reason
 from bench.runner.sweep import (
     MAX_LIVE_WORKERS,
     blas_limit,
@@ -30,7 +35,32 @@ from bench.runner.sweep import (
     single_thread_blas,
 )
 
-__all__ = ["MAX_LIVE_WORKERS", "MAX_SWEEP_TASKS", "BlockMeasurement", "CellSpec", "Clock",
-           "Plan", "Precision", "ResultMismatch", "Round", "SerialRunFailed", "StoppingRule",
-           "blas_limit", "blocks_of", "cell_fields", "measure", "measure_block",
-           "missing_requirement", "noise_reason", "run", "single_thread_blas"]
+__all__ = [
+    "MAX_LIVE_WORKERS",
+    "MAX_SWEEP_TASKS",
+    "BlockMeasurement",
+    "CellMeter",
+    "CellSpec",
+    "Clock",
+    "Plan",
+    "Precision",
+    "ResultMismatch",
+    "Round",
+    "SerialRunFailed",
+    "StoppingRule",
+    "blas_limit",
+    "blocks_of",
+    "build_cell",
+    "cell_fields",
+    "expected_s",
+    "measure",
+    "measure_block",
+    "missing_requirement",
+    "noise_reason",
+    "points",
+    "run",
+    "single_thread_blas",
+    "spec_cost_s",
+    "specs",
+    "suite_cost_s",
+]

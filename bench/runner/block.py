@@ -12,16 +12,15 @@ Ctrl-C or a bug; ``cells`` at the end. Each step is testable with a fake clock.
 
 from __future__ import annotations
 
-import os
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import machine, meters, stats
+from bench import machine, meters
 from bench.kinds import speedup_ceiling
 from bench.results import Cell
+from bench.runner.cell import CellMeter, build_cell
 from bench.runner.plan import CellSpec
 from bench.runner.precision import (
     STOP_CONFIDENCE,
@@ -29,7 +28,6 @@ from bench.runner.precision import (
     Precision,
     StoppingRule,
     cell_interval,
-    noise_reason,
     stopping_half_width,
 )
 from bench.strategies import (
@@ -73,10 +71,7 @@ class _Slot:
         self.startup_s: float | None = None
         self.times: list[float] = []
         self.serial: list[float] = []
-        self.own_cpu = 0.0
-        self.worker_pids: set[int] = set()
-        self.worker_cpu0: float | None = None
-        self.own_peak = meters.OwnPeak()
+        self.meter = CellMeter()
         self.failure: BaseException | None = None
         self.done = False
         self.closed = False
@@ -271,20 +266,16 @@ class BlockMeasurement:
             reraise_ctrl_c()
             slot.fail(exc)
             return
-        slot.worker_pids = (meters.children() - before) | set(slot.strat.pids)
-        slot.worker_pids.discard(os.getpid())
-        slot.worker_cpu0 = meters.cpu_s_of(slot.worker_pids)
+        slot.meter.started(before, slot.strat.pids)
 
     def _run_cell(self, slot: _Slot) -> None:
         """One timed run of a cell, bracketed by its CPU and peak-memory readings."""
         try:
-            slot.own_peak.before_run()
-            c0 = meters.main_cpu_s()
+            slot.meter.before_run()
             t0 = self.clock()
             result = slot.strat.map(self.task, self.items, self._deadline())
             slot.times.append(self.clock() - t0)
-            slot.own_cpu += meters.main_cpu_s() - c0
-            slot.own_peak.after_run()
+            slot.meter.after_run()
             slot.out = self._checked(result)
         except Exception as exc:
             reraise_ctrl_c()
@@ -345,11 +336,10 @@ class BlockMeasurement:
         return slot.strat.gil_in_workers or slot.strat.gil_now(self._deadline())
 
     def _finish(self, slot: _Slot) -> None:
-        """The slot's cell from its runs; its workers measured, then closed."""
+        """The slot's cell from its runs (``build_cell``); its workers measured, then
+        closed."""
         slot.done = True
-        n = len(slot.times)
-        worker_cpu1 = meters.cpu_s_of(slot.worker_pids)
-        peak = meters.tree_peak_bytes(slot.own_peak.peak, slot.worker_pids)
+        readings = slot.meter.readings(len(slot.times))
         try:
             gil = self._gil_at_end(slot)
             with ctrl_c_deferred():  # closed whole (a Dask cluster half-closed lives on)
@@ -360,29 +350,10 @@ class BlockMeasurement:
             slot.terminate()
             slot.failure = CellFailure(f"closing its workers failed: {describe(exc)}")
             return
-        cpu_s: float | None = slot.own_cpu
-        if slot.worker_pids:
-            if slot.worker_cpu0 is None or worker_cpu1 is None:
-                cpu_s = None  # no psutil: the workers' share is unknown
-            else:
-                cpu_s = slot.own_cpu + worker_cpu1 - slot.worker_cpu0
-        cpu_s = None if cpu_s is None else cpu_s / n
-        wall = statistics.fmean(slot.times)
-        util = None if cpu_s is None or wall <= 0 else cpu_s / wall / self.usable
-        rs = stats.rel_std(slot.times)
-        fields: dict[str, Any] = {}
-        point, ci, hw = cell_interval(slot.serial, slot.times)
-        if self.paired:
-            fields = dict(serial_times_s=tuple(slot.serial), speedup=point, speedup_ci95=ci,
-                          efficiency=stats.efficiency(point, slot.spec.workers))
-        reason = None if slot.left_early else noise_reason(hw, rs, n, self.precision)
-        slot.cell = Cell(status="ok", times_s=tuple(slot.times),
-                         median_s=stats.median(slot.times), startup_s=slot.startup_s,
-                         cpu_s=cpu_s, rel_std=rs, noisy=reason is not None, noise=reason,
-                         ci_half_width=hw, cpu_utilization=util, peak_rss_bytes=peak,
-                         gil_enabled_in_workers=gil,
-                         left_early=slot.left_early, **fields,
-                         **self._fields(slot.spec))
+        slot.cell = build_cell(self._fields(slot.spec), slot.times, slot.serial,
+                               precision=self.precision, paired=self.paired,
+                               usable_cpus=self.usable, startup_s=slot.startup_s,
+                               readings=readings, gil=gil, left_early=slot.left_early)
 
 
 def measure_block(specs: Sequence[CellSpec], task: Callable[[Any], Any],

@@ -1,112 +1,46 @@
-"""What a sweep runs: the plan (validated by the CLI) and the cells it expands to."""
+"""What a sweep runs: the cells a plan (``bench.plan.Plan``, validated by the CLI) expands
+to, and about how long they take."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from bench.results import CellKey
-from bench.runner.precision import Precision
+from bench.plan import CellSpec, Plan
 from bench.strategies import STRATEGIES
 from workloads import WORKLOADS, Task
 
 MAX_SWEEP_TASKS = 4096  # tasks per run at the smallest sizes of a --sizes sweep
 
 
-@dataclass(frozen=True)
-class CellSpec:
-    workload: str
-    strategy: str
-    start_method: str | None
-    workers: int
-    size: int
-    tasks: int
+def points(plan: Plan, workload: str) -> list[tuple[int, int]]:
+    """(size, tasks) of each task size the workload runs at, smallest first."""
+    base = plan.size_of(workload)
+    if not plan.size_factors:
+        return [(base, plan.tasks)]
+    out: dict[int, int] = {}
+    for f in sorted(plan.size_factors):
+        size = WORKLOADS[workload].scaled(base, f)
+        # The task count from the size's real cost: a kernel that cannot go below
+        # size 1 must not get more work than the others.
+        ratio = WORKLOADS[workload].cost_ratio(size, base)
+        out[size] = min(MAX_SWEEP_TASKS, max(plan.tasks, round(plan.tasks / ratio)))
+    return sorted(out.items())
 
-    @property
-    def key(self) -> CellKey:
-        """The key of the Cell it becomes (``Cell.key``)."""
-        return (self.workload, self.size, self.strategy, self.start_method, self.workers)
 
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything a sweep needs; built (and validated) by the CLI."""
-
-    profile: str
-    workloads: tuple[str, ...]
-    strategies: tuple[str, ...]
-    workers: tuple[int, ...]
-    start_methods: tuple[str, ...]
-    repeats: int
-    warmup: int
-    tasks: int
-    timeout_s: float
-    sizes: tuple[tuple[str, int], ...]  # (workload, size)
-    suites: tuple[str, ...] = ("speedup",)  # this sweep, and/or the cost suites
-    # Adaptive repeats (0: exactly ``repeats``): see Precision.
-    max_repeats: int = 0
-    target_ci: float = 0.0
-    cell_budget_s: float = 0.0
-    # A task-size sweep (--sizes): task-cost factors relative to ``sizes``, the
-    # total work kept about the same by scaling the task count inversely.
-    size_factors: tuple[float, ...] = ()
-    # Users' kernel files and modules (--workloads-from), imported before the sweep in
-    # every interpreter that runs it; and the kernels whose size gilbench calibrated
-    # here, with one task's time at that size (workload, seconds).
-    workloads_from: tuple[str, ...] = ()
-    calibrated: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def precision(self) -> Precision:
-        return Precision(self.repeats, max(self.repeats, self.max_repeats), self.target_ci,
-                         self.cell_budget_s)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Plan:
-        """The plan from its JSON form (``dataclasses.asdict``: lists instead of tuples)."""
-        lists = ("workloads", "strategies", "workers", "start_methods", "suites",
-                 "size_factors", "workloads_from")
-        return cls(**{**d, **{k: tuple(d[k]) for k in lists if k in d},
-                      "sizes": tuple(tuple(x) for x in d["sizes"]),
-                      "calibrated": tuple(tuple(x) for x in d.get("calibrated", ()))})
-
-    @property
-    def sweeps(self) -> bool:
-        return "speedup" in self.suites
-
-    def size_of(self, workload: str) -> int:
-        return dict(self.sizes)[workload]
-
-    def points(self, workload: str) -> list[tuple[int, int]]:
-        """(size, tasks) of each task size the workload runs at, smallest first."""
-        base = self.size_of(workload)
-        if not self.size_factors:
-            return [(base, self.tasks)]
-        out: dict[int, int] = {}
-        for f in sorted(self.size_factors):
-            size = WORKLOADS[workload].scaled(base, f)
-            # The task count from the size's real cost: a kernel that cannot go below
-            # size 1 must not get more work than the others.
-            ratio = WORKLOADS[workload].cost_ratio(size, base)
-            out[size] = min(MAX_SWEEP_TASKS, max(self.tasks, round(self.tasks / ratio)))
-        return sorted(out.items())
-
-    def specs(self) -> list[CellSpec]:
-        """Cells in run order: per workload and size, serial first (none without the sweep)."""
-        out: list[CellSpec] = []
-        if not self.sweeps:
-            return out
-        others = [s for s in self.strategies if s != "serial"]
-        for w in self.workloads:
-            for size, tasks in self.points(w):
-                out.append(CellSpec(w, "serial", None, 1, size, tasks))
-                for name in others:
-                    methods = self.start_methods if STRATEGIES[name].uses_processes else (None,)
-                    for method in methods:
-                        for n in self.workers:
-                            out.append(CellSpec(w, name, method, n, size, tasks))
+def specs(plan: Plan) -> list[CellSpec]:
+    """The plan's cells in run order: per workload and size, serial first (none without
+    the sweep)."""
+    out: list[CellSpec] = []
+    if not plan.sweeps:
         return out
-
+    others = [s for s in plan.strategies if s != "serial"]
+    for w in plan.workloads:
+        for size, tasks in points(plan, w):
+            out.append(CellSpec(w, "serial", None, 1, size, tasks))
+            for name in others:
+                methods = plan.start_methods if STRATEGIES[name].uses_processes else (None,)
+                for method in methods:
+                    for n in plan.workers:
+                        out.append(CellSpec(w, name, method, n, size, tasks))
+    return out
 
 
 # ------------------------------------------------------------ how long a run takes

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from bench import stats
+from bench.plan import Precision
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class Precision:
-    """When a cell has been repeated enough.
-
-    Each cell repeats until the 99% interval of its speedup is within
-    ``target`` of it (relative half-width; see ``STOP_CONFIDENCE``), but at least
-    ``min_repeats`` and at most ``max_repeats`` times, and no longer than
-    ``budget_s`` seconds of timed rounds per cell (a block of cells shares
-    its cells' budgets). ``target`` 0 means exactly ``min_repeats``.
-    """
-
-    min_repeats: int
-    max_repeats: int = 0
-    target: float = 0.0
-    budget_s: float = 0.0
-
-    @property
-    def adaptive(self) -> bool:
-        return self.target > 0 and self.max_repeats > self.min_repeats
-
-    @classmethod
-    def fixed(cls, repeats: int) -> Precision:
-        return cls(repeats, repeats)
 
 
 # A cell leaves the rounds early only when even its 99% interval is within the

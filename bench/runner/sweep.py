@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
+from bench.plan import CellSpec, Plan
 from bench.results import Cell, CellKey
 from bench.runner.block import cell_fields, measure_block
-from bench.runner.plan import CellSpec, Plan
+from bench.runner.plan import specs
 from bench.runner.precision import Clock
 from bench.strategies import STRATEGIES, Strategy
 from workloads import WORKLOADS, Task, Workload, no_resource
@@ -89,7 +90,7 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
     cells: list[Cell] = []
     done: set[CellKey] = set(skip)
     groups: dict[tuple[str, int], list[CellSpec]] = {}
-    for s in plan.specs():
+    for s in specs(plan):
         groups.setdefault((s.workload, s.size), []).append(s)
 
     def report(s: CellSpec, cell: Cell) -> None:
