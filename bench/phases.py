@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 
+from bench.suites import COST_SUITES
+
 ENV = "GILBENCH_SIGINT_AT"
 MARK = "gilbench test hook: SIGINT at"
 
@@ -26,10 +28,8 @@ PHASES = {
     "dask-close": "a Dask LocalCluster closing",
     "loky-start": "a loky executor starting its workers",
     "subinterpreters": "a subinterpreters cell running (Python 3.13+)",
-    "suite-startup": "the startup cost suite",
-    "suite-ipc": "the ipc cost suite",
-    "suite-sync": "the sync cost suite",
-    "suite-latency": "the latency cost suite",
+    # Each cost suite's own (CostSuite.phase): a new suite has one without an edit here.
+    **{f"suite-{name}": f"the {name} cost suite" for name in COST_SUITES},
     "python-run": "a --python run (the sweep in another interpreter)",
     "single-thread": "a --python run's interleaved serial runs (single-thread cost)",
     "selfcheck": "gilbench selfcheck",

@@ -6,7 +6,8 @@ scaling): ``tasks`` tasks of the same size, whatever the worker count.
 
 Adding a profile (docs/developing.md): a ``Profile`` here, its name in
 ``workloads.PROFILE_NAMES``, a size in every kernel's ``sizes`` (registration refuses a
-kernel without one) and a ``Budget`` in ``bench.suites.base.BUDGETS``.
+kernel without one); a cost suite that does not name it measures with its ``standard``
+budget and estimate (``CostSuite.budget``).
 """
 
 from __future__ import annotations

@@ -20,8 +20,7 @@ from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
 from bench.runner.plan import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
-from bench.suites import COST_SUITES, Entry, suite_run
-from bench.suites.base import BUDGETS
+from bench.suites import COST_SUITES, Entry, cost_suite
 from workloads import WORKLOADS
 
 # What each part of a run (the first, then each --resume) records about itself.
@@ -180,9 +179,10 @@ class Session:
             on_entry(entry)
 
         method = plan.start_methods[0] if len(plan.start_methods) == 1 else None
-        phases.reached(f"suite-{name}")
-        suite_run(name)(BUDGETS[plan.profile], int(self.machine.get("usable_cpus") or 1),
-                        measured, plan.timeout_s, start_method=method, workers=plan.workers)
+        suite = cost_suite(name)
+        phases.reached(suite.phase)
+        suite.run(suite.budget(plan.profile), int(self.machine.get("usable_cpus") or 1),
+                  measured, plan.timeout_s, start_method=method, workers=plan.workers)
         self.suites_done.append(name)
         self.save()
         return entries

@@ -17,7 +17,7 @@ from bench.interpreters import find_interpreters, parse_spec, run_in
 from bench.interpreters.serial import _Server, measure
 from bench.machine import collect_machine
 from bench.report import render
-from bench.report.sweep import GIL_ON_MARK, free_threading, workload_table
+from bench.report.speedups import GIL_ON_MARK, free_threading, workload_table
 from bench.results import load
 from bench.runner import Plan
 from bench.serialcost import cost

@@ -1,16 +1,24 @@
 """The layout's rules, checked on the code itself (docs/developing.md, "Imports run one way").
 
-- The data model, the analysis and the report import nothing from execution (strategies,
-  runner, session, the suites' measurement modules), not even lazily inside a function.
-- The report imports nothing from the CLI; nothing but the CLI's own entry points imports it.
+"Execution" is read off the code, not listed by hand: a module of gilbench that imports
+(at module level or inside a function; not under ``if TYPE_CHECKING:``) one of the
+standard library's ways to start work — processes, threads, sockets, servers, event
+loops, executors — is execution, and so is every module that imports an execution module.
+Then:
+
+- The data model, the analysis and the report (``bench.results``, ``bench.analysis``,
+  ``bench.report`` and everything they import) hold no execution module.
 - No import cycle between gilbench's modules.
-- Loading a results file and rendering it, in a fresh interpreter, brings no execution
-  module (nor ``multiprocessing.pool``) into ``sys.modules``.
+- In a fresh interpreter, importing them loads none of those standard-library modules,
+  asyncio included, and no execution module of gilbench; rendering a results file (which
+  brings matplotlib) loads no execution module of gilbench, nor multiprocessing, asyncio
+  or concurrent.futures.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import subprocess
 import sys
@@ -21,14 +29,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "workloads")
 
-# What "execution" means for the import rules.
-EXECUTION = ("bench.strategies", "bench.runner", "bench.session", "bench.suites.base",
-             "bench.suites.startup", "bench.suites.ipc", "bench.suites.sync",
-             "bench.suites.latency", "bench.startprobe", "bench.interpreters", "bench.remote",
-             "bench.selfcheck", "bench.cli", "bench.pytest_plugin")
-DATA_AND_ANALYSIS = ("bench.results", "bench.suites.entries", "bench.analysis", "bench.fmt",
-                     "bench.stats")
-RENDERING = ("bench.report",)
+# The standard library's ways to start work: what makes a module "execution".
+STARTS_WORK = ("multiprocessing", "subprocess", "socket", "socketserver", "threading",
+               "asyncio", "concurrent.futures", "http.server")
+# The layers that read results and must not run anything: each root and all it imports.
+READERS = ("bench.results", "bench.analysis", "bench.report")
 
 
 def module_name(path: Path) -> str:
@@ -38,57 +43,135 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
     return {module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
 
 
-def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
-    """Every gilbench module this one imports, at module level or inside a function."""
+def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement that runs (those under ``if TYPE_CHECKING:`` do not)."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(n) for child in node.body for n in ast.walk(child)}
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+            and id(n) not in skipped]
+
+
+def imported_names(path: Path, name: str) -> set[str]:
+    """Every dotted name this module imports (``from a import b``: ``a`` and ``a.b``)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    out: set[str] = set()
+    for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            targets = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
-                                + ([base] if base else []))
-            # `from pkg import sub` imports the submodule pkg.sub when there is one.
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
-                       for a in node.names]
-        else:
+            out |= {a.name for a in node.names}
             continue
-        out |= {t for t in targets if t in known and t != name}
+        base = node.module or ""
+        if node.level:
+            base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                            + ([base] if base else []))
+        out |= {base, *(f"{base}.{a.name}" for a in node.names)}
     return out
 
 
-def graph() -> dict[str, set[str]]:
+def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
+    """Every gilbench module this one imports (``from pkg import sub`` imports pkg.sub)."""
+    return {t for t in imported_names(path, name) if t in known and t != name}
+
+
+@functools.cache
+def graph() -> dict[str, frozenset[str]]:
     mods = modules()
     known = set(mods)
-    return {name: imports_of(path, name, known) for name, path in mods.items()}
+    return {name: frozenset(imports_of(path, name, known)) for name, path in mods.items()}
 
 
 def under(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def test_the_import_graph_is_read_from_the_code():
+@functools.cache
+def execution() -> frozenset[str]:
+    """gilbench's modules that start work, directly or through another such module."""
+    found = {m for m, path in modules().items()
+             if any(under(n, STARTS_WORK) for n in imported_names(path, m))}
     g = graph()
-    assert "bench.runner.block" in g["bench.runner.sweep"]  # a plain import is seen
-    assert "bench.strategies.base" in g["bench.strategies.processes"]
-    assert "bench.analysis" in g["bench.report.sweep"]
+    while True:
+        more = {m for m, targets in g.items() if m not in found and targets & found}
+        if not more:
+            return frozenset(found)
+        found |= more
 
 
-@pytest.mark.parametrize("layer, forbidden", [
-    (DATA_AND_ANALYSIS, EXECUTION),
-    (RENDERING, EXECUTION),
-    (RENDERING, ("bench.cli",)),
-])
-def test_lower_layers_import_nothing_from_higher_ones(layer, forbidden):
-    bad = sorted(f"{m} imports {t}" for m, targets in graph().items() if under(m, layer)
-                 for t in targets if under(t, forbidden))
-    assert not bad, "imports against the layering:\n" + "\n".join(bad)
+def closure(roots: tuple[str, ...]) -> set[str]:
+    """The roots (with their submodules) and every gilbench module they import."""
+    g = graph()
+    todo = [m for m in g if under(m, roots)]
+    seen: set[str] = set()
+    while todo:
+        m = todo.pop()
+        if m not in seen:
+            seen.add(m)
+            todo += g[m]
+    return seen
+
+
+def test_execution_is_read_from_the_code():
+    ex = execution()
+    # Modules that start processes, threads and servers are found without a list ...
+    for m in ("bench.strategies.processes", "bench.runner.block", "bench.session",
+              "bench.interpreters.sweep", "bench.interpreters.serial", "bench.suites.ipc",
+              "bench.startprobe", "bench.reaper", "bench.cli", "workloads.io",
+              "workloads.mixed", "bench.pytest_plugin"):
+        assert m in ex, m
+    # ... and the data floor is not among them.
+    for m in ("bench.results", "bench.plan", "bench.serialcost", "bench.runfolder",
+              "bench.kinds", "bench.stats", "bench.files", "bench.suites.entries"):
+        assert m not in ex, m
+
+
+def test_an_import_under_type_checking_does_not_count(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                    "    import multiprocessing\nimport json\n")
+    assert imported_names(path, "x") == {"typing", "typing.TYPE_CHECKING", "json"}
+
+
+def test_the_readers_import_no_execution():
+    readers, g = closure(READERS), graph()
+    bad = sorted(readers & execution())
+    assert not bad, ("the data model, the analysis or the report reach execution modules: "
+                     + ", ".join(f"{m} (imported by {sorted(x for x in readers if m in g[x])})"
+                                 for m in bad))
+
+
+def documented_layers() -> dict[str, int]:
+    """The layer table of docs/developing.md (its ```layers block): prefix -> layer."""
+    text = (ROOT / "docs" / "developing.md").read_text(encoding="utf-8")
+    block = text.split("```layers\n", 1)[1].split("```", 1)[0]
+    return {prefix: int(line.split()[0]) for line in block.splitlines() if line.strip()
+            for prefix in line.split()[1:]}
+
+
+def layer_of(module: str, layers: dict[str, int]) -> int | None:
+    """The layer of the longest documented prefix of ``module`` (None: not documented).
+    ``bench`` names the package's own ``__init__`` only, not everything under it."""
+    found = [p for p in layers if module == p or (p != "bench" and under(module, (p,)))]
+    return layers[max(found, key=len)] if found else None
+
+
+def test_every_module_imports_only_from_its_layer_or_below_as_the_docs_draw_it():
+    layers = documented_layers()
+    assert len(set(layers.values())) >= 6
+    missing = sorted(m for m in modules() if layer_of(m, layers) is None)
+    assert not missing, f"modules docs/developing.md's layer table does not place: {missing}"
+    up = sorted(f"{m} (layer {layer_of(m, layers)}) imports {t} (layer {layer_of(t, layers)})"
+                for m, targets in graph().items() for t in targets
+                if (layer_of(t, layers) or 0) > (layer_of(m, layers) or 0))
+    assert not up, "imports against the documented layers:\n" + "\n".join(up)
+    # And what the table puts below execution is not execution.
+    reading = [m for m in modules() if (layer_of(m, layers) or 0) <= 2]
+    assert not set(reading) & execution(), sorted(set(reading) & execution())
 
 
 def test_there_is_no_import_cycle():
@@ -113,23 +196,34 @@ def test_there_is_no_import_cycle():
             pytest.fail("import cycle: " + " -> ".join(cycle))
 
 
+def loaded_by(script: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", script + "\nimport json, sys\n"
+                          "print(json.dumps(sorted(sys.modules)))"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_readers_loads_nothing_that_starts_work():
+    loaded = loaded_by("import bench.results, bench.analysis, bench.report, "
+                       "bench.report.compare, bench.report.freethreading, "
+                       "bench.report.export, bench.serialcost, bench.runfolder")
+    bad = [m for m in loaded if under(m, STARTS_WORK) or m in execution()]
+    assert not bad, f"importing the readers loaded {bad}"
+
+
 def test_loading_and_rendering_a_results_file_imports_no_execution_code(tmp_path):
     reference = sorted((ROOT / "reports" / "reference").glob("*.json"))[0]
-    script = (
-        "import json, sys\n"
+    loaded = loaded_by(
         "from pathlib import Path\n"
-        "from bench.results import load, with_speedups\n"
-        "import dataclasses\n"
+        "from bench.results import load\n"
         "from bench.report import render\n"
         "from bench.report.compare import load_runs\n"
-        f"r = load(Path({str(reference)!r}))\n"
-        "r = r.with_speedups()\n"
-        f"render(r, Path({str(tmp_path)!r}))\n"
-        "print(json.dumps(sorted(sys.modules)))\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    bad = [m for m in loaded if under(m, EXECUTION) or m == "multiprocessing.pool"]
+        f"r = load(Path({str(reference)!r})).with_speedups()\n"
+        f"render(r, Path({str(tmp_path)!r}))\n")
+    # matplotlib itself loads threading, subprocess and socket: what must not come is
+    # gilbench's execution, and what would start workers or an event loop.
+    bad = [m for m in loaded if m in execution()
+           or under(m, ("multiprocessing", "asyncio", "concurrent.futures"))]
     assert not bad, f"rendering a results file imported {bad}"
     assert (tmp_path / "report.html").exists()

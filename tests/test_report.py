@@ -8,8 +8,8 @@ from bench.analysis import workload_verdict
 from bench.report import build, write_report
 from bench.report.charts import write_charts
 from bench.report.document import render_markdown
+from bench.report.speedups import free_threading
 from bench.report.suites import headlines, write_cost_charts
-from bench.report.sweep import free_threading
 from bench.results import Results, with_speedups
 from tests.helpers import cell, full_sample
 from tests.helpers import sample_results as sample

@@ -383,7 +383,8 @@ def test_the_coverage_simulation_stops_where_the_block_measurement_stops():
 
 
 def test_a_run_expects_its_budgets_and_its_process_starts():
-    from bench.runner.plan import CELL_OVERHEAD_S, PROCESS_START_S, SUITE_S, expected_s
+    from bench.runner.plan import CELL_OVERHEAD_S, PROCESS_START_S, expected_s
+    from bench.suites import cost_suite
 
     plan = Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads",
                                                                  "pool_map"),
@@ -393,7 +394,7 @@ def test_a_run_expects_its_budgets_and_its_process_starts():
     specs = runner_specs(plan)
     assert len(specs) == 5  # serial + threads x2 + pool_map x2
     per = 0.3 + CELL_OVERHEAD_S["quick"]
-    want = 5 * per + (1 + 4) * PROCESS_START_S + SUITE_S["quick"]["sync"]
+    want = 5 * per + (1 + 4) * PROCESS_START_S + cost_suite("sync").seconds["quick"]
     assert expected_s(plan, specs, ["sync"]) == pytest.approx(want)
     assert expected_s(plan, [], []) == 0
 

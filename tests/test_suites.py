@@ -22,16 +22,17 @@ from bench.suites import (
     LatencyEntry,
     StartupEntry,
     SyncEntry,
+    cost_suite,
     ipc,
     latency,
     sync,
 )
 from bench.suites import suite_run as runner
-from bench.suites.base import BUDGETS, Budget
+from bench.suites.ipc import IpcBudget
 from tests import kernels
 from tests.helpers import assert_no_new_children, children
 
-SMOKE = BUDGETS["smoke"]
+SMOKE = {name: cost_suite(name).budget("smoke") for name in COST_SUITES}  # each its own
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def measured() -> dict[str, list]:
     for name in COST_SUITES:
         before = children()
         entries: list = []
-        runner(name)(SMOKE, 2, entries.append, 60)
+        runner(name)(SMOKE[name], 2, entries.append, 60)
         assert_no_new_children(before)
         out[name] = entries
     return out
@@ -86,11 +87,11 @@ def test_startup_observes_the_zombie_and_gilbench_leaves_none(measured):
 def test_ipc_measures_every_transport_at_every_payload(measured):
     entries = measured["ipc"]
     got = {(e.transport, e.payload_bytes) for e in entries}
-    want = {(t, p) for t in [*ipc.TRANSPORTS, "memcpy"] for p in SMOKE.payloads}
+    want = {(t, p) for t in [*ipc.TRANSPORTS, "memcpy"] for p in SMOKE["ipc"].payloads}
     assert got == want
     for e in entries:
         if e.transport != "memcpy":
-            assert e.round_trips >= 5 and e.messages == SMOKE.messages_for(e.payload_bytes)
+            assert e.round_trips >= 5 and e.messages == SMOKE["ipc"].messages_for(e.payload_bytes)
         assert e.bytes_per_s == pytest.approx(e.msgs_per_s * e.payload_bytes)
 
 
@@ -113,9 +114,10 @@ def test_ipc_and_sync_under_each_start_method(method):
     entries: list = []
     ctx = multiprocessing.get_context(method)
     for name in ("pipe", "shared_memory", "manager"):
-        entries.append(ipc.measure(ipc.TRANSPORTS[name], 4096, SMOKE, ctx, Deadline(60)))
+        entries.append(ipc.measure(ipc.TRANSPORTS[name], 4096, SMOKE["ipc"], ctx,
+                                   Deadline(60)))
     for name in ("lock", "condition", "manager"):
-        entries.append(sync.measure(name, "processes", SMOKE, ctx, Deadline(60)))
+        entries.append(sync.measure(name, "processes", SMOKE["sync"], ctx, Deadline(60)))
     assert all(e.ok and e.start_method == method for e in entries)
 
 
@@ -126,10 +128,11 @@ def test_a_partner_that_dies_fails_the_measurement_quickly(monkeypatch):
     before = children()
     started = time.monotonic()
     got: list = []
-    ipc.run(dataclasses.replace(SMOKE, payloads=(64,)), 2, got.append, 30,
+    ipc.run(dataclasses.replace(SMOKE["ipc"], payloads=(64,)), 2, got.append, 30,
             start_method="fork", transports=("pipe", "shared_memory", "manager"))
-    sync.run(SMOKE, 2, got.append, 30, start_method="fork", mechanisms=("lock", "pipe"))
-    latency.run(dataclasses.replace(SMOKE, switch_intervals=()), 1, got.append, 30,
+    sync.run(SMOKE["sync"], 2, got.append, 30, start_method="fork",
+             mechanisms=("lock", "pipe"))
+    latency.run(dataclasses.replace(SMOKE["latency"], switch_intervals=()), 1, got.append, 30,
                 start_method="fork")
     assert time.monotonic() - started < 20, "a dead partner must not wait for the time limit"
     partnered = [e for e in got if getattr(e, "transport", "") != "memcpy"]
@@ -148,10 +151,10 @@ def test_a_partner_that_never_answers_times_out(monkeypatch):
     before = children()
     started = time.monotonic()
     got: list = []
-    ipc.run(dataclasses.replace(SMOKE, payloads=(64,)), 2, got.append, 1.0,
+    ipc.run(dataclasses.replace(SMOKE["ipc"], payloads=(64,)), 2, got.append, 1.0,
             start_method="fork", transports=("pipe",))
     with pytest.raises(CellTimeout, match="time limit"):
-        sync.measure("event", "processes", SMOKE, multiprocessing.get_context("fork"),
+        sync.measure("event", "processes", SMOKE["sync"], multiprocessing.get_context("fork"),
                      Deadline(1.0))
     assert time.monotonic() - started < 15
     partnered = [e for e in got if e.transport != "memcpy"]
@@ -161,8 +164,8 @@ def test_a_partner_that_never_answers_times_out(monkeypatch):
 
 
 def test_budget_clamps_round_trips_and_messages():
-    b = Budget(repeats=1, round_trips=300, stream_bytes=64 * 2**20, max_messages=2000,
-               stream_repeats=1, payloads=(64,), seconds=1, pings=1, switch_intervals=())
+    b = IpcBudget(round_trips=300, stream_bytes=64 * 2**20, max_messages=2000,
+                  stream_repeats=1, payloads=(64,), seconds=1)
     assert b.round_trips_for(64) == 300  # capped by the count
     assert b.round_trips_for(2**20) == 32  # 64 MiB / (2 x 1 MiB)
     assert b.round_trips_for(2**30) == 5  # never fewer than five

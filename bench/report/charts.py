@@ -41,9 +41,6 @@ CHART_FORMATS = ("png", "svg")
 THREADS, PROCESSES = "#1f77b4", "#d62728"
 METHOD_COLOURS = {"thread": THREADS, "fork": "#d62728", "forkserver": "#ff7f0e",
                   "spawn": "#8c564b"}
-TRANSPORT_COLOURS = {"thread_queue": THREADS, "queue": "#ff7f0e", "simple_queue": "#bcbd22",
-                     "pipe": "#d62728", "pipe_bytes": "#e377c2", "shared_memory": "#2ca02c",
-                     "manager": "#8c564b"}
 
 
 def new_figure(**kwargs: Any) -> Figure:

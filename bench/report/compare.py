@@ -5,11 +5,15 @@ has a system table (rows that differ highlighted), each workload's speedup
 curves of every machine overlaid, each machine's best strategy, performance
 relative to a baseline with a geometric mean, sentences where the
 recommendation flips between machines, and the noisy or failed cells.
+
+As a run's report, it is an ordered list of sections (``SECTIONS``): a section is a
+function ``(comparison, charts) -> list[Block]`` that returns no blocks when it does not
+apply; adding one is one function and one entry in the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -379,20 +383,43 @@ def quality(runs: list[Run]) -> list[str]:
     return out
 
 
-def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
-          serial: Sequence[SerialRuns] = (), left_out: Sequence[str] = ()) -> list[Block]:
-    blocks: list[Block] = [Heading("gilbench comparison: " + " vs ".join(r.label for r in runs), 1)]
-    blocks.append(Para(f"Baseline: **{base.label}**. Sources: "
-                       + "; ".join(f"{r.label} = `{r.source}`" for r in runs) + "."))
-    blocks += freethreading.blocks(runs, serial, left_out)
-    blocks += [Heading("Systems"), Para("Rows that differ between the machines are bold."),
-               system_table(runs)]
-    flipped = flips(runs)
-    unsure = undecided(runs)
-    blocks += [Heading("Where the answer changes"), Para(
+@dataclass(frozen=True)
+class Comparison:
+    """What a comparison report is built from: the runs, the baseline, and a --python
+    run's interleaved serial runs (with the workloads left out of them, and why)."""
+
+    runs: list[Run]
+    base: Run
+    serial: Sequence[SerialRuns] = ()
+    left_out: Sequence[str] = ()
+
+
+# A section of the comparison report: a function of the comparison and its charts that
+# returns no blocks when it does not apply (as a run report's sections do).
+CompareSection = Callable[[Comparison, dict[str, list[Path]]], list[Block]]
+
+
+def title(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    return [Heading("gilbench comparison: " + " vs ".join(r.label for r in c.runs), 1),
+            Para(f"Baseline: **{c.base.label}**. Sources: "
+                 + "; ".join(f"{r.label} = `{r.source}`" for r in c.runs) + ".")]
+
+
+def free_threading(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    return freethreading.blocks(c.runs, c.serial, c.left_out)
+
+
+def systems(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    return [Heading("Systems"), Para("Rows that differ between the machines are bold."),
+            system_table(c.runs)]
+
+
+def answer_changes(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    runs = c.runs
+    flipped, unsure, noise = flips(runs), undecided(runs), within_noise(runs)
+    blocks: list[Block] = [Heading("Where the answer changes"), Para(
         "An answer changes only when one machine's 95% intervals say threads and another's "
         "say processes; a machine whose intervals cannot separate them counts as neither.")]
-    noise = within_noise(runs)
     if flipped:
         blocks.append(Bullets(tuple(flipped)))
     if noise:
@@ -405,8 +432,12 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
     elif not flipped and not noise:
         blocks.append(Para("The threads-or-processes answer is the same on every machine "
                            "for every workload."))
-    rel, notes = relative_table(runs, base)
-    blocks += [Heading(f"Relative to {base.label}"), Para(
+    return blocks
+
+
+def relative(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    rel, notes = relative_table(c.runs, c.base)
+    blocks: list[Block] = [Heading(f"Relative to {c.base.label}"), Para(
         "time: the baseline's fastest median ÷ this machine's fastest median (above 1× is "
         "faster); speedup: this machine's best speedup ÷ the baseline's (above 1× is "
         "higher). [low–high] is a 95% interval bootstrapped from both runs' stored times "
@@ -414,30 +445,58 @@ def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
         f"*same within {TIE_RATIO - 1:.0%}* where it fits inside ±{TIE_RATIO - 1:.0%}. "
         "Each machine's best cell is its own pick, which the interval does not account "
         "for; `--fail-if-slower` compares cell by cell."), rel]
-    extra = notes + missing(runs)
+    extra = notes + missing(c.runs)
     if extra:
         blocks.append(Bullets(tuple(extra)))
-    blocks += [Heading("Best strategy per machine"), best_table(runs)]
+    return blocks
+
+
+def best(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    blocks: list[Block] = [Heading("Best strategy per machine"), best_table(c.runs)]
     if "overview" in charts:
         blocks.append(Image(charts["overview"][0], "best speedup per workload and machine"))
-    blocks.append(Heading("Speedup curves, overlaid"))
-    blocks.append(Para("One panel per strategy, one colour per machine; the dotted line is "
-                       "linear scaling; a dashed vertical line in each machine's colour marks "
-                       "its usable CPUs; × marks a failed cell."))
-    for w in all_workloads(runs):
+    return blocks
+
+
+def curves(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    blocks: list[Block] = [Heading("Speedup curves, overlaid"), Para(
+        "One panel per strategy, one colour per machine; the dotted line is linear scaling; "
+        "a dashed vertical line in each machine's colour marks its usable CPUs; × marks a "
+        "failed cell.")]
+    for w in all_workloads(c.runs):
         if w in charts:
             blocks += [Heading(w, 3), Image(charts[w][0], f"{w} on every machine")]
-    blocks += [Heading("Noise and failures"), Bullets(tuple(quality(runs)))]
-    serials = []
-    for w in common_workloads(runs):
-        found = [serial_cell(r.results, w) for r in runs]
-        s = [c for c in found if c is not None]
-        if len(s) == len(runs) and same_work(runs, w):
-            serials.append((w, *[f"{c.median_value * 1000:.1f} ms" for c in s]))
-    if serials:
-        blocks += [Heading("Serial times (single-core speed)"),
-                   Table(("workload", *[r.label for r in runs]), tuple(serials))]
     return blocks
+
+
+def noise_and_failures(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    return [Heading("Noise and failures"), Bullets(tuple(quality(c.runs)))]
+
+
+def serial_times(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    rows = []
+    for w in common_workloads(c.runs):
+        found = [serial_cell(r.results, w) for r in c.runs]
+        s = [x for x in found if x is not None]
+        if len(s) == len(c.runs) and same_work(c.runs, w):
+            rows.append((w, *[f"{x.median_value * 1000:.1f} ms" for x in s]))
+    if not rows:
+        return []
+    return [Heading("Serial times (single-core speed)"),
+            Table(("workload", *[r.label for r in c.runs]), tuple(rows))]
+
+
+SECTIONS: list[CompareSection] = [
+    title, free_threading, systems, answer_changes, relative, best, curves,
+    noise_and_failures, serial_times,
+]
+
+
+def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
+          serial: Sequence[SerialRuns] = (), left_out: Sequence[str] = ()) -> list[Block]:
+    """The comparison's blocks: every section of ``SECTIONS``, in order."""
+    c = Comparison(runs, base, serial, left_out)
+    return [block for section in SECTIONS for block in section(c, charts)]
 
 
 def write_compare(runs: list[Run], base: Run, out: Path, serial: Sequence[SerialRuns] = (),

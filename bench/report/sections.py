@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
 from bench.report.document import Block, Bullets, Heading, Image, Para
-from bench.report.suites import cost_sections
-from bench.report.sweep import (
+from bench.report.speedups import (
     Charts,
     findings_table,
     free_threading,
@@ -26,6 +25,7 @@ from bench.report.sweep import (
     task_size_blocks,
     workload_blocks,
 )
+from bench.report.suites import cost_sections
 from bench.results import Results
 
 Section = Callable[[Results, Charts], list[Block]]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bench.analysis import entry_counts, findings, kind_verdicts, mixed_sides
 from bench.fmt import fmt_minutes
+from bench.report.speedups import machine_warning, precision_line, summary_table
 from bench.report.suites import headlines
-from bench.report.sweep import machine_warning, precision_line, summary_table
 from bench.results import Cell, Results
 from bench.suites.entries import Entry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bench.plan import CellSpec, Plan
 from bench.strategies import STRATEGIES
+from bench.suites import cost_suite
 from workloads import WORKLOADS, Task
 
 MAX_SWEEP_TASKS = 4096  # tasks per run at the smallest sizes of a --sizes sweep
@@ -47,17 +48,11 @@ def specs(plan: Plan) -> list[CellSpec]:
 
 # What a cell costs beyond its time budget (its workers started and warmed, the warm-up
 # run, rounds past the budget until the 6 pairs every interval needs), per worker
-# process started, and what each cost suite takes: measured on the 2-CPU development VM
+# process started (a strategy adds its own extra_start_s; a cost suite says its own
+# seconds): measured on the 2-CPU development VM
 # with `gilbench run` (docs/usage.md says how the estimate grows with the CPUs).
 CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.1, "full": 4.0}
 PROCESS_START_S = 0.02
-# Strategies whose cells start more than processes: a Dask LocalCluster (scheduler,
-# nanny per worker) and loky's fork+exec workers, per cell.
-EXTRA_START_S = {"dask": 3.0, "loky": 1.0}
-SUITE_S = {"smoke": {"startup": 8, "ipc": 6, "sync": 6, "latency": 6},
-           "quick": {"startup": 10, "ipc": 8, "sync": 6, "latency": 6},
-           "standard": {"startup": 15, "ipc": 60, "sync": 10, "latency": 35},
-           "full": {"startup": 150, "ipc": 150, "sync": 150, "latency": 150}}
 
 
 def spec_cost_s(plan: Plan, spec: CellSpec) -> float:
@@ -69,12 +64,13 @@ def spec_cost_s(plan: Plan, spec: CellSpec) -> float:
     total = plan.cell_budget_s + CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
     if cls.uses_processes:
         total += spec.workers * PROCESS_START_S
-    return total + EXTRA_START_S.get(spec.strategy, 0.0)
+    return total + cls.extra_start_s  # a cluster, fork+exec'd workers: the strategy's own
 
 
 def suite_cost_s(plan: Plan, suite: str) -> float:
-    """About how long a cost suite takes at the plan's profile."""
-    return float(SUITE_S.get(plan.profile, SUITE_S["standard"]).get(suite, 0))
+    """About how long a cost suite takes at the plan's profile (its own declaration:
+    ``CostSuite.seconds``; an unknown suite is a KeyError, never 0 s)."""
+    return cost_suite(suite).expected_s(plan.profile)
 
 
 def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str]) -> float:

@@ -5,14 +5,18 @@ article's Process + Queue, Process + Pipe, Pool.map / imap / apply_async, and
 their newer cousins) and does not re-implement it. ``base`` holds the interface
 (``Strategy``), the registry (``STRATEGIES``), deadlines and failures; each
 other module holds one family and imports only ``base`` (``loky_pool`` also
-builds on ``processes``). This package imports the leaves, in the order
-``gilbench list`` shows them, as ``concurrent.futures`` does.
+builds on ``processes``). This package imports every leaf when it is imported, in the
+order ``gilbench list`` shows them: registering is what fills ``STRATEGIES``. (CPython's
+``concurrent.futures`` instead loads its executors on first use, through a module
+``__getattr__``; gilbench's CLI needs the whole registry at once, and the optional
+libraries — loky, dask — are imported only inside the strategies that use them.)
 
 Adding a strategy (see docs/developing.md): one module here with one class that
 subclasses ``Strategy``, sets ``name`` and ``model``, implements ``map`` (and
-``_create``/``close``/``terminate`` when it owns workers), says in its
-docstring when the GIL limits it, and is decorated with ``@strategy``; then its module name in
-``LEAVES`` below. The CLI, the runner, the reports and the tests (which
+``_create``/``close``/``terminate`` when it owns workers), declares what a cell of it
+costs to start beyond its processes (``extra_start_s``), says in its docstring when the
+GIL limits it, and is decorated with ``@strategy``; then its module name in ``LEAVES``
+below. The CLI, the runner, the reports and the tests (which
 parametrise over ``STRATEGIES``) pick it up with no other edit.
 """
 

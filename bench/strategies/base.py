@@ -140,6 +140,9 @@ class Strategy:
     # Whether its workers may sit idle, alive, while other cells of the same
     # block run (their idle workers must not take CPU time).
     shares_rounds: ClassVar[bool] = True
+    # What a cell of it costs to start beyond its worker processes (a cluster, a pool
+    # that fork+execs its workers), in seconds: the run's estimate adds it per cell.
+    extra_start_s: ClassVar[float] = 0.0
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
                  initializer: Callable[[], None] | None = None) -> None:

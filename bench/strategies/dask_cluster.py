@@ -42,6 +42,7 @@ class Dask(Strategy):
     """
 
     name = "dask"
+    extra_start_s = 3.0  # a LocalCluster: scheduler and a nanny per worker, per cell
     model = "processes"
     remote_workers = True
     shares_rounds = False  # idle Dask workers and schedulers heartbeat

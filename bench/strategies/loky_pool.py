@@ -22,6 +22,7 @@ class Loky(ProcessPool):
     """
 
     name = "loky"
+    extra_start_s = 1.0  # its workers fork+exec, per cell
     model = "processes"
     uses_processes = False  # loky starts its workers its own way, whatever the start method
     remote_workers = True

@@ -17,14 +17,17 @@ the suites share (budgets, partners), and one module per suite its ``run``
 
 Adding a cost suite (see docs/developing.md): its entry class in ``entries``
 (``@entry_type``, with ``suite``, ``title``, ``label_fields``), a module here named
-after it with ``run``, and its report module in ``bench/report/suites/`` (section,
-chart, headline). Nothing else lists the suites.
+after it with ``run`` and its declaration ``SUITE = CostSuite(...)`` (budget and
+expected seconds per profile; its phase follows from its name), and its report module in
+``bench/report/suites/`` (section, chart, headline, its own colours). Nothing else lists
+the suites.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, overload
 
 from bench.suites.entries import (
     ENTRY_STATUSES,
@@ -38,23 +41,68 @@ from bench.suites.entries import (
 )
 
 if TYPE_CHECKING:
-    from bench.suites.base import SuiteRun
+    from bench.suites.base import CostSuite, SuiteRun
 
 SPEEDUP = "speedup"  # the sweep of bench.runner, not a cost suite
-COST_SUITES = tuple(ENTRY_TYPES)  # in the order they run
-ALL_SUITES = (SPEEDUP, *COST_SUITES)
-SUITE_TITLES = {SPEEDUP: "speedup of every strategy on every workload",
-                **{name: cls.title for name, cls in ENTRY_TYPES.items()}}
+SPEEDUP_TITLE = "speedup of every strategy on every workload"
+
+
+class _Names(Sequence[str]):
+    """Suite names read from the registry (``ENTRY_TYPES``) at each use, so a suite
+    registered after this import (a plug-in's, a test's) is a suite like the others."""
+
+    def __init__(self, *first: str) -> None:
+        self.first = first
+
+    def _names(self) -> tuple[str, ...]:
+        return (*self.first, *ENTRY_TYPES)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, i: int | slice) -> str | tuple[str, ...]:
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+class _Titles(Mapping[str, str]):
+    """Each suite's title, from the registry at each use."""
+
+    def __getitem__(self, name: str) -> str:
+        return SPEEDUP_TITLE if name == SPEEDUP else ENTRY_TYPES[name].title
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ALL_SUITES)
+
+    def __len__(self) -> int:
+        return len(ALL_SUITES)
+
+
+COST_SUITES: Sequence[str] = _Names()  # in the order they run
+ALL_SUITES: Sequence[str] = _Names(SPEEDUP)
+SUITE_TITLES: Mapping[str, str] = _Titles()
+
+
+def cost_suite(name: str) -> CostSuite:
+    """What a cost suite declares about itself (``SUITE`` in its module, imported only
+    now): its run, its budget and expected seconds per profile, its phase."""
+    if name not in COST_SUITES:
+        raise KeyError(name)
+    suite: CostSuite = importlib.import_module(f"bench.suites.{name}").SUITE
+    return suite
 
 
 def suite_run(name: str) -> SuiteRun:
-    """The ``run`` function of a cost suite (its module is imported only now)."""
-    if name not in COST_SUITES:
-        raise KeyError(name)
-    run: SuiteRun = importlib.import_module(f"bench.suites.{name}").run
-    return run
+    """The ``run`` function of a cost suite."""
+    return cost_suite(name).run
 
 
 __all__ = ["ALL_SUITES", "COST_SUITES", "ENTRY_STATUSES", "ENTRY_TYPES", "SPEEDUP",
-           "SUITE_TITLES", "Entry", "IpcEntry", "LatencyEntry", "StartupEntry", "SyncEntry",
-           "entry_type", "suite_run"]
+           "SPEEDUP_TITLE", "SUITE_TITLES", "Entry", "IpcEntry", "LatencyEntry", "StartupEntry",
+           "SyncEntry", "cost_suite", "entry_type", "suite_run"]

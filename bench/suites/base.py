@@ -1,11 +1,13 @@
-"""What the cost suites share: per-profile budgets, partners, waits, failed entries.
+"""What the cost suites share: their declaration (``CostSuite``), partners, waits,
+failed entries.
 
-Every suite module (``startup``, ``ipc``, ``sync``, ``latency``) has one entry
-point with the same signature (``SuiteRun``), so the session runs any of them the
-same way::
+Every suite module (``startup``, ``ipc``, ``sync``, ``latency``) declares itself in one
+``SUITE = CostSuite(...)``, and its entry point has the same signature (``SuiteRun``), so
+the session runs any of them the same way::
 
     run(budget, usable_cpus, on_entry, timeout_s, *, start_method=None, workers=None)
 
+``budget`` is the suite's own, for the run's profile (``CostSuite.budget``);
 ``start_method`` is the one the user chose (None: the platform's default);
 ``workers`` the run's worker counts. A suite uses what applies to it.
 """
@@ -16,7 +18,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -36,51 +38,41 @@ E = TypeVar("E", bound=Entry)
 
 
 class SuiteRun(Protocol):
-    """The ``run`` function every cost suite module defines."""
+    """The ``run`` function every cost suite module defines (``budget``: its own)."""
 
-    def __call__(self, budget: Budget, usable_cpus: int, on_entry: Callable[[Any], None],
+    def __call__(self, budget: Any, usable_cpus: int, on_entry: Callable[[Any], None],
                  timeout_s: float, *, start_method: str | None = None,
                  workers: tuple[int, ...] | None = None) -> None: ...
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much each cost suite measures, per profile."""
-
-    repeats: int  # startup: start-and-join repeats (threads do 10x more)
-    round_trips: int  # ipc/sync: timed round trips, at most
-    stream_bytes: int  # ipc: bytes streamed one way per measurement
-    max_messages: int  # ipc: messages streamed, at most
-    stream_repeats: int  # ipc: streams per measurement (median kept)
-    payloads: tuple[int, ...]  # ipc: payload sizes in bytes
-    seconds: float  # ipc/sync/latency: time cap of one measurement's timed loop
-    pings: int  # latency: pings per configuration, at most
-    switch_intervals: tuple[float, ...]  # latency: sys.setswitchinterval values
-
-    def round_trips_for(self, payload: int) -> int:
-        return max(5, min(self.round_trips, self.stream_bytes // (2 * max(1, payload))))
-
-    def messages_for(self, payload: int) -> int:
-        return max(4, min(self.max_messages, self.stream_bytes // max(1, payload)))
-
-
 KIB, MIB = 1024, 1024 * 1024
-BUDGETS = {
-    "smoke": Budget(repeats=2, round_trips=20, stream_bytes=2 * MIB, max_messages=50,
-                    stream_repeats=1, payloads=(64, 64 * KIB, MIB), seconds=0.3, pings=20,
-                    switch_intervals=(0.005,)),
-    "quick": Budget(repeats=8, round_trips=300, stream_bytes=64 * MIB, max_messages=2000,
-                    stream_repeats=3, payloads=(64, 4 * KIB, 256 * KIB, MIB, 16 * MIB),
-                    seconds=1.0, pings=200, switch_intervals=(0.001, 0.005, 0.02)),
-    "standard": Budget(repeats=20, round_trips=1000, stream_bytes=128 * MIB,
-                       max_messages=5000, stream_repeats=5,
-                       payloads=(64, KIB, 16 * KIB, 256 * KIB, MIB, 4 * MIB, 32 * MIB),
-                       seconds=2.0, pings=500, switch_intervals=(0.001, 0.005, 0.02)),
-    "full": Budget(repeats=50, round_trips=3000, stream_bytes=256 * MIB, max_messages=20000,
-                   stream_repeats=7,
-                   payloads=(64, KIB, 16 * KIB, 256 * KIB, MIB, 4 * MIB, 32 * MIB, 64 * MIB),
-                   seconds=5.0, pings=2000, switch_intervals=(0.0005, 0.001, 0.005, 0.02, 0.05)),
-}
+
+
+@dataclass(frozen=True)
+class CostSuite:
+    """What a cost suite declares about itself, in its own module (``SUITE``), so that
+    adding one touches no list elsewhere: its ``run``; its budget per profile (a
+    dataclass of its own: how much it measures); about how long it takes per profile
+    (``seconds``: the run's estimate and progress bar use it); and the phase a test can
+    press Ctrl-C in (``suite-<name>``)."""
+
+    name: str
+    run: SuiteRun
+    budgets: Mapping[str, Any]
+    seconds: Mapping[str, float]
+
+    @property
+    def phase(self) -> str:
+        return f"suite-{self.name}"
+
+    def budget(self, profile: str) -> Any:
+        """The budget of ``profile`` (a profile the suite does not name: standard's)."""
+        return self.budgets.get(profile, self.budgets["standard"])
+
+    def expected_s(self, profile: str) -> float:
+        """About how long it takes at ``profile`` (measured on the 2-CPU VM)."""
+        return float(self.seconds.get(profile, self.seconds["standard"]))
+
 
 # ------------------------------------------------------------ helpers for the suites
 

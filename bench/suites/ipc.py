@@ -29,6 +29,7 @@ import queue
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,11 +41,29 @@ from bench.strategies.base import (
     MpContext,
     init_worker,
 )
-from bench.suites.base import Budget, Partner, failed, partner, wait_for
+from bench.suites.base import KIB, MIB, CostSuite, Partner, failed, partner, wait_for
 from bench.suites.entries import IpcEntry
 
 Ctx = MpContext  # a multiprocessing context
 PARTNER_WAIT_S = 60.0  # longest a side waits for the other before giving up
+
+
+@dataclass(frozen=True)
+class IpcBudget:
+    """How much the ipc suite measures at a profile."""
+
+    round_trips: int  # timed round trips, at most
+    stream_bytes: int  # bytes streamed one way per measurement
+    max_messages: int  # messages streamed, at most
+    stream_repeats: int  # streams per measurement (median kept)
+    payloads: tuple[int, ...]  # payload sizes in bytes
+    seconds: float  # time cap of one measurement's timed loop
+
+    def round_trips_for(self, payload: int) -> int:
+        return max(5, min(self.round_trips, self.stream_bytes // (2 * max(1, payload))))
+
+    def messages_for(self, payload: int) -> int:
+        return max(4, min(self.max_messages, self.stream_bytes // max(1, payload)))
 
 
 # ------------------------------------------------------------ endpoints
@@ -332,7 +351,7 @@ def _recv(end: Any, deadline: Deadline, who: Partner) -> bytes:
 WARMUP = 3
 
 
-def measure(t: Transport, payload_bytes: int, budget: Budget, ctx: Ctx,
+def measure(t: Transport, payload_bytes: int, budget: IpcBudget, ctx: Ctx,
             deadline: Deadline) -> IpcEntry:
     payload = np.random.default_rng(payload_bytes).bytes(payload_bytes)
     trips = budget.round_trips_for(payload_bytes)
@@ -375,7 +394,7 @@ def measure(t: Transport, payload_bytes: int, budget: Budget, ctx: Ctx,
                     msgs_per_s=messages / stream_s, bytes_per_s=messages * payload_bytes / stream_s)
 
 
-def memcpy(payload_bytes: int, budget: Budget) -> IpcEntry:
+def memcpy(payload_bytes: int, budget: IpcBudget) -> IpcEntry:
     """The machine's memory copy bandwidth at this size: a numpy copy into a warm buffer."""
     src = np.frombuffer(np.random.default_rng(0).bytes(payload_bytes), np.uint8)
     dst = np.empty_like(src)
@@ -392,7 +411,7 @@ def memcpy(payload_bytes: int, budget: Budget) -> IpcEntry:
                     msgs_per_s=1 / med, bytes_per_s=payload_bytes / med)
 
 
-def run(budget: Budget, usable_cpus: int, on_entry: Callable[[IpcEntry], None],
+def run(budget: IpcBudget, usable_cpus: int, on_entry: Callable[[IpcEntry], None],
         timeout_s: float, start_method: str | None = None,
         transports: tuple[str, ...] | None = None,
         workers: tuple[int, ...] | None = None) -> None:  # workers: not used here
@@ -409,3 +428,23 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[IpcEntry], None],
                 entry = failed(IpcEntry, exc, transport=t.name, model=t.model,
                                payload_bytes=size)
             on_entry(entry)
+
+
+SUITE = CostSuite(
+    name="ipc", run=run,
+    budgets={
+        "smoke": IpcBudget(round_trips=20, stream_bytes=2 * MIB, max_messages=50,
+                           stream_repeats=1, payloads=(64, 64 * KIB, MIB), seconds=0.3),
+        "quick": IpcBudget(round_trips=300, stream_bytes=64 * MIB, max_messages=2000,
+                           stream_repeats=3, payloads=(64, 4 * KIB, 256 * KIB, MIB, 16 * MIB),
+                           seconds=1.0),
+        "standard": IpcBudget(round_trips=1000, stream_bytes=128 * MIB, max_messages=5000,
+                              stream_repeats=5, payloads=(64, KIB, 16 * KIB, 256 * KIB, MIB,
+                                                          4 * MIB, 32 * MIB), seconds=2.0),
+        "full": IpcBudget(round_trips=3000, stream_bytes=256 * MIB, max_messages=20000,
+                          stream_repeats=7, payloads=(64, KIB, 16 * KIB, 256 * KIB, MIB,
+                                                      4 * MIB, 32 * MIB, 64 * MIB),
+                          seconds=5.0)},
+    # About how long it takes at each profile: measured on the 2-CPU VM.
+    seconds={"smoke": 6, "quick": 8, "standard": 60, "full": 150},
+)

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from bench import stats
@@ -30,12 +31,21 @@ from bench.strategies.base import (
     MpContext,
     init_worker,
 )
-from bench.suites.base import Budget, Partner, failed, partner, recv_conn
+from bench.suites.base import CostSuite, Partner, failed, partner, recv_conn
 from bench.suites.entries import LatencyEntry
 
 Ctx = MpContext  # a multiprocessing context
 PING_TIMEOUT_S = 1.0  # a ping not answered by then is counted as lost
 GAP_S = (0.0005, 0.003)  # pause between pings, drawn at random so they do not lock in phase
+
+
+@dataclass(frozen=True)
+class LatencyBudget:
+    """How much the latency suite measures at a profile."""
+
+    pings: int  # pings per configuration, at most
+    switch_intervals: tuple[float, ...]  # sys.setswitchinterval values
+    seconds: float  # time cap of one measurement's timed loop
 
 
 def _burn(stop: Any) -> None:
@@ -100,7 +110,7 @@ def _burner_processes(ctx: Ctx, n: int) -> Iterator[None]:
                     p.join(JOIN_S)
 
 
-def _ping(port: int, budget: Budget, deadline: Deadline, who: Partner,
+def _ping(port: int, budget: LatencyBudget, deadline: Deadline, who: Partner,
           rng: random.Random) -> tuple[list[float], int]:
     times: list[float] = []
     lost = 0
@@ -128,7 +138,7 @@ def _ping(port: int, budget: Budget, deadline: Deadline, who: Partner,
     return times, lost
 
 
-def measure(model: str, cpu_workers: int, switch_interval_s: float, budget: Budget, ctx: Ctx,
+def measure(model: str, cpu_workers: int, switch_interval_s: float, budget: LatencyBudget, ctx: Ctx,
             deadline: Deadline) -> LatencyEntry:
     here, there = ctx.Pipe(duplex=True)
     threads = cpu_workers if model == "threads" else 0
@@ -163,7 +173,7 @@ def loads(usable_cpus: int) -> list[int]:
     return sorted(counts)
 
 
-def run(budget: Budget, usable_cpus: int, on_entry: Callable[[LatencyEntry], None],
+def run(budget: LatencyBudget, usable_cpus: int, on_entry: Callable[[LatencyEntry], None],
         timeout_s: float, start_method: str | None = None,
         workers: tuple[int, ...] | None = None) -> None:  # workers: not used here
     ctx = multiprocessing.get_context(start_method)
@@ -183,3 +193,17 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[LatencyEntry], Non
             reraise_ctrl_c()
             entry = failed(LatencyEntry, exc, **fields)
         on_entry(entry)
+
+
+SUITE = CostSuite(
+    name="latency", run=run,
+    budgets={"smoke": LatencyBudget(pings=20, switch_intervals=(0.005,), seconds=0.3),
+             "quick": LatencyBudget(pings=200, switch_intervals=(0.001, 0.005, 0.02),
+                                    seconds=1.0),
+             "standard": LatencyBudget(pings=500, switch_intervals=(0.001, 0.005, 0.02),
+                                       seconds=2.0),
+             "full": LatencyBudget(pings=2000, switch_intervals=(0.0005, 0.001, 0.005, 0.02,
+                                                                 0.05), seconds=5.0)},
+    # About how long it takes at each profile: measured on the 2-CPU VM.
+    seconds={"smoke": 6, "quick": 6, "standard": 35, "full": 150},
+)

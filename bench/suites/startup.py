@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
@@ -43,10 +44,17 @@ from bench.strategies import (
     init_worker,
     reraise_ctrl_c,
 )
-from bench.suites.base import Budget, failed
+from bench.suites.base import CostSuite, failed
 from bench.suites.entries import StartupEntry
 
 PROBE_GRACE_S = 30.0  # beyond the per-measurement limits, before the probe is killed
+
+
+@dataclass(frozen=True)
+class StartupBudget:
+    """How much the startup suite measures at a profile."""
+
+    repeats: int  # start-and-join repeats (threads do 10x more)
 
 
 def _noop() -> None:
@@ -61,7 +69,7 @@ def _exit_now(_x: int) -> None:
     os._exit(3)  # a worker that dies mid-task, as a crash would
 
 
-def probe(budget: Budget, timeout_s: float, start_methods: tuple[str, ...],
+def probe(budget: StartupBudget, timeout_s: float, start_methods: tuple[str, ...],
           workers: tuple[int, ...], on_entry: Callable[[StartupEntry], None]) -> None:
     """Run ``bench.startprobe`` in a fresh interpreter and pass on each entry it prints."""
     args = {"repeats": budget.repeats, "timeout_s": timeout_s,
@@ -195,7 +203,7 @@ def get_timeout_check(deadline: Deadline) -> StartupEntry:
                    else "returned without raising")))
 
 
-def run(budget: Budget, usable_cpus: int, on_entry: Callable[[StartupEntry], None],
+def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntry], None],
         timeout_s: float, start_methods: tuple[str, ...] | None = None,
         workers: tuple[int, ...] | None = None,
         start_method: str | None = None) -> None:
@@ -217,3 +225,12 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[StartupEntry], Non
             reraise_ctrl_c()
             entry = failed(StartupEntry, exc, **fields)
         on_entry(entry)
+
+
+SUITE = CostSuite(
+    name="startup", run=run,
+    budgets={"smoke": StartupBudget(repeats=2), "quick": StartupBudget(repeats=8),
+             "standard": StartupBudget(repeats=20), "full": StartupBudget(repeats=50)},
+    # About how long it takes at each profile: measured on the 2-CPU VM.
+    seconds={"smoke": 8, "quick": 10, "standard": 15, "full": 150},
+)

@@ -30,6 +30,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bench import stats
@@ -39,13 +40,21 @@ from bench.strategies.base import (
     MpContext,
     init_worker,
 )
-from bench.suites.base import Budget, Partner, failed, partner, wait_for
+from bench.suites.base import CostSuite, Partner, failed, partner, wait_for
 from bench.suites.entries import SyncEntry
 
 Ctx = MpContext  # a multiprocessing context
 WAIT_S = 60.0  # longest the partner waits for its turn before giving up
 WARMUP = 5
 STOP = -1
+
+
+@dataclass(frozen=True)
+class SyncBudget:
+    """How much the sync suite measures at a profile."""
+
+    round_trips: int  # timed hand-overs, at most
+    seconds: float  # time cap of one measurement's timed loop
 
 
 class Mechanism:
@@ -401,7 +410,7 @@ def _serve(m: Mechanism, in_process: bool) -> None:
         m.b_hand()
 
 
-def measure(name: str, model: str, budget: Budget, ctx: Ctx,
+def measure(name: str, model: str, budget: SyncBudget, ctx: Ctx,
             deadline: Deadline) -> SyncEntry:
     m = MECHANISMS[name](ctx if model == "processes" else None)
     times: list[float] = []
@@ -444,7 +453,7 @@ def measure(name: str, model: str, budget: Budget, ctx: Ctx,
                      p99_s=stats.percentile(times, 99))
 
 
-def run(budget: Budget, usable_cpus: int, on_entry: Callable[[SyncEntry], None],
+def run(budget: SyncBudget, usable_cpus: int, on_entry: Callable[[SyncEntry], None],
         timeout_s: float, start_method: str | None = None,
         mechanisms: tuple[str, ...] | None = None,
         workers: tuple[int, ...] | None = None) -> None:  # workers: not used here
@@ -457,3 +466,14 @@ def run(budget: Budget, usable_cpus: int, on_entry: Callable[[SyncEntry], None],
                 reraise_ctrl_c()
                 entry = failed(SyncEntry, exc, mechanism=name, model=model)
             on_entry(entry)
+
+
+SUITE = CostSuite(
+    name="sync", run=run,
+    budgets={"smoke": SyncBudget(round_trips=20, seconds=0.3),
+             "quick": SyncBudget(round_trips=300, seconds=1.0),
+             "standard": SyncBudget(round_trips=1000, seconds=2.0),
+             "full": SyncBudget(round_trips=3000, seconds=5.0)},
+    # About how long it takes at each profile: measured on the 2-CPU VM.
+    seconds={"smoke": 6, "quick": 6, "standard": 10, "full": 150},
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 from bench.analysis.costs import nearest_payload
 from bench.fmt import fmt_bytes, fmt_rate, fmt_s
 from bench.report.charts import (
-    TRANSPORT_COLOURS,
+    THREADS,
     formatter,
     new_figure,
     rate_axis,
@@ -18,6 +18,11 @@ from bench.report.charts import (
 from bench.report.document import Block, Heading, Image, Para, Table
 from bench.results import Results
 from bench.suites.entries import IpcEntry
+
+# The suite's own colours: one per transport (threads' queue in the threads' blue).
+TRANSPORT_COLOURS = {"thread_queue": THREADS, "queue": "#ff7f0e", "simple_queue": "#bcbd22",
+                     "pipe": "#d62728", "pipe_bytes": "#e377c2", "shared_memory": "#2ca02c",
+                     "manager": "#8c564b"}
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

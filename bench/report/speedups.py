@@ -1,5 +1,6 @@
-"""The speedup sweep in a report: tables, verdict lines, scaling laws, task
-sizes, noise and free-threading (pure functions of a Results and its charts).
+"""The speedup sweep in a report (named apart from ``bench.runner.sweep``, which runs it):
+tables, verdict lines, scaling laws, task sizes, noise and free-threading (pure functions
+of a Results and its charts).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sweep's report sections on made-up curves: summary, Noise, scaling laws."""
+"""The speedup sections of a report on made-up curves: summary, Noise, scaling laws."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bench.analysis import (
     precision,
 )
 from bench.report import build
-from bench.report.sweep import noise_blocks, scaling_table, summary_table
+from bench.report.speedups import noise_blocks, scaling_table, summary_table
 from bench.results import with_speedups
 from tests.helpers import box_results as results
 from tests.helpers import fib_cell as cell
@@ -72,7 +72,7 @@ def test_scaling_table_on_a_made_up_curve():
 
 
 def test_the_noisy_machine_warning_comes_from_the_machine_not_from_wide_intervals():
-    from bench.report.sweep import machine_warning
+    from bench.report.speedups import machine_warning
 
     quiet = sample()
     assert machine_warning(quiet) is None

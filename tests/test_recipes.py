@@ -1,0 +1,187 @@
+"""The recipes of docs/developing.md, followed in a test: a toy kernel, strategy, cost
+suite, report section and comparison section, each added in the places its recipe names
+and nowhere else, and picked up by the registries, the plan, the run's estimate, a real
+run and the report.
+
+Each toy is registered by a fixture and taken out again afterwards, so no other test
+(whose parameters come from the registries) sees it.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+from bench.cli import make_parser
+from bench.machine import collect_machine
+from bench.options import build_plan, parse_suites
+from bench.report import build as build_report
+from bench.report import sections
+from bench.report.document import Para, render_markdown
+from bench.results import Results, load, utc_now
+from bench.runner import expected_s, spec_cost_s, specs
+from bench.session import Session
+from bench.strategies import STRATEGIES, strategy
+from bench.strategies.threads import ThreadPool
+from bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, cost_suite
+from bench.suites.base import CostSuite
+from bench.suites.entries import ENTRY_TYPES, Entry, entry_type
+from workloads import PROFILE_NAMES, WORKLOADS, workload
+
+
+def toy_kernel(size: int, seed: int) -> int:
+    """A toy kernel from the recipe's test: a sum."""
+    return sum(range(size * 100 + seed))
+
+
+class ToyPool(ThreadPool):
+    """A toy strategy from the recipe's test: a thread pool by another name."""
+
+    name = "toy_pool"
+    extra_start_s = 0.75  # what the recipe says a strategy declares for itself
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToyEntry(Entry):
+    """One measurement of the toy suite."""
+
+    suite: ClassVar[str] = "toy"
+    title: ClassVar[str] = "a toy cost, measured by the recipe's test"
+    label_fields: ClassVar[tuple[str, ...]] = ("what",)
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class ToyBudget:
+    measurements: int
+
+
+def toy_run(budget, usable_cpus, on_entry, timeout_s, *, start_method=None, workers=None):
+    for i in range(budget.measurements):
+        on_entry(ToyEntry(what=f"thing{i}", model="threads", median_s=0.001 * (i + 1),
+                          p99_s=0.002 * (i + 1)))
+
+
+def toy_section(results, chart):
+    entries = results.entries_of(ToyEntry)
+    return [Para(f"Toy suite: {len(entries)} measurements.")] if entries else []
+
+
+@pytest.fixture
+def toy_kernel_added():
+    workload(kind="cpu", sizes=dict.fromkeys(PROFILE_NAMES, 3), size_unit="n")(toy_kernel)
+    yield "toy_kernel"
+    WORKLOADS.pop("toy_kernel", None)
+
+
+@pytest.fixture
+def toy_strategy_added():
+    strategy(ToyPool)
+    yield "toy_pool"
+    STRATEGIES.pop("toy_pool", None)
+
+
+@pytest.fixture
+def toy_suite_added(monkeypatch):
+    """The three places of the cost suite recipe: the entry class, the suite's module
+    with ``run`` and ``SUITE``, its report module."""
+    entry_type(ToyEntry)
+    run_module = types.ModuleType("bench.suites.toy")
+    run_module.SUITE = CostSuite(  # type: ignore[attr-defined]
+        name="toy", run=toy_run,
+        budgets={"smoke": ToyBudget(2), "quick": ToyBudget(3), "standard": ToyBudget(4)},
+        seconds={"smoke": 1, "quick": 2.5, "standard": 7})
+    report_module = types.ModuleType("bench.report.suites.toy")
+    report_module.section = toy_section  # type: ignore[attr-defined]
+    report_module.chart = lambda results, stem: []  # type: ignore[attr-defined]
+    report_module.headline = (  # type: ignore[attr-defined]
+        lambda results: "toy: measured" if results.entries("toy") else None)
+    monkeypatch.setitem(sys.modules, "bench.suites.toy", run_module)
+    monkeypatch.setitem(sys.modules, "bench.report.suites.toy", report_module)
+    yield "toy"
+    ENTRY_TYPES.pop("toy", None)
+
+
+def plan_of(*args: str):
+    return build_plan(make_parser().parse_args(["run", "--profile", "quick", *args]))
+
+
+def run_plan(plan, out) -> Results:
+    session = Session(out, collect_machine(), utc_now(), plan=plan, check_noise=False)
+    if plan.sweeps:
+        session.run_sweep(lambda cell: None)
+    for name in session.suites_to_do():
+        session.run_cost_suite(name, lambda entry: None)
+    return session.save(complete=True, speedups=True)
+
+
+def test_the_kernel_recipe_one_decorated_function(toy_kernel_added, tmp_path):
+    plan = plan_of("--suite", "speedup", "--workloads", "toy_kernel,fib", "--strategies",
+                   "serial,threads", "--workers", "2")
+    cells = [s for s in specs(plan) if s.workload == "toy_kernel"]
+    assert [s.strategy for s in cells] == ["serial", "threads"]
+    assert expected_s(plan, cells, []) > 0
+    results = run_plan(plan, tmp_path)
+    assert {c.strategy for c in results.cells if c.workload == "toy_kernel" and c.ok} == {
+        "serial", "threads"}
+    md = render_markdown(build_report(load(tmp_path), {}), tmp_path)
+    assert "### toy_kernel" in md and "A toy kernel from the recipe's test" in md
+
+
+def test_the_strategy_recipe_one_class_that_declares_its_start_cost(toy_strategy_added,
+                                                                    tmp_path):
+    plan = plan_of("--suite", "speedup", "--workloads", "sleep", "--strategies",
+                   "serial,thread_pool,toy_pool", "--workers", "2")
+    by = {s.strategy: s for s in specs(plan)}
+    assert "toy_pool" in by and by["toy_pool"].start_method is None  # threads: no method
+    assert spec_cost_s(plan, by["toy_pool"]) - spec_cost_s(plan, by["thread_pool"]) == \
+        pytest.approx(ToyPool.extra_start_s)
+    results = run_plan(plan, tmp_path)
+    toy = next(c for c in results.cells if c.strategy == "toy_pool")
+    assert toy.ok and toy.model == "threads" and toy.speedup is not None
+    assert "toy_pool" in render_markdown(build_report(results, {}), tmp_path)
+
+
+def test_the_cost_suite_recipe_three_places_and_nothing_else(toy_suite_added, tmp_path):
+    assert "toy" in COST_SUITES and "toy" in ALL_SUITES and SUITE_TITLES["toy"] == \
+        ToyEntry.title
+    assert parse_suites("toy") == ["toy"]
+    suite = cost_suite("toy")
+    assert suite.phase == "suite-toy" and suite.budget("full") == ToyBudget(4)  # standard's
+    plan = plan_of("--suite", "toy")
+    assert expected_s(plan, specs(plan), ["toy"]) == pytest.approx(2.5)  # its own seconds
+    results = run_plan(plan, tmp_path)
+    assert [e.describe() for e in results.entries("toy")] == [
+        "toy thing0 (thread)", "toy thing1 (thread)", "toy thing2 (thread)"]
+    again = load(tmp_path)  # the results file keeps it under its own key, and reads back
+    assert again.entries_of(ToyEntry) == list(results.entries("toy"))
+    md = render_markdown(build_report(again, {}), tmp_path)
+    assert "Toy suite: 3 measurements." in md
+    from bench.report.suites import headlines
+
+    assert "toy: measured" in headlines(again)
+
+
+def test_the_report_section_recipes_one_function_in_a_list(monkeypatch, tmp_path):
+    from bench.report import compare
+    from tests.helpers import sample_results
+
+    def hello(results, charts):
+        return [Para("Hello from a new run-report section.")]
+
+    def hello_compare(c, charts):
+        return [Para(f"Hello from a new comparison section ({len(c.runs)} runs).")]
+
+    monkeypatch.setattr(sections, "SECTIONS", [*sections.SECTIONS[:2], hello,
+                                               *sections.SECTIONS[2:]])
+    monkeypatch.setattr(compare, "SECTIONS", [*compare.SECTIONS, hello_compare])
+    md = render_markdown(build_report(sample_results(), {}), tmp_path)
+    assert "Hello from a new run-report section." in md
+    runs = [compare.Run("a", "a.json", sample_results()), compare.Run("b", "b.json",
+                                                                     sample_results())]
+    blocks = compare.build(runs, runs[0], {})
+    assert "Hello from a new comparison section (2 runs)." in render_markdown(blocks, tmp_path)
