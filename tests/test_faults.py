@@ -296,12 +296,18 @@ def test_resume_of_a_broken_or_foreign_results_json_is_one_line_and_overwrites_n
                               "benchmarks": [{"name": "t", "stats": {"data": [0.1] * 6},
                                               "extra_info": {"workload": "fib",
                                                              "strategy": "threads"}}]})
-    (out / "results.json").write_text(content)
-    r = run_watched([*GILBENCH, "run", "--resume", str(out)], env=cli_env, cwd=tmp_path)
+    resume_is_refused(out, "results.json", content, message, cli_env, tmp_path)
+
+
+def resume_is_refused(out: Path, name: str, content: str, message: str, env, cwd) -> None:
+    """--resume of a folder holding only ``name`` (with ``content``): one line with
+    ``message``, exit 2, the file as it was, nothing else written, nothing left."""
+    (out / name).write_text(content)
+    r = run_watched([*GILBENCH, "run", "--resume", str(out)], env=env, cwd=cwd)
     assert r["returncode"] == 2, r["stderr"][-2000:]
     assert message in one_error_line(r["stderr"])
-    assert (out / "results.json").read_text() == content  # nothing overwritten
-    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+    assert (out / name).read_text() == content  # nothing overwritten
+    assert sorted(p.name for p in out.iterdir()) == [name]
     assert_nothing_left(r, out)
 
 
@@ -316,13 +322,7 @@ def test_resume_of_a_broken_or_newer_interpreters_record_is_one_line(content, me
                                                                      tmp_path):
     out = tmp_path / "run"
     out.mkdir()
-    (out / "interpreters.json").write_text(content)
-    r = run_watched([*GILBENCH, "run", "--resume", str(out)], env=cli_env, cwd=tmp_path)
-    assert r["returncode"] == 2, r["stderr"][-2000:]
-    assert message in one_error_line(r["stderr"])
-    assert (out / "interpreters.json").read_text() == content  # nothing overwritten
-    assert sorted(p.name for p in out.iterdir()) == ["interpreters.json"]
-    assert_nothing_left(r, out)
+    resume_is_refused(out, "interpreters.json", content, message, cli_env, tmp_path)
 
 
 # ------------------------------------------------------------ nothing outlives gilbench
