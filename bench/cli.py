@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import __version__, phases, serialcost
-from bench.errors import UserError, did_you_mean
+from bench.errors import (
+    EXIT_FAILED_CELLS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WRITE_FAILED,
+    UserError,
+    did_you_mean,
+)
 from bench.files import FolderLock, WriteFailed, new_folder, write_text
 from bench.fmt import fmt_minutes
 from bench.machine import collect_machine, gil_enabled
@@ -52,9 +60,6 @@ from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES
 from workloads import WORKLOADS
 
-EXIT_OK, EXIT_FAILED_CELLS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_WRITE_FAILED = 74  # a file could not be written (sysexits.h's EX_IOERR)
-SIGHUP = getattr(signal, "SIGHUP", signal.SIGTERM)  # the terminal was closed (not on Windows)
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
 
 
@@ -204,10 +209,30 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
           f"expect about "
           f"{fmt_minutes(state.expected_s())}", file=sys.stderr, flush=True)
     try:
+        results = run_steps(state, plan, previous, todo_suites)
+    except WriteFailed as exc:  # the run stopped there: its workers are closed
+        raise exc.saying(saved_so_far(out, len(specs(plan))),
+                         how_to_finish(out, sys.argv[1:])) from None
+    if results is None:
+        print(f"\ninterrupted: what finished is saved in {out / 'results.json'}; resume "
+              f"with: gilbench run --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    render_or_say(results, out, f"{out / 'results.json'} is saved whole "
+                  f"({len(results.cells)} cells)", f"gilbench report {out}")
+    print(summary(results, out))
+    return EXIT_FAILED_CELLS if failures(results) else EXIT_OK
+
+
+def run_steps(state: Session, plan: Plan, previous: Results | None,
+              suites: Sequence[str]) -> Results | None:
+    """The run's steps — the start-of-run probe, the sweep, the cost ``suites`` — and what
+    they saved; None after a Ctrl-C (what finished is saved)."""
+    try:
         if plan.sweeps and plan.profile != "smoke" and not previous:
             from bench.selfcheck import start_probe
 
-            probe = start_probe(int(usable))  # a few seconds: is this a noisy phase?
+            # a few seconds: is this a noisy phase?
+            probe = start_probe(int(state.machine["usable_cpus"]))
             if probe:
                 state.noise_checks.append(probe)
         for check in state.noise_checks:
@@ -216,25 +241,12 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
                       file=sys.stderr, flush=True)
         if plan.sweeps:
             run_sweep(state)
-        for name in todo_suites:
+        for name in suites:
             run_cost_suite(state, name)
-        results = state.save(complete=True, speedups=True)
+        return state.save(complete=True, speedups=True)
     except KeyboardInterrupt:
-        try:
-            state.save(complete=False, speedups=True)
-        except WriteFailed as exc:
-            raise exc.saying(saved_so_far(out, len(specs(plan))),
-                             how_to_finish(out, sys.argv[1:])) from None
-        print(f"\ninterrupted: what finished is saved in {out / 'results.json'}; resume "
-              f"with: gilbench run --resume {out}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except WriteFailed as exc:  # the run stopped there: its workers are closed
-        raise exc.saying(saved_so_far(out, len(specs(plan))),
-                         how_to_finish(out, sys.argv[1:])) from None
-    render_or_say(results, out, f"{out / 'results.json'} is saved whole "
-                  f"({len(results.cells)} cells)", f"gilbench report {out}")
-    print(summary(results, out))
-    return EXIT_FAILED_CELLS if failures(results) else EXIT_OK
+        state.save(complete=False, speedups=True)
+        return None
 
 
 def render_or_say(results: Results, out: Path, saved: str, again: str) -> list[Path]:
@@ -606,8 +618,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # /dev/null so the interpreter's last flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_PIPE_CLOSED
-    if code == EXIT_INTERRUPTED and stopped_by() in (signal.SIGTERM, SIGHUP):
-        code = 128 + int(stopped_by() or 0)  # 143 for SIGTERM, 129 for a closed terminal
+    signum = stopped_by()
+    if code == EXIT_INTERRUPTED and signum not in (None, signal.SIGINT):
+        code = 128 + int(signum)  # 143 for SIGTERM, 129 for a closed terminal (SIGHUP)
     return leave(code, reap=argv is None)
 
 

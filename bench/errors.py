@@ -1,8 +1,15 @@
-"""The one error type for anything the user can fix."""
+"""The one error type for anything the user can fix, and the exit codes commands end with."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+# How a command ends (docs/usage.md): the CLI and the --python run end the same way.
+EXIT_OK = 0  # every cell ok (or skipped with its reason)
+EXIT_FAILED_CELLS = 1  # the run finished, some cell failed; everything is written
+EXIT_USAGE = 2  # bad usage or input, said in one line
+EXIT_WRITE_FAILED = 74  # a file could not be written (sysexits.h's EX_IOERR)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); SIGTERM and SIGHUP end as 128 + theirs
 
 
 class UserError(Exception):

@@ -1,6 +1,6 @@
 """The files gilbench writes: whole or not at all, and one run per folder.
 
-- ``write_text``, ``write_bytes`` and ``writing``: every file a run, ``report``,
+- ``write_text``, ``write_with`` and ``writing``: every file a run, ``report``,
   ``compare`` or ``export`` writes goes to a temporary file in the same folder first and
   is then renamed over its name, so a reader — or a crash, or a full disk — sees the old
   file or the new one, never half of one. An ``OSError`` on the way (no space left, over
@@ -93,12 +93,6 @@ def write_text(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path``, whole or not at all."""
     with writing(path) as f:
         f.write(text)
-    return Path(path)
-
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    with writing(path, "wb") as f:
-        f.write(data)
     return Path(path)
 
 

@@ -343,7 +343,7 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
     times = tuple(benchmark.stats.stats.data)
     if strategy == "serial":
         session.serial_times[workload] = times
-    cell = build_cell(cell_fields(spec), times, serial_s[-len(times):], paired=paired,
+    cell = build_cell(cell_fields(spec), times, serial_s, paired=paired,
                       precision=Precision.fixed(profile.repeats), usable_cpus=usable_cpus(),
                       startup_s=startup_s, readings=readings, gil=s.gil_in_workers)
     if not paired:

@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
-from bench.files import LOCK_NAME, new_folder, write_text
+from bench.files import new_folder, write_text
 from bench.plan import Plan
 from bench.results import file_stamp, load
 
 RESULTS = "results.json"
 INTERPRETERS_RECORD = "interpreters.json"  # what --resume needs of a --python run
 SERIAL_COST = "serial-cost.json"  # a --python run's interleaved serial runs
-LOCK = LOCK_NAME
 RECORD_VERSION = 1
 
 

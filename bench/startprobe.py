@@ -43,7 +43,6 @@ JOIN_S = 5.0
 WAIT_S = 0.05  # the longest a wait goes without a _check
 _MEETING: Any = None
 _STOP = threading.Event()  # gilbench asked the probe to stop (a SIGINT, SIGTERM or SIGHUP)
-_PROBE_PID = [0]  # the probe's own pid (forked workers inherit its handlers)
 
 
 def _noop() -> None:
@@ -86,13 +85,9 @@ def _check(end: float, what: str) -> None:
         raise TimedOut(f"{what} ran past its time limit")
 
 
-def _asked_to_stop(signum: int, _frame: object) -> None:
-    if os.getpid() != _PROBE_PID[0]:
-        # A forked worker inherited this handler: a SIGTERM (Pool.terminate sends one)
-        # ends it, as it would have without the probe's handler.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
+def _asked_to_stop(_signum: int, _frame: object) -> None:
+    # A forked worker gets SIGTERM and SIGHUP back at their default before it can see
+    # one (install_stop_handlers' fork hooks), so only the probe itself is asked here.
     _STOP.set()
 
 
@@ -214,7 +209,6 @@ def main(args: dict[str, Any]) -> int:
     """Every measurement, one JSON line each. gilbench stops the probe with a SIGINT
     (``bench.reaper.stop_helper``): what is running then is terminated and joined, and
     the probe's own helpers are stopped before it exits (130)."""
-    _PROBE_PID[0] = os.getpid()
     install_stop_handlers()  # SIGXFSZ ignored, as gilbench has it ...
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _asked_to_stop)  # ... but a stop waits for a _check

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import __version__, phases
-from bench.errors import UserError
+from bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
 from bench.files import FolderLock, WriteFailed
 from bench.interpreters.found import Interpreter, find_interpreters
 from bench.interpreters.serial import MIN_ROUNDS, measure, pure_python_workloads
@@ -49,8 +49,6 @@ from bench.runner import specs
 from bench.serialcost import SerialRuns
 from bench.serialcost import load as load_serial_cost
 from bench.serialcost import save as save_serial_cost
-
-EXIT_OK, EXIT_FAILED_CELLS, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def say(line: str) -> None:
