@@ -112,8 +112,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for cls in STRATEGIES.values():
         ok, why = cls.available()
         strategies.append({"name": cls.name, "model": cls.model,
-                           "description": cls.description(), "available": ok,
-                           "unavailable_reason": why or None})
+                           "description": cls.description(), "runs_on": cls.runs_on,
+                           "available": ok, "unavailable_reason": why or None})
     suites = [{"name": name, "description": SUITE_TITLES[name]} for name in ALL_SUITES]
     if args.json:
         print(json.dumps({"workloads": workloads, "strategies": strategies, "suites": suites},
@@ -134,8 +134,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                  else "") + ")")
     print("Strategies:")
     for s in strategies:
-        avail = "" if s["available"] else f"  [unavailable: {s['unavailable_reason']}]"
-        print(f"  {s['name']:<18}{s['model']:<11}{s['description']}{avail}")
+        avail = "" if s["available"] else f"  [unavailable here: {s['unavailable_reason']}]"
+        print(f"  {s['name']:<18}{s['model']:<13}{s['description']}{avail}")
+        if s["runs_on"] != "every Python":
+            print(f"  {'':<31}runs on {s['runs_on']}")
     print("Suites (gilbench run --suite ...):")
     for suite in suites:
         print(f"  {suite['name']:<18}{suite['description']}")
@@ -160,11 +162,15 @@ def say(line: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import interpreters
 
+    if args.baseline is not None and not args.python:
+        raise UserError("--baseline names one interpreter of a --python run: give the "
+                        "interpreters with --python (gilbench compare --baseline LABEL "
+                        "compares results files)")
     if args.python:
         if args.resume:
             raise UserError("--resume takes no --python: the run's folder says which "
                             "interpreters it uses (gilbench run --resume DIR)")
-        return interpreters.start(args.python, build_plan(args, say), args.out)
+        return interpreters.start(args.python, build_plan(args, say), args.out, args.baseline)
     if args.resume:
         out = resume_folder(args.resume)
         if is_interpreters_run(out):
@@ -421,6 +427,7 @@ RUN_EXAMPLES = """examples:
       --strategies threads,process_pool          one question, in seconds
   gilbench run --workloads-from mykernels.py --start-method fork,spawn
   gilbench run --python 3.13t/bin/python --python 3.13/bin/python
+  gilbench run --python python3.11 --python python3.15 --python 'PYTHON_JIT=1 python3.15'
   gilbench run --resume reports/20261127T101500Z-host
 """
 
@@ -482,7 +489,8 @@ def make_parser() -> Parser:
     g.add_argument("--start-method", metavar="M",
                    help="process start method(s): "
                         f"{', '.join(multiprocessing.get_all_start_methods())}, a comma list, "
-                        "or all (default: this platform's default)")
+                        "or all (default: each interpreter's own: forkserver on Linux from "
+                        "Python 3.14, fork before it)")
     g.add_argument("--sizes", metavar="F,G",
                    help="task-size sweep: run each workload with tasks F, G ... times the "
                         "profile's task cost (e.g. 0.01,0.1,1), the total work kept the same "
@@ -508,6 +516,10 @@ def make_parser() -> Parser:
                         "environment variables if given, e.g. 'PYTHON_GIL=1 "
                         "/path/python3.13t': results per interpreter in DIR/<label>/ and a "
                         "comparison of them in DIR")
+    g.add_argument("--baseline", metavar="LABEL",
+                   help="with --python: the interpreter the comparison measures every other "
+                        "against, by its label (python3.11, python3.13t, "
+                        "python3.15-PYTHON_JIT=1; default: the first --python)")
     g.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="the dask strategy uses this existing cluster (tcp://host:8786) "
                         "instead of starting a LocalCluster")

@@ -33,6 +33,16 @@ def free_threaded_build() -> bool:
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
+def jit_state() -> bool | None:
+    """Whether CPython's JIT compiles this process's hot code (3.14+ builds with the JIT
+    available turn it on with PYTHON_JIT=1), False where it is available and off, None
+    where the interpreter has none to say."""
+    jit = getattr(sys, "_jit", None)
+    if jit is None or not jit.is_available():
+        return None
+    return bool(jit.is_enabled())
+
+
 def cgroup_cpu_limit(root: Path = CGROUP_ROOT) -> float | None:
     """CPUs allowed by a cgroup v2 or v1 quota, or None when unlimited."""
     v2 = root / "cpu.max"
@@ -120,6 +130,8 @@ def collect_python() -> dict[str, Any]:
         "free_threaded_build": free_threaded_build(),
         "gil_enabled": gil_enabled(),
         "python_gil_env": os.environ.get("PYTHON_GIL"),
+        "jit_enabled": jit_state(),
+        "python_jit_env": os.environ.get("PYTHON_JIT"),
         "switch_interval_s": sys.getswitchinterval(),
         "default_start_method": multiprocessing.get_start_method(allow_none=False),
         "start_methods": multiprocessing.get_all_start_methods(),

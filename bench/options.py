@@ -97,6 +97,10 @@ def parse_target_ci(text: str) -> float:
     return value / 100
 
 
+# What a --python run measures in each interpreter: the sweep, and the start-up probe.
+PYTHON_SUITES = ("speedup", "startup")
+
+
 def parse_start_methods(text: str) -> list[str]:
     valid = multiprocessing.get_all_start_methods()
     if text.strip() == "all":
@@ -140,13 +144,16 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
     of their own, calibrated here (``say`` hears what was chosen)."""
     profile = PROFILES[args.profile]
     from_user = user_workloads(getattr(args, "workloads_from", None))
-    if args.python and args.suite and any(x in parse_suites(args.suite) for x in COST_SUITES):
-        raise UserError("--python runs the speedup suite in each interpreter; the cost suites "
-                        "run in gilbench's own: drop --python or give --suite speedup")
-    # Another interpreter, or the user's own kernels: the sweep (the cost suites measure
-    # gilbench's own primitives, not a kernel), unless --suite asks for more.
-    suites = parse_suites(args.suite or ("speedup" if args.python or getattr(
-        args, "workloads_from", None) else "all"))
+    if args.python and args.suite and any(x in parse_suites(args.suite) for x in COST_SUITES
+                                          if x not in PYTHON_SUITES):
+        raise UserError("--python runs the speedup suite and the startup suite in each "
+                        "interpreter; the other cost suites run in gilbench's own: drop "
+                        "--python or give --suite speedup,startup")
+    # Other interpreters: their sweeps and what their workers cost to start (fork,
+    # forkserver and spawn, subinterpreters). The user's own kernels: the sweep (the cost
+    # suites measure gilbench's own primitives, not a kernel). Unless --suite asks otherwise.
+    suites = parse_suites(args.suite or (",".join(PYTHON_SUITES) if args.python else "speedup"
+                                         if getattr(args, "workloads_from", None) else "all"))
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
                  if args.workloads else from_user or list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
@@ -155,8 +162,8 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
         strategies.insert(0, "serial")
     workers = (parse_workers(args.workers) if args.workers
                else default_workers(usable_cpus(), profile.max_workers))
-    methods = (parse_start_methods(args.start_method) if args.start_method
-               else [multiprocessing.get_start_method()])
+    # None given: each interpreter's own default (Plan.methods_here), as users meet it.
+    methods = parse_start_methods(args.start_method) if args.start_method else []
     if args.repeats is not None and args.target_ci is not None:
         raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
                         "adaptive: give one of them")
@@ -223,13 +230,13 @@ USER_PROFILES = tuple(p for p in PROFILES if p != "smoke")  # smoke is the tests
 def default_plan(profile_name: str, usable: int) -> Plan:
     """What `gilbench run --profile P` runs on ``usable`` CPUs: gilbench's own kernels
     (not users' or entry points'), every strategy and suite, the default worker counts
-    and start method."""
+    and the interpreter's own start method."""
     profile = PROFILES[profile_name]
     builtin = [w for w in WORKLOADS.values() if w.origin is None]
     workers = default_workers(usable, profile.max_workers)
     return Plan(profile=profile.name, workloads=tuple(w.name for w in builtin),
                 strategies=tuple(STRATEGIES), workers=tuple(workers),
-                start_methods=(multiprocessing.get_start_method(),), repeats=profile.repeats,
+                start_methods=(), repeats=profile.repeats,
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
                 timeout_s=profile.timeout_s,
                 sizes=tuple((w.name, w.size_for(profile.name)) for w in builtin),

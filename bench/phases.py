@@ -28,6 +28,7 @@ PHASES = {
     "dask-close": "a Dask LocalCluster closing",
     "loky-start": "a loky executor starting its workers",
     "subinterpreters": "a subinterpreters cell running (Python 3.13+)",
+    "interpreter_pool": "an interpreter_pool cell running (Python 3.14+)",
     # Each cost suite's own (CostSuite.phase): a new suite has one without an edit here.
     **{f"suite-{name}": f"the {name} cost suite" for name in COST_SUITES},
     "python-run": "a --python run (the sweep in another interpreter)",

@@ -73,6 +73,8 @@ class Plan:
     workloads: tuple[str, ...]
     strategies: tuple[str, ...]
     workers: tuple[int, ...]
+    # The process start methods to run (--start-method); none given: each interpreter's
+    # own default (``bench.runner.plan.methods_here``), as a user's program meets it.
     start_methods: tuple[str, ...]
     repeats: int
     warmup: int

@@ -24,34 +24,46 @@ from bench.signals import install_stop_handlers
 def probe() -> dict[str, Any]:
     """What the parent needs to know before it sends a plan."""
     from bench.machine import free_threaded_build, gil_enabled
+    from bench.strategies import STRATEGIES
 
     return {"version": list(sys.version_info[:3]), "implementation": sys.implementation.name,
             "executable": sys.executable, "free_threaded_build": free_threaded_build(),
-            "gil_enabled": gil_enabled()}
+            "gil_enabled": gil_enabled(),
+            # the strategies this interpreter can run (the run's estimate counts them)
+            "strategies": [name for name, cls in STRATEGIES.items() if cls.available()[0]]}
 
 
 def serve_serial_runs(out: Any) -> int:
     """``--serial``: one timed serial run per request line ``{"workload", "size",
     "tasks"}``, answered ``{"time_s": ...}`` (or ``{"error": ...}``); the parent
     interleaves these runs across interpreters (``bench.singlethread``)."""
+    import contextlib
     import time
 
-    from workloads import Task
+    from bench.runner.sweep import blas_limit
+    from workloads import WORKLOADS, Task, no_resource
     from workloads.user import load_all
 
-    for line in sys.stdin:
-        ask = json.loads(line)
-        try:
-            load_all(ask.get("workloads_from", ()))  # once: a file already loaded is kept
-            task = Task(ask["workload"], int(ask["size"]))
-            t0 = time.perf_counter()
-            for seed in range(int(ask["tasks"])):
-                task(seed)
-            answer: dict[str, Any] = {"time_s": time.perf_counter() - t0}
-        except Exception as exc:
-            answer = {"error": f"{exc.__class__.__name__}: {exc}"}
-        out.write(json.dumps(answer) + "\n")
-        out.flush()
+    resources: dict[str, Any] = {}  # a kernel's server or folder, opened on first use
+    with contextlib.ExitStack() as stack:
+        for line in sys.stdin:
+            ask = json.loads(line)
+            try:
+                load_all(ask.get("workloads_from", ()))  # once: a file loaded is kept
+                name = ask["workload"]
+                if name not in resources:  # BLAS held to one thread, as in the sweep
+                    stack.enter_context(blas_limit(WORKLOADS[name]))
+                    resources[name] = stack.enter_context(
+                        (WORKLOADS[name].setup or no_resource)())
+                task = Task(name, int(ask["size"]), resources[name])
+                t0 = time.perf_counter()
+                for seed in range(int(ask["tasks"])):
+                    task(seed)
+                answer: dict[str, Any] = {"time_s": time.perf_counter() - t0}
+            except Exception as exc:
+                answer = {"error": f"{exc.__class__.__name__}: {exc}"}
+            out.write(json.dumps(answer) + "\n")
+            out.flush()
     return 0
 
 

@@ -119,10 +119,11 @@ class InterpretersRecord:
     argv: tuple[str, ...]
     plan: Plan
     interpreters: tuple[InterpreterEntry, ...]
+    baseline: str | None = None  # the label the comparison measures against (None: first)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": RECORD_VERSION, "argv": list(self.argv),
-                "plan": self.plan.to_dict(),
+                "plan": self.plan.to_dict(), "baseline": self.baseline,
                 "interpreters": [i.to_dict() for i in self.interpreters]}
 
     def write(self, out: Path) -> None:
@@ -149,6 +150,7 @@ class InterpretersRecord:
         try:
             return cls(argv=tuple(d["argv"]), plan=Plan.from_dict(d["plan"]),
                        interpreters=tuple(InterpreterEntry.from_dict(i)
-                                          for i in d["interpreters"]))
+                                          for i in d["interpreters"]),
+                       baseline=d.get("baseline"))
         except (KeyError, TypeError, ValueError, AttributeError):
             raise bad from None

@@ -3,7 +3,9 @@ for the same pure-Python work in one interpreter than in another (a free-threade
 pays for its missing GIL with atomic reference counts and per-object locks; that price is
 what this holds).
 
-A ``--python`` run measures it (``bench.interpreters.serial``: timed serial runs
+A ``--python`` run measures it (``bench.interpreters.serial``: timed serial runs of every
+kernel of the plan — the pure-Python ones give the single-thread cost, all of them put the
+interpreters' times per task on one scale, ``bench.analysis.matrix`` —
 interleaved round by round across the interpreters, A, B, C, then C, B, A, so a slow
 phase of the machine falls on all of them alike) and keeps it in its folder's
 ``serial-cost.json``; a report reads it from there. Each round gives one paired ratio
@@ -26,6 +28,7 @@ from typing import Any
 from bench import stats
 from bench.errors import UserError
 from bench.files import write_text
+from bench.kinds import PURE_PYTHON, pure_python
 
 SCHEMA_VERSION = 1
 ORDER = "interleaved, reversed every other round"
@@ -39,6 +42,7 @@ class SerialRuns:
     size: int
     tasks: int
     times_s: dict[str, tuple[float, ...]]
+    kind: str = PURE_PYTHON  # files before it was recorded measured pure-Python work only
 
     def ratio(self, label: str, base: str) -> tuple[float, tuple[float, float] | None, int]:
         """``label``'s time ÷ ``base``'s: the median per-round ratio, its 95% interval
@@ -47,13 +51,14 @@ class SerialRuns:
         return stats.median(r), stats.median_interval(r), len(r)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"workload": self.workload, "size": self.size, "tasks": self.tasks,
-                "times_s": {k: list(v) for k, v in self.times_s.items()}}
+        return {"workload": self.workload, "kind": self.kind, "size": self.size,
+                "tasks": self.tasks, "times_s": {k: list(v) for k, v in self.times_s.items()}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SerialRuns:
         return cls(d["workload"], int(d["size"]), int(d["tasks"]),
-                   {k: tuple(float(x) for x in v) for k, v in d["times_s"].items()})
+                   {k: tuple(float(x) for x in v) for k, v in d["times_s"].items()},
+                   str(d.get("kind", PURE_PYTHON)))
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,10 @@ class Cost:
 
 
 def cost(runs: Sequence[SerialRuns], label: str, base: str) -> Cost | None:
-    """``label``'s single-thread time relative to ``base``'s over the workloads both ran."""
-    both = [r for r in runs if label in r.times_s and base in r.times_s]
+    """``label``'s single-thread time relative to ``base``'s over the pure-Python workloads
+    both ran (the other kinds' serial runs serve the matrix's time per task)."""
+    both = [r for r in runs if label in r.times_s and base in r.times_s
+            and pure_python(r.kind)]
     if not both:
         return None
     each = [r.ratio(label, base) for r in both]

@@ -126,6 +126,73 @@ def start_join_process(method: str, repeats: int, end: float) -> dict[str, Any]:
             **_summary(times)}
 
 
+class NotHere(Exception):
+    """This interpreter cannot make the measurement (the entry says why: skipped)."""
+
+
+def _interpreters() -> tuple[Any, Any]:
+    """(create, close) of a subinterpreter with its own GIL: the public
+    concurrent.interpreters (3.14+), else the private _interpreters (3.13)."""
+    try:
+        from concurrent import interpreters  # type: ignore[attr-defined]
+
+        return interpreters.create, lambda interp: interp.close()
+    except ImportError:
+        pass
+    try:
+        import _interpreters
+
+        return _interpreters.create, _interpreters.destroy
+    except ImportError:
+        raise NotHere(f"needs Python 3.13+ (subinterpreters with their own GIL); this is "
+                      f"{sys.version.split()[0]}") from None
+
+
+def start_join_interpreter(repeats: int, end: float) -> dict[str, Any]:
+    """Create a subinterpreter with its own GIL and close it again: what each worker of
+    ``subinterpreters`` costs before it imports anything."""
+    create, close = _interpreters()
+    times = []
+    for _ in range(repeats):
+        _check(end, "creating a subinterpreter")
+        t0 = time.perf_counter()
+        close(create())
+        times.append(time.perf_counter() - t0)
+    return {"what": "start_join", "model": "interpreters", **_summary(times)}
+
+
+def pool_interpreters(workers: int, repeats: int, end: float) -> dict[str, Any]:
+    """An InterpreterPoolExecutor of ``workers`` created until every worker has run a
+    task, then shut down. It creates a worker (a thread and its interpreter) for each
+    task submitted while none is idle: ``workers`` tasks submitted at once, microseconds
+    apart, meet no idle worker (an interpreter takes milliseconds to create), and the
+    pool's thread count is checked."""
+    make = getattr(concurrent.futures, "InterpreterPoolExecutor", None)
+    if make is None:
+        raise NotHere("needs Python 3.14+ (concurrent.futures.InterpreterPoolExecutor); "
+                      f"this is {sys.version.split()[0]}")
+    times, stops = [], []
+    for _ in range(repeats):
+        _check(end, f"creating a pool of {workers} interpreters")
+        t0 = time.perf_counter()
+        ex = make(workers)
+        try:
+            futures = [ex.submit(int) for _ in range(workers)]  # int(): a no-op by reference
+            while concurrent.futures.wait(futures, timeout=WAIT_S).not_done:
+                _check(end, f"creating a pool of {workers} interpreters")
+            times.append(time.perf_counter() - t0)
+            made = len(ex._threads)
+            if made != workers:
+                raise RuntimeError(f"the pool made {made} of {workers} workers")
+            t1 = time.perf_counter()
+            ex.shutdown(wait=True)
+            stops.append(time.perf_counter() - t1)
+        finally:
+            ex.shutdown(wait=False, cancel_futures=True)
+    return {"what": "pool", "model": "interpreters", "workers": workers, **_summary(times),
+            "stop_s": stats.median(stops)}
+
+
 def _memory(pids: list[int]) -> dict[str, float]:
     import psutil
 
@@ -232,7 +299,11 @@ def measure(args: dict[str, Any]) -> None:
     for m in methods:
         jobs.append(({"what": "start_join", "model": "processes", "start_method": m},
                      lambda end, m=m: start_join_process(m, repeats, end)))
+    jobs.append(({"what": "start_join", "model": "interpreters"},
+                 lambda end: start_join_interpreter(repeats, end)))
     for n in workers:
+        jobs.append(({"what": "pool", "model": "interpreters", "workers": n},
+                     lambda end, n=n: pool_interpreters(n, max(2, repeats // 2), end)))
         jobs.append(({"what": "pool", "model": "threads", "workers": n},
                      lambda end, n=n: pool_threads(n, repeats, end, n == top)))
         for m in methods:
@@ -246,6 +317,8 @@ def measure(args: dict[str, Any]) -> None:
             out = job(time.monotonic() + timeout_s)
         except TimedOut as exc:
             out = {**fields, "status": "timeout", "error": str(exc)}
+        except NotHere as exc:
+            out = {**fields, "status": "skipped", "error": str(exc)}
         except Exception as exc:
             out = {**fields, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(out), flush=True)

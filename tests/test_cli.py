@@ -50,9 +50,13 @@ def test_list_json(cli_env, tmp_path):
     assert [w["name"] for w in data["workloads"]] == list(WORKLOADS)
     assert all({"name", "kind", "releases_gil", "description"} <= set(w)
                for w in data["workloads"])
-    # Every strategy runs here, or says why not (subinterpreters before Python 3.13).
+    # Every strategy runs here, or says why not (subinterpreters before Python 3.13,
+    # interpreter_pool before 3.14), and says where it runs.
     assert all(s["available"] or s["unavailable_reason"] for s in data["strategies"])
-    assert all(s["available"] for s in data["strategies"] if s["name"] != "subinterpreters")
+    assert all(s["available"] for s in data["strategies"]
+               if s["name"] not in ("subinterpreters", "interpreter_pool"))
+    runs_on = {s["name"]: s["runs_on"] for s in data["strategies"]}
+    assert "3.14+" in runs_on["interpreter_pool"] and "3.13" in runs_on["subinterpreters"]
     assert [s["name"] for s in data["suites"]] == ["speedup", *COST_SUITES]
 
 

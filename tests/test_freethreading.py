@@ -192,8 +192,11 @@ def test_the_interpreters_serial_runs_interleave_into_a_paired_ratio():
                 workers=(1,), start_methods=("fork",), repeats=2, warmup=0, tasks=2,
                 timeout_s=60, sizes=(("fib", 12), ("sleep", 1)))
     runs, left = measure(found, plan, rounds=6)
-    assert left == [] and [r.workload for r in runs] == ["fib"]  # pure Python only
-    assert all(len(t) == 6 for t in runs[0].times_s.values())
+    # Every kernel, its kind recorded: the single-thread cost takes the pure-Python ones,
+    # the matrix's time per task all of them.
+    assert left == [] and [(r.workload, r.kind) for r in runs] == [("fib", "cpu"),
+                                                                   ("sleep", "io")]
+    assert all(len(t) == 6 for r in runs for t in r.times_s.values())
     c = cost(runs, found[1].label, found[0].label)
     assert c is not None and c.low is not None and c.low <= c.point <= c.high
     assert c.rounds == 6 and c.workloads == ("fib",)

@@ -26,11 +26,13 @@ from pathlib import Path
 from bench import __version__, phases
 from bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
 from bench.files import FolderLock, WriteFailed
+from bench.fmt import fmt_minutes
 from bench.interpreters.found import Interpreter, find_interpreters
-from bench.interpreters.serial import MIN_ROUNDS, measure, pure_python_workloads
+from bench.interpreters.serial import MIN_ROUNDS, measure, measured_workloads
+from bench.interpreters.serial import expected_s as serial_expected_s
 from bench.interpreters.sweep import run_in
 from bench.machine import collect_machine
-from bench.options import check_plan
+from bench.options import PYTHON_SUITES, check_plan
 from bench.plan import Plan
 from bench.report import render
 from bench.report.terminal import Progress
@@ -46,6 +48,7 @@ from bench.runfolder import (
     saved_so_far,
 )
 from bench.runner import specs
+from bench.runner.plan import expected_s as plan_expected_s
 from bench.serialcost import SerialRuns
 from bench.serialcost import load as load_serial_cost
 from bench.serialcost import save as save_serial_cost
@@ -55,17 +58,23 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def start(given: Sequence[str], plan: Plan, out_given: str | None) -> int:
+def start(given: Sequence[str], plan: Plan, out_given: str | None,
+          baseline: str | None = None) -> int:
     """A new --python run of ``plan`` in the interpreters ``given`` (``[NAME=VALUE ...]
-    PATH`` each), into ``out_given`` or a new folder."""
+    PATH`` each), into ``out_given`` or a new folder; the comparison measures against the
+    interpreter labelled ``baseline`` (None: the first)."""
     found = find_interpreters(given)  # before any folder is made: a bad one is one line
+    labels = [i.label for i in found]
+    if baseline is not None and baseline not in labels:
+        raise UserError(f"--baseline {baseline!r} is not one of the interpreters' labels: "
+                        f"{', '.join(labels)}")
     out = run_folder(out_given, utc_now())
     with FolderLock(out):
         for interp in found:
             if (interpreter_folder(out, interp.label) / RESULTS).exists():
                 raise UserError(f"{interpreter_folder(out, interp.label)} already holds a "
                                 f"{RESULTS}; choose a new --out")
-        return Matrix(out, plan, found).run_here(write_record=True)
+        return Matrix(out, plan, found, baseline=baseline).run_here(write_record=True)
 
 
 def resume(out: Path) -> int:
@@ -78,7 +87,8 @@ def resume(out: Path) -> int:
             raise UserError(f"--resume {out}: its interpreters are not the ones that "
                             "started it any more (a different version at the same path); "
                             "start a new run")
-        return Matrix(out, plan, found, resumed=True).run_here()
+        return Matrix(out, plan, found, resumed=True,
+                      baseline=record.baseline).run_here()
 
 
 @dataclass
@@ -90,11 +100,12 @@ class Matrix:
     plan: Plan
     found: list[Interpreter]
     resumed: bool = False
+    baseline: str | None = None  # its label (None: the first interpreter)
     runs: list[tuple[str, Results]] = field(default_factory=list)
 
     def record(self) -> InterpretersRecord:
         return InterpretersRecord(
-            argv=("gilbench", *sys.argv[1:]), plan=self.plan,
+            argv=("gilbench", *sys.argv[1:]), plan=self.plan, baseline=self.baseline,
             interpreters=tuple(InterpreterEntry(i.path, i.label, i.spec, dict(i.env))
                                for i in self.found))
 
@@ -121,7 +132,8 @@ class Matrix:
         todo = {label: cells - (len(p.cells) if p else 0) for label, p in previous.items()}
         say(f"gilbench {__version__}: {cells} cells in each of "
             f"{', '.join(f'{i.label} ({i.spec})' for i in self.found)} → {self.out}"
-            + (f"; {sum(todo.values())} cells left" if self.resumed else ""))
+            + (f"; {sum(todo.values())} cells left" if self.resumed else "")
+            + f"; expect about {fmt_minutes(self.expected_s(previous))}")
         try:
             ours = collect_machine()
             for interp in self.found:
@@ -135,6 +147,23 @@ class Matrix:
         failed = sum(c.status in ("error", "timeout") for _, r in self.runs for c in r.cells)
         print(f"{failed} failed cells" if failed else "every cell ok (or skipped with its reason)")
         return EXIT_FAILED_CELLS if failed else EXIT_OK
+
+    def expected_s(self, previous: dict[str, Results | None]) -> float:
+        """About how long what is left takes: each interpreter's cells (those of the
+        strategies it has) and start-up probe, and the interleaved serial runs."""
+        total = 0.0
+        for interp in self.found:
+            done = previous[interp.label]
+            if done is not None and done.complete:
+                continue
+            have = {c.key for c in done.cells} if done else set()
+            left = [s for s in specs(self.plan) if s.key not in have]
+            suites = [s for s in PYTHON_SUITES if s != "speedup" and s in self.plan.suites
+                      and not (done and s in done.run.get("suites_done", []))]
+            total += plan_expected_s(self.plan, left, suites, interp.info.get("strategies"))
+        if len(self.found) > 1 and not (self.out / SERIAL_COST).exists():
+            total += serial_expected_s(self.plan, len(self.found))
+        return total
 
     def sweep(self, interp: Interpreter, done: Results | None, todo: int,
               ours: dict) -> None:
@@ -161,12 +190,12 @@ class Matrix:
         path = self.out / SERIAL_COST
         if path.exists():
             return load_serial_cost(path)
-        workloads = pure_python_workloads(self.plan)
+        workloads = measured_workloads(self.plan)
         if not workloads:
             return [], []
         rounds = max(MIN_ROUNDS, self.plan.repeats)
-        say(f"single-thread cost: interleaved serial runs of {', '.join(workloads)} in "
-            f"every interpreter ({rounds} rounds)")
+        say(f"single-thread cost and time per task: interleaved serial runs of "
+            f"{', '.join(workloads)} in every interpreter ({rounds} rounds)")
         phases.reached("single-thread")
         runs, left = measure(self.found, self.plan, rounds, log=say)
         save_serial_cost(path, runs, left, rounds)
@@ -175,7 +204,7 @@ class Matrix:
     def summarise(self, serial: Sequence[SerialRuns], left_out: Sequence[str]) -> None:
         """Each interpreter's verdicts, then the comparison of what they measured."""
         from bench.analysis import kind_verdicts
-        from bench.report import freethreading
+        from bench.report import freethreading, matrix
         from bench.report.compare import as_run, pick_baseline, write_compare
 
         for label, results in self.runs:
@@ -186,7 +215,11 @@ class Matrix:
             return
         runs = [as_run(label, str(interpreter_folder(self.out, label) / RESULTS), results)
                 for label, results in self.runs]
-        write_compare(runs, pick_baseline(runs, None), self.out, serial, left_out)
+        base = pick_baseline(runs, self.baseline)
+        write_compare(runs, base, self.out, serial, left_out)
+        lines = matrix.terminal_lines(runs, base.label, serial)
+        if lines:
+            print("\n" + "\n".join(lines))
         lines = freethreading.terminal_lines(runs, serial)
         if lines:
             print("\n" + "\n".join(lines))

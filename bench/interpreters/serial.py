@@ -1,5 +1,7 @@
 """Measuring the single-thread cost of interpreters (``bench.serialcost`` holds what it
-gives): how much longer one thread takes for the same pure-Python work in each.
+gives): how much longer one thread takes for the same work in each — the pure-Python
+kernels give the single-thread cost, and every kernel's serial runs put the interpreters'
+times per task on one scale (``bench.analysis.matrix``).
 
 The interpreters of a ``--python`` run each serve timed serial runs (``bench.remote
 --serial``), and the runs are interleaved round by round — A, B, C, then C, B, A — so a
@@ -24,7 +26,14 @@ from bench.reaper import stop_helper
 from bench.serialcost import SerialRuns
 from workloads import WORKLOADS
 
-MIN_ROUNDS = 8
+# 12 rounds: the matrix's intervals hold for a kind of four workloads at once (each taken
+# at 1 - 0.05/8, which needs 9 rounds; bench.analysis.matrix).
+MIN_ROUNDS = 12
+# About how long one serial run of a pure-Python kernel takes at each profile, an
+# interpreter's server start included once per kernel: for the run's estimate (measured
+# on the 2-CPU VM over 3.11, 3.13, 3.13t, 3.14 and 3.15; a free-threaded build's take
+# about twice the GIL builds').
+SERIAL_RUN_S = {"smoke": 0.005, "quick": 0.03, "standard": 0.06, "full": 0.6}
 
 
 class _Server:
@@ -78,10 +87,22 @@ def pure_python_workloads(plan: Plan) -> list[str]:
     return [w for w in plan.workloads if w in WORKLOADS and pure_python(WORKLOADS[w].kind)]
 
 
+def measured_workloads(plan: Plan) -> list[str]:
+    """The plan's kernels whose serial runs are interleaved: all of them."""
+    return [w for w in plan.workloads if w in WORKLOADS]
+
+
+def expected_s(plan: Plan, interpreters: int) -> float:
+    """About how long the interleaved serial runs of ``interpreters`` take."""
+    rounds = max(MIN_ROUNDS, plan.repeats) + 1  # and the untimed first
+    per_run = SERIAL_RUN_S.get(plan.profile, SERIAL_RUN_S["standard"])
+    return rounds * interpreters * len(measured_workloads(plan)) * per_run
+
+
 def measure(found: Sequence[Interpreter], plan: Plan, rounds: int | None = None,
             log: Callable[[str], None] | None = None) -> tuple[list[SerialRuns], list[str]]:
-    """Interleaved serial runs of the plan's pure-Python kernels in every interpreter:
-    the runs, and a line for each workload left out (with why). One untimed run each
+    """Interleaved serial runs of the plan's kernels in every interpreter: the runs, and
+    a line for each workload left out (with why). One untimed run each
     first (imports, caches); then ``rounds`` rounds, the order reversed every other."""
     rounds = rounds or max(MIN_ROUNDS, plan.repeats)
     servers: list[_Server] = []
@@ -90,7 +111,7 @@ def measure(found: Sequence[Interpreter], plan: Plan, rounds: int | None = None,
     try:
         for interp in found:
             servers.append(_Server(interp, plan.timeout_s, plan.workloads_from))
-        for w in pure_python_workloads(plan):
+        for w in measured_workloads(plan):
             size = plan.size_of(w)
             times: dict[str, list[float]] = {s.label: [] for s in servers}
             why = None
@@ -107,7 +128,8 @@ def measure(found: Sequence[Interpreter], plan: Plan, rounds: int | None = None,
             if why:
                 left.append(why)
                 continue
-            out.append(SerialRuns(w, size, plan.tasks, {k: tuple(v) for k, v in times.items()}))
+            out.append(SerialRuns(w, size, plan.tasks, {k: tuple(v) for k, v in times.items()},
+                                  WORKLOADS[w].kind))
             if log:
                 log(f"single-thread cost: {w} done ({rounds} interleaved rounds)")
     finally:

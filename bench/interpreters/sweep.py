@@ -33,6 +33,24 @@ def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, An
     return out
 
 
+def start_costs(interp: Interpreter, plan: Plan, session: Session) -> None:
+    """The startup suite's probe in the interpreter, saved after every entry."""
+    from bench.suites.startup import SUITE
+    from bench.suites.startup import run_in as probe_in
+
+    entries: list[Any] = []
+    session.suites["startup"] = entries
+
+    def measured(entry: Any) -> None:
+        entries.append(entry)
+        session.save(complete=False, speedups=True)
+
+    phases.reached("suite-startup")
+    probe_in(interp.path, interp.environ(), SUITE.budget(plan.profile), plan.timeout_s,
+             plan.workers, measured)
+    session.suites_done.append("startup")
+
+
 def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
            on_cell: Callable[[Cell], None], *, previous: Results | None = None,
            resume_hint: str | None = None) -> Results:
@@ -86,10 +104,13 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
         if proc.stdout is not None:
             proc.stdout.close()
     session.in_plan_order()
+    if code == 130 and not silent:  # interrupted there (a SIGINT sent to that process)
+        session.save(complete=False, speedups=True)
+        raise KeyboardInterrupt
+    if "startup" in plan.suites and "startup" not in session.suites_done:
+        start_costs(interp, plan, session)
     done = session.save(complete=code == 0 and len(session.cells) == len(specs(plan)),
                         speedups=True)
-    if code == 130 and not silent:  # interrupted there (a SIGINT sent to that process)
-        raise KeyboardInterrupt
     if code != 0:
         print(f"gilbench: the run in {interp.path} ended with exit code {code}"
               + (f" (stopped after {quiet_s:g} s without a result)" if silent else ""),

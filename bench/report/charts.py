@@ -40,7 +40,7 @@ CHART_FORMATS = ("png", "svg")
 # and per transport.
 THREADS, PROCESSES = "#1f77b4", "#d62728"
 METHOD_COLOURS = {"thread": THREADS, "fork": "#d62728", "forkserver": "#ff7f0e",
-                  "spawn": "#8c564b"}
+                  "spawn": "#8c564b", "subinterpreter": "#9467bd"}
 
 
 def new_figure(**kwargs: Any) -> Figure:

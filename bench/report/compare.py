@@ -37,7 +37,7 @@ from bench.analysis.significance import (
 from bench.errors import UserError
 from bench.files import write_text
 from bench.fmt import fmt_machine, fmt_speedup
-from bench.report import freethreading
+from bench.report import freethreading, matrix
 from bench.report.compare_charts import compare_charts
 from bench.report.document import (
     Block,
@@ -405,6 +405,10 @@ def title(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
                  + "; ".join(f"{r.label} = `{r.source}`" for r in c.runs) + ".")]
 
 
+def fastest_way(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
+    return matrix.blocks(c.runs, c.base.label, c.serial, charts.get("matrix", ()))
+
+
 def free_threading(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
     return freethreading.blocks(c.runs, c.serial, c.left_out)
 
@@ -487,7 +491,7 @@ def serial_times(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
 
 
 SECTIONS: list[CompareSection] = [
-    title, free_threading, systems, answer_changes, relative, best, curves,
+    title, fastest_way, free_threading, systems, answer_changes, relative, best, curves,
     noise_and_failures, serial_times,
 ]
 
@@ -505,6 +509,9 @@ def write_compare(runs: list[Run], base: Run, out: Path, serial: Sequence[Serial
     interpreters' interleaved serial runs, where a --python run measured them."""
     out.mkdir(parents=True, exist_ok=True)
     charts = compare_charts([(r.label, r.results) for r in runs], out)
+    lead = matrix.charts(runs, base.label, serial, out)
+    if lead:
+        charts["matrix"] = lead
     blocks = build(runs, base, charts, serial, left_out)
     md, page = out / "compare.md", out / "compare.html"
     write_text(md, render_markdown(blocks, out))

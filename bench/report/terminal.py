@@ -174,8 +174,10 @@ def summary(results: Results, out: Path) -> str:
         parts.append(f"{ok} of {len(results.cells)} cells ok"
                      + (f", {len(failed)} failed" if failed else ""))
     if total_e:
+        skipped_e = total_e - ok_e - bad_e  # not possible here, each with its reason
         parts.append(f"{ok_e} of {total_e} cost measurements ok"
-                     + (f", {bad_e} failed" if bad_e else ""))
+                     + (f", {bad_e} failed" if bad_e else "")
+                     + (f", {skipped_e} skipped with their reason" if skipped_e else ""))
     lines.append("\n" + "; ".join(parts) + (" (see report)" if failed or bad_e else "")
                  + f"; report: {out / 'report.html'}")
     return "\n".join(lines)

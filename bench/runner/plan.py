@@ -3,6 +3,9 @@ to, and about how long they take."""
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Collection
+
 from bench.plan import CellSpec, Plan
 from bench.strategies import STRATEGIES
 from bench.suites import cost_suite
@@ -26,6 +29,13 @@ def points(plan: Plan, workload: str) -> list[tuple[int, int]]:
     return sorted(out.items())
 
 
+def methods_here(plan: Plan) -> tuple[str, ...]:
+    """The start methods process cells run with in this interpreter: the plan's, or (none
+    given) this interpreter's own default — forkserver on Linux from Python 3.14, fork
+    before it, spawn on macOS and Windows."""
+    return plan.start_methods or (multiprocessing.get_start_method(),)
+
+
 def specs(plan: Plan) -> list[CellSpec]:
     """The plan's cells in run order: per workload and size, serial first (none without
     the sweep)."""
@@ -37,7 +47,7 @@ def specs(plan: Plan) -> list[CellSpec]:
         for size, tasks in points(plan, w):
             out.append(CellSpec(w, "serial", None, 1, size, tasks))
             for name in others:
-                methods = plan.start_methods if STRATEGIES[name].uses_processes else (None,)
+                methods = methods_here(plan) if STRATEGIES[name].uses_processes else (None,)
                 for method in methods:
                     for n in plan.workers:
                         out.append(CellSpec(w, name, method, n, size, tasks))
@@ -55,11 +65,13 @@ CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.1, "full": 4.0}
 PROCESS_START_S = 0.02
 
 
-def spec_cost_s(plan: Plan, spec: CellSpec) -> float:
+def spec_cost_s(plan: Plan, spec: CellSpec, available: Collection[str] | None = None) -> float:
     """About how long one cell takes: its time budget, what a cell costs beyond it and
-    the workers it starts (0 for a cell that will be skipped with its reason)."""
+    the workers it starts (0 for a cell that will be skipped with its reason).
+    ``available``: the strategies the interpreter that runs it has (None: this one's)."""
     cls = STRATEGIES[spec.strategy]
-    if not cls.available()[0] or cls.applies_to(Task(spec.workload, spec.size)):
+    here = cls.available()[0] if available is None else spec.strategy in available
+    if not here or cls.applies_to(Task(spec.workload, spec.size)):
         return 0.0  # skipped with its reason: no time
     total = plan.cell_budget_s + CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
     if cls.uses_processes:
@@ -73,7 +85,9 @@ def suite_cost_s(plan: Plan, suite: str) -> float:
     return cost_suite(suite).expected_s(plan.profile)
 
 
-def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str]) -> float:
-    """About how long these cells and cost suites take (an estimate from the budgets)."""
-    return (sum(spec_cost_s(plan, spec) for spec in specs)
+def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str],
+               available: Collection[str] | None = None) -> float:
+    """About how long these cells and cost suites take (an estimate from the budgets), in
+    an interpreter that has the strategies ``available`` (None: this one)."""
+    return (sum(spec_cost_s(plan, spec, available) for spec in specs)
             + sum(suite_cost_s(plan, s) for s in suites))

@@ -143,6 +143,8 @@ class Strategy:
     # What a cell of it costs to start beyond its worker processes (a cluster, a pool
     # that fork+execs its workers), in seconds: the run's estimate adds it per cell.
     extra_start_s: ClassVar[float] = 0.0
+    # Where it runs, in words, for `gilbench list` (``available()`` says whether it runs here).
+    runs_on: ClassVar[str] = "every Python"
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
                  initializer: Callable[[], None] | None = None) -> None:

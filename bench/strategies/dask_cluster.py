@@ -44,6 +44,7 @@ class Dask(Strategy):
     name = "dask"
     extra_start_s = 3.0  # a LocalCluster: scheduler and a nanny per worker, per cell
     model = "processes"
+    runs_on = "every Python, with dask.distributed installed (pip install 'gilbench[dask]')"
     remote_workers = True
     shares_rounds = False  # idle Dask workers and schedulers heartbeat
     scheduler: ClassVar[str | None] = None  # set by --dask-scheduler

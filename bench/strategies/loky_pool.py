@@ -24,6 +24,7 @@ class Loky(ProcessPool):
     name = "loky"
     extra_start_s = 1.0  # its workers fork+exec, per cell
     model = "processes"
+    runs_on = "every Python, with loky installed (pip install 'gilbench[loky]')"
     uses_processes = False  # loky starts its workers its own way, whatever the start method
     remote_workers = True
 

@@ -69,8 +69,10 @@ class Entry:
 
     @property
     def method(self) -> str:
-        """Who did the work: ``thread``, or the process start method (or the model)."""
-        return "thread" if self.model == "threads" else (self.start_method or self.model)
+        """Who did the work: ``thread``, ``subinterpreter``, or the process start method (or
+        the model)."""
+        named = {"threads": "thread", "interpreters": "subinterpreter"}.get(self.model)
+        return named or self.start_method or self.model
 
     def describe(self) -> str:
         """One line naming the measurement, e.g. ``ipc pipe 65536 (fork)``."""

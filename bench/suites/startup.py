@@ -70,17 +70,20 @@ def _exit_now(_x: int) -> None:
 
 
 def probe(budget: StartupBudget, timeout_s: float, start_methods: tuple[str, ...],
-          workers: tuple[int, ...], on_entry: Callable[[StartupEntry], None]) -> None:
-    """Run ``bench.startprobe`` in a fresh interpreter and pass on each entry it prints."""
+          workers: tuple[int, ...], on_entry: Callable[[StartupEntry], None], *,
+          python: str | None = None, env: dict[str, str] | None = None) -> None:
+    """Run ``bench.startprobe`` in a fresh interpreter (gilbench's own, or ``python`` with
+    ``env``: a --python run's) and pass on each entry it prints."""
     args = {"repeats": budget.repeats, "timeout_s": timeout_s,
             "start_methods": list(start_methods), "workers": list(workers)}
-    expected = (1 + len(start_methods)) * (1 + len(workers))
+    expected = (2 + len(start_methods)) * (1 + len(workers))  # threads, methods, interpreters
     limit = timeout_s * expected + PROBE_GRACE_S
     # A session of its own: a Ctrl-C is ours to handle, and stop_helper passes it on
     # once, so that none lands in a worker half-way through its start.
-    proc = subprocess.Popen(module_command(sys.executable, "bench.startprobe", json.dumps(args)),
+    proc = subprocess.Popen(module_command(python or sys.executable, "bench.startprobe",
+                                           json.dumps(args)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=harness_env(), start_new_session=True)
+                            env=env or harness_env(), start_new_session=True)
     out, errors = proc.stdout, proc.stderr
     assert out is not None and errors is not None  # both piped above
     seen = 0
@@ -225,6 +228,18 @@ def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntr
             reraise_ctrl_c()
             entry = failed(StartupEntry, exc, **fields)
         on_entry(entry)
+
+
+def run_in(python: str, env: dict[str, str], budget: StartupBudget, timeout_s: float,
+           workers: tuple[int, ...], on_entry: Callable[[StartupEntry], None]) -> None:
+    """The start-up probe in another interpreter (a --python run's): what its workers
+    cost to start under every start method, and its subinterpreters. (The lifecycle
+    checks run in gilbench's own process, once.)"""
+    try:
+        probe(budget, timeout_s, tuple(multiprocessing.get_all_start_methods()), workers,
+              on_entry, python=python, env=env)
+    except CellFailure as exc:
+        on_entry(failed(StartupEntry, exc, what="probe"))
 
 
 SUITE = CostSuite(
