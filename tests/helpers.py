@@ -229,6 +229,33 @@ def free_threaded_python() -> str | None:
     return None
 
 
+def debian_python(series: str) -> str | None:
+    """Python ``series`` (3.14, 3.15) as tools/get-python sets it up: $GILBENCH_PY314 /
+    $GILBENCH_PY315 (CI sets them, and then it must work), else the cache's, if there is
+    one here."""
+    name = "GILBENCH_PY" + series.replace(".", "")
+    given = os.environ.get(name)
+    root = Path(os.environ.get("GILBENCH_PYTHONS") or Path.home() / ".cache/gilbench-pythons")
+    for c in ([given] if given else [str(root / f"{series}-debian/venv/bin/python")]):
+        want = tuple(int(x) for x in series.split("."))
+        ok = Path(c).exists() and subprocess.run(
+            [c, "-c", f"import sys; sys.exit(sys.version_info[:2] != {want})"],
+            capture_output=True, timeout=60).returncode == 0
+        if ok:
+            return c
+        if given:
+            raise RuntimeError(f"{name}={given} is not a working Python {series}; set one up "
+                               f"with tools/get-python {series}")
+    return None
+
+
+PY314, PY315 = debian_python("3.14"), debian_python("3.15")
+TODAYS_PYTHONS = [p for p in (PY314, PY315) if p]
+needs_py315 = pytest.mark.skipif(
+    PY315 is None, reason="no Python 3.15 here: tools/get-python 3.15 sets one up (seconds) "
+                          "and .ci/run sets GILBENCH_PY315")
+
+
 FT_PYTHON = free_threaded_python()
 needs_ft_python = pytest.mark.skipif(
     FT_PYTHON is None, reason="no free-threaded CPython here: .ci/build-python builds one "

@@ -20,10 +20,11 @@ the product's ends are the products of the ends. A kind with several workloads t
 the geometric mean over them. For the whole to cover 95%, every interval behind it must
 hold at once: each is taken at 1 − 0.05 / m for the m intervals involved (Bonferroni),
 so more rounds are needed than for one cell (9 for a kind of four workloads), and below
-that the figure has no interval. The fastest way is the one whose interval's upper end
-(the most it surely takes) is lowest, as the run's best cell is the one whose lower end
-is highest; ways without an interval only where none has one. Its interval is that
-way's, not corrected for the choice among the ways.
+that the figure has no interval. The fastest way is the one whose upper end is lowest
+with each factor's interval at 95% alone (the most it takes), as the run's best cell is
+the one whose lower end is highest; ways with fewer than 6 rounds behind a factor only
+where none has more. Its interval is that way's, not corrected for the choice among the
+ways.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class WayTime:
     n: int  # the fewest rounds behind any of its factors
     speedup: float  # over this interpreter's own serial loop (geometric mean)
     workloads: tuple[str, ...]
+    # The upper end with each factor's interval at 95% alone (at least 6 rounds): what the
+    # fastest way is chosen by (None: a factor has fewer rounds).
+    rank_high: float | None = None
 
     @property
     def way(self) -> str:
@@ -125,28 +129,34 @@ def _way_time(label: str, base: str, kind: str, config: tuple[str, str | None, i
     parallel = strategy != "serial"
     m = len(cells) * ((0 if is_base else 1) + (1 if parallel else 0))  # the intervals
     level = 1 - (1 - CONFIDENCE) / max(1, m)
-    points, lows, highs, ns, speedups = [], [], [], [], []
-    whole = True
+    points, lows, highs, ns, speedups, ranks = [], [], [], [], [], []
+    whole = ranked = True
     for c in cells:
         ratio_ci: tuple[float, float] | None
         sp_ci: tuple[float, float] | None
+        ratio_95: tuple[float, float] | None
+        sp_95: tuple[float, float] | None
         if is_base:
             ratio, ratio_ci, n_ratio = 1.0, (1.0, 1.0), None
+            ratio_95 = ratio_ci
         else:
             runs = serial_ratio_runs(serial, c.workload, label, base)
             if runs is None:
                 return None
             r = stats.paired_ratios(runs.times_s[label], runs.times_s[base])
             ratio, ratio_ci, n_ratio = stats.median(r), stats.median_interval(r, level), len(r)
+            ratio_95 = stats.median_interval(r)
         if parallel:
             sp = float(c.speedup) if c.speedup is not None else 0.0
             if sp <= 0:
                 return None
             sp_ci = stats.speedup_ci(c.serial_times_s, c.times_s, paired=True,
                                      confidence=level)
+            sp_95 = stats.speedup_ci(c.serial_times_s, c.times_s, paired=True)
             n_sp: int | None = len(c.times_s)
         else:
             sp, sp_ci, n_sp = 1.0, (1.0, 1.0), None
+            sp_95 = sp_ci
         points.append(ratio / sp)
         speedups.append(sp)
         ns += [n for n in (n_ratio, n_sp) if n is not None]
@@ -155,19 +165,27 @@ def _way_time(label: str, base: str, kind: str, config: tuple[str, str | None, i
         else:
             lows.append(ratio_ci[0] / sp_ci[1])
             highs.append(ratio_ci[1] / sp_ci[0])
+        if ratio_95 is None or sp_95 is None:
+            ranked = False
+        else:
+            ranks.append(ratio_95[1] / sp_95[0])
     model = cells[0].model or ("serial" if not parallel else "")
     return WayTime(label, kind, strategy, config[1], config[2], model,
                    stats.geometric_mean(points),
                    stats.geometric_mean(lows) if whole else None,
                    stats.geometric_mean(highs) if whole else None,
                    min(ns) if ns else 0, stats.geometric_mean(speedups),
-                   tuple(c.workload for c in cells))
+                   tuple(c.workload for c in cells),
+                   stats.geometric_mean(ranks) if ranked else None)
 
 
 def surely_takes(way: WayTime) -> tuple[bool, float]:
-    """What the fastest way is chosen by: the upper end of its interval (the most it surely
-    takes); a way without an interval ranks after every way with one, by its point."""
-    return (way.high is None, way.high if way.high is not None else way.point)
+    """What the fastest way is chosen by: the upper end of its interval with each factor
+    at 95% alone (the most it takes, as a cell's lower end ranks cells); a way with fewer
+    than 6 rounds behind a factor ranks after every other, by its point. (The interval
+    shown, every factor at once, needs more rounds: ranking by it would put a plain
+    serial loop, exact by definition, ahead of every way that is a few rounds short.)"""
+    return (way.rank_high is None, way.rank_high if way.rank_high is not None else way.point)
 
 
 def kinds_of(runs: Sequence[Any]) -> list[str]:
@@ -207,6 +225,12 @@ class KindAnswer:
         top = self.fastest()
         if top is None:
             return f"{self.kind}: no interpreter has a way with every workload measured."
+        if top.low is None:
+            return (f"{self.kind}: by the point estimates {top.way} on {top.label} is fastest "
+                    f"({top.point:.2f}× the time per task of {base}'s serial loop), but its "
+                    f"figure has no interval at this precision (n={top.n}; a kind of "
+                    f"{len(top.workloads)} kernels needs more rounds per cell: --repeats 12): "
+                    "can't tell.")
         rivals = self.rivals()
         head = (f"{self.kind}: fastest here is {top.way} on {top.label}, {top.text()} the time "
                 f"per task of {base}'s serial loop")

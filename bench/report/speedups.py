@@ -181,6 +181,23 @@ def findings_table(results: Results) -> Table:
     return Table(("claim", "verdict", "rule", "measured on this machine"), tuple(rows))
 
 
+def start_method_words(results: Results) -> str | None:
+    """Which start method the process cells used, and whose choice it was."""
+    used = sorted({c.start_method for c in results.cells if c.start_method})
+    if not used:
+        return None
+    default = results.machine.get("default_start_method")
+    named = results.plan.start_methods if results.plan else ()
+    text = f"process cells started by {', '.join(used)}"
+    if not named and used == [default]:
+        text += " (this interpreter's default"
+        text += ("; Python 3.14 made forkserver Linux's default, fork before)"
+                 if default == "forkserver" else ")")
+    elif named:
+        text += " (--start-method)"
+    return text
+
+
 def run_line(results: Results) -> str:
     m, run, cells = results.machine, results.run, results.cells
     parts = [f"Run {results.created_at}", f"profile `{run.get('profile', '?')}`"]
@@ -194,7 +211,11 @@ def run_line(results: Results) -> str:
         parts.append(f"cost suites {', '.join(results.suites)}: {total} measurements, "
                      f"{ok} ok, {bad} failed")
     parts.append(f"{m.get('usable_cpus')} usable CPUs · Python {m.get('python_version')} "
-                 f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'})")
+                 f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'}"
+                 + (", JIT on" if m.get("jit_enabled") else "") + ")")
+    method = start_method_words(results)
+    if method:
+        parts.append(method)
     if run.get("duration_s"):
         parts.append(f"{run['duration_s']:.0f} s")
     if cells and any(c.noisy for c in cells):

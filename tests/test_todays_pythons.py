@@ -1,0 +1,277 @@
+"""Today's Pythons, for real: 3.14 and 3.15 (GIL builds from Debian's binaries, set up by
+tools/get-python; .ci/run sets GILBENCH_PY314 and GILBENCH_PY315), their JIT, the
+interpreters family on the public concurrent.interpreters, forkserver as 3.14's default
+start method, and the version matrix's lead table on the baseline's scale."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import stats
+from bench.analysis.matrix import answer, surely_takes
+from bench.errors import EXIT_USAGE
+from bench.plan import Plan
+from bench.results import Cell, Results
+from bench.runner.plan import methods_here, specs
+from bench.serialcost import SerialRuns
+from tests.helpers import PY315, TODAYS_PYTHONS, needs_py315
+from tests.helpers import run_gilbench as gilbench
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ------------------------------------------------------------ start methods
+
+
+def _plan(**kw) -> Plan:
+    base = dict(profile="smoke", workloads=("fib",), strategies=("serial", "process_pool"),
+                workers=(2,), start_methods=(), repeats=1, warmup=0, tasks=2, timeout_s=30,
+                sizes=(("fib", 10),))
+    return Plan(**{**base, **kw})
+
+
+def test_no_start_method_given_means_the_interpreters_own():
+    plan = _plan()
+    assert methods_here(plan) == (multiprocessing.get_start_method(),)
+    assert {s.start_method for s in specs(plan) if s.strategy == "process_pool"} == {
+        multiprocessing.get_start_method()}
+    chosen = _plan(start_methods=("spawn", "forkserver"))
+    assert methods_here(chosen) == ("spawn", "forkserver")
+
+
+def test_the_cli_leaves_the_start_method_to_the_interpreter_unless_asked(cli_env, tmp_path):
+    from bench.cli import make_parser
+    from bench.options import build_plan
+
+    args = make_parser().parse_args(["run", "--profile", "smoke", "--workloads", "fib",
+                                      "--strategies", "process_pool"])
+    assert build_plan(args, lambda _line: None).start_methods == ()
+    args = make_parser().parse_args(["run", "--profile", "smoke", "--workloads", "fib",
+                                      "--strategies", "process_pool", "--start-method", "spawn"])
+    assert build_plan(args, lambda _line: None).start_methods == ("spawn",)
+
+
+def test_a_baseline_that_is_not_an_interpreter_is_one_line(cli_env, tmp_path):
+    r = gilbench("run", "--python", sys.executable, "--baseline", "python2.7", "--out",
+                 str(tmp_path / "x"), env=cli_env, cwd=tmp_path)
+    assert r.returncode == EXIT_USAGE and r.stderr.count("\n") == 1, r.stderr
+    assert "--baseline 'python2.7' is not one of the interpreters' labels" in r.stderr
+    r = gilbench("run", "--baseline", "python3.11", env=cli_env, cwd=tmp_path)
+    assert r.returncode == EXIT_USAGE and "give the interpreters with --python" in r.stderr
+    assert not (tmp_path / "x").exists()
+
+
+# ------------------------------------------------------------ the interpreters family
+
+
+@pytest.mark.parametrize("python", TODAYS_PYTHONS or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no Python 3.14 or 3.15 here: tools/get-python 3.15 sets one up"))])
+def test_the_interpreters_family_on_concurrent_interpreters(python):
+    """interpreter_pool and subinterpreters, driven as the runner drives them, inside the
+    real interpreter: serial's results, a kernel's error as one line, nothing left."""
+    r = subprocess.run([python, "-m", "tests.interp_check"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["api"] == "concurrent.interpreters"
+    for name in ("interpreter_pool", "subinterpreters"):
+        s = got[name]
+        assert s["available"] and s["same_as_serial"], s
+        assert s["failure"] == "ValueError: task 1 failed on purpose"
+        assert "numpy cannot be imported" in s["numpy"]
+        assert s["threads_left"] == 0 and len(s["pids"]) == 1  # one process, its threads joined
+
+
+# ------------------------------------------------------------ the matrix's arithmetic
+
+
+def _cell(workload: str, kind: str, strategy: str, workers: int, serial: list[float],
+          times: list[float], model: str = "processes") -> Cell:
+    r = stats.paired_ratios(serial, times)
+    return Cell(workload=workload, kind=kind, size=1, tasks=4, strategy=strategy,
+                start_method=None, workers=workers, status="ok", model=model,
+                times_s=tuple(times), serial_times_s=tuple(serial), median_s=stats.median(times),
+                speedup=stats.median(r), speedup_ci95=stats.median_interval(r))
+
+
+def _results(cells: list[Cell]) -> Results:
+    return Results(machine={"usable_cpus": 2}, cells=tuple(cells))
+
+
+class _Run:
+    def __init__(self, label: str, results: Results) -> None:
+        self.label, self.results = label, results
+
+
+def test_time_per_task_chains_the_serial_ratio_and_the_speedup():
+    n = 12
+    base_serial = [1.0 + 0.001 * i for i in range(n)]
+    a = _results([_cell("fib", "cpu", "serial", 1, base_serial, base_serial, "serial"),
+                  _cell("fib", "cpu", "process_pool", 2, base_serial,
+                        [x / 1.5 for x in base_serial])])
+    # b's serial loop takes 0.8x a's; its threads 1.9x its own serial.
+    b_serial = [0.8 * x for x in base_serial]
+    b = _results([_cell("fib", "cpu", "serial", 1, b_serial, b_serial, "serial"),
+                  _cell("fib", "cpu", "threads", 2, b_serial, [x / 1.9 for x in b_serial],
+                        "threads")])
+    serial = [SerialRuns("fib", 1, 4, {"a": tuple(base_serial), "b": tuple(b_serial)}, "cpu")]
+    [cpu] = answer([_Run("a", a), _Run("b", b)], "a", serial)
+    best_a, best_b = cpu.best["a"], cpu.best["b"]
+    assert best_a.way == "process_pool @2" and best_a.point == pytest.approx(1 / 1.5)
+    assert best_b.way == "threads @2" and best_b.point == pytest.approx(0.8 / 1.9)
+    assert best_b.speedup == pytest.approx(1.9) and cpu.serial["b"].point == pytest.approx(0.8)
+    assert best_b.low <= best_b.point <= best_b.high and best_b.n == n
+    assert cpu.fastest() is best_b and cpu.rivals() == []  # identical rounds: no noise
+    assert "surely faster than every other interpreter's best way" in cpu.sentence("a")
+
+
+def test_too_few_rounds_give_no_interval_and_rank_after_those_with_one():
+    serial6 = [1.0] * 6  # 6 pairs: a 95% interval alone, but not two at 97.5% at once
+    res = _results([_cell("fib", "cpu", "serial", 1, serial6, serial6, "serial"),
+                    _cell("fib", "cpu", "threads", 2, serial6, [0.5] * 6, "threads")])
+    runs = [SerialRuns("fib", 1, 4, {"a": (1.0,) * 6, "b": (1.0,) * 6}, "cpu")]
+    [cpu] = answer([_Run("a", res), _Run("b", res)], "a", runs)
+    assert cpu.best["a"].low is not None  # the baseline: one interval behind it
+    assert cpu.best["b"].low is None and "no interval" in cpu.best["b"].text()
+    assert surely_takes(cpu.best["a"]) < surely_takes(cpu.best["b"])
+
+
+def _coverage(workloads: int, rounds: int, sims: int, rng: np.random.Generator) -> float:
+    """How often the chained interval covers the true time per task on the baseline's
+    scale, with independent log-normal noise on every run (the pairs' shared drift is
+    what pairing cancels; left out here, it can only help)."""
+    hit = 0
+    for _ in range(sims):
+        truth, cells_a, cells_b, serial = [], [], [], []
+        for w in range(workloads):
+            name = f"w{w}"
+            ratio, speedup = rng.uniform(0.6, 1.8), rng.uniform(1.1, 1.7)
+            truth.append(ratio / speedup)
+
+            def noisy(x: float) -> list[float]:
+                return list(x * np.exp(rng.normal(0, 0.05, rounds)))
+
+            a_s, b_s = noisy(1.0), noisy(ratio)
+            serial.append(SerialRuns(name, 1, 4, {"a": tuple(a_s), "b": tuple(b_s)}, "cpu"))
+            own = noisy(ratio)
+            cells_a.append(_cell(name, "cpu", "serial", 1, a_s, a_s, "serial"))
+            cells_b += [_cell(name, "cpu", "serial", 1, own, own, "serial"),
+                        _cell(name, "cpu", "process_pool", 2, own, noisy(ratio / speedup))]
+        [cpu] = answer([_Run("a", _results(cells_a)), _Run("b", _results(cells_b))], "a",
+                       serial)
+        way = cpu.by_model["b"]["processes"]
+        assert way.low is not None, "enough rounds for an interval"
+        true = float(np.exp(np.mean(np.log(truth))))
+        hit += way.low <= true <= way.high
+    return hit / sims
+
+
+@pytest.mark.parametrize("workloads, rounds", [(1, 7), (1, 12), (4, 9), (4, 12)])
+def test_the_chained_interval_covers_95_percent(workloads, rounds):
+    """The simulation the docs promise: every interval behind the figure at 1 − 0.05/m,
+    so the product (and the geometric mean over a kind's workloads) covers ≥ 95%."""
+    coverage = _coverage(workloads, rounds, 400, np.random.default_rng(1000 * workloads + rounds))
+    assert coverage >= 0.95, coverage
+
+
+def test_the_coverage_simulation_can_fail():
+    """The same simulation catches an interval that is too narrow: each factor taken at
+    50% instead covers well under 95%."""
+    import bench.analysis.matrix as matrix
+
+    old = matrix.CONFIDENCE
+    matrix.CONFIDENCE = 0.0  # each of two factors at 1 - 1/2
+    try:
+        coverage = _coverage(1, 12, 400, np.random.default_rng(7))
+    finally:
+        matrix.CONFIDENCE = old
+    assert coverage < 0.9, coverage
+
+
+# ------------------------------------------------------------ real runs
+
+
+@pytest.mark.slow
+@needs_py315
+def test_every_kernel_and_strategy_on_3_15_ok_or_skipped_with_its_reason(cli_env, tmp_path):
+    out = tmp_path / "run"
+    r = gilbench("run", "--python", PY315, "--profile", "smoke", "--workers", "2",
+                 "--out", str(out), env=cli_env, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    [folder] = [p for p in out.iterdir() if p.is_dir()]
+    data = json.loads((folder / "results.json").read_text())
+    assert data["machine"]["python_version"].startswith("3.15")
+    assert data["machine"]["default_start_method"] == "forkserver"  # 3.14 changed it
+    assert data["run"]["plan"]["start_methods"] == []  # none given: the interpreter's own
+    reasons = ("not applicable", "needs distributed", "numpy cannot be imported")
+    for c in data["cells"]:
+        assert c["status"] == "ok" or (c["status"] == "skipped" and any(
+            x in c["error"] for x in reasons)), c
+    processes = [c for c in data["cells"] if c["model"] == "processes"
+                 and c["strategy"] not in ("loky", "dask")]
+    assert processes and {c["start_method"] for c in processes} == {"forkserver"}
+    ran = {c["strategy"] for c in data["cells"] if c["status"] == "ok"}
+    assert {"interpreter_pool", "subinterpreters", "process_pool", "threads"} <= ran
+    pure = [c for c in data["cells"] if c["kind"] == "cpu" and c["model"] == "interpreters"]
+    assert pure and all(c["status"] == "ok" for c in pure)  # the results were serial's
+    startup = data["startup"]
+    starts = {(e["model"], e.get("start_method")) for e in startup
+              if e["what"] == "start_join" and e["status"] == "ok"}
+    assert {("processes", m) for m in ("fork", "forkserver", "spawn")} <= starts
+    assert ("interpreters", None) in starts
+    assert any(e["what"] == "pool" and e["model"] == "interpreters" and e["status"] == "ok"
+               for e in startup)
+    report = (folder / "report.md").read_text()
+    assert "subinterpreter" in report and "process_pool[forkserver]" in report
+
+
+@pytest.mark.slow
+@needs_py315
+def test_the_matrix_leads_with_time_per_task_on_the_baselines_scale(cli_env, tmp_path):
+    out = tmp_path / "matrix"
+    pythons = [sys.executable, PY315, f"PYTHON_JIT=1 {PY315}"]
+    args = [a for p in pythons for a in ("--python", p)]
+    r = gilbench("run", *args, "--profile", "smoke", "--workloads", "fib,sleep",
+                 "--strategies", "serial,threads,process_pool,interpreter_pool",
+                 "--workers", "2", "--repeats", "9", "--suite", "speedup",
+                 "--baseline", "python3.11", "--out", str(out),
+                 env=cli_env, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "expect about" in r.stderr.splitlines()[0]
+    labels = ["python3.11", "python3.15", "python3.15-PYTHON_JIT=1"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == labels
+    jit = json.loads((out / labels[2] / "results.json").read_text())
+    assert jit["machine"]["jit_enabled"] is True
+    assert jit["run"]["interpreter_env"] == {"PYTHON_JIT": "1"}
+    plain = json.loads((out / labels[1] / "results.json").read_text())
+    assert plain["machine"]["jit_enabled"] is False
+    assert {c["start_method"] for c in plain["cells"] if c["strategy"] == "process_pool"} == {
+        "forkserver"}
+    ours = json.loads((out / labels[0] / "results.json").read_text())
+    assert {c["start_method"] for c in ours["cells"] if c["strategy"] == "process_pool"} == {
+        multiprocessing.get_start_method()}
+    cost = json.loads((out / "serial-cost.json").read_text())
+    assert {(x["workload"], x["kind"]) for x in cost["runs"]} == {("fib", "cpu"), ("sleep", "io")}
+    md = (out / "compare.md").read_text()
+    lead = md.split("## The fastest way through this work, per interpreter", 1)[1]
+    lead = lead.split("\n## ", 1)[0]
+    rows = [line for line in lead.splitlines() if line.startswith("| ")][2:]
+    assert {(row.split("|")[1].strip().strip("*"), row.split("|")[2].strip().strip("*"))
+            for row in rows if row.split("|")[1].strip().strip("*") in ("cpu", "io")} == {
+        (k, label) for k in ("cpu", "io") for label in labels}
+    # 9 rounds: every figure has its interval, the baseline's serial loop is the scale
+    assert all("[" in row.split("|")[4] for row in rows), rows
+    assert "Single-thread cost of each interpreter" in lead
+    costs = lead.split("Single-thread cost of each interpreter", 1)[1]
+    assert all(label in costs for label in labels) and "JIT on" in costs
+    assert costs.count("surely") + costs.count("not surely different") == 2  # GIL builds too
+    assert (out / "compare-matrix.png").stat().st_size > 0
+    assert "The fastest way through this work" in r.stdout
+    assert md.index("The fastest way through this work") < md.index("## Systems")
