@@ -62,8 +62,13 @@ def serve_serial_runs(out: Any) -> int:
                 answer: dict[str, Any] = {"time_s": time.perf_counter() - t0}
             except Exception as exc:
                 answer = {"error": f"{exc.__class__.__name__}: {exc}"}
-            out.write(json.dumps(answer) + "\n")
-            out.flush()
+            try:
+                out.write(json.dumps(answer) + "\n")
+                out.flush()
+            except BrokenPipeError:  # gilbench stopped asking (Ctrl-C): nothing to say,
+                # and nothing left to flush at exit (Python's documented recipe)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+                break
     return 0
 
 

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from bench.phases import ENV, MARK, PHASES
-from tests.helpers import OTHER_PYTHON, shm_names, start_interruptible
+from tests.helpers import OTHER_PYTHON, PY315, shm_names, start_interruptible
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +56,8 @@ CASES = {
                              f"GILBENCH_TWIN=1 {sys.executable}"),
     "subinterpreters:0.2": run("--suite", "speedup", "--workloads", "fib", "--strategies",
                                "serial,subinterpreters", "--python", OTHER_PYTHON or "?"),
+    "interpreter_pool:0.2": run("--suite", "speedup", "--workloads", "fib", "--strategies",
+                                "serial,interpreter_pool", "--python", PY315 or "?"),
     "selfcheck:3": [sys.executable, "-m", "bench", "selfcheck"],
     "pytest:0.5": [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--capture=no",
                    f"--rootdir={ROOT}", str(ROOT / "tests" / "test_benchmarks.py"),
@@ -78,6 +80,8 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
     phase = case.partition(":")[0]
     if phase == "subinterpreters" and OTHER_PYTHON is None:
         pytest.skip("no Python 3.13+ interpreter on this machine")
+    if phase == "interpreter_pool" and PY315 is None:
+        pytest.skip("no Python 3.15 here: tools/get-python 3.15 sets one up")
     args = list(CASES[case])
     out = tmp_path / "out"
     if args[3] == "run":

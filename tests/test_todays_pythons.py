@@ -132,15 +132,25 @@ def test_time_per_task_chains_the_serial_ratio_and_the_speedup():
     assert "surely faster than every other interpreter's best way" in cpu.sentence("a")
 
 
-def test_too_few_rounds_give_no_interval_and_rank_after_those_with_one():
-    serial6 = [1.0] * 6  # 6 pairs: a 95% interval alone, but not two at 97.5% at once
-    res = _results([_cell("fib", "cpu", "serial", 1, serial6, serial6, "serial"),
-                    _cell("fib", "cpu", "threads", 2, serial6, [0.5] * 6, "threads")])
-    runs = [SerialRuns("fib", 1, 4, {"a": (1.0,) * 6, "b": (1.0,) * 6}, "cpu")]
-    [cpu] = answer([_Run("a", res), _Run("b", res)], "a", runs)
-    assert cpu.best["a"].low is not None  # the baseline: one interval behind it
-    assert cpu.best["b"].low is None and "no interval" in cpu.best["b"].text()
-    assert surely_takes(cpu.best["a"]) < surely_takes(cpu.best["b"])
+def test_a_way_a_few_rounds_short_has_no_interval_yet_still_ranks():
+    """6 pairs: a 95% interval for each factor alone (what the fastest way is chosen by),
+    but not both at 97.5% at once (what is shown): the threads stay the fastest way, with
+    no interval and a "can't tell"; 5 pairs rank after the exact serial loop."""
+    def run_with(pairs: int, cell_s: float = 0.6) -> Results:
+        serial = [1.0] * pairs
+        return _results([_cell("fib", "cpu", "serial", 1, serial, serial, "serial"),
+                         _cell("fib", "cpu", "threads", 2, serial, [cell_s] * pairs, "threads")])
+
+    runs = [SerialRuns("fib", 1, 4, {"a": (1.0,) * 12, "b": (1.0,) * 12}, "cpu")]
+    [cpu] = answer([_Run("a", run_with(12)), _Run("b", run_with(6, 0.55))], "a", runs)
+    short = cpu.best["b"]
+    assert short.strategy == "threads" and short.point == pytest.approx(0.55)
+    assert short.low is None and "no interval" in short.text()
+    assert short.rank_high == pytest.approx(0.55)
+    assert cpu.fastest() is short and "can't tell" in cpu.sentence("a")
+    [cpu] = answer([_Run("a", run_with(5)), _Run("b", run_with(12))], "a", runs)
+    assert cpu.best["a"].strategy == "serial"  # 5 pairs: no interval even alone
+    assert surely_takes(cpu.best["b"]) < surely_takes(cpu.best["a"])
 
 
 def _coverage(workloads: int, rounds: int, sims: int, rng: np.random.Generator) -> float:
@@ -262,16 +272,22 @@ def test_the_matrix_leads_with_time_per_task_on_the_baselines_scale(cli_env, tmp
     md = (out / "compare.md").read_text()
     lead = md.split("## The fastest way through this work, per interpreter", 1)[1]
     lead = lead.split("\n## ", 1)[0]
-    rows = [line for line in lead.splitlines() if line.startswith("| ")][2:]
+    table = lead.split("### Single-thread cost", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")][2:]
     assert {(row.split("|")[1].strip().strip("*"), row.split("|")[2].strip().strip("*"))
             for row in rows if row.split("|")[1].strip().strip("*") in ("cpu", "io")} == {
         (k, label) for k in ("cpu", "io") for label in labels}
-    # 9 rounds: every figure has its interval, the baseline's serial loop is the scale
-    assert all("[" in row.split("|")[4] for row in rows), rows
+    # 9 rounds: every figure has its interval; the baseline's serial loop is the scale
+    assert all("[" in row.split("|")[4] or "(the scale)" in row.split("|")[4]
+               for row in rows), rows
     assert "Single-thread cost of each interpreter" in lead
     costs = lead.split("Single-thread cost of each interpreter", 1)[1]
     assert all(label in costs for label in labels) and "JIT on" in costs
-    assert costs.count("surely") + costs.count("not surely different") == 2  # GIL builds too
+    verdicts = [row.split("|")[4].strip() for row in costs.splitlines()
+                if row.startswith("| python")]
+    assert sorted(verdicts) == ["", *sorted(verdicts[1:])]  # the baseline has none
+    assert all(v in ("surely slower", "surely faster", "not surely different")
+               for v in verdicts[1:]) and len(verdicts) == 3  # GIL builds too
     assert (out / "compare-matrix.png").stat().st_size > 0
     assert "The fastest way through this work" in r.stdout
     assert md.index("The fastest way through this work") < md.index("## Systems")

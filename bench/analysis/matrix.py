@@ -71,6 +71,8 @@ class WayTime:
         return f"{self.strategy}{method} @{self.workers}"
 
     def text(self) -> str:
+        if self.n == 0:  # the baseline's own serial loop: the scale itself, exact
+            return f"{self.point:.2f}× (the scale)"
         ci = (f" [{self.low:.2f}–{self.high:.2f}]" if self.low is not None
               and self.high is not None else " (no interval at this precision)")
         return f"{self.point:.2f}×{ci} n={self.n}"

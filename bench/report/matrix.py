@@ -181,8 +181,10 @@ def terminal_lines(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns])
              "95% intervals; below 1× is faster):"]
     table = lead_table(answers, runs, base)
     width = max(len(r.label) for r in runs)
+    figure = max(len(row[3]) for row in table.rows) + 2
+    way = max(len(row[2]) for row in table.rows) + 2
     for row in table.rows:
-        lines.append(f"  {row[0]:<7}{row[1]:<{width + 2}}{row[3]:<32}{row[2]:<28}"
+        lines.append(f"  {row[0]:<7}{row[1]:<{width + 2}}{row[3]:<{figure}}{row[2]:<{way}}"
                      f"({row[4]} its own serial)")
     lines += ["- " + a.sentence(base) for a in answers]
     costs = cost_table(runs, base, serial)
