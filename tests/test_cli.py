@@ -104,9 +104,12 @@ def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, t
                  *(f"speedup-{w}.{ext}" for w in ONE_OF_EACH_KIND for ext in ("png", "svg")),
                  *(f"{s}.{ext}" for s in COST_SUITES for ext in ("png", "svg"))):
         assert (out / name).stat().st_size > 0, name
-    # Every cost suite under its own key, every entry ok; the report has each section.
+    # Every cost suite under its own key, every entry ok (or, for subinterpreters and their
+    # pool on an older Python, skipped with the version they need); each section reported.
     for suite in COST_SUITES:
-        assert data[suite] and all(e["status"] == "ok" for e in data[suite]), data[suite]
+        assert data[suite] and all(e["status"] == "ok" or (
+            e["status"] == "skipped" and e["model"] == "interpreters"
+            and "needs Python 3.1" in e["error"]) for e in data[suite]), data[suite]
     assert data["run"]["suites_done"] == list(COST_SUITES)
     report = (out / "report.md").read_text()
     for heading in ("## Findings", "## Start-up", "## IPC", "## Synchronisation",

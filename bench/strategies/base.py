@@ -235,6 +235,23 @@ class Strategy:
         return (self.initializer,)
 
 
+class ThreadExecutorStrategy(Strategy):
+    """A strategy over an executor whose workers are threads of this process
+    (``ThreadPoolExecutor``, ``InterpreterPoolExecutor``), kept in ``self.executor``: its
+    graceful and forceful shutdown."""
+
+    executor: Any
+
+    def close(self) -> None:
+        if hasattr(self, "executor"):
+            self.executor.shutdown(wait=True)
+
+    def terminate(self) -> None:
+        # A thread cannot be killed: cancel what has not started and move on.
+        if hasattr(self, "executor"):
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+
 STRATEGIES: dict[str, type[Strategy]] = {}
 
 

@@ -27,6 +27,7 @@ from bench.strategies.base import (
     Deadline,
     Strategy,
     TaskFailed,
+    ThreadExecutorStrategy,
     chunks,
     describe,
     strategy,
@@ -237,7 +238,7 @@ class Subinterpreters(Strategy):
 
 
 @strategy
-class InterpreterPool(Strategy):
+class InterpreterPool(ThreadExecutorStrategy):
     """concurrent.futures.InterpreterPoolExecutor.map: a pool of subinterpreters (PEP 734).
 
     Each worker thread runs its own interpreter with its own GIL, so CPU-bound Python
@@ -297,12 +298,3 @@ class InterpreterPool(Strategy):
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         phases.reached("interpreter_pool")
         return self._run(fn, items, deadline)
-
-    def close(self) -> None:
-        if hasattr(self, "executor"):
-            self.executor.shutdown(wait=True)
-
-    def terminate(self) -> None:
-        # An interpreter's thread cannot be killed: cancel what has not started.
-        if hasattr(self, "executor"):
-            self.executor.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,7 @@ from bench.strategies.base import (
     Deadline,
     Strategy,
     TaskFailed,
+    ThreadExecutorStrategy,
     chunks,
     describe,
     strategy,
@@ -59,7 +60,7 @@ class Threads(Strategy):
 
 
 @strategy
-class ThreadPool(Strategy):
+class ThreadPool(ThreadExecutorStrategy):
     """concurrent.futures.ThreadPoolExecutor.map; the GIL serialises Python code.
 
     Same physics as ``threads``, with the pool's threads started once outside
@@ -79,13 +80,3 @@ class ThreadPool(Strategy):
         except concurrent.futures.TimeoutError:
             deadline.check()
             raise CellTimeout("a task ran past the time limit") from None
-
-    def close(self) -> None:
-        if hasattr(self, "executor"):
-            self.executor.shutdown(wait=True)
-
-    def terminate(self) -> None:
-        # A thread cannot be killed: cancel what has not started and move on.
-        if hasattr(self, "executor"):
-            self.executor.shutdown(wait=False, cancel_futures=True)
-
