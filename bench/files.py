@@ -23,6 +23,7 @@ import contextlib
 import errno
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -169,12 +170,22 @@ class FolderLock:
         self.release()
 
 
+HOLDER_WAIT_S = 1.0  # how long a refused run waits for the holder to write who it is
+
+
 def _holder(fd: int) -> tuple[str, str]:
-    """The pid and command of the process holding the lock, as it wrote them."""
-    try:
-        words = os.pread(fd, 64, 0).decode("ascii", "replace").split()
-    except OSError:
-        words = []
+    """The pid and command of the process holding the lock, as it wrote them. The holder
+    writes them just after it takes the lock: a run refused in between waits for them (at
+    most ``HOLDER_WAIT_S``; two runs started together met that gap, 1 in about 20)."""
+    end = time.monotonic() + HOLDER_WAIT_S
+    while True:
+        try:
+            words = os.pread(fd, 64, 0).decode("ascii", "replace").split()
+        except OSError:
+            words = []
+        if (words and words[0].isdigit()) or time.monotonic() >= end:
+            break
+        time.sleep(0.005)
     pid = words[0] if words and words[0].isdigit() else "unknown"
     return pid, " ".join(words[1:2]) or "run"
 

@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from bench.cli import EXIT_WRITE_FAILED
-from bench.files import LOCK_NAME, new_folder
+from bench.errors import UserError
+from bench.files import LOCK_NAME, FolderLock, new_folder
 from bench.results import load
 from tests.helpers import run_watched
 
@@ -181,6 +182,27 @@ def test_two_runs_started_together_into_one_folder(cli_env, tmp_path):
     assert f"{out} is in use by another gilbench run (pid {runs[winner].pid})" in line, line
     assert {c.workload for c in load(out).cells} == {winner}  # nothing of either lost
     assert_nothing_left({"orphaned": []}, out)
+
+
+def test_a_run_refused_before_the_holder_wrote_its_pid_still_names_it(tmp_path):
+    """The gap the two runs above met now and then: the holder has the lock and has not
+    written its pid yet. The refused run waits for it (the holder writes it 50 ms later)."""
+    import fcntl
+    import os
+    import threading
+
+    folder = tmp_path / "held"
+    folder.mkdir()
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    writer = threading.Timer(0.05, os.write, (fd, b"12345 report\n"))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, still empty
+        writer.start()
+        with pytest.raises(UserError, match=r"in use by another gilbench report \(pid 12345\)"):
+            FolderLock(folder).acquire()
+    finally:
+        writer.join()
+        os.close(fd)
 
 
 def test_a_resume_of_a_folder_in_use_is_refused_and_a_killed_run_leaves_no_lock(
