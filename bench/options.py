@@ -162,7 +162,7 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
         strategies.insert(0, "serial")
     workers = (parse_workers(args.workers) if args.workers
                else default_workers(usable_cpus(), profile.max_workers))
-    # None given: each interpreter's own default (Plan.methods_here), as users meet it.
+    # None given: each interpreter's own default (bench.runner.plan.methods_here).
     methods = parse_start_methods(args.start_method) if args.start_method else []
     if args.repeats is not None and args.target_ci is not None:
         raise UserError("--repeats fixes the number of repeats and --target-ci makes it "

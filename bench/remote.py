@@ -36,7 +36,7 @@ def probe() -> dict[str, Any]:
 def serve_serial_runs(out: Any) -> int:
     """``--serial``: one timed serial run per request line ``{"workload", "size",
     "tasks"}``, answered ``{"time_s": ...}`` (or ``{"error": ...}``); the parent
-    interleaves these runs across interpreters (``bench.singlethread``)."""
+    interleaves these runs across interpreters (``bench.interpreters.serial``)."""
     import contextlib
     import time
 

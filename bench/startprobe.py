@@ -132,7 +132,10 @@ class NotHere(Exception):
 
 def _interpreters() -> tuple[Any, Any]:
     """(create, close) of a subinterpreter with its own GIL: the public
-    concurrent.interpreters (3.14+), else the private _interpreters (3.13)."""
+    concurrent.interpreters (3.14+), else the private _interpreters (3.13). The same choice
+    as ``bench.strategies.subinterpreters.interpreters_api``, made here again because the
+    probe imports nothing of the strategies (their imports would be in every start-up it
+    measures)."""
     try:
         from concurrent import interpreters  # type: ignore[attr-defined]
 

@@ -50,7 +50,7 @@ class WayTime:
     label: str  # the interpreter
     kind: str
     strategy: str
-    start_method: str | None
+    cell_label: str  # the strategy and its start method, as its cells say it (Cell.label)
     workers: int
     model: str
     point: float  # time per task ÷ the baseline interpreter's serial time (geometric mean)
@@ -65,10 +65,7 @@ class WayTime:
 
     @property
     def way(self) -> str:
-        if self.strategy == "serial":
-            return "serial"
-        method = f"[{self.start_method}]" if self.start_method else ""
-        return f"{self.strategy}{method} @{self.workers}"
+        return "serial" if self.strategy == "serial" else f"{self.cell_label} @{self.workers}"
 
     def text(self) -> str:
         if self.n == 0:  # the baseline's own serial loop: the scale itself, exact
@@ -172,7 +169,7 @@ def _way_time(label: str, base: str, kind: str, config: tuple[str, str | None, i
         else:
             ranks.append(ratio_95[1] / sp_95[0])
     model = cells[0].model or ("serial" if not parallel else "")
-    return WayTime(label, kind, strategy, config[1], config[2], model,
+    return WayTime(label, kind, strategy, cells[0].label, config[2], model,
                    stats.geometric_mean(points),
                    stats.geometric_mean(lows) if whole else None,
                    stats.geometric_mean(highs) if whole else None,

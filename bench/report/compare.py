@@ -13,6 +13,7 @@ apply; adding one is one function and one entry in the list.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from bench.analysis import (
     usable_cpus,
     workload_verdict,
 )
+from bench.analysis.matrix import KindAnswer
 from bench.analysis.significance import (
     Change,
     Pair,
@@ -393,6 +395,12 @@ class Comparison:
     serial: Sequence[SerialRuns] = ()
     left_out: Sequence[str] = ()
 
+    @functools.cached_property
+    def matrix(self) -> list[KindAnswer]:
+        """The version matrix's answers (none without interleaved serial runs), made once
+        for the chart and the section."""
+        return matrix.answers_of(self.runs, self.base.label, self.serial)
+
 
 # A section of the comparison report: a function of the comparison and its charts that
 # returns no blocks when it does not apply (as a run report's sections do).
@@ -406,7 +414,7 @@ def title(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
 
 
 def fastest_way(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
-    return matrix.blocks(c.runs, c.base.label, c.serial, charts.get("matrix", ()))
+    return matrix.blocks(c.matrix, c.runs, c.base.label, c.serial, charts.get("matrix", ()))
 
 
 def free_threading(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
@@ -499,7 +507,10 @@ SECTIONS: list[CompareSection] = [
 def build(runs: list[Run], base: Run, charts: dict[str, list[Path]],
           serial: Sequence[SerialRuns] = (), left_out: Sequence[str] = ()) -> list[Block]:
     """The comparison's blocks: every section of ``SECTIONS``, in order."""
-    c = Comparison(runs, base, serial, left_out)
+    return sections(Comparison(runs, base, serial, left_out), charts)
+
+
+def sections(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
     return [block for section in SECTIONS for block in section(c, charts)]
 
 
@@ -508,11 +519,12 @@ def write_compare(runs: list[Run], base: Run, out: Path, serial: Sequence[Serial
     """compare.md and compare.html (and their charts) in ``out``; ``serial``: the
     interpreters' interleaved serial runs, where a --python run measured them."""
     out.mkdir(parents=True, exist_ok=True)
+    c = Comparison(runs, base, serial, left_out)
     charts = compare_charts([(r.label, r.results) for r in runs], out)
-    lead = matrix.charts(runs, base.label, serial, out)
+    lead = matrix.charts(c.matrix, runs, base.label, out)
     if lead:
         charts["matrix"] = lead
-    blocks = build(runs, base, charts, serial, left_out)
+    blocks = sections(c, charts)
     md, page = out / "compare.md", out / "compare.html"
     write_text(md, render_markdown(blocks, out))
     write_text(page, render_html(blocks, "gilbench comparison"))

@@ -134,16 +134,21 @@ def chart(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
     return save_figure(fig, stem)
 
 
-def charts(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns],
+def answers_of(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns]
+               ) -> list[KindAnswer]:
+    """The matrix's answers, or none without interleaved serial runs (a comparison of
+    separate machines' files)."""
+    return answer(runs, base, serial) if serial else []
+
+
+def charts(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
            out: Path) -> list[Path]:
-    answers = answer(runs, base, serial) if serial else []
     return chart(answers, runs, base, out / "compare-matrix") if answers else []
 
 
-def blocks(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns],
-           chart_paths: Sequence[Path] = ()) -> list[Block]:
+def blocks(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
+           serial: Sequence[SerialRuns], chart_paths: Sequence[Path] = ()) -> list[Block]:
     """The comparison's lead section, or nothing without interleaved serial runs."""
-    answers = answer(runs, base, serial) if serial else []
     if not answers:
         return []
     out: list[Block] = [Heading("The fastest way through this work, per interpreter"), Para(
@@ -155,8 +160,8 @@ def blocks(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns],
         "round, and the way's speedup over its own interpreter's serial runs. [low–high] is "
         "its 95% interval, every interval behind it taken at once (Bonferroni; none when "
         "there are too few rounds); n is the fewest rounds behind it. The fastest way is the "
-        "one whose interval's upper end (the most it surely takes) is lowest; its interval "
-        "does not account for that choice among the ways. "
+        "one whose upper end is lowest with each factor's interval at 95% alone (the most it "
+        "takes); its interval does not account for that choice among the ways. "
         "Several workloads of a kind: geometric means. The bold row is the fastest here."),
         lead_table(answers, runs, base),
         Bullets(tuple(a.sentence(base) for a in answers))]
@@ -174,7 +179,7 @@ def blocks(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns],
 
 def terminal_lines(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns]) -> list[str]:
     """The lead table for the end of a ``--python`` run (empty without serial runs)."""
-    answers = answer(runs, base, serial) if serial else []
+    answers = answers_of(runs, base, serial)
     if not answers:
         return []
     lines = [f"The fastest way through this work (time per task ÷ {base}'s serial loop, "

@@ -172,11 +172,6 @@ class Subinterpreters(Strategy):
         return True, ""
 
     @classmethod
-    def api_name(cls) -> str | None:
-        api = interpreters_api()
-        return api.name if api else None
-
-    @classmethod
     def applies_to(cls, task: Any) -> str | None:
         return _numpy_refused(task)
 
