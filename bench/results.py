@@ -33,6 +33,36 @@ def utc_now() -> str:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """A finalist re-measured after the sweep with fresh workers and fresh pairs
+    (``bench.runner.confirm``): the cell was chosen as its model's best from the sweep's
+    runs, and these runs, which played no part in the choice, are what its headline
+    figure and interval come from. ``error``: why the re-measurement failed (then there
+    are no times)."""
+
+    times_s: tuple[float, ...] = ()
+    serial_times_s: tuple[float, ...] = ()
+    noise: str | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.times_s) != len(self.serial_times_s):
+            raise ValueError("a confirmation's serial_times_s must pair with its times_s")
+        if any(not isinstance(t, (int, float)) or t <= 0 or math.isnan(t)
+               for t in (*self.times_s, *self.serial_times_s)):
+            raise ValueError("a confirmation's times must be positive numbers")
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.times_s)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Confirmation:
+        return cls(tuple(d.get("times_s") or ()), tuple(d.get("serial_times_s") or ()),
+                   d.get("noise"), d.get("error"))
+
+
+@dataclass(frozen=True)
 class Cell:
     """One (workload, size, strategy, start method, workers) measurement."""
 
@@ -69,6 +99,9 @@ class Cell:
     # The size was calibrated on this machine (a user's kernel without sizes): the size
     # whose task took the profile's target time here (run.plan.calibrated has it).
     size_calibrated: bool = False
+    # Its model's finalist, re-measured after the sweep (None: not a finalist, or a file
+    # from before gilbench confirmed its headlines).
+    confirmation: Confirmation | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -118,6 +151,9 @@ class Cell:
         d["times_s"] = list(self.times_s)
         d["serial_times_s"] = list(self.serial_times_s)
         d["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
+        if self.confirmation is not None:
+            d["confirmation"]["times_s"] = list(self.confirmation.times_s)
+            d["confirmation"]["serial_times_s"] = list(self.confirmation.serial_times_s)
         return d
 
     @classmethod
@@ -128,6 +164,8 @@ class Cell:
         kwargs["serial_times_s"] = tuple(kwargs.get("serial_times_s") or ())
         ci = kwargs.get("speedup_ci95")
         kwargs["speedup_ci95"] = tuple(ci) if ci else None
+        if isinstance(kwargs.get("confirmation"), dict):
+            kwargs["confirmation"] = Confirmation.from_dict(kwargs["confirmation"])
         return cls(**kwargs)
 
 
@@ -276,8 +314,10 @@ def serial_by_size(cells: Iterable[Cell]) -> dict[tuple[str, int], Cell]:
 def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
     """Fill speedup, its interval and efficiency: a paired cell from its own serial
     runs, always (so a file written by an older gilbench reads with today's
-    definition); any other cell from the serial cell of its workload and size,
-    unless it already carries a speedup (a pytest-benchmark file's)."""
+    definition). A cell without paired runs keeps (or gets, from its workload's serial
+    cell) a point estimate but no interval, whatever interval its file stored: runs
+    not interleaved with serial ones carry the machine's drift between them, so no
+    interval of theirs is honest, and the cell decides nothing (``unpaired``)."""
     cells = list(cells)
     serial = serial_by_size(cells)
     out = []
@@ -285,10 +325,22 @@ def with_speedups(cells: Iterable[Cell]) -> list[Cell]:
         base = serial.get((c.workload, c.size))
         if c.ok and c.serial_times_s:
             c = with_speedup(c, c.serial_times_s)
-        elif c.ok and base is not None and c.speedup is None:
-            c = with_speedup(c, base.times_s)
+        elif c.ok and c.strategy == "serial":
+            if c.speedup is None and base is not None:
+                c = with_speedup(c, base.times_s)
+        elif c.ok:
+            if c.speedup is None and base is not None:
+                c = with_speedup(c, base.times_s)
+            c = dataclasses.replace(c, speedup_ci95=None, ci_half_width=None)
         out.append(c)
     return out
+
+
+def unpaired(cells: Iterable[Cell]) -> list[Cell]:
+    """The ok non-serial cells with a speedup but no serial runs paired with theirs (a
+    file from before gilbench paired its runs, or a run without a serial reference)."""
+    return [c for c in cells if c.ok and c.strategy != "serial" and c.speedup is not None
+            and not c.serial_times_s]
 
 
 def file_stamp(created_at: str) -> str:

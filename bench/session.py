@@ -146,18 +146,25 @@ class Session:
     def suites_to_do(self) -> list[str]:
         return [s for s in COST_SUITES if s in self.planned.suites and s not in self.suites_done]
 
-    def add_cell(self, cell: Cell) -> None:
-        self.cells.append(cell)
+    def add_cell(self, cell: Cell) -> bool:
+        """Keep a cell (saved at once); a cell of a key already kept replaces it (a
+        finalist comes back with its confirmation). Whether it was new."""
+        at = next((i for i, c in enumerate(self.cells) if c.key == cell.key), None)
+        if at is None:
+            self.cells.append(cell)
+        else:
+            self.cells[at] = cell
         self.save()
         phases.reached("sweep")
+        return at is None
 
     def run_sweep(self, on_cell: Callable[[Cell], None]) -> None:
         """Every cell of the plan not measured yet; saved after each, then put in plan order."""
         plan = self.planned
 
         def measured(_spec: object, cell: Cell) -> None:
-            self.add_cell(cell)
-            on_cell(cell)
+            if self.add_cell(cell):
+                on_cell(cell)
 
         run(plan, on_cell=measured, skip={c.key for c in self.cells})
         self.in_plan_order()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import json
 import multiprocessing
@@ -19,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.results import Cell, Results, with_speedups
+from bench.results import Cell, Results, with_speedup, with_speedups
 from bench.suites import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 SHM = Path("/dev/shm")
@@ -72,13 +73,35 @@ MODELS = {"serial": "serial", "threads": "threads", "thread_pool": "threads",
 
 # Seven runs a side: the fewest with an unpaired 95% interval (97.5% per median).
 SPREAD = (0.99, 0.993, 0.997, 1.0, 1.003, 1.007, 1.01)
+# Ten pairs: a paired interval at 95% (2nd smallest to 2nd largest ratio) and, the same
+# range, at up to 1 - 0.05/25 (the full range), as joint intervals over a choice need.
+PAIRED_SPREAD = (0.99, 0.99, 0.993, 0.997, 1.0, 1.0, 1.003, 1.007, 1.01, 1.01)
 
 
-def cell(workload, kind, strategy, workers, median, status="ok"):
-    times = tuple(median * f for f in SPREAD) if status == "ok" else ()
+def ratios_cell(workload, kind, strategy, workers, lo, point, hi, **kw):
+    """A paired cell whose ten per-round ratios are lo, lo, point x 6, hi, hi: its speedup
+    is ``point`` and its interval [lo, hi] at 95% and at every level up to 0.998."""
+    ratios = (lo, lo, *(point,) * 6, hi, hi)
+    c = Cell(workload=workload, kind=kind, size=kw.pop("size", 1), tasks=8,
+             strategy=strategy,
+             start_method="fork" if MODELS[strategy] == "processes" else None,
+             workers=workers, status="ok", model=MODELS[strategy], times_s=(0.1,) * 10,
+             serial_times_s=tuple(0.1 * r for r in ratios), median_s=0.1, startup_s=0.01)
+    return dataclasses.replace(with_speedup(c, c.serial_times_s), **kw)
+
+
+def cell(workload, kind, strategy, workers, median, status="ok", serial=1.0):
+    """A made-up cell with times around ``median``; a non-serial ok one is paired with
+    serial runs around ``serial`` (the way every cell of today's sweep is), so its
+    speedup has an interval (10 pairs, ``PAIRED_SPREAD``)."""
+    paired = status == "ok" and strategy != "serial"
+    spread = PAIRED_SPREAD if paired else SPREAD
+    times = tuple(median * f for f in spread) if status == "ok" else ()
+    pairs = tuple(serial * f for f in reversed(spread)) if paired else ()
     return Cell(workload=workload, kind=kind, size=1, tasks=8, strategy=strategy,
                 start_method="fork" if MODELS[strategy] == "processes" else None,
                 workers=workers, status=status, model=MODELS[strategy], times_s=times,
+                serial_times_s=pairs,
                 median_s=median if status == "ok" else None, startup_s=0.01,
                 error=None if status == "ok" else "worker process 1 was killed by SIGKILL")
 

@@ -11,6 +11,7 @@ from bench.analysis import (
 )
 from bench.results import with_speedups
 from tests.helpers import box_results as results
+from tests.helpers import SPREAD, ratios_cell
 from tests.helpers import fib_cell as cell
 from tests.helpers import plan_record
 from tests.helpers import sample_results as sample
@@ -20,7 +21,7 @@ def test_verdicts_follow_the_numbers():
     lines = kind_verdicts(sample())
     cpu = next(line for line in lines if line.startswith("**CPU-bound pure Python"))
     io = next(line for line in lines if line.startswith("**IO-bound"))
-    assert "use **process_pipe[fork]**, 2.00× [" in cpu and "n=7" in cpu
+    assert "use **process_pipe[fork]**, 2.00× [" in cpu and "n=10" in cpu
     assert "best threads: threads 1.00× [" in cpu
     # pool_map is 2% faster than threads on sleep: not surely more than the tie band,
     # and threads cost less
@@ -30,10 +31,10 @@ def test_verdicts_follow_the_numbers():
 def test_crossover_in_words():
     def pt(task_s, threads, procs):  # speedups set by hand, intervals ±2%
         return {"task_s": task_s,
-                "threads": cell("threads", 2, 1.0, speedup=threads,
-                                speedup_ci95=(threads * 0.98, threads * 1.02)),
-                "processes": cell("process_pool", 2, 1.0, speedup=procs,
-                                  speedup_ci95=(procs * 0.98, procs * 1.02))}
+                "threads": ratios_cell("fib", "cpu", "threads", 2, threads * 0.98, threads,
+                                       threads * 1.02),
+                "processes": ratios_cell("fib", "cpu", "process_pool", 2, procs * 0.98, procs,
+                                         procs * 1.02)}
 
     pts = [pt(1e-5, 1.0, 0.2), pt(1e-4, 1.0, 0.9), pt(1e-3, 1.0, 1.6), pt(1e-2, 1.0, 1.9)]
     assert "from tasks of about 1 ms on (at 100 µs per task they did not)" in crossover(pts)
@@ -42,11 +43,15 @@ def test_crossover_in_words():
 
 
 def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
+    def pairs(serial):  # serial runs paired with a cell's seven runs
+        return tuple(serial * f for f in SPREAD)
+
     cells = with_speedups([
-        cell("serial", 1, 1.0, size=24), cell("process_pool", 2, 0.5, size=24),
-        cell("serial", 1, 0.1, size=20, tasks=80), cell("process_pool", 2, 0.2, size=20,
-                                                        tasks=80),
-        cell("threads", 2, 0.1, size=20, tasks=80),
+        cell("serial", 1, 1.0, size=24),
+        cell("process_pool", 2, 0.5, size=24, serial_times_s=pairs(1.0)),
+        cell("serial", 1, 0.1, size=20, tasks=80),
+        cell("process_pool", 2, 0.2, size=20, tasks=80, serial_times_s=pairs(0.1)),
+        cell("threads", 2, 0.1, size=20, tasks=80, serial_times_s=pairs(0.1)),
     ])
     r = results(cells, plan=plan_record(sizes=(("fib", 24),)))
     assert {c.size for c in r.cells_of("fib")} == {24}
@@ -60,14 +65,13 @@ def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
 
 
 def test_threads_are_recommended_on_a_tie_only_if_they_surely_beat_serial():
-    import dataclasses
 
-    def kind_line(threads_ci, procs_ci):
-        cells = with_speedups([cell("serial", 1, 1.0), cell("threads", 2, 1.0),
-                               cell("process_pipe", 2, 0.6)])
-        serial, t, p = cells
-        t = dataclasses.replace(t, speedup=sum(threads_ci) / 2, speedup_ci95=threads_ci)
-        p = dataclasses.replace(p, speedup=sum(procs_ci) / 2, speedup_ci95=procs_ci)
+    def kind_line(threads_ci, procs_ci, gil=False):  # threads above 1x: no GIL
+        serial = cell("serial", 1, 1.0)
+        t = ratios_cell("fib", "cpu", "threads", 2, threads_ci[0], sum(threads_ci) / 2,
+                        threads_ci[1], size=10, gil_enabled_in_workers=gil)
+        p = ratios_cell("fib", "cpu", "process_pipe", 2, procs_ci[0], sum(procs_ci) / 2,
+                        procs_ci[1], size=10)
         return kind_verdicts(results([serial, t, p]))[0]
 
     # Processes surely beat serial, threads may not: processes, with the doubt said.

@@ -31,7 +31,8 @@ def cells(name: str, proc_speed: float, usable: int, size: int = 10,
                             model=MODELS[strategy],
                             start_method="fork" if strategy == "process_pool" else None,
                             workers=n, status="ok", times_s=tuple(t * f for f in SPREAD),
-                            median_s=t))
+                            median_s=t, serial_times_s=() if strategy == "serial" else
+                            tuple(serial_s * f for f in reversed(SPREAD))))
     return Results(machine={"hostname": name, "usable_cpus": usable, "cpu_model": "X",
                             "python_version": "3.11"},
                    cells=tuple(with_speedups(out)), run={"profile": "quick", "complete": True})
@@ -195,13 +196,15 @@ def test_a_file_without_runs_to_bootstrap_is_refused(tmp_path):
     res = cells("few", 1.95, 2)
     # One number per cell (a summary, as a pytest-benchmark file without its data).
     summary = Results(machine=res.machine, run=res.run, cells=tuple(
-        dataclasses.replace(c, times_s=c.times_s[:1], speedup=None, speedup_ci95=None)
+        dataclasses.replace(c, times_s=c.times_s[:1], serial_times_s=c.serial_times_s[:1],
+                            speedup=None, speedup_ci95=None)
         for c in res.cells))
     with pytest.raises(UserError, match="no cell carries the timed runs compare bootstraps"):
         load_runs([write(tmp_path, "a", res), write(tmp_path, "b", summary)], None)
     # Three runs a cell (a smoke run): compared, each figure without an interval.
     few = Results(machine=res.machine, run=res.run, cells=tuple(
-        dataclasses.replace(c, times_s=c.times_s[:3], speedup=None, speedup_ci95=None)
+        dataclasses.replace(c, times_s=c.times_s[:3], serial_times_s=c.serial_times_s[:3],
+                            speedup=None, speedup_ci95=None)
         for c in res.cells))
     runs = load_runs([write(tmp_path, "a", res), write(tmp_path, "c", few)], None)
     table, _ = relative_table(runs, runs[0])

@@ -26,7 +26,9 @@ def made_up(host: str = "a", proc_s: float = 0.5) -> Results:
         cells.append(Cell(workload="fib", kind="cpu", size=20, tasks=8, strategy=strategy,
                           model=model, start_method="fork" if model == "processes" else None,
                           workers=workers, status="ok", times_s=tuple(t * f for f in SPREAD),
-                          median_s=t, peak_rss_bytes=40_000_000))
+                          median_s=t, peak_rss_bytes=40_000_000,
+                          serial_times_s=() if model == "serial" else
+                          tuple(1.0 * f for f in reversed(SPREAD))))
     cells.append(Cell(workload="fib", kind="cpu", size=20, tasks=8, strategy="pool_map",
                       model="processes", start_method="fork", workers=2, status="error",
                       error="worker process 1 was killed by SIGKILL"))

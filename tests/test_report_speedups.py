@@ -23,8 +23,8 @@ def test_summary_table_lists_best_of_each_model():
     table = summary_table(sample())
     fib = table.rows[0]
     assert fib[0] == "fib" and fib[2] == "1000.0 ms"
-    assert fib[3].startswith("1.00× [0.98–1.02] n=7 threads @2")
-    assert fib[4].startswith("2.00× [1.96–2.04] n=7 process_pipe[fork] @2")
+    assert fib[3].startswith("1.00× [0.98–1.02] n=10 threads @2")
+    assert fib[4].startswith("2.00× [1.96–2.04] n=10 process_pipe[fork] @2")
 
 
 def test_the_noise_section_lists_flagged_cells_with_their_reason_and_counts_them():

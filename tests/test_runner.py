@@ -45,7 +45,9 @@ def fake_strategies(clock: FakeClock, durations: dict[str, list[float]], log: li
 
     class Fake(Strategy):
         name = "fake"
-        model = "threads"
+        # Workers that could use every CPU (fib is pure Python: a GIL-bound threads model
+        # would have a 1x ceiling and the scripted 2x cells would be impossible).
+        model = "processes"
 
         def map(self, fn, items, deadline):
             key = "S" if self.name == "serial" else f"c{self.workers}"

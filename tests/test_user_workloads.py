@@ -435,8 +435,11 @@ def test_the_marker_refuses_bad_values_in_one_line(marker, message, cli_env, tmp
 def _mixed(strategy, workers, median, cpu_share):
     from dataclasses import replace
 
+    from tests.helpers import SPREAD
+
+    pairs = () if strategy == "serial" else tuple(1.0 * f for f in reversed(SPREAD))
     return replace(fib_cell(strategy, workers, median, workload="http_json"), kind="mixed",
-                   cpu_s=median * cpu_share)
+                   cpu_s=median * cpu_share, serial_times_s=pairs)
 
 
 def sides(cells) -> str:

@@ -3,14 +3,16 @@ strategy or a model, and how precise a run's speedups are."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
 from bench import stats
-from bench.fmt import fmt_speedup
-from bench.kinds import pure_python, speedup_ceiling
-from bench.results import Cell, Results
+from bench.fmt import fmt_speedup, fmt_x
+from bench.kinds import CEILING_SLACK, gil_bound, pure_python, speedup_ceiling
+from bench.results import Cell, Results, with_speedup
 
 
 def serial_cell(results: Results, workload: str) -> Cell | None:
@@ -46,15 +48,19 @@ def pure_python_workloads(results: Results) -> list[str]:
 
 
 def ceiling(cell: Cell, usable: int) -> float | None:
-    """The most speedup the physics allows this cell (None: no such limit)."""
-    return speedup_ceiling(cell.kind, cell.workers, usable)
+    """The most speedup the physics allows this cell (None: no such limit): its
+    workers and the usable CPUs, or 1x for threads on pure Python under a GIL."""
+    return speedup_ceiling(cell.kind, cell.workers, usable,
+                           gil_bound(cell.model, cell.gil_enabled_in_workers))
 
 
 def over_ceiling(cell: Cell, usable: int) -> bool:
-    """Its point estimate beats what its CPUs can give: the machine's speed changed
-    between its runs and the serial ones (or the serial run landed on a slow CPU)."""
+    """Its point estimate beats what its CPUs (or its GIL) can give, by more than the
+    noise's slack (``bench.kinds.CEILING_SLACK``): the machine's speed changed between
+    its runs and the serial ones (or the serial run landed on a slow CPU)."""
     top = ceiling(cell, usable)
-    return top is not None and cell.speedup is not None and cell.speedup > top
+    return (top is not None and cell.speedup is not None
+            and cell.speedup > top * (1 + CEILING_SLACK))
 
 
 def artefact(cell: Cell, usable: int) -> bool:
@@ -69,7 +75,7 @@ def decisive(cell: Cell, usable: int) -> bool:
     than the target) may: its interval is honest, only wide, so it decides only
     where even that wide interval separates (and the verdict says ⚠)."""
     return (cell.ok and cell.speedup is not None and cell.speedup_ci95 is not None
-            and not over_ceiling(cell, usable))
+            and not over_ceiling(cell, usable) and not artefact(cell, usable))
 
 
 def lower_bound(cell: Cell) -> float:
@@ -104,41 +110,144 @@ def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
     return out
 
 
+def confirmed_view(cell: Cell) -> Cell | None:
+    """The finalist as its confirmation measured it: the re-measurement's times, pairs,
+    speedup, 95% interval and noise in place of the sweep's (None: not confirmed)."""
+    conf = cell.confirmation
+    if conf is None or not conf.ok:
+        return None
+    view = dataclasses.replace(
+        cell, times_s=conf.times_s, serial_times_s=conf.serial_times_s,
+        median_s=stats.median(conf.times_s), rel_std=stats.rel_std(conf.times_s),
+        noisy=conf.noise is not None, noise=conf.noise, left_early=None)
+    return with_speedup(view, conf.serial_times_s)
+
+
+def at_confidence(cell: Cell, confidence: float) -> tuple[float, float] | None:
+    """The cell's paired interval at another confidence (None: too few pairs for it, or
+    no pairs)."""
+    if not cell.serial_times_s:
+        return None
+    return stats.speedup_ci(cell.serial_times_s, cell.times_s, paired=True,
+                            confidence=confidence)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A model's best cell of one workload, with an interval honest after the choice.
+
+    ``confirmed``: the cell's confirmation (fresh runs after the sweep chose it) gives
+    the figure and the interval, which the choice did not see. Otherwise (a file from
+    before confirmation, a pytest session, a failed re-measurement) the choice is paid
+    for by simultaneous intervals: each of the ``family`` candidates at 1 - 0.05/family
+    (Bonferroni), so that all hold together at 95% and so does the chosen one's.
+    ``cell`` carries the headline's figure and that interval; ``interval(share)`` takes
+    it wider still where a later choice or product spends ``share`` such intervals."""
+
+    cell: Cell
+    confirmed: bool
+    family: int = 1
+
+    def interval(self, share: int = 1) -> tuple[float, float] | None:
+        if self.family * share == 1:
+            return self.cell.speedup_ci95
+        return at_confidence(self.cell, 1 - (1 - stats.CONFIDENCE) / (self.family * share))
+
+    @property
+    def how(self) -> str:
+        return ("confirmed by fresh runs" if self.confirmed else
+                f"not confirmed: simultaneous over {self.family} cells")
+
+
+def headline(cells: Iterable[Cell], usable: int) -> Headline | None:
+    """The headline of these cells (one model of one workload and size): its confirmed
+    finalist, or else the simultaneous choice (``Headline``); None when no cell may
+    decide."""
+    cells = list(cells)
+    views = [v for v in map(confirmed_view, cells) if v is not None]
+    if views:
+        best = best_by_speedup(views, usable)
+        return None if best is None else Headline(best, True, len(views))
+    found = [c for c in cells if decisive(c, usable)]
+    if len(found) <= 1:
+        return Headline(found[0], False, 1) if found else None
+    level = 1 - (1 - stats.CONFIDENCE) / len(found)
+    wide = [dataclasses.replace(c, speedup_ci95=ci) for c in found
+            if (ci := at_confidence(c, level)) is not None]
+    best = max(wide, key=lambda c: (lower_bound(c), c.speedup_value), default=None)
+    return None if best is None else Headline(best, False, len(found))
+
+
+def headline_of(results: Results, workload: str, model: str) -> Headline | None:
+    """The workload's headline cell of this model ("threads", "processes")."""
+    return headline((c for c in results.cells_of(workload) if c.model == model),
+                    usable_cpus(results))
+
+
 def best_of_model(results: Results, workload: str, model: str) -> Cell | None:
-    """The workload's best decisive cell of this model ("threads", "processes")."""
-    return best_by_speedup((c for c in results.cells_of(workload) if c.model == model),
-                           usable_cpus(results))
+    """The workload's headline cell of this model, its figure and interval honest after
+    the choice (``headline``)."""
+    found = headline_of(results, workload, model)
+    return None if found is None else found.cell
+
+
+def reach(cells: Iterable[Cell], chosen: Cell, usable: int) -> float:
+    """The highest a cell of the chosen one's model among ``cells`` (one workload and
+    size) could still be: the highest upper end of the decisive ones' 95% intervals,
+    the chosen one's own headline interval included. A verdict against this model must
+    clear it, not only the chosen cell."""
+    others = [upper_bound(c) for c in cells if c.model == chosen.model
+              and c.key != chosen.key and decisive(c, usable)]
+    return max([upper_bound(chosen), *others])
 
 
 @dataclass(frozen=True)
 class GeoSpan:
-    """Decisive cells (one per workload) taken together: the geometric means of
-    their speedups and of their intervals' ends, and the fewest pairs behind any."""
+    """Decisive cells (one per workload) taken together: the geometric means of their
+    speedups and of their intervals' ends, and the fewest pairs behind any.
+
+    The range holds at 95% only if every factor's interval holds at once, so each is
+    taken at 1 - 0.05/(cells x ``share``) from its pairs (Bonferroni; ``share``: how many
+    such spans a later choice picks among). A factor whose pairs are too few for that
+    level leaves the range unbounded (0 to infinity: it decides nothing)."""
 
     cells: tuple[Cell, ...]
+    share: int = 1
 
-    def _geo(self, end: int | None) -> float:
-        return stats.geometric_mean([c.speedup_value if end is None else
-                                     (lower_bound(c) if end == 0 else upper_bound(c))
-                                     for c in self.cells])
+    def _ends(self) -> list[tuple[float, float] | None]:
+        level = 1 - (1 - stats.CONFIDENCE) / (max(1, len(self.cells)) * self.share)
+        return [at_confidence(c, level) if c.serial_times_s else None for c in self.cells]
+
+    @property
+    def bounded(self) -> bool:
+        return all(e is not None for e in self._ends())
 
     @property
     def point(self) -> float:
-        return self._geo(None)
+        return stats.geometric_mean([c.speedup_value for c in self.cells])
 
     @property
     def low(self) -> float:
-        return self._geo(0)
+        ends = self._ends()
+        if any(e is None for e in ends):
+            return 0.0
+        return stats.geometric_mean([e[0] for e in ends if e is not None])
 
     @property
     def high(self) -> float:
-        return self._geo(1)
+        ends = self._ends()
+        if any(e is None for e in ends):
+            return math.inf
+        return stats.geometric_mean([e[1] for e in ends if e is not None])
 
     @property
     def n(self) -> int:
         return min(len(c.times_s) for c in self.cells)
 
     def text(self) -> str:
+        if not self.bounded:
+            return (f"{fmt_x(self.point)} (too few pairs for a joint interval) "
+                    f"n={self.n}")
         return fmt_speedup(self.point, (self.low, self.high), self.n)
 
 

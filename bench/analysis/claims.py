@@ -57,8 +57,11 @@ class _Gains(GeoSpan):
     def text(self) -> str:
         each = ", ".join(f"{c.workload} {fmt_speedup(c.speedup, c.speedup_ci95, len(c.times_s))}"
                          for c in self.cells)
+        if not self.bounded:
+            return (f"{each} (geometric mean {fmt_x(self.point)}; too few pairs for a "
+                    "joint interval)")
         return (f"{each} (geometric mean {fmt_x(self.point)}, "
-                f"[{self.low:.2f}–{self.high:.2f}])")
+                f"[{self.low:.2f}–{self.high:.2f}] jointly)")
 
     def against(self, bar: float) -> str:
         """HOLDS when the whole range is at or above the bar, FAILS when it is wholly

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TypedDict
 
 from bench import stats
-from bench.analysis.cells import best_by_speedup, usable_cpus
-from bench.analysis.verdicts import compare
+from bench.analysis.cells import headline, usable_cpus
+from bench.analysis.verdicts import Duel, duel
 from bench.fmt import fmt_s
 from bench.results import Cell, Results
 
@@ -43,7 +43,8 @@ class SizePoint(TypedDict):
     task_s: float
     threads: Cell | None
     processes: Cell | None
-    by_label: dict[str, Cell]  # each strategy label's best cell at this size
+    duel: Duel  # threads against processes at this size (the two headlines above)
+    by_label: dict[str, Cell]  # each strategy label's headline cell at this size
 
 
 def size_points(results: Results, workload: str) -> list[SizePoint]:
@@ -56,14 +57,12 @@ def size_points(results: Results, workload: str) -> list[SizePoint]:
             continue
         by_label: dict[str, Cell] = {}
         for label in dict.fromkeys(c.label for c in cells if c.strategy != "serial"):
-            best = best_by_speedup((c for c in cells if c.label == label), usable)
+            best = headline((c for c in cells if c.label == label), usable)
             if best is not None:
-                by_label[label] = best
+                by_label[label] = best.cell
+        d = duel(cells, usable)
         out.append({"size": size, "tasks": base.tasks, "task_s": base.median_value / base.tasks,
-                    "threads": best_by_speedup((c for c in cells if c.model == "threads"),
-                                               usable),
-                    "processes": best_by_speedup((c for c in cells if c.model == "processes"),
-                                                 usable),
+                    "threads": d.threads, "processes": d.processes, "duel": d,
                     "by_label": by_label})
     return out
 
@@ -86,7 +85,9 @@ def crossover(points: list[SizePoint]) -> str:
         t, q = p["threads"], p["processes"]
         if t is None or q is None:
             continue
-        wins.append((p["task_s"], compare(t, q).winner == "processes"))
+        mine = p.get("duel")  # the size's duel; a strategy's own curve keeps threads' reach
+        wins.append((p["task_s"],
+                     Duel(t, q, mine.t_reach if mine else None).winner == "processes"))
     if not wins:
         return "not measured (threads and processes both needed, with 95% intervals)"
     if not any(w for _, w in wins):

@@ -1,29 +1,43 @@
 """Verdicts: which kind of parallelism to use, per workload and per kind of work.
 
 A verdict is decided from 95% intervals, never from point estimates alone, and
-only by decisive cells (``cells.decisive``: an interval, not noisy, within the
-physics). "Threads beat processes" needs the two intervals apart by more than
-the tie band: ``threads_lo / processes_hi > TIE_RATIO``. Two 95% intervals that
-do not overlap are a stricter test than a 95% interval of their ratio, which
-pays for having picked each side's best cell out of several worker counts. When
-the intervals neither separate nor fit inside the tie band together, the
-verdict says it cannot tell.
+only by decisive cells (``cells.decisive``: an interval, within the physics).
+Each side is its model's headline (``cells.headline``): the best cell re-measured
+after the sweep with fresh pairs, so its interval is honest after the choice.
+"Threads beat processes" needs threads' headline interval above every processes
+cell that could still be best by more than the tie band:
+``threads_lo / processes_reach > TIE_RATIO``, where ``processes_reach`` is the
+highest upper end of any decisive processes cell (``cells.reach``), and the same
+the other way. Two 95% intervals apart (each side wrong with at most 2.5% in the
+direction that matters) is a claim that holds at 95%. When the intervals neither
+separate nor fit inside the tie band together, the verdict says it cannot tell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bench.analysis.cells import GeoSpan, best_by_speedup, best_cells, gil_on, usable_cpus
+from bench.analysis.cells import (
+    GeoSpan,
+    gil_on,
+    headline,
+    headline_of,
+    reach,
+    usable_cpus,
+)
 from bench.kinds import KINDS, kind_title
 from bench.results import Cell, Results
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05
 MORE_PRECISION = "more pairs: --target-ci 0.02, or --profile full"
-RULE = (f"rule: one side wins when its 95% interval clears the other's by more than "
-        f"{TIE_RATIO - 1:.0%}; a tie when both fit within {TIE_RATIO - 1:.0%} of each other; "
-        "else can't tell. Only cells with an interval and within what the usable CPUs allow "
+RULE = (f"rule: each side is its best cell measured again after the sweep with fresh "
+        "pairs (confirmed), so its 95% interval is honest after the choice; one side wins "
+        f"when that interval clears the other side's, and every other cell of the other "
+        f"side that could still be best, by more than {TIE_RATIO - 1:.0%}; a tie when both "
+        f"fit within {TIE_RATIO - 1:.0%} of each other; else can't tell. Only cells with an "
+        "interval and within what the CPUs (and, for threads on pure Python, the GIL) allow "
         "decide; ⚠ marks a verdict that rests on a cell wider than the target.")
 
 
@@ -37,24 +51,70 @@ class Comparison:
     high: float
 
 
-def compare(threads: Cell, procs: Cell) -> Comparison:
-    """Which of two decisive cells is faster, from their intervals."""
+def compare(threads: Cell, procs: Cell, t_reach: float | None = None,
+            p_reach: float | None = None) -> Comparison:
+    """Which of two decisive headline cells is faster, from their intervals; a side
+    wins only by clearing the other side's ``reach`` too (the highest any of its cells
+    could still be; default: its headline's upper end)."""
     assert threads.speedup_ci95 is not None and procs.speedup_ci95 is not None
     (t_lo, t_hi), (p_lo, p_hi) = threads.speedup_ci95, procs.speedup_ci95
-    low, high = t_lo / p_hi, t_hi / p_lo
+    low, high = t_lo / max(p_hi, p_reach or 0), max(t_hi, t_reach or 0) / p_lo
     if low > TIE_RATIO:
         winner: str | None = "threads"
     elif high < 1 / TIE_RATIO:
         winner = "processes"
-    elif high <= TIE_RATIO and low >= 1 / TIE_RATIO:
+    elif t_hi / p_lo <= TIE_RATIO and t_lo / p_hi >= 1 / TIE_RATIO:
         winner = "tie"
     else:
         winner = None
     return Comparison(winner, threads.speedup_value / procs.speedup_value, low, high)
 
 
-def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
-    """Threads or processes for one workload, from the best decisive cell of each."""
+@dataclass(frozen=True)
+class Duel:
+    """Threads against processes on one workload and size: each side's headline, how
+    high each could still reach, and the verdict."""
+
+    threads: Cell | None
+    processes: Cell | None
+    t_reach: float | None = None
+    p_reach: float | None = None
+
+    @property
+    def comparison(self) -> Comparison | None:
+        if self.threads is None or self.processes is None:
+            return None
+        return compare(self.threads, self.processes, self.t_reach, self.p_reach)
+
+    @property
+    def winner(self) -> str | None:
+        c = self.comparison
+        return None if c is None else c.winner
+
+    @property
+    def text(self) -> str:
+        return workload_verdict(self.threads, self.processes, self.t_reach, self.p_reach)
+
+
+def duel(cells: Iterable[Cell], usable: int) -> Duel:
+    """The duel of one workload and size's cells."""
+    cells = list(cells)
+    t = headline((c for c in cells if c.model == "threads"), usable)
+    p = headline((c for c in cells if c.model == "processes"), usable)
+    return Duel(t.cell if t else None, p.cell if p else None,
+                reach(cells, t.cell, usable) if t else None,
+                reach(cells, p.cell, usable) if p else None)
+
+
+def duel_of(results: Results, workload: str) -> Duel:
+    """The duel at the workload's main size."""
+    return duel(results.cells_of(workload), usable_cpus(results))
+
+
+def workload_verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None = None,
+                     p_reach: float | None = None) -> str:
+    """Threads or processes for one workload, from each model's headline cell (and how
+    high each model's other cells could still reach)."""
     if threads is None and procs is None:
         return "can't tell: no cell precise enough to decide"
     if threads is None or procs is None:
@@ -62,7 +122,7 @@ def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
         assert present is not None
         missing = "threads" if threads is None else "processes"
         return f"can't tell: no {missing} cell precise enough to set against {present.label}"
-    c = compare(threads, procs)
+    c = compare(threads, procs, t_reach, p_reach)
     warn = " ⚠" if threads.noisy or procs.noisy else ""
     if c.winner == "threads":
         return f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×){warn}"
@@ -77,24 +137,37 @@ def workload_verdict(threads: Cell | None, procs: Cell | None) -> str:
 
 @dataclass(frozen=True)
 class _Score(GeoSpan):
-    """A strategy's best cells over a kind's workloads."""
+    """A model's headline cells over a kind's workloads, taken together."""
 
-    label: str = ""
     model: str = ""
+
+    @property
+    def label(self) -> str:
+        """The strategies behind it: one name, or each workload's."""
+        names = dict.fromkeys(c.label for c in self.cells)
+        if len(names) == 1:
+            return next(iter(names))
+        return f"{self.model} (" + ", ".join(f"{c.label} on {c.workload}"
+                                               for c in self.cells) + ")"
 
 
 def _scores(results: Results, names: list[str]) -> list[_Score]:
-    best = best_cells(results)
-    out = []
-    for label in dict.fromkeys(c.label for c in results.main_cells if c.strategy != "serial"):
-        found = tuple(best[(w, label)] for w in names if (w, label) in best)
-        if len(found) == len(names):
-            out.append(_Score(found, label, found[0].model))
-    return out
+    """Each model with a headline on every workload. The best is then chosen among these
+    spans, so each factor's interval pays for that choice as well (``share``)."""
+    models = dict.fromkeys(c.model for w in names for c in results.cells_of(w)
+                           if c.strategy != "serial")
+    found = []
+    for model in models:
+        heads = [headline_of(results, w, model) for w in names]
+        if all(h is not None for h in heads):
+            found.append((model, tuple(h.cell for h in heads if h is not None)))
+    return [_Score(cells, len(found), model) for model, cells in found]
 
 
 def kind_verdicts(results: Results) -> list[str]:
-    """Per kind of work, the recommended strategy with its measured speedup."""
+    """Per kind of work, the recommended model (and its strategies) with its speedup: the
+    geometric mean of each workload's headline, its range holding jointly after the
+    choice of model."""
     lines = []
     gil = gil_on(results)
     for kind in KINDS:
@@ -105,8 +178,8 @@ def kind_verdicts(results: Results) -> list[str]:
         title = f"**{kind_title(kind, gil)}** ({', '.join(names)})"
         scores = _scores(results, names)
         if not scores:
-            lines.append(f"{title}: can't tell — no strategy has a cell precise enough to "
-                         f"decide on every workload ({MORE_PRECISION}).")
+            lines.append(f"{title}: can't tell — no kind of worker has a cell precise enough "
+                         f"to decide on every workload ({MORE_PRECISION}).")
             continue
         top = max(scores, key=lambda s: (s.low, s.point))
         if top.high < TIE_RATIO:
@@ -117,10 +190,7 @@ def kind_verdicts(results: Results) -> list[str]:
             lines.append(f"{title}: can't tell whether anything beats serial (best: "
                          f"{top.label} {top.text()}; {MORE_PRECISION}).")
             continue
-        by_model: dict[str, _Score] = {}
-        for s in scores:
-            if s.model not in by_model or s.low > by_model[s.model].low:
-                by_model[s.model] = s
+        by_model = {s.model: s for s in scores}
         thread_best = by_model.get("threads")
         tie = ""
         if thread_best and top.model != "threads" and top.low / thread_best.high <= TIE_RATIO:
@@ -135,10 +205,10 @@ def kind_verdicts(results: Results) -> list[str]:
                        f"{TIE_RATIO - 1:.0%} faster than {thread_best.label} "
                        f"{thread_best.text()}, which is not surely faster than serial)")
         parts = [f"{title}: use **{top.label}**, {top.text()} serial{tie} (geometric mean "
-                 "of its best speedup per workload)"]
+                 "of each workload's confirmed best, its range holding jointly)"]
         for model in ("threads", "processes"):
             other = by_model.get(model)
-            if other and other.label != top.label:
+            if other and other is not top:
                 parts.append(f"best {model}: {other.label} {other.text()}")
         lines.append("; ".join(parts) + ".")
     return lines
@@ -164,9 +234,7 @@ def mixed_sides(results: Results) -> list[str]:
                 continue
             serial = next((c for c in cells if c.strategy == "serial" and c.ok), None)
             share = cpu_share(serial) if serial else None
-            t = best_by_speedup((c for c in cells if c.model == "threads"), usable)
-            p = best_by_speedup((c for c in cells if c.model == "processes"), usable)
-            winner = compare(t, p).winner if t and p else None
+            winner = duel(cells, usable).winner
             where = f"{w} at size {size}" if len(results.sizes_of(w)) > 1 else w
             split = (f"{share:.0%} of its serial time on the CPU, {1 - share:.0%} waiting"
                      if share is not None else "its CPU share was not measured")

@@ -92,8 +92,9 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
             if "machine" in record:
                 session.machine = merged_machine(record["machine"], ours)
             elif "cell" in record:
-                session.add_cell(Cell.from_dict(record["cell"]))
-                on_cell(session.cells[-1])
+                cell = Cell.from_dict(record["cell"])
+                if session.add_cell(cell):
+                    on_cell(cell)
         code = proc.wait()
     except BaseException:
         stop_helper(proc)

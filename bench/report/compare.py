@@ -22,10 +22,9 @@ from bench.analysis import (
     TIE_RATIO,
     best_by_speedup,
     best_of_model,
-    compare,
+    duel_of,
     serial_cell,
     usable_cpus,
-    workload_verdict,
 )
 from bench.analysis.matrix import KindAnswer
 from bench.analysis.significance import (
@@ -291,10 +290,8 @@ def answers(runs: list[Run], workload: str) -> dict[str, tuple[str | None, str]]
     for r in runs:
         if not r.results.cells_of(workload):
             continue
-        t = best_of_model(r.results, workload, "threads")
-        p = best_of_model(r.results, workload, "processes")
-        winner = compare(t, p).winner if t and p else None
-        out[r.label] = (winner, workload_verdict(t, p))
+        d = duel_of(r.results, workload)
+        out[r.label] = (d.winner, d.text)
     return out
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bench.analysis import best_of_model, gil_on, usable_cpus, workload_verdict
+from bench.analysis import best_of_model, duel_of, gil_on, usable_cpus
 from bench.analysis.cells import GeoSpan, pure_python_workloads
 from bench.kinds import gil_words
 from bench.report.document import Block, Bullets, Heading, Para, Table
@@ -80,8 +80,7 @@ def table(runs: Sequence[Any], serial: Sequence[SerialRuns]) -> Table:
             if w not in r.results.workloads():
                 row.append("not run")
                 continue
-            row.append(workload_verdict(best_of_model(r.results, w, "threads"),
-                                        best_of_model(r.results, w, "processes")))
+            row.append(duel_of(r.results, w).text)
         rows.append(tuple(row))
     if serial:
         row = [f"single-thread time ÷ {base.label}'s (interleaved serial runs)"]

@@ -16,6 +16,7 @@ from bench.analysis import (
     crossover,
     crossovers,
     curve_laws,
+    duel_of,
     entry_counts,
     findings,
     gil_on,
@@ -25,7 +26,6 @@ from bench.analysis import (
     serial_cell,
     size_points,
     usable_cpus,
-    workload_verdict,
 )
 from bench.analysis.noise import others_check
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
@@ -63,15 +63,14 @@ def summary_table(results: Results) -> Table:
     rows = []
     for w in results.workloads():
         base = serial_cell(results, w)
-        t = best_of_model(results, w, "threads")
-        p = best_of_model(results, w, "processes")
+        d = duel_of(results, w)
         kind = next(c.kind for c in results.cells_of(w))
         rows.append((
             w, kind,
             f"{base.median_s * 1000:.1f} ms" if base and base.median_s is not None else "FAILED",
-            fmt_best(t),
-            fmt_best(p),
-            workload_verdict(t, p),
+            fmt_best(d.threads),
+            fmt_best(d.processes),
+            d.text,
         ))
     return Table(("workload", "kind", "serial", "best threads", "best processes", "verdict"),
                  tuple(rows))
@@ -161,9 +160,9 @@ def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Bl
         pts = size_points(results, w)
         rows = []
         for p in pts:
-            t, q = p["threads"], p["processes"]
+            d = p["duel"]
             rows.append((str(p["size"]), str(p["tasks"]), fmt_s(p["task_s"]),
-                         fmt_best(t), fmt_best(q), workload_verdict(t, q)))
+                         fmt_best(d.threads), fmt_best(d.processes), d.text))
         blocks.append(Para(f"**{w}**: {crossover(pts)}."))
         per = crossovers(pts)
         if len(per) > 1:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import machine, meters
-from bench.kinds import speedup_ceiling
+from bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
 from bench.results import Cell
 from bench.runner.cell import CellMeter, build_cell
 from bench.runner.plan import CellSpec
@@ -317,8 +317,10 @@ class BlockMeasurement:
             if other is slot or not same or other.failure is not None or len(other.times) < 2:
                 continue
             point, theirs, _ = cell_interval(other.serial, other.times)
-            ceiling = speedup_ceiling(kind, other.spec.workers, self.usable)
-            if theirs is None or (ceiling is not None and point > ceiling):
+            ceiling = speedup_ceiling(kind, other.spec.workers, self.usable,
+                                      gil_bound(other.strat.model, other.strat.gil_in_workers))
+            if theirs is None or (ceiling is not None and (
+                    point > ceiling * (1 + CEILING_SLACK) or theirs[0] > ceiling)):
                 continue
             if theirs[0] > mine[1]:
                 return (f"left after {len(slot.times)} pairs on purpose: surely slower than "

@@ -3,7 +3,9 @@
 Per workload and size the serial cell runs first (every speedup divides by
 it, and its results are the reference every run is checked against). Then
 the other cells are measured in blocks (``blocks_of``: consecutive strategies
-with all their worker counts), each by a ``BlockMeasurement``.
+with all their worker counts), each by a ``BlockMeasurement``. Last, each
+model's best cell is measured again with fresh pairs (``bench.runner.confirm``):
+the headline figures come from those runs, which played no part in the choice.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
+from bench import machine
 from bench.plan import CellSpec, Plan
 from bench.results import Cell, CellKey
-from bench.runner.block import cell_fields, measure_block
+from bench.runner.block import Outcome, cell_fields, measure_block
+from bench.runner.confirm import confirm, confirm_precision
 from bench.runner.plan import specs
 from bench.runner.precision import Clock
 from bench.strategies import STRATEGIES, Strategy
@@ -83,18 +87,25 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
 
     Per workload and size, the serial cell first, then one block per
     strategy and start method (its worker counts measured together, with
-    serial runs interleaved). ``skip`` holds the keys of cells already
+    serial runs interleaved), then the confirmation of each model's best cell
+    (``bench.runner.confirm``): ``on_cell`` sees that cell a second time, with its
+    ``confirmation``, and keeps the later one. ``skip`` holds the keys of cells already
     measured (a resumed run); they are not run again, but a skipped serial
     cell's results are recomputed when a later cell needs them as a reference.
     """
     cells: list[Cell] = []
+    usable = machine.usable_cpus()
     done: set[CellKey] = set(skip)
     groups: dict[tuple[str, int], list[CellSpec]] = {}
     for s in specs(plan):
         groups.setdefault((s.workload, s.size), []).append(s)
 
     def report(s: CellSpec, cell: Cell) -> None:
-        cells.append(cell)
+        at = next((i for i, c in enumerate(cells) if c.key == cell.key), None)
+        if at is None:
+            cells.append(cell)
+        else:
+            cells[at] = cell
         if on_cell:
             on_cell(s, cell)
 
@@ -122,6 +133,7 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                 reference = out if cell.ok else None
             else:
                 reference = [task(i) for i in range(first.tasks)]
+            swept: list[Cell] = []
             for block in blocks_of([s for s in todo if s is not first]):
                 measured = measure_block(block, task, reference, precision=plan.precision,
                                          warmup=plan.warmup, timeout_s=plan.timeout_s,
@@ -129,4 +141,25 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                                          initializer=initializer, clock=clock)
                 for s, (cell, _) in zip(block, measured, strict=True):
                     report(s, cell)
+                    swept.append(cell)
+            if reference is not None:  # else nothing is paired: no interval to confirm
+                options = dict(precision=confirm_precision(plan.precision), warmup=plan.warmup,
+                               timeout_s=plan.timeout_s, serial=serial,
+                               initializer=initializer, clock=clock)
+                for s, cell in confirm_finalists(swept, group, task, reference, options,
+                                                 usable):
+                    report(s, cell)  # the same key again: now with its confirmation
     return cells
+
+
+def confirm_finalists(swept: Sequence[Cell], group: Sequence[CellSpec], task: Task,
+                      reference: list[Any], options: dict[str, Any],
+                      usable: int) -> list[tuple[CellSpec, Cell]]:
+    """Each model's finalist among ``swept`` (one workload and size), re-measured in one
+    block with ``options`` (``measure_block``'s)."""
+    by_key = {s.key: s for s in group}
+
+    def again(chosen: list[CellSpec]) -> list[Outcome]:
+        return measure_block(chosen, task, reference, **options)
+
+    return confirm(swept, lambda c: by_key[c.key], again, usable)
