@@ -127,6 +127,35 @@ def speedup_ci(serial_s: Sequence[float], cell_s: Sequence[float], *, paired: bo
     return a[0] / b[1], a[1] / b[0]
 
 
+def quantile_interval(values: Sequence[float], q: float, confidence: float = CONFIDENCE
+                      ) -> tuple[float, float] | None:
+    """Distribution-free interval of the q-quantile (0 < q < 1): the l-th to the u-th
+    smallest of n independent values, l and u from Binomial(n, q) so that each tail
+    misses at most (1 - confidence) / 2. None when n is too small for it (a p99 needs
+    about 300 values for a 95% interval with an upper end)."""
+    n = len(values)
+    if n == 0 or not 0 < q < 1:
+        return None
+    tail = (1 - confidence) / 2
+
+    def pmf(i: int) -> float:
+        return math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                        + i * math.log(q) + (n - i) * math.log1p(-q))
+
+    cdf, lo, hi = 0.0, None, None  # cdf: P(B <= i)
+    for i in range(n + 1):
+        cdf += pmf(i)
+        if cdf <= tail:
+            lo = i + 1  # P(B <= lo - 1) <= tail: X_(lo) is below the quantile often enough
+        if hi is None and cdf >= 1 - tail:
+            hi = i + 1  # P(B <= hi - 1) >= 1 - tail
+            break
+    if lo is None or hi is None or hi > n:
+        return None
+    s = sorted(float(x) for x in values)
+    return s[lo - 1], s[hi - 1]
+
+
 def median_ci(samples: Sequence[float], *, confidence: float = CONFIDENCE
               ) -> tuple[float, float] | None:
     """Interval of the median itself (the serial cell's precision)."""

@@ -152,20 +152,28 @@ US = 1e-6
 MS = 1e-3
 
 
-def sync_entry(name, model, median):
+def around(x, spread=0.02):
+    """A made-up 95% interval: ``spread`` either side of ``x``."""
+    return (x * (1 - spread), x * (1 + spread))
+
+
+def sync_entry(name, model, median, spread=0.02):
     return SyncEntry(mechanism=name, model=model, median_s=median, p99_s=median * 2,
+                     median_ci95_s=around(median, spread), p99_ci95_s=around(median * 2),
                      round_trips=100, start_method="fork" if model == "processes" else None)
 
 
-def ipc_entry(transport, size, median, model="processes"):
+def ipc_entry(transport, size, median, model="processes", spread=0.02):
     return IpcEntry(transport=transport, model=model, payload_bytes=size, round_trips=50,
                     messages=100, median_s=median, p99_s=median * 1.5, msgs_per_s=1 / median,
+                    median_ci95_s=around(median, spread), p99_ci95_s=around(median * 1.5),
                     bytes_per_s=size / median)
 
 
-def lat_entry(model, n, p99, si=0.005):
-    return LatencyEntry(model=model, cpu_workers=n, switch_interval_s=si, pings=100,
-                        median_s=p99 / 2, p99_s=p99, max_s=p99 * 1.2)
+def lat_entry(model, n, p99, si=0.005, spread=0.05):
+    return LatencyEntry(model=model, cpu_workers=n, switch_interval_s=si, pings=500,
+                        median_s=p99 / 2, p99_s=p99, max_s=p99 * 1.2,
+                        median_ci95_s=around(p99 / 2), p99_ci95_s=around(p99, spread))
 
 
 def suite_results(cells=(), **suites) -> Results:

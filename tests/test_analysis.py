@@ -10,10 +10,9 @@ from bench.analysis import (
     size_points,
 )
 from bench.results import with_speedups
+from tests.helpers import SPREAD, plan_record, ratios_cell
 from tests.helpers import box_results as results
-from tests.helpers import SPREAD, ratios_cell
 from tests.helpers import fib_cell as cell
-from tests.helpers import plan_record
 from tests.helpers import sample_results as sample
 
 

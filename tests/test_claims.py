@@ -9,7 +9,7 @@ import pytest
 
 from bench.analysis import claims as F
 from bench.suites import StartupEntry
-from tests.helpers import MS, US, cell, ratios_cell, verdict
+from tests.helpers import MS, US, around, cell, ratios_cell, verdict
 from tests.helpers import ipc_entry as ipc
 from tests.helpers import lat_entry as lat
 from tests.helpers import suite_results as results
@@ -29,7 +29,8 @@ def test_pipe_and_queue_mixed_is_depends():
                sync("lock", "processes", 10 * US), sync("event", "processes", 100 * US)]
     v, text = F.pipe_queue_vs_primitives(results(sync=entries))
     assert v == F.DEPENDS
-    assert "Faster than both Pipe and Queue: lock" in text and "slower than both: event" in text
+    assert "Surely faster than both Pipe and Queue: lock" in text
+    assert "surely slower than both: event" in text
 
 
 def test_sharing_costs_holds_fails_and_depends():
@@ -84,11 +85,16 @@ def test_lifecycle_checks():
 
 
 def test_start_cost_and_apply_async():
-    starts = [StartupEntry(what="start_join", model="threads", median_s=80 * US),
+    starts = [StartupEntry(what="start_join", model="threads", median_s=80 * US,
+                           median_ci95_s=around(80 * US)),
               StartupEntry(what="start_join", model="processes", start_method="fork",
-                           median_s=2 * MS)]
+                           median_s=2 * MS, median_ci95_s=around(2 * MS))]
     v, text = F.process_start_cost(results(startup=starts))
     assert v == F.HOLDS and "(25×)" in text
+    # A file from before the intervals were kept: the same medians decide nothing.
+    bare = [dataclasses.replace(e, median_ci95_s=None) for e in starts]
+    v, text = F.process_start_cost(results(startup=bare))
+    assert v == F.CANT_TELL and "no 95% intervals" in text
     fast = [sync("apply_async", "processes", 100 * US)]
     v, text = F.apply_async_fast(results(sync=fast))
     assert v == F.HOLDS and "5,000× inside" in text  # p99 200 µs against 1 s
@@ -247,3 +253,93 @@ def test_the_threads_claim_is_decided_per_interpreter():
     back = dataclasses.replace(without_gil(stuck), cells=tuple(
         dataclasses.replace(c, gil_enabled_in_workers=True) for c in stuck.cells))
     assert "GIL lets one thread" in F.threads_on_cpu(back)[1]
+
+
+# ------------------------------------------------------------ cost rules decide on intervals
+
+
+@pytest.mark.parametrize("lock, spread, expected", [
+    (200 * US, 0.02, F.HOLDS),      # surely slower than both carriers
+    (10 * US, 0.02, F.FAILS),       # surely faster than both
+    (31 * US, 0.02, F.FAILS),       # the same as Pipe within 5%: surely not slower
+    (70 * US, 0.5, F.CANT_TELL),    # its interval straddles Queue's
+])
+def test_pipe_and_queue_every_branch_on_intervals(lock, spread, expected):
+    entries = [sync("pipe", "processes", 30 * US), sync("queue", "processes", 60 * US),
+               *(sync(n, "processes", lock, spread) for n in ("lock", "event", "semaphore",
+                                                             "condition"))]
+    assert verdict(F.pipe_queue_vs_primitives, results(sync=entries)) == expected
+
+
+def test_sharing_costs_cannot_tell_when_intervals_overlap():
+    wide = results(ipc=[ipc("pipe", 64, 50 * US), ipc("shared_memory", 64, 52 * US, spread=0.3),
+                        ipc("manager", 64, 200 * US)])
+    v, text = F.sharing_costs(wide)
+    assert v == F.CANT_TELL and "not apart at this precision" in text
+
+
+def test_threads_share_cheaply_cannot_tell_when_intervals_overlap():
+    v, _ = F.threads_share_cheaply(results(ipc=[
+        ipc("thread_queue", 64, 45 * US, model="threads", spread=0.3), ipc("pipe", 64, 50 * US),
+        ipc("thread_queue", 2**20, 100 * US, model="threads"), ipc("pipe", 2**20, 500 * US)]))
+    assert v == F.CANT_TELL
+
+
+@pytest.mark.parametrize("p99, expected", [(200 * US, F.HOLDS), (2.0, F.FAILS),
+                                           (1.0, F.CANT_TELL)])
+def test_apply_async_every_branch(p99, expected):
+    e = dataclasses.replace(sync("apply_async", "processes", p99 / 2), p99_s=p99,
+                            p99_ci95_s=around(p99, 0.1))
+    assert verdict(F.apply_async_fast, results(sync=[e])) == expected
+    bare = dataclasses.replace(e, p99_ci95_s=None)
+    assert verdict(F.apply_async_fast, results(sync=[bare])) == F.CANT_TELL
+
+
+def test_gil_latency_every_branch_and_its_second_cpu():
+    si = 0.005
+    holds = [lat("threads", 0, 0.1 * MS), lat("threads", 2, 20 * MS), lat("processes", 2,
+                                                                          0.2 * MS)]
+    assert verdict(F.gil_latency, results(latency=holds)) == F.HOLDS
+    # Threads' p99 interval reaches below the switch interval: can't tell.
+    near = [*holds[:1], lat("threads", 2, 5.1 * MS, spread=0.2), holds[2]]
+    assert verdict(F.gil_latency, results(latency=near)) == F.CANT_TELL
+    # Too few pings for a p99 interval: can't tell, and says so.
+    few = [dataclasses.replace(e, p99_ci95_s=None) for e in holds]
+    v, text = F.gil_latency(results(latency=few))
+    assert v == F.CANT_TELL and "370 pings" in text
+    # The process control needs a second CPU; a file that does not say has none known.
+    one = results(latency=holds)
+    one = dataclasses.replace(one, machine={**one.machine, "usable_cpus": 1})
+    assert verdict(F.gil_latency, one) == F.ONE_CPU
+    unknown = dataclasses.replace(one, machine={**one.machine, "usable_cpus": 0})
+    assert verdict(F.gil_latency, unknown) == F.CANT_TELL
+    assert si == holds[0].switch_interval_s
+
+
+def test_busy_wait_every_branch_and_its_second_cpu():
+    def run(threads, procs, usable=2, spread=0.02):
+        r = results(sync=[sync("raw_value", "threads", threads, spread),
+                          sync("raw_value", "processes", procs)])
+        return verdict(F.busy_wait_handover,
+                       dataclasses.replace(r, machine={**r.machine, "usable_cpus": usable}))
+
+    assert run(5 * MS, 10 * US) == F.HOLDS
+    assert run(10 * US, 20 * US) == F.FAILS
+    assert run(10.1 * US, 10 * US, spread=0.01) == F.FAILS  # the same within 5%: not slower
+    assert run(12 * US, 10 * US, spread=0.3) == F.CANT_TELL
+    assert run(5 * MS, 10 * US, usable=1) == F.ONE_CPU
+    assert run(5 * MS, 10 * US, usable=0) == F.CANT_TELL
+
+
+def test_unknown_usable_cpus_are_not_several():
+    r = cpu_run((0.95, 1.0, 1.05), (1.8, 1.9, 1.95), usable=0)
+    assert verdict(F.threads_on_cpu, r) == F.CANT_TELL
+    assert verdict(F.processes_use_cores, r) == F.CANT_TELL
+
+
+def test_order_follows_the_intervals_and_the_tie_band():
+    assert F.order((2.0, 2.2), (1.0, 1.1)) == F.SLOWER
+    assert F.order((1.0, 1.1), (2.0, 2.2)) == F.FASTER
+    assert F.order((1.0, 1.02), (1.01, 1.03)) == F.SAME
+    assert F.order((1.0, 1.3), (1.1, 1.2)) == F.UNSURE
+    assert F.order(None, (1.0, 1.1)) == F.UNSURE

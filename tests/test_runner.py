@@ -304,7 +304,10 @@ def test_run_measures_every_cell_and_resume_skips_finished_ones():
     p = plan(start_methods=("fork",))
     seen: list[Cell] = []
     cells = run(p, on_cell=lambda spec, cell: seen.append(cell))
-    assert cells == seen
+    # Each model's finalist is seen twice: after the sweep, then with its confirmation.
+    last = {c.key: c for c in seen}
+    assert cells == list(last.values())
+    assert len(seen) - len(cells) == sum(c.confirmation is not None for c in cells)
     assert len(cells) == len(runner_specs(p))
     assert all(c.ok for c in cells), [c.error for c in cells if not c.ok]
     # Resume: everything but the last two cells is done already.
@@ -445,3 +448,70 @@ def test_a_resumed_run_keeps_the_record_of_its_earlier_parts(tmp_path):
     third = part(second, "load average before the run")
     assert len(third.run["parts"]) == 3
     assert third.run["parts"][0]["noise_checks"][0]["check"] == "start-of-run probe"
+
+
+# ------------------------------------------------------------ the confirmation phase
+
+
+def test_the_finalist_is_measured_again_and_its_headline_comes_from_those_runs():
+    from bench.analysis import headline
+    from bench.runner.confirm import CONFIRM_MIN_PAIRS, confirm, confirm_precision
+
+    # Two worker counts of one strategy; 2 workers are twice as fast as serial. The
+    # confirmation block runs only the finalist (c2), on runs that now take 0.8 s (the
+    # machine changed): its headline is that new figure, not the sweep's.
+    precision = Precision(6, 20, target=0.03, budget_s=1e9)
+    cells, _, _ = block({"S": [1.0], "c1": [1.0], "c2": [0.5]}, precision)
+    again_log: list[str] = []
+
+    def again(specs):
+        clock = FakeClock()
+        strategies = fake_strategies(clock, {"S": [1.0], "c2": [0.8]}, again_log)
+        return BlockMeasurement(specs, kernels.square, [0, 1, 4],
+                                precision=confirm_precision(precision), warmup=0,
+                                timeout_s=None, serial=strategies["serial"](), clock=clock,
+                                usable_cpus=2, strategies=strategies).measure()
+
+    specs = {c.key: CellSpec("fib", "fake", None, c.workers, 1, 3) for c in cells}
+    [(spec, final)] = confirm(cells, lambda c: specs[c.key], again, 2)
+    assert spec.workers == 2 and again_log.count("c2") == CONFIRM_MIN_PAIRS
+    assert "c1" not in again_log  # only the finalist
+    conf = final.confirmation
+    assert conf is not None and conf.ok and len(conf.times_s) == CONFIRM_MIN_PAIRS
+    head = headline([cells[0], final], 2)
+    assert head is not None and head.confirmed and head.cell.speedup == pytest.approx(1.25)
+    assert head.cell.speedup_ci95 == pytest.approx((1.25, 1.25))
+    # A failed re-measurement leaves the choice to the simultaneous intervals.
+    from bench.results import Confirmation
+
+    failed = dataclasses.replace(final, confirmation=Confirmation(error="worker died"))
+    assert len(final.times_s) == 8  # the sweep's pairs: enough for 97.5% each
+    head = headline([cells[0], failed], 2)
+    assert head is not None and not head.confirmed and head.family == 2
+    assert head.cell.workers == 2 and "simultaneous over 2 cells" in head.how
+    head = headline([failed], 2)  # one candidate: no choice to pay for
+    assert head is not None and not head.confirmed and head.family == 1
+
+
+def test_without_confirmation_the_choice_is_paid_for_by_wider_intervals():
+    from bench.analysis import headline
+    from tests.helpers import ratios_cell
+
+    # Ten pairs each: at 95% the 2nd smallest to 2nd largest ratio; chosen among four
+    # cells, each interval is taken at 1 - 0.05/4 (the full range of its ten ratios).
+    def spread(workers, point):
+        ratios = [point * f for f in (0.90, 0.95, 0.98, 0.99, 1.0, 1.0, 1.01, 1.02, 1.05,
+                                      1.10)]
+        c = ratios_cell("sleep", "io", "process_pool", workers, 1, 1, 1)
+        return dataclasses.replace(c, serial_times_s=tuple(0.1 * r for r in ratios))
+
+    from bench.results import with_speedups
+
+    cells = with_speedups([spread(w, 1.5 + 0.01 * w) for w in (1, 2, 3, 4)])
+    head = headline(cells, 2)
+    assert head is not None and head.family == 4 and not head.confirmed
+    best = head.cell
+    assert best.workers == 4
+    lo, hi = best.speedup_ci95
+    assert lo == pytest.approx(1.54 * 0.90) and hi == pytest.approx(1.54 * 1.10)  # full range
+    assert cells[3].speedup_ci95 == pytest.approx((1.54 * 0.95, 1.54 * 1.05))  # its own 95%

@@ -3,6 +3,7 @@ gate follow them."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -142,3 +143,57 @@ def test_time_change_is_base_over_new():
     n = paired_cell("serial", [0.5] * 6 + [0.51], ())
     c = time_change(Pair(b, n))
     assert c.point == pytest.approx(2.0) and c.mark() == "faster"
+
+
+# ------------------------------------------------------------ the gate as a family
+
+
+def test_student_cdf_against_tabled_values():
+    from bench.analysis.significance import student_cdf
+
+    # t tables: the 97.5th percentile at 1, 2, 5, 7 and 30 degrees of freedom
+    for df, t in ((1, 12.706), (2, 4.303), (5, 2.571), (7, 2.365), (30, 2.042)):
+        assert student_cdf(t, df) == pytest.approx(0.975, abs=2e-4)
+        assert student_cdf(-t, df) == pytest.approx(0.025, abs=2e-4)
+    assert student_cdf(0.0, 7) == 0.5
+    assert student_cdf(1.96, 100_000) == pytest.approx(0.975, abs=1e-4)  # the normal
+
+
+def test_holm_steps_down_and_stops_at_the_first_keep():
+    from bench.analysis.significance import holm
+
+    # m = 4 at 0.05: 0.01 <= 0.0125 rejected, 0.02 <= 0.0167 no -> stop there
+    assert holm([0.02, 0.01, 0.04, 0.5], 0.05) == [False, True, False, False]
+    assert holm([0.001, 0.012, 0.02, 0.03], 0.05) == [True, True, True, True]
+    assert holm([], 0.05) == []
+
+
+@pytest.mark.slow
+def test_the_gate_passes_identical_runs_and_the_old_rule_did_not():
+    # 1,000 comparisons of two runs drawn from one machine (tests/gate.py): the gate at
+    # its strictest (--fail-if-slower 0) fails at most 5% of them; the old rule, each
+    # cell's change on its own, failed about a third.
+    from tests import gate
+
+    row = gate.simulate(0)
+    assert row.changes == 36
+    assert row.new <= 0.05, row
+    assert row.old > 0.2, row
+
+
+def test_the_gate_still_fails_a_real_regression_among_many_cells():
+    # 12 workloads; on one, processes stopped paying (1.9x -> 1.0x). Holm over all 36
+    # changes still names that cell, and only that one's speedup and time.
+    from tests import gate
+
+    rng = np.random.default_rng(3)
+    base = gate._results(rng, 12, 10, 0.02)
+    new = gate._results(rng, 12, 10, 0.02)
+    worse = [dataclasses.replace(c, times_s=tuple(2 * t for t in c.times_s),
+                                 median_s=2 * c.median_s) if c.key[0] == "w5"
+             and c.strategy != "serial" else c for c in new.cells]
+    new = Results(machine=new.machine, cells=tuple(with_speedups(worse)))
+    found, compared = regressions(base, new, 10)
+    assert compared == 36
+    assert {(c.where, c.change.what) for c in found} == {
+        ("w5 process_pool[fork] @2", "speedup"), ("w5 process_pool[fork] @2", "time")}

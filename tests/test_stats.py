@@ -137,11 +137,33 @@ def test_stops_paying():
 
 @pytest.mark.slow
 def test_coverage_of_the_stopping_rule():
-    # Every adaptive profile's rule, 4 true speedups x 8 noise models, 2,000 cells
-    # each (tests/coverage.py; the table is in docs/methodology.md). An interval
-    # called 95% must contain the median paired ratio in at least 93% of them,
-    # and every cell must end with one.
+    # Every adaptive profile's rule, 4 true speedups x 11 noise models (different serial
+    # and cell noise, slow phases of several rounds among them), 2,000 cells each
+    # (tests/coverage.py; the table is in docs/methodology.md). An interval called 95%
+    # must contain the median paired ratio in at least 94% of them, and every cell must
+    # end with one. Stopping on the 95% interval, or a 3-repeat minimum, fails this
+    # (python -m tests.coverage --old; docs/methodology.md quotes it).
     rows = coverage.table()
-    assert len(rows) == 96 and all(r.no_interval == 0 for r in rows)
-    low = [r for r in rows if r.coverage < coverage.FLOOR]
-    assert not low, coverage.markdown(rows)
+    assert len(rows) == 132
+    assert not coverage.failing(rows), coverage.markdown(rows)
+    # One setting breaks the rounds' independence on purpose (slow phases of several
+    # rounds on one side of the pairs): shown in the table, and below the floor there.
+    broken = {s.noise for s in coverage.SETTINGS if s.breaks}
+    assert broken and all(r.coverage < coverage.FLOOR for r in rows if r.noise in broken)
+
+
+@pytest.mark.slow
+def test_the_headline_covers_after_the_choice():
+    # The whole path (tests/selection.py): blocks of 8 and 24 cells through the real
+    # BlockMeasurement (shared budget, stopping rule, early exit), the real choice of
+    # the best cell, the real confirmation. The confirmed headline covers its cell's
+    # truth in at least 93% of trials in every setting; the chosen cell's own sweep
+    # interval (what gilbench headlined before) falls below that where the cells tie;
+    # every swept cell's own interval, with no choice made, still covers.
+    from tests import selection
+
+    rows = selection.table()
+    table = selection.markdown(rows)
+    assert all(r.after >= selection.FLOOR and r.no_headline == 0 for r in rows), table
+    assert all(r.each >= selection.FLOOR for r in rows), table
+    assert min(r.before for r in rows) < 0.8, table  # the winner's curse, shown

@@ -5,10 +5,14 @@ hold, depends, or not measured (with the suite that would measure it).
 Pure functions of a Results object. Each claim carries its rule, printed beside
 its verdict; the rules use fixed, physical thresholds, never ones fitted to a
 result. Speedup rules decide on 95% intervals of decisive cells (see
-``cells.decisive``) and say "can't tell" when an interval straddles the bar; a
-rule about running in parallel needs two usable CPUs; a missing or failed
-measurement is "not measured"; an explanation is given only when the numbers
-agree with it.
+``cells.decisive``) and say "can't tell" when an interval straddles the bar. Cost
+rules decide on the 95% intervals of the medians (and p99s) they compare
+(``order``): one is slower than another only when the two intervals are apart by
+more than the tie band (``TIE``), the same when both fit within it, else the rule
+says "can't tell". A rule about running in parallel, or one whose control runs
+two processes at once, needs two usable CPUs (a file that does not say how many:
+"can't tell"); a missing or failed measurement is "not measured"; an explanation
+is given only when the numbers agree with it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from dataclasses import dataclass
 
 from bench.analysis.cells import GeoSpan, best_of_model, gil_on, usable_cpus
 from bench.analysis.costs import nearest_payload, pick
+from bench.analysis.verdicts import TIE_RATIO
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
 from bench.results import Results
-from bench.suites.entries import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
+from bench.suites.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 HOLDS, FAILS, DEPENDS, UNMEASURED = "holds", "does not hold", "depends", "not measured"
 CANT_TELL = "can't tell"
@@ -31,6 +36,71 @@ VERDICTS = (HOLDS, FAILS, DEPENDS, CANT_TELL, UNMEASURED, ONE_CPU)
 NO_GAIN = 1.25
 ARTICLE = "article"
 FOLKLORE = "GIL folklore"
+TIE = TIE_RATIO  # two costs within 5% of each other are the same cost
+NO_INTERVAL = ("the file has no 95% intervals for these costs (measured before gilbench "
+               "kept them, or too few repeats): run the suite again to decide")
+
+SLOWER, FASTER, SAME, UNSURE = "slower", "faster", "the same", "unsure"
+
+
+def order(a: tuple[float, float] | None, b: tuple[float, float] | None) -> str:
+    """How cost ``a`` stands to cost ``b``, from their 95% intervals: SLOWER when a's
+    whole interval is above b's by more than the tie band, FASTER when below it by more,
+    SAME when both fit within the band of each other, else UNSURE (no interval: UNSURE)."""
+    if a is None or b is None:
+        return UNSURE
+    if a[0] > b[1] * TIE:
+        return SLOWER
+    if a[1] * TIE < b[0]:
+        return FASTER
+    if a[1] <= b[0] * TIE and b[1] <= a[0] * TIE:
+        return SAME
+    return UNSURE
+
+
+def against_bar(ci: tuple[float, float] | None, bar: float) -> str:
+    """A cost's 95% interval against a fixed bar: SLOWER (wholly at or above it), FASTER
+    (wholly below), else UNSURE."""
+    if ci is None:
+        return UNSURE
+    return SLOWER if ci[0] >= bar else FASTER if ci[1] < bar else UNSURE
+
+
+def every(outcomes: Sequence[str], yes: str) -> str:
+    """A claim that every comparison comes out ``yes``: HOLDS when each surely does;
+    FAILS when each surely does not; DEPENDS when some surely do and some surely do
+    not; else CANT_TELL (then no unsure comparison could change "depends" either)."""
+    sure_yes = [o == yes for o in outcomes if o != UNSURE]
+    if len(sure_yes) == len(outcomes) and all(sure_yes):
+        return HOLDS
+    if len(sure_yes) == len(outcomes) and not any(sure_yes):
+        return FAILS
+    if any(sure_yes) and not all(sure_yes):
+        return DEPENDS
+    return CANT_TELL
+
+
+def parallel_control(results: Results, what: str) -> tuple[str, str] | None:
+    """The precondition of a rule whose control runs two processes at once: a verdict
+    that says why it cannot decide, or None when the run had two usable CPUs."""
+    usable = usable_cpus(results)
+    if usable == 1:
+        return ONE_CPU, (f"{what}: with one usable CPU the two processes of the control "
+                         "take turns on it, so they cannot show the difference.")
+    if usable <= 0:
+        return CANT_TELL, (f"{what}: the file does not say how many CPUs were usable, and "
+                           "the control needs two.")
+    return None
+
+
+def _ci(e: Entry, p99: bool = False) -> tuple[float, float] | None:
+    return e.p99_ci95_s if p99 else e.median_ci95_s
+
+
+def fmt_cost(e: Entry, p99: bool = False) -> str:
+    """A cost with its 95% interval: ``32.1 µs [31.0 µs–33.4 µs]``."""
+    value, ci = (e.p99_s, e.p99_ci95_s) if p99 else (e.median_s, e.median_ci95_s)
+    return fmt_s(value) + (f" [{fmt_s(ci[0])}–{fmt_s(ci[1])}]" if ci else " [no interval]")
 
 
 @dataclass(frozen=True)
@@ -97,6 +167,9 @@ def threads_on_cpu(results: Results) -> tuple[str, str]:
     text = f"best thread speedup on pure-Python CPU work: {threads.text()}"
     if usable == 1:
         return ONE_CPU, text + "; with one usable CPU no strategy can run it in parallel."
+    if usable <= 0:
+        return CANT_TELL, text + ("; the file does not say how many CPUs were usable, and "
+                                  "the rule needs two.")
     procs = _gains(results, ("cpu",), "processes")
     if not procs:
         return CANT_TELL, text + ("; without a precise process measurement on the same work "
@@ -148,6 +221,8 @@ def processes_use_cores(results: Results) -> tuple[str, str]:
             f"{usable or 'an unknown number of'} usable CPU{'s' if usable != 1 else ''}")
     if usable == 1:
         return ONE_CPU, text + "; with one usable CPU nothing can run in parallel."
+    if usable <= 0:
+        return CANT_TELL, text + "; the rule needs two usable CPUs, and the file does not say."
     linear = f" ({procs.point / usable:.0%} of linear)" if usable else ""
     return procs.against(NO_GAIN), text + linear + "."
 
@@ -166,8 +241,9 @@ def zombies(results: Results) -> tuple[str, str]:
 
 
 def pipe_queue_vs_primitives(results: Results) -> tuple[str, str]:
-    """Holds if every primitive is slower than both Pipe and Queue; fails if every one is
-    faster than both; otherwise depends."""
+    """Holds if every primitive is surely slower than both Pipe and Queue; fails if every
+    one is surely not (faster than both, or the same as one); depends when some surely
+    are and some surely are not; else can't tell."""
     entries = results.entries_of(SyncEntry)
     found = {n: pick(entries, mechanism=n, model="processes") for n in ("pipe", "queue")}
     carriers = {n: e for n, e in found.items() if e is not None}
@@ -175,17 +251,23 @@ def pipe_queue_vs_primitives(results: Results) -> tuple[str, str]:
              for n in ("lock", "event", "semaphore", "condition")}
     if len(carriers) < len(found) or not any(prims.values()):
         return _unmeasured("sync")
-    fast = min(e.median_value for e in carriers.values())
-    slow = max(e.median_value for e in carriers.values())
-    got = {n: e.median_value for n, e in prims.items() if e is not None}
-    slower = [n for n, t in got.items() if t > slow]
-    faster = [n for n, t in got.items() if t < fast]
-    verdict = HOLDS if len(slower) == len(got) else FAILS if len(faster) == len(got) else DEPENDS
-    text = ("round trip between two processes: " + ", ".join(
-        f"{n} {fmt_s(t)}" for n, t in got.items()) + " vs " + ", ".join(
-        f"{n} {fmt_s(e.median_value)}" for n, e in carriers.items())
-        + ". Faster than both Pipe and Queue: " + (", ".join(faster) or "none")
-        + "; slower than both: " + (", ".join(slower) or "none") + ".")
+    got = {n: e for n, e in prims.items() if e is not None}
+    each = {n: [order(_ci(e), _ci(c)) for c in carriers.values()] for n, e in got.items()}
+    slower = [n for n, o in each.items() if all(x == SLOWER for x in o)]
+    faster = [n for n, o in each.items() if all(x == FASTER for x in o)]
+    unsure = [n for n, o in each.items() if UNSURE in o]
+    # A primitive is surely "slower than both" or surely not (one comparison surely not).
+    per = [SLOWER if n in slower else UNSURE if all(x in (SLOWER, UNSURE) for x in o)
+           else FASTER for n, o in each.items()]
+    verdict = every(per, SLOWER)
+    text = ("round trip between two processes (median, 95% interval): " + ", ".join(
+        f"{n} {fmt_cost(e)}" for n, e in got.items()) + " vs " + ", ".join(
+        f"{n} {fmt_cost(e)}" for n, e in carriers.items())
+        + ". Surely faster than both Pipe and Queue: " + (", ".join(faster) or "none")
+        + "; surely slower than both: " + (", ".join(slower) or "none")
+        + (f"; not apart at this precision: {', '.join(unsure)}" if unsure else "") + ".")
+    if any(_ci(e) is None for e in (*got.values(), *carriers.values())):
+        text += " " + NO_INTERVAL + "."
     if faster and any(n in ("lock", "semaphore") for n in faster):
         text += (" On Linux a Lock or Semaphore is a futex-backed POSIX semaphore, not a "
                  "costly kernel object.")
@@ -193,14 +275,15 @@ def pipe_queue_vs_primitives(results: Results) -> tuple[str, str]:
 
 
 def sharing_costs(results: Results) -> tuple[str, str]:
-    """Holds if shared memory and Manager are both slower than a Pipe at every payload
-    compared; fails if both are faster at every one; otherwise depends."""
+    """Holds if shared memory and Manager are both surely slower than a Pipe at every
+    payload compared; fails if each surely is not; depends when some surely are and some
+    surely are not; else can't tell."""
     entries = results.entries_of(IpcEntry)
     sizes = sorted({s for s in (nearest_payload(results, 64), nearest_payload(results, 2**20))
                     if s})
     if not sizes:
         return _unmeasured("ipc")
-    parts, ratios = [], []
+    parts, outcomes = [], []
     for size in sizes:
         pipe = pick(entries, transport="pipe", payload_bytes=size)
         if pipe is None:
@@ -209,16 +292,17 @@ def sharing_costs(results: Results) -> tuple[str, str]:
             e = pick(entries, transport=name, payload_bytes=size)
             if e is None:
                 continue
+            o = order(_ci(e), _ci(pipe))
+            outcomes.append(SLOWER if o == SLOWER else UNSURE if o == UNSURE else FASTER)
             r = e.median_value / pipe.median_value
-            ratios.append(r)
-            parts.append(f"{name} at {fmt_bytes(size)}: {fmt_s(e.median_s)} per round trip, "
-                         + (f"{r:.1f}× slower than a Pipe" if r > 1 else
-                            f"{1 / r:.1f}× faster than a Pipe"))
-    if not ratios:
+            parts.append(f"{name} at {fmt_bytes(size)}: {fmt_cost(e)} per round trip, "
+                         + (f"{r:.1f}× slower than a Pipe's {fmt_cost(pipe)}" if r > 1 else
+                            f"{1 / r:.1f}× faster than a Pipe's {fmt_cost(pipe)}")
+                         + ("" if o != UNSURE else " (not apart at this precision)")
+                         + (" (the same within 5%)" if o == SAME else ""))
+    if not outcomes:
         return _unmeasured("ipc")
-    verdict = HOLDS if all(r > 1 for r in ratios) else FAILS if all(r < 1 for r in ratios) \
-        else DEPENDS
-    return verdict, "; ".join(parts) + "."
+    return every(outcomes, SLOWER), "; ".join(parts) + "."
 
 
 def apply_async_fast(results: Results) -> tuple[str, str]:
@@ -226,10 +310,14 @@ def apply_async_fast(results: Results) -> tuple[str, str]:
     if e is None:
         return _unmeasured("sync")
     margin = 1.0 / e.p99_value
-    return ((HOLDS if e.p99_value < 1.0 else FAILS),
-            f"Pool.apply_async(f, (10,)).get(): median {fmt_s(e.median_s)}, p99 "
-            f"{fmt_s(e.p99_s)} over {e.round_trips} calls: {margin:,.0f}× inside the 1 s "
-            "timeout at the 99th percentile.")
+    text = (f"Pool.apply_async(f, (10,)).get(): median {fmt_cost(e)}, p99 "
+            f"{fmt_cost(e, p99=True)} over {e.round_trips} calls: {margin:,.0f}× inside the "
+            "1 s timeout at the 99th percentile")
+    side = against_bar(_ci(e, p99=True), 1.0)
+    if side == UNSURE:
+        return CANT_TELL, text + (f" — {NO_INTERVAL}." if _ci(e, p99=True) is None else
+                                  ", but its interval reaches the timeout.")
+    return (HOLDS if side == FASTER else FAILS), text + "."
 
 
 def get_timeout_raises(results: Results) -> tuple[str, str]:
@@ -254,17 +342,27 @@ def gil_latency(results: Results) -> tuple[str, str]:
     prc = next((e for e in at if e.model == "processes" and e.cpu_workers == n), None)
     if thr is None or prc is None or n == 0:
         return _unmeasured("latency")
-    text = (f"responder p99 with no CPU load {fmt_s(idle.p99_s if idle else None)}; with {n} "
-            f"CPU-bound threads {fmt_s(thr.p99_s)}")
-    text += f"; with {n} CPU-bound processes {fmt_s(prc.p99_s)}"
+    text = (f"responder p99 (95% interval) with no CPU load "
+            f"{fmt_cost(idle, p99=True) if idle else fmt_s(None)}; with {n} "
+            f"CPU-bound threads {fmt_cost(thr, p99=True)}")
+    text += f"; with {n} CPU-bound processes {fmt_cost(prc, p99=True)}"
     text += f" (switch interval {fmt_s(si)})"
     others = sorted((e for e in entries if e.model == "threads" and e.cpu_workers == n
                      and e.switch_interval_s != si), key=lambda e: e.switch_interval_s)
     if others:
         text += "; other switch intervals: " + ", ".join(
             f"{fmt_s(e.switch_interval_s)} → p99 {fmt_s(e.p99_s)}" for e in others)
-    holds = thr.p99_value >= si and prc.p99_value < si
-    return (HOLDS if holds else FAILS), text + "."
+    precondition = parallel_control(results, text)
+    if precondition:
+        return precondition
+    t, q = against_bar(_ci(thr, p99=True), si), against_bar(_ci(prc, p99=True), si)
+    if t == SLOWER and q == FASTER:
+        return HOLDS, text + "."
+    if t == FASTER or q == SLOWER:
+        return FAILS, text + "."
+    missing = _ci(thr, p99=True) is None or _ci(prc, p99=True) is None
+    return CANT_TELL, text + (f" — {NO_INTERVAL} (a p99's interval needs about 370 pings)."
+                              if missing else ": an interval reaches the switch interval.")
 
 
 def process_start_cost(results: Results) -> tuple[str, str]:
@@ -274,44 +372,54 @@ def process_start_cost(results: Results) -> tuple[str, str]:
              and e.what == "start_join" and e.model == "processes"]
     if thread is None or not procs:
         return _unmeasured("startup")
-    text = f"start + join: thread {fmt_s(thread.median_s)}; " + ", ".join(
-        f"{e.method} {fmt_s(e.median_value)} ({e.median_value / thread.median_value:,.0f}×)"
+    text = f"start + join (median, 95% interval): thread {fmt_cost(thread)}; " + ", ".join(
+        f"{e.method} {fmt_cost(e)} ({e.median_value / thread.median_value:,.0f}×)"
         for e in procs)
     pool = [e for e in entries if e.ok and isinstance(e, StartupEntry) and e.what == "pool"
             and e.model == "processes" and e.pss_bytes]
     if pool:
         text += "; memory per process worker (PSS): " + ", ".join(
             f"{e.method} {fmt_bytes(e.pss_bytes)}" for e in pool)
-    slower = all(e.median_value > thread.median_value for e in procs)
-    return (HOLDS if slower else FAILS), text + "."
+    verdict = every([order(_ci(e), _ci(thread)) for e in procs], SLOWER)
+    if verdict == CANT_TELL and any(_ci(e) is None for e in (thread, *procs)):
+        text += " — " + NO_INTERVAL
+    return verdict, text + "."
 
 
 def threads_share_cheaply(results: Results) -> tuple[str, str]:
-    """Holds if queue.Queue between threads beats every process transport at both a small
-    and a large payload; fails if it loses at both; otherwise depends."""
+    """Holds if queue.Queue between threads is surely faster than every process transport
+    at both a small and a large payload; fails if at both some process transport is
+    surely faster or the same; depends when the two sizes surely differ; else can't
+    tell."""
     entries = [e for e in results.entries_of(IpcEntry) if e.ok and isinstance(e, IpcEntry)]
-    parts, wins = [], []
+    parts, outcomes = [], []
     for size in sorted({s for s in (nearest_payload(results, 64),
                                     nearest_payload(results, 2**20)) if s}):
         tq = pick(entries, transport="thread_queue", payload_bytes=size)
-        best = min((e for e in entries if e.model == "processes" and e.payload_bytes == size
-                    and e.round_trips), key=lambda e: e.median_s or 0.0, default=None)
-        if tq is None or best is None:
+        procs = [e for e in entries if e.model == "processes" and e.payload_bytes == size
+                 and e.round_trips]
+        if tq is None or not procs:
             continue
+        each = [order(_ci(tq), _ci(e)) for e in procs]
+        outcomes.append(FASTER if all(o == FASTER for o in each) else
+                        SLOWER if any(o in (SLOWER, SAME) for o in each) else UNSURE)
+        best = min(procs, key=lambda e: e.median_value)
         r = best.median_value / tq.median_value
-        wins.append(r > 1)
         parts.append(f"at {fmt_bytes(size)} a round trip through queue.Queue between threads "
-                     f"takes {fmt_s(tq.median_s)}, through the fastest process transport "
-                     f"({best.transport}) {fmt_s(best.median_s)} ({r:.2g}×)")
-    if not wins:
+                     f"takes {fmt_cost(tq)}, through the fastest process transport "
+                     f"({best.transport}) {fmt_cost(best)} ({r:.2g}×)")
+    if not outcomes:
         return _unmeasured("ipc")
-    verdict = HOLDS if all(wins) else FAILS if not any(wins) else DEPENDS
+    verdict = every(outcomes, FASTER)
     text = "; ".join(parts) + "."
     if verdict == HOLDS:
         text += " A thread hands over a reference, a process a copy."
     elif verdict == DEPENDS:
         text += (" For small messages the cost is waking the other side, which a thread "
                  "pays in GIL hand-offs too.")
+    elif verdict == CANT_TELL:
+        text += " Not apart at this precision" + (
+            f" ({NO_INTERVAL})." if any(_ci(e) is None for e in entries) else ".")
     return verdict, text
 
 
@@ -320,12 +428,19 @@ def busy_wait_handover(results: Results) -> tuple[str, str]:
     p = pick(results.entries_of(SyncEntry), mechanism="raw_value", model="processes")
     if e is None or p is None:
         return _unmeasured("sync")
-    text = (f"two threads spinning on a shared variable hand over in {fmt_s(e.median_s)} per "
-            f"round trip; two processes spinning on shared memory: {fmt_s(p.median_s)}")
-    if e.median_value > p.median_value:
+    text = (f"two threads spinning on a shared variable hand over in {fmt_cost(e)} per "
+            f"round trip; two processes spinning on shared memory: {fmt_cost(p)}")
+    precondition = parallel_control(results, text)
+    if precondition:
+        return precondition
+    o = order(_ci(e), _ci(p))
+    if o == SLOWER:
         return HOLDS, text + (" — a thread that never blocks keeps the GIL until the "
                               "interpreter forces a switch." if gil_on(results) else ".")
-    return FAILS, text + "."
+    if o in (FASTER, SAME):
+        return FAILS, text + "."
+    return CANT_TELL, text + (f" — {NO_INTERVAL}." if _ci(e) is None or _ci(p) is None
+                              else ": not apart at this precision.")
 
 
 CLAIMS: list[tuple[str, str, str, Callable[[Results], tuple[str, str]]]] = [
@@ -373,23 +488,35 @@ RULES: dict[Callable[[Results], tuple[str, str]], str] = {
                           f"on pure-Python CPU work is wholly at or above {G}; does not hold "
                           "when wholly below"),
     zombies: "holds when an exited, unjoined child is seen as a zombie and join() reaps it",
-    pipe_queue_vs_primitives: ("holds when every primitive's round trip is slower than both "
-                               "Pipe's and Queue's; does not hold when every one is faster "
-                               "than both; else depends"),
-    sharing_costs: ("holds when shared memory and Manager are slower than a Pipe at every "
-                    "payload compared; does not hold when faster at every one; else depends"),
-    threads_share_cheaply: ("holds when queue.Queue between threads beats every process "
-                            "transport at a small and a large payload; does not hold when it "
-                            "loses at both; else depends"),
-    apply_async_fast: "holds when the 99th percentile of apply_async().get() is under 1 s",
+    pipe_queue_vs_primitives: ("holds when every primitive's round trip is surely slower "
+                               "than both Pipe's and Queue's; does not hold when every one "
+                               "surely is not; depends when some surely are and some surely "
+                               "are not; else can't tell"),
+    sharing_costs: ("holds when shared memory and Manager are surely slower than a Pipe at "
+                    "every payload compared; does not hold when surely not at every one; "
+                    "depends when they surely differ; else can't tell"),
+    threads_share_cheaply: ("holds when queue.Queue between threads surely beats every "
+                            "process transport at a small and a large payload; does not hold "
+                            "when some transport surely matches or beats it at both; depends "
+                            "when the sizes surely differ; else can't tell"),
+    apply_async_fast: ("holds when the 95% interval of the 99th percentile of "
+                       "apply_async().get() is wholly under 1 s; does not hold when wholly "
+                       "above; else can't tell"),
     get_timeout_raises: "holds when get(timeout) on a longer task raised TimeoutError",
-    process_start_cost: "holds when starting and joining a process is slower than a thread "
-                        "under every start method",
-    gil_latency: ("holds when CPU-bound threads push the responder's p99 past the switch "
-                  "interval while as many CPU-bound processes do not"),
-    busy_wait_handover: ("holds when spinning threads hand over more slowly than spinning "
-                         "processes"),
+    process_start_cost: ("holds when starting and joining a process is surely slower than "
+                         "a thread under every start method; does not hold when surely not "
+                         "under any; else depends or can't tell"),
+    gil_latency: ("needs 2+ usable CPUs; holds when the p99 interval of the responder under "
+                  "CPU-bound threads is wholly past the switch interval while under as many "
+                  "CPU-bound processes it is wholly below it; does not hold when either is "
+                  "wholly on the other side; else can't tell"),
+    busy_wait_handover: ("needs 2+ usable CPUs; holds when spinning threads surely hand over "
+                         "more slowly than spinning processes; does not hold when surely as "
+                         "fast or faster; else can't tell"),
 }
+# Every cost rule compares 95% intervals, with this band for "the same".
+COST_RULE_NOTE = (f"intervals are distribution-free 95% intervals of the medians (and "
+                  f"p99s); two costs within {TIE - 1:.0%} of each other are the same")
 
 
 def findings(results: Results) -> list[Finding]:

@@ -18,7 +18,10 @@ range of 3 runs covers a median 75% of the time; docs/methodology.md).
 One caution the intervals cannot carry: ``compare`` sets each machine's *best* cell
 against the other's, and picking the best of several cells is a selection the
 bootstrap does not repeat. The CI gate (``regressions``) therefore compares cell by
-cell — the same workload, strategy, start method and worker count on both sides.
+cell — the same workload, strategy, start method and worker count on both sides — and
+controls the family of those hundreds of tests with Holm's procedure, so that it fails
+two runs of the same code at most ``GATE_ALPHA`` of the time (``tests/gate.py``
+simulates it).
 """
 
 from __future__ import annotations
@@ -48,6 +51,23 @@ class Change:
     point: float
     low: float | None = None
     high: float | None = None
+    log_sd: float | None = None  # the bootstrap distribution's spread, log scale
+    runs: int = 0  # the fewest runs (pairs) either side rests on
+
+    @property
+    def p_not_worse(self) -> float:
+        """One-sided p-value of "the new side is no worse": the change in bootstrap
+        standard errors (log scale), read on Student's t with (fewest runs - 1) degrees
+        of freedom. Smooth where the bootstrap's own tail is too coarse for Holm's
+        smallest levels (0.025 / hundreds of cells is finer than 1 in 4000 resamples);
+        Student's tails, not the normal's, because a bootstrap standard error of a median
+        of 6-10 runs is itself uncertain (the normal's tails failed identical runs 2x too
+        often at the 0.1% level in tests/gate.py). 1 without an interval."""
+        if self.log_sd is None:
+            return 1.0
+        if self.log_sd == 0:
+            return 0.0 if self.point < 1 else 1.0
+        return student_cdf(math.log(self.point) / self.log_sd, max(1, self.runs - 1))
 
     @property
     def has_interval(self) -> bool:
@@ -100,6 +120,27 @@ class Change:
                 else f"{1 / self.point:.2f}× {down}")
 
 
+def student_cdf(t: float, df: int) -> float:
+    """P(T <= t) for Student's t with an integer number of degrees of freedom: the exact
+    finite sums of Abramowitz and Stegun 26.7.3-26.7.4 for A(t|df) = P(|T| <= |t|)."""
+    theta = math.atan(abs(t) / math.sqrt(df))
+    c2 = math.cos(theta) ** 2
+    if df % 2:
+        term, total = math.cos(theta), 0.0  # cos θ (1 + 2/3 cos²θ + 2·4/(3·5) cos⁴θ ...)
+        for k in range(1, (df - 1) // 2 + 1):
+            total += term
+            term *= c2 * (2 * k) / (2 * k + 1)
+        a = 2 / math.pi * (theta + (math.sin(theta) * total if df > 1 else 0.0))
+    else:
+        term, total = 1.0, 0.0  # 1 + 1/2 cos²θ + 1·3/(2·4) cos⁴θ ...
+        for k in range(1, df // 2 + 1):
+            total += term
+            term *= c2 * (2 * k - 1) / (2 * k)
+        a = math.sin(theta) * total
+    a = min(1.0, max(0.0, a))
+    return (1 - a) / 2 if t < 0 else (1 + a) / 2
+
+
 def _rng() -> np.random.Generator:
     return np.random.default_rng(SEED)
 
@@ -149,10 +190,11 @@ def _interval(log_reps: np.ndarray) -> tuple[float, float]:
     return math.exp(float(lo)), math.exp(float(hi))
 
 
-def change_from(what: str, point: float, log_reps: np.ndarray | None) -> Change:
+def change_from(what: str, point: float, log_reps: np.ndarray | None, runs: int = 0
+                ) -> Change:
     if log_reps is None:
         return Change(what, point)
-    return Change(what, point, *_interval(log_reps))
+    return Change(what, point, *_interval(log_reps), float(np.std(log_reps)), runs)
 
 
 @dataclass(frozen=True)
@@ -183,13 +225,15 @@ def _time_reps(p: Pair, rng: np.random.Generator) -> np.ndarray | None:
 def speedup_change(p: Pair) -> Change:
     """new speedup ÷ base speedup, with its interval."""
     assert p.base.speedup and p.new.speedup
-    return change_from("speedup", p.new.speedup / p.base.speedup, _speedup_reps(p, _rng()))
+    return change_from("speedup", p.new.speedup / p.base.speedup, _speedup_reps(p, _rng()),
+                       min(runs_of(p.base), runs_of(p.new)))
 
 
 def time_change(p: Pair) -> Change:
     """base median ÷ new median (above 1: new is faster), with its interval."""
     assert p.base.median_s and p.new.median_s
-    return change_from("time", p.base.median_s / p.new.median_s, _time_reps(p, _rng()))
+    return change_from("time", p.base.median_s / p.new.median_s, _time_reps(p, _rng()),
+                       min(runs_of(p.base), runs_of(p.new)))
 
 
 def geometric_mean_change(pairs: Sequence[Pair], what: str) -> Change | None:
@@ -251,14 +295,36 @@ def cell_changes(base: Results, new: Results) -> list[CellChange]:
     return out
 
 
+# The gate's family-wise error: the chance that it fails a comparison in which nothing
+# got worse, over all the cells it compares at once (one-sided: only "worse" fails it).
+GATE_ALPHA = 0.025
+
+
+def holm(pvalues: Sequence[float], alpha: float = GATE_ALPHA) -> list[bool]:
+    """Holm's step-down rejections: the i-th smallest p-value (from 0) is rejected while
+    every smaller one was and it is at most alpha / (m - i). Controls the chance of any
+    false rejection at alpha, whatever the dependence between the tests."""
+    m = len(pvalues)
+    out = [False] * m
+    for i, k in enumerate(sorted(range(m), key=lambda j: pvalues[j])):
+        if pvalues[k] > alpha / (m - i):
+            break
+        out[k] = True
+    return out
+
+
 def regressions(base: Results, new: Results, pct: float,
                 on: tuple[str, ...] = ("speedup", "time")) -> tuple[list[CellChange], int]:
     """The cells whose speedup (or, with the same work, time) got surely worse by more
-    than ``pct`` percent — the 95% interval of the change excludes 1 and the change
-    itself is beyond the threshold (asv compare's rule: significant *and* past the
-    factor) — and how many changes were compared; ``on``: which figures count."""
+    than ``pct`` percent, and how many changes were compared; ``on``: which figures
+    count. Surely worse: rejected by Holm's procedure over *every* change compared
+    (``holm``, one-sided at ``GATE_ALPHA``), so that two runs of identical code on one
+    machine fail the gate at most that often however many cells they have; by more
+    than ``pct``: the change itself is beyond it (the minimum effect, asv's factor)."""
     changes = [c for c in cell_changes(base, new) if c.change.what in on]
-    return [c for c in changes if c.change.worse_by_more_than(pct)], len(changes)
+    surely = holm([c.change.p_not_worse for c in changes])
+    return [c for c, s in zip(changes, surely, strict=True)
+            if s and c.change.point < 1 / (1 + pct / 100)], len(changes)
 
 
 def bootstrappable(results: Results) -> bool:

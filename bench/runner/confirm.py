@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.analysis.cells import best_by_speedup
+from bench.analysis.cells import best_by_speedup, over_ceiling
 from bench.plan import CellSpec, Precision
 from bench.results import Cell, Confirmation
 
@@ -37,11 +37,20 @@ def confirm_precision(p: Precision) -> Precision:
 
 
 def finalists(cells: Sequence[Cell], usable: int) -> list[Cell]:
-    """Each model's best cell of one workload and size (``best_by_speedup`` over the
-    sweep's runs), in the order the models first appear; serial is no finalist."""
+    """Each model's best cell of one workload and size, in the order the models first
+    appear; serial is no finalist. The best is ``best_by_speedup``'s over the sweep's
+    runs; where no cell of the model has an interval yet (a sweep too short for one),
+    the best point estimate within the physics: the confirmation gives it its interval."""
     models = dict.fromkeys(c.model for c in cells if c.strategy != "serial" and c.ok)
-    found = (best_by_speedup((c for c in cells if c.model == m), usable) for m in models)
-    return [c for c in found if c is not None]
+    out = []
+    for m in models:
+        mine = [c for c in cells if c.model == m and c.ok and c.serial_times_s]
+        best = best_by_speedup(mine, usable) or max(
+            (c for c in mine if c.speedup is not None and not over_ceiling(c, usable)),
+            key=lambda c: c.speedup_value, default=None)
+        if best is not None:
+            out.append(best)
+    return out
 
 
 def confirmed(cell: Cell, again: Cell) -> Cell:

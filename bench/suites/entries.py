@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
+
+from bench import stats
 
 ENTRY_STATUSES = ("ok", "error", "timeout", "skipped")
 _E = TypeVar("_E", bound="Entry")
@@ -30,14 +33,25 @@ class Entry:
     start_method: str | None = None
     median_s: float | None = None
     p99_s: float | None = None
+    # Distribution-free 95% intervals of the median and of the p99 (order statistics;
+    # None: too few times, or a file from before they were kept).
+    median_ci95_s: tuple[float, float] | None = None
+    p99_ci95_s: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in ENTRY_STATUSES:
             raise ValueError(f"status must be one of {ENTRY_STATUSES}, not {self.status!r}")
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith(("_s", "_bytes", "_per_s")) and value is not None and (
-                    not isinstance(value, (int, float)) or value < 0 or math.isnan(value)):
+            if not f.name.endswith(("_s", "_bytes", "_per_s")) or value is None:
+                continue
+            if f.name.endswith("_ci95_s"):
+                if not isinstance(value, tuple) or len(value) != 2:
+                    raise ValueError(f"{f.name} must be [low, high], not {value!r}")
+                values = value
+            else:
+                values = (value,)
+            if any(not isinstance(v, (int, float)) or v < 0 or math.isnan(v) for v in values):
                 raise ValueError(f"{f.name} must be a non-negative number, not {value!r}")
         if self.status == "ok" and self.error:
             raise ValueError("an ok entry carries no error")
@@ -52,7 +66,11 @@ class Entry:
     @classmethod
     def from_dict(cls: type[_E], d: dict[str, Any]) -> _E:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        kw = {k: v for k, v in d.items() if k in names}
+        for k in ("median_ci95_s", "p99_ci95_s"):
+            if kw.get(k) is not None:
+                kw[k] = tuple(kw[k])
+        return cls(**kw)
 
     @property
     def median_value(self) -> float:
@@ -79,6 +97,14 @@ class Entry:
         parts = [str(getattr(self, k)) for k in self.label_fields
                  if getattr(self, k, None) is not None]
         return f"{self.suite} {' '.join(parts)} ({self.method})"
+
+
+def timed(times: Sequence[float]) -> dict[str, Any]:
+    """An entry's time fields from its measured times: the median and the p99, each with
+    its distribution-free 95% interval (``stats.median_interval``, ``stats.quantile_interval``)."""
+    return {"median_s": stats.median(times), "p99_s": stats.percentile(times, 99),
+            "median_ci95_s": stats.median_interval(times),
+            "p99_ci95_s": stats.quantile_interval(times, 0.99)}
 
 
 ENTRY_TYPES: dict[str, type[Entry]] = {}

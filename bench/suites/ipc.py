@@ -42,7 +42,7 @@ from bench.strategies.base import (
     init_worker,
 )
 from bench.suites.base import KIB, MIB, CostSuite, Partner, failed, partner, wait_for
-from bench.suites.entries import IpcEntry
+from bench.suites.entries import IpcEntry, timed
 
 Ctx = MpContext  # a multiprocessing context
 PARTNER_WAIT_S = 60.0  # longest a side waits for the other before giving up
@@ -390,7 +390,7 @@ def measure(t: Transport, payload_bytes: int, budget: IpcBudget, ctx: Ctx,
     return IpcEntry(transport=t.name, model=t.model,
                     start_method=ctx.get_start_method() if t.model == "processes" else None,
                     payload_bytes=payload_bytes, round_trips=len(times), messages=messages,
-                    median_s=stats.median(times), p99_s=stats.percentile(times, 99),
+                    **timed(times),
                     msgs_per_s=messages / stream_s, bytes_per_s=messages * payload_bytes / stream_s)
 
 
@@ -407,7 +407,7 @@ def memcpy(payload_bytes: int, budget: IpcBudget) -> IpcEntry:
         times.append(time.perf_counter() - t0)
     med = stats.median(times)
     return IpcEntry(transport="memcpy", model="memory", payload_bytes=payload_bytes,
-                    messages=reps, median_s=med, p99_s=stats.percentile(times, 99),
+                    messages=reps, **timed(times),
                     msgs_per_s=1 / med, bytes_per_s=payload_bytes / med)
 
 

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bench import stats
 from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
 from bench.strategies.base import (
     JOIN_S,
@@ -32,7 +31,7 @@ from bench.strategies.base import (
     init_worker,
 )
 from bench.suites.base import CostSuite, Partner, failed, partner, recv_conn
-from bench.suites.entries import LatencyEntry
+from bench.suites.entries import LatencyEntry, timed
 
 Ctx = MpContext  # a multiprocessing context
 PING_TIMEOUT_S = 1.0  # a ping not answered by then is counted as lost
@@ -159,8 +158,7 @@ def measure(model: str, cpu_workers: int, switch_interval_s: float, budget: Late
         raise TimeoutError(f"no ping of {lost} was answered within {PING_TIMEOUT_S:g} s")
     return LatencyEntry(model=model, start_method=ctx.get_start_method(),
                         cpu_workers=cpu_workers, switch_interval_s=switch_interval_s,
-                        pings=len(times), lost=lost, median_s=stats.median(times),
-                        p99_s=stats.percentile(times, 99), max_s=max(times))
+                        pings=len(times), lost=lost, max_s=max(times), **timed(times))
 
 
 def loads(usable_cpus: int) -> list[int]:

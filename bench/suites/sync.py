@@ -33,7 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bench import stats
 from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
 from bench.strategies.base import (
     Deadline,
@@ -41,7 +40,7 @@ from bench.strategies.base import (
     init_worker,
 )
 from bench.suites.base import CostSuite, Partner, failed, partner, wait_for
-from bench.suites.entries import SyncEntry
+from bench.suites.entries import SyncEntry, timed
 
 Ctx = MpContext  # a multiprocessing context
 WAIT_S = 60.0  # longest the partner waits for its turn before giving up
@@ -449,8 +448,7 @@ def measure(name: str, model: str, budget: SyncBudget, ctx: Ctx,
         m.close()
     return SyncEntry(mechanism=name, model=model,
                      start_method=ctx.get_start_method() if model == "processes" else None,
-                     round_trips=len(times), median_s=stats.median(times),
-                     p99_s=stats.percentile(times, 99))
+                     round_trips=len(times), **timed(times))
 
 
 def run(budget: SyncBudget, usable_cpus: int, on_entry: Callable[[SyncEntry], None],
