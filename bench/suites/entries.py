@@ -48,7 +48,7 @@ class Entry:
             if f.name.endswith("_ci95_s"):
                 if not isinstance(value, tuple) or len(value) != 2:
                     raise ValueError(f"{f.name} must be [low, high], not {value!r}")
-                values = value
+                values: tuple[Any, ...] = value
             else:
                 values = (value,)
             if any(not isinstance(v, (int, float)) or v < 0 or math.isnan(v) for v in values):
