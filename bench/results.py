@@ -102,6 +102,9 @@ class Cell:
     # Its model's finalist, re-measured after the sweep (None: not a finalist, or a file
     # from before gilbench confirmed its headlines).
     confirmation: Confirmation | None = None
+    # The CPU each pair's round was pinned to (``bench.runner.placement``): its serial run
+    # and, for one worker, the cell's run too. Empty: placement was free (or an older file).
+    pair_cpus: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -150,6 +153,7 @@ class Cell:
         d = dataclasses.asdict(self)
         d["times_s"] = list(self.times_s)
         d["serial_times_s"] = list(self.serial_times_s)
+        d["pair_cpus"] = list(self.pair_cpus)
         d["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
         if self.confirmation is not None:
             d["confirmation"]["times_s"] = list(self.confirmation.times_s)
@@ -162,6 +166,7 @@ class Cell:
         kwargs = {k: v for k, v in d.items() if k in names}
         kwargs["times_s"] = tuple(kwargs.get("times_s") or ())
         kwargs["serial_times_s"] = tuple(kwargs.get("serial_times_s") or ())
+        kwargs["pair_cpus"] = tuple(kwargs.get("pair_cpus") or ())
         ci = kwargs.get("speedup_ci95")
         kwargs["speedup_ci95"] = tuple(ci) if ci else None
         if isinstance(kwargs.get("confirmation"), dict):

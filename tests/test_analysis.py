@@ -79,3 +79,15 @@ def test_threads_are_recommended_on_a_tie_only_if_they_surely_beat_serial():
     # Both surely beat serial and are not surely 5% apart: threads, they cost less.
     line = kind_line((1.5, 1.8), (1.55, 1.9))
     assert "use **threads**" in line and "threads cost less" in line
+
+
+def test_stay_serial_only_when_no_way_could_beat_serial():
+    serial = cell("serial", 1, 1.0)
+    threads = ratios_cell("fib", "cpu", "threads", 1, 0.98, 0.99, 1.01, size=10)
+    # Processes' point is 1.55x but their interval reaches down to 0.94x: not "stay serial".
+    wide = ratios_cell("fib", "cpu", "process_pool", 2, 0.94, 1.55, 1.74, size=10)
+    line = kind_verdicts(results([serial, threads, wide]))[0]
+    assert "can't tell whether anything beats serial" in line and "process_pool" in line
+    narrow = ratios_cell("fib", "cpu", "process_pool", 2, 0.95, 0.99, 1.03, size=10)
+    line = kind_verdicts(results([serial, threads, narrow]))[0]
+    assert "stay serial" in line

@@ -119,7 +119,7 @@ def confirmed_view(cell: Cell) -> Cell | None:
     view = dataclasses.replace(
         cell, times_s=conf.times_s, serial_times_s=conf.serial_times_s,
         median_s=stats.median(conf.times_s), rel_std=stats.rel_std(conf.times_s),
-        noisy=conf.noise is not None, noise=conf.noise, left_early=None)
+        noisy=conf.noise is not None, noise=conf.noise, left_early=None, pair_cpus=())
     return with_speedup(view, conf.serial_times_s)
 
 
@@ -271,3 +271,22 @@ def precision(results: Results) -> PrecisionSummary:
             "within_target": sum(h <= target for h in hws) if target else None,
             "within_10": sum(h <= 0.10 for h in hws),
             "noisy": sum(c.noisy for c in results.cells)}
+
+
+def cpu_speeds(results: Results) -> dict[int, tuple[float, int]]:
+    """How slowly each CPU ran the serial kernel during the run, from the pinned rounds
+    (``Cell.pair_cpus``): per CPU, the geometric mean over cells of (the median serial
+    run on that CPU ÷ the cell's median serial run), and the serial runs behind it. Above
+    1: that CPU was slower. Empty where placement was free."""
+    logs: dict[int, list[float]] = {}
+    runs: dict[int, int] = {}
+    for c in results.cells:
+        if not c.ok or not c.pair_cpus or len(c.pair_cpus) != len(c.serial_times_s):
+            continue
+        whole = stats.median(c.serial_times_s)
+        for cpu in set(c.pair_cpus):
+            mine = [s for s, k in zip(c.serial_times_s, c.pair_cpus, strict=True) if k == cpu]
+            runs[cpu] = runs.get(cpu, 0) + len(mine)
+            if len(mine) >= 2 and whole > 0:
+                logs.setdefault(cpu, []).append(math.log(stats.median(mine) / whole))
+    return {cpu: (math.exp(sum(v) / len(v)), runs[cpu]) for cpu, v in sorted(logs.items())}

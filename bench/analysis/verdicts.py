@@ -182,13 +182,14 @@ def kind_verdicts(results: Results) -> list[str]:
                          f"to decide on every workload ({MORE_PRECISION}).")
             continue
         top = max(scores, key=lambda s: (s.low, s.point))
-        if top.high < TIE_RATIO:
+        if all(s.high < TIE_RATIO for s in scores):
             lines.append(f"{title}: nothing beats serial by more than {TIE_RATIO - 1:.0%} "
                          f"(best: {top.label} {top.text()}): stay serial.")
             continue
         if top.low <= 1.0:
-            lines.append(f"{title}: can't tell whether anything beats serial (best: "
-                         f"{top.label} {top.text()}; {MORE_PRECISION}).")
+            hope = max(scores, key=lambda s: s.point)
+            lines.append(f"{title}: can't tell whether anything beats serial (most likely: "
+                         f"{hope.label} {hope.text()}; {MORE_PRECISION}).")
             continue
         by_model = {s.model: s for s in scores}
         thread_best = by_model.get("threads")

@@ -13,6 +13,7 @@ from bench.analysis import (
     best_by_speedup,
     best_of_model,
     ceiling,
+    cpu_speeds,
     crossover,
     crossovers,
     curve_laws,
@@ -293,6 +294,18 @@ def noise_blocks(results: Results) -> list[Block]:
         blocks.append(Para("Checked before the run, and during it (other programs' CPU use, "
                            "the hypervisor's steal):"))
         blocks.append(Table(("check", "value", "verdict", "what to do"), rows))
+    speeds = cpu_speeds(results)
+    if speeds:
+        slowest = max(speeds.values())[0] / min(speeds.values())[0]
+        blocks.append(Para(
+            "Placement: in each round the serial run and every one-worker cell ran pinned to "
+            "the same CPU, each CPU in turn, so a CPU slower than the others slows both runs "
+            "of a pair alike. The serial kernel's runs by CPU (each cell's median on that CPU "
+            "÷ its median over all, geometric mean): " + ", ".join(
+                f"CPU {cpu} {x:.3f}× ({n} runs)" for cpu, (x, n) in speeds.items())
+            + (f" — the slowest CPU ran {slowest:.2f}× slower than the fastest: a noisy "
+               "phase, which the paired placement keeps out of the one-worker cells' ratios."
+               if slowest >= 1.05 else ".")))
     blocks += physics_blocks(results)
     early = [c for c in results.cells if c.left_early]
     if early:

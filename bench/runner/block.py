@@ -21,6 +21,7 @@ from bench import machine, meters
 from bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
 from bench.results import Cell
 from bench.runner.cell import CellMeter, build_cell
+from bench.runner.placement import Placement
 from bench.runner.plan import CellSpec
 from bench.runner.precision import (
     STOP_CONFIDENCE,
@@ -71,6 +72,7 @@ class _Slot:
         self.startup_s: float | None = None
         self.times: list[float] = []
         self.serial: list[float] = []
+        self.cpus: list[int] = []  # the CPU of each pair's round (pinned placement)
         self.meter = CellMeter()
         self.failure: BaseException | None = None
         self.done = False
@@ -101,6 +103,7 @@ class Round:
 
     cells: list[_Slot]
     serial_s: float | None
+    cpu: int | None = None  # the CPU its serial run (and one-worker cells) were pinned to
 
 
 class BlockMeasurement:
@@ -133,6 +136,7 @@ class BlockMeasurement:
         self.slots: list[_Slot] = []
         self.rounds = 0
         self.rule = StoppingRule(precision, 1, clock)  # replaced when the cells have started
+        self.placement = Placement()
         self.skipped: dict[CellSpec, Cell] = {}
         for spec in self.specs:
             why = self._cannot_run(spec)
@@ -175,22 +179,27 @@ class BlockMeasurement:
 
     def run_round(self) -> Round | None:
         """Each active cell once and the serial kernel once, in the order that alternates
-        every round. None when the serial run failed (and with it the round's cells)."""
+        every round; the serial run and every one-worker cell on the round's CPU
+        (``placement``). None when the serial run failed (and with it the round's cells)."""
         active = self.active()
         forward = self.rounds % 2 == 0
+        cpu = self.placement.cpu_of(self.rounds) if self.paired else None
         serial_s = None
         if self.paired and forward:
-            serial_s = self._serial_run(active)
+            with self.placement.on(cpu):
+                serial_s = self._serial_run(active)
             if serial_s is None:
                 return None
         for slot in (active if forward else reversed(active)):
-            self._run_cell(slot)
+            with self.placement.on(cpu if slot.spec.workers == 1 else None, slot.strat.pids):
+                self._run_cell(slot)
         if self.paired and not forward:
-            serial_s = self._serial_run(active)
+            with self.placement.on(cpu):
+                serial_s = self._serial_run(active)
             if serial_s is None:
                 return None
         self.rounds += 1
-        return Round(active, serial_s)
+        return Round(active, serial_s, cpu)
 
     def settle(self, done: Round) -> None:
         """Pair the round's runs; finish the cells that converged or can decide nothing
@@ -200,6 +209,8 @@ class BlockMeasurement:
                 continue
             if done.serial_s is not None:
                 slot.serial.append(done.serial_s)
+                if done.cpu is not None:
+                    slot.cpus.append(done.cpu)
             if self.rule.converged(len(slot.times), slot.half_width()):
                 self._finish(slot)
         for slot in done.cells:
@@ -355,7 +366,8 @@ class BlockMeasurement:
         slot.cell = build_cell(self._fields(slot.spec), slot.times, slot.serial,
                                precision=self.precision, paired=self.paired,
                                usable_cpus=self.usable, startup_s=slot.startup_s,
-                               readings=readings, gil=gil, left_early=slot.left_early)
+                               readings=readings, gil=gil, left_early=slot.left_early,
+                               pair_cpus=slot.cpus if len(slot.cpus) == len(slot.serial) else ())
 
 
 def measure_block(specs: Sequence[CellSpec], task: Callable[[Any], Any],

@@ -72,7 +72,8 @@ class CellMeter:
 def build_cell(fields: dict[str, Any], times: Sequence[float], serial: Sequence[float], *,
                precision: Precision, paired: bool, usable_cpus: int,
                startup_s: float | None, readings: tuple[float | None, int | None],
-               gil: bool | None, left_early: str | None = None) -> Cell:
+               gil: bool | None, left_early: str | None = None,
+               pair_cpus: Sequence[int] = ()) -> Cell:
     """The ok cell of these timed runs (``serial``: the serial runs paired with them, one
     per round, when ``paired``). ``fields``: the cell's identity (``cell_fields``)."""
     n = len(times)
@@ -84,7 +85,8 @@ def build_cell(fields: dict[str, Any], times: Sequence[float], serial: Sequence[
     speedup: dict[str, Any] = {}
     if paired:
         speedup = dict(serial_times_s=tuple(serial), speedup=point, speedup_ci95=ci,
-                       efficiency=stats.efficiency(point, int(fields["workers"])))
+                       efficiency=stats.efficiency(point, int(fields["workers"])),
+                       pair_cpus=tuple(pair_cpus))
     reason = None if left_early else noise_reason(hw, rs, n, precision)
     return Cell(status="ok", times_s=tuple(times), median_s=stats.median(times),
                 startup_s=startup_s, cpu_s=cpu_s, rel_std=rs, noisy=reason is not None,

@@ -1,0 +1,86 @@
+"""Where a round's runs execute: both runs of a pair on the same CPU.
+
+A cell's speedup is the median of ``serial_i / cell_i`` over rounds. The serial run
+executes on gilbench's main thread and a one-worker cell's work on another thread or
+process, and the OS places the two as it likes. When one vCPU is slower than the other
+for minutes (this project's noisy phases), the OS may keep the serial run on the slow
+one and the worker on the fast one: the pair is then *biased*, not noisy, and neither
+interleaving nor more pairs remove it (a one-worker cell came out 1.63x "faster" than
+serial on pure Python that way). ``tests/coverage.py``'s slow phases on one side of the
+pairs show the interval's coverage falling to 0.78-0.92 under such placement.
+
+``Placement`` removes the asymmetry at its source. In round r it pins gilbench's
+threads and the workers of every one-worker cell to CPU r mod k of the k usable CPUs,
+for that round's serial run and those cells' runs alike, and releases them afterwards.
+Both runs of a pair then share a CPU, so a slow CPU slows both and cancels in their
+ratio; across rounds each CPU takes its turn. Cells of several workers keep every usable
+CPU (they need them); their serial run still rotates over the CPUs, so a slow one
+weighs on them evenly instead of always.
+
+Linux only (``os.sched_setaffinity``), and only with two usable CPUs or more; elsewhere,
+or with ``GILBENCH_PLACEMENT=free``, nothing is pinned and the OS places every run (the
+before of the comparison in docs/methodology.md). Each round's CPU is recorded
+(``cpus``) so the report can show how fast each CPU ran the serial kernel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+
+PAIRED, FREE = "paired", "free"
+ENV = "GILBENCH_PLACEMENT"
+
+
+def mode() -> str:
+    """The placement asked for: paired (the default) or free (``GILBENCH_PLACEMENT``)."""
+    return FREE if os.environ.get(ENV, "").strip().lower() == FREE else PAIRED
+
+
+def usable() -> list[int]:
+    """The CPUs this process may run on (empty where the platform cannot pin)."""
+    if not hasattr(os, "sched_getaffinity") or not hasattr(os, "sched_setaffinity"):
+        return []
+    return sorted(os.sched_getaffinity(0))
+
+
+def _threads() -> list[int]:
+    """The ids of this process's threads (Linux: /proc/self/task)."""
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return []
+
+
+def _set(ids: Iterable[int], cpus: set[int]) -> None:
+    for tid in ids:
+        with contextlib.suppress(OSError):  # a thread or worker that ended meanwhile
+            os.sched_setaffinity(tid, cpus)
+
+
+class Placement:
+    """Pins a round's serial run and one-worker cells to one CPU, in turn."""
+
+    def __init__(self, requested: str | None = None) -> None:
+        self.cpus = usable() if (requested or mode()) == PAIRED else []
+        self.active = len(self.cpus) >= 2
+
+    def cpu_of(self, round_no: int) -> int | None:
+        """The CPU of a round (None: placement is free)."""
+        return self.cpus[round_no % len(self.cpus)] if self.active else None
+
+    @contextlib.contextmanager
+    def on(self, cpu: int | None, pids: Iterable[int] = ()) -> Iterator[None]:
+        """gilbench's threads (and these worker processes) on ``cpu`` inside the block,
+        back on every usable CPU after it, whatever happens inside."""
+        if cpu is None:
+            yield
+            return
+        own = os.getpid()
+        workers = [p for p in pids if p != own]
+        _set([*_threads(), *workers], {cpu})
+        try:
+            yield
+        finally:
+            _set([*_threads(), *workers], set(self.cpus))
