@@ -41,6 +41,7 @@ from bench.plan import CellSpec, Precision
 from bench.profiles import PROFILES
 from bench.runner.block import measure_block
 from bench.runner.confirm import confirm, confirm_precision
+from bench.runner.placement import FREE, Placement
 from bench.strategies import Strategy
 
 SERIAL_S = 0.025  # one serial run on the fake clock: the quick profile's size
@@ -153,7 +154,8 @@ def one_trial(rng: np.random.Generator, setting: Setting, truths: dict[float, fl
              for w in range(1, len(setting.speedups) + 1)]
     precision = _precision(setting.profile)
     options: dict[str, Any] = dict(warmup=0, timeout_s=None, serial=strats["serial"](1),
-                                   clock=clock, usable_cpus=64, strategies=strats)
+                                   clock=clock, usable_cpus=64, strategies=strats,
+                                   placement=Placement(FREE))  # the same on every machine
     swept = [c for c, _ in measure_block(specs, lambda i: i, None, precision=precision,
                                          **options)]
     each = [c.speedup_ci95[0] <= truths[setting.speedups[c.workers - 1]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from bench.runner import (
 )
 from bench.runner import specs as runner_specs
 from bench.strategies import STRATEGIES, CellFailure, Strategy
+from bench.runner.placement import FREE, PAIRED, Placement
 from tests import coverage, kernels
 from workloads import PROFILE_NAMES as SIZE_PROFILES
 from workloads import WORKLOADS, Task
@@ -74,7 +76,7 @@ def stepper(durations, precision, workers=(1, 2), fail_at=None, warmup=1):
     specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in workers]
     m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=precision, warmup=warmup,
                          timeout_s=None, serial=strategies["serial"](), clock=clock,
-                         usable_cpus=2, strategies=strategies)
+                         usable_cpus=2, strategies=strategies, placement=Placement(FREE))
     return m, log, clock
 
 
@@ -515,3 +517,48 @@ def test_without_confirmation_the_choice_is_paid_for_by_wider_intervals():
     lo, hi = best.speedup_ci95
     assert lo == pytest.approx(1.54 * 0.90) and hi == pytest.approx(1.54 * 1.10)  # full range
     assert cells[3].speedup_ci95 == pytest.approx((1.54 * 0.95, 1.54 * 1.05))  # its own 95%
+
+
+# ------------------------------------------------------------ paired placement
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity")
+                    else True, reason="pinning needs Linux and two usable CPUs")
+def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
+    # Real affinities: the fake serial run and the fake cells record the CPUs the main
+    # thread may run on at the moment they run.
+    clock = FakeClock()
+    log: list[str] = []
+    seen: list[tuple[str, frozenset[int]]] = []
+    strategies = fake_strategies(clock, {"S": [1.0], "c1": [1.0], "c2": [0.6]}, log)
+
+    class Recording(strategies["fake"]):  # type: ignore[misc,valid-type]
+        def map(self, fn, items, deadline):
+            seen.append((f"c{self.workers}", frozenset(os.sched_getaffinity(0))))
+            return super().map(fn, items, deadline)
+
+    class RecordingSerial(strategies["serial"]):  # type: ignore[misc,valid-type]
+        def map(self, fn, items, deadline):
+            seen.append(("S", frozenset(os.sched_getaffinity(0))))
+            return super().map(fn, items, deadline)
+
+    strategies = {"fake": Recording, "serial": RecordingSerial}
+    everything = frozenset(os.sched_getaffinity(0))
+    specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in (1, 2)]
+    m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=Precision.fixed(4),
+                         warmup=0, timeout_s=None, serial=RecordingSerial(), clock=clock,
+                         usable_cpus=2, strategies=strategies, placement=Placement(PAIRED))
+    cells = [c for c, _ in m.measure()]
+    cpus = sorted(everything)
+    # Round r: a serial run pinned to CPU r mod k, a free one, then the cells (the order
+    # alternating); c1 runs pinned to that CPU, c2 on every CPU.
+    first = seen[:4]
+    assert first == [("S", frozenset({cpus[0]})), ("S", everything), ("c1", frozenset({cpus[0]})),
+                     ("c2", everything)]
+    second = seen[4:8]
+    assert second[0] == ("c2", everything) and second[1] == ("c1", frozenset({cpus[1 % len(cpus)]}))
+    assert frozenset(os.sched_getaffinity(0)) == everything  # released after the block
+    one, two = cells
+    assert one.pair_cpus == tuple(cpus[r % len(cpus)] for r in range(4))
+    assert two.pair_cpus == ()  # several workers: paired with the free serial run
+    assert log.count("S") == 8  # two serial runs a round: one pinned, one free

@@ -97,13 +97,20 @@ class _Slot:
             self.strat.terminate()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Round:
     """The cells one round ran, and the serial run paired with them (None: unpaired)."""
 
     cells: list[_Slot]
-    serial_s: float | None
-    cpu: int | None = None  # the CPU its serial run (and one-worker cells) were pinned to
+    serial_s: float | None  # the serial run the cells of several workers pair with
+    cpu: int | None = None  # the CPU the one-worker cells and their serial run were pinned to
+    pinned_s: float | None = None  # that pinned serial run (None: none this round)
+
+    def serial_for(self, slot: _Slot) -> float | None:
+        """The serial run this cell's run pairs with."""
+        if slot.spec.workers == 1 and self.pinned_s is not None:
+            return self.pinned_s
+        return self.serial_s
 
 
 class BlockMeasurement:
@@ -120,7 +127,8 @@ class BlockMeasurement:
                  timeout_s: float | None, serial: Strategy | None = None,
                  initializer: Callable[[], None] | None = None,
                  clock: Clock = time.perf_counter, usable_cpus: int | None = None,
-                 strategies: dict[str, type[Strategy]] = STRATEGIES) -> None:
+                 strategies: dict[str, type[Strategy]] = STRATEGIES,
+                 placement: Placement | None = None) -> None:
         self.specs = list(specs)
         self.task = task
         self.reference = reference
@@ -136,7 +144,7 @@ class BlockMeasurement:
         self.slots: list[_Slot] = []
         self.rounds = 0
         self.rule = StoppingRule(precision, 1, clock)  # replaced when the cells have started
-        self.placement = Placement()
+        self.placement = placement or Placement()
         self.skipped: dict[CellSpec, Cell] = {}
         for spec in self.specs:
             why = self._cannot_run(spec)
@@ -184,22 +192,19 @@ class BlockMeasurement:
         active = self.active()
         forward = self.rounds % 2 == 0
         cpu = self.placement.cpu_of(self.rounds) if self.paired else None
-        serial_s = None
-        if self.paired and forward:
-            with self.placement.on(cpu):
-                serial_s = self._serial_run(active)
-            if serial_s is None:
-                return None
+        ones = cpu is not None and any(s.spec.workers == 1 for s in active)
+        several = any(s.spec.workers > 1 for s in active) or not ones
+        done = Round(active, None, cpu if ones else None)
+        if self.paired and forward and not self._serial_runs(done, ones, several):
+            return None
         for slot in (active if forward else reversed(active)):
-            with self.placement.on(cpu if slot.spec.workers == 1 else None, slot.strat.pids):
+            with self.placement.on(cpu if ones and slot.spec.workers == 1 else None,
+                                   slot.strat.pids):
                 self._run_cell(slot)
-        if self.paired and not forward:
-            with self.placement.on(cpu):
-                serial_s = self._serial_run(active)
-            if serial_s is None:
-                return None
+        if self.paired and not forward and not self._serial_runs(done, ones, several):
+            return None
         self.rounds += 1
-        return Round(active, serial_s, cpu)
+        return done
 
     def settle(self, done: Round) -> None:
         """Pair the round's runs; finish the cells that converged or can decide nothing
@@ -207,9 +212,10 @@ class BlockMeasurement:
         for slot in done.cells:
             if slot.failure is not None:
                 continue
-            if done.serial_s is not None:
-                slot.serial.append(done.serial_s)
-                if done.cpu is not None:
+            serial_s = done.serial_for(slot)
+            if serial_s is not None:
+                slot.serial.append(serial_s)
+                if done.cpu is not None and slot.spec.workers == 1:
                     slot.cpus.append(done.cpu)
             if self.rule.converged(len(slot.times), slot.half_width()):
                 self._finish(slot)
@@ -291,6 +297,24 @@ class BlockMeasurement:
         except Exception as exc:
             reraise_ctrl_c()
             slot.fail(exc)
+
+    def _serial_runs(self, done: Round, ones: bool, several: bool) -> bool:
+        """The round's serial runs: one pinned to its CPU for the one-worker cells, one
+        placed by the OS for the cells of several workers (which use every CPU, so a
+        serial run pinned to a slow one would bias them the other way). False when one
+        failed (and with it the round's cells)."""
+        if ones:
+            with self.placement.on(done.cpu):
+                pinned = self._serial_run(done.cells)
+            if pinned is None:
+                return False
+            done.pinned_s = pinned
+        if several:
+            free = self._serial_run(done.cells)
+            if free is None:
+                return False
+            done.serial_s = free
+        return True
 
     def _serial_run(self, active: list[_Slot]) -> float | None:
         """One timed serial run; if it fails, so do the cells it is paired with (None)."""
