@@ -117,9 +117,14 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
         "interval — the k-th smallest to the k-th largest of those n ratios, which covers "
         "the median ratio 95% of the time whatever the noise (none below n=6); n is the "
         "number of pairs.",
-        "Best = the precise cell (an interval, not noisy, ✗-free) with the highest lower end "
-        "of its interval: a lucky point with a wide interval does not win. A cell marked ✗ "
-        "came out faster than the usable CPUs allow (see Noise) and decides nothing.",
+        "Best threads / best processes (the Summary's headlines) = each kind of worker's best "
+        "cell (the highest lower end of its interval), then measured again after the sweep "
+        "with fresh workers and fresh pairs: the figure, its interval and n are that "
+        "confirmation's, so the interval covers 95% after the choice (choosing the best of "
+        "many flatters its own runs). A file without confirmations pays for the choice with "
+        "wider, simultaneous intervals. A cell marked ✗ came out faster than its CPUs (or, "
+        "for threads on pure Python under the GIL, 1×) allow, see Noise, and decides "
+        "nothing; a cell without paired serial runs (an older file) shows no interval.",
         "The dotted diagonal is ideal linear scaling; the dash-dot vertical line marks the "
         "usable CPUs, past which more workers can only add waiting, not computing.",
         "Thread strategies are blue/dashed, process strategies red/orange/solid. Worker "
