@@ -525,21 +525,37 @@ def test_without_confirmation_the_choice_is_paid_for_by_wider_intervals():
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity")
                     else True, reason="pinning needs Linux and two usable CPUs")
 def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
-    # Real affinities: the fake serial run and the fake cells record the CPUs the main
-    # thread may run on at the moment they run.
+    # Real affinities: the serial runs and the cells' work (on a worker thread, as a
+    # thread strategy's) record the CPUs the thread that runs them may use, at that moment.
+    import concurrent.futures
+    import threading
+
     clock = FakeClock()
     log: list[str] = []
-    seen: list[tuple[str, frozenset[int]]] = []
-    strategies = fake_strategies(clock, {"S": [1.0], "c1": [1.0], "c2": [0.6]}, log)
+    seen: list[tuple[str, frozenset[int], bool]] = []
+    base = fake_strategies(clock, {"S": [1.0], "c1": [1.0], "c2": [0.6]}, log)
 
-    class Recording(strategies["fake"]):  # type: ignore[misc,valid-type]
+    def where() -> tuple[frozenset[int], bool]:
+        return (frozenset(os.sched_getaffinity(0)),
+                threading.current_thread() is threading.main_thread())
+
+    class Recording(base["fake"]):  # type: ignore[misc,valid-type]
+        def start(self, deadline):
+            self.pool = concurrent.futures.ThreadPoolExecutor(1)
+            self.pool.submit(lambda: None).result()  # its thread exists from the start
+            return super().start(deadline)
+
         def map(self, fn, items, deadline):
-            seen.append((f"c{self.workers}", frozenset(os.sched_getaffinity(0))))
+            seen.append((f"c{self.workers}", *self.pool.submit(where).result()))
             return super().map(fn, items, deadline)
 
-    class RecordingSerial(strategies["serial"]):  # type: ignore[misc,valid-type]
+        def close(self):
+            self.pool.shutdown()
+            return super().close()
+
+    class RecordingSerial(base["serial"]):  # type: ignore[misc,valid-type]
         def map(self, fn, items, deadline):
-            seen.append(("S", frozenset(os.sched_getaffinity(0))))
+            seen.append(("S", *where()))
             return super().map(fn, items, deadline)
 
     strategies = {"fake": Recording, "serial": RecordingSerial}
@@ -550,15 +566,16 @@ def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
                          usable_cpus=2, strategies=strategies, placement=Placement(PAIRED))
     cells = [c for c, _ in m.measure()]
     cpus = sorted(everything)
-    # Round r: a serial run pinned to CPU r mod k, a free one, then the cells (the order
-    # alternating); c1 runs pinned to that CPU, c2 on every CPU.
-    first = seen[:4]
-    assert first == [("S", frozenset({cpus[0]})), ("S", everything), ("c1", frozenset({cpus[0]})),
-                     ("c2", everything)]
-    second = seen[4:8]
-    assert second[0] == ("c2", everything) and second[1] == ("c1", frozenset({cpus[1 % len(cpus)]}))
-    assert frozenset(os.sched_getaffinity(0)) == everything  # released after the block
+    # Round 0: a serial run on a helper thread pinned to the round's CPU, one on the main
+    # thread left to the OS, then c1's work pinned to that CPU and c2's on every CPU.
+    assert seen[:4] == [("S", frozenset({cpus[0]}), False), ("S", everything, True),
+                        ("c1", frozenset({cpus[0]}), False), ("c2", everything, False)]
+    # Round 1 runs backwards, on the next CPU.
+    assert seen[4:8] == [("c2", everything, False), ("c1", frozenset({cpus[1]}), False),
+                         ("S", frozenset({cpus[1]}), False), ("S", everything, True)]
+    assert frozenset(os.sched_getaffinity(0)) == everything  # the main thread: never pinned
+    assert not any(t.name.startswith("gilbench-pinned") for t in threading.enumerate())
     one, two = cells
     assert one.pair_cpus == tuple(cpus[r % len(cpus)] for r in range(4))
-    assert two.pair_cpus == ()  # several workers: paired with the free serial run
+    assert two.pair_cpus == ()  # several workers: paired with the main thread's serial run
     assert log.count("S") == 8  # two serial runs a round: one pinned, one free

@@ -24,7 +24,10 @@ that the figure has no interval. The fastest way is the one whose upper end is l
 with each factor's interval at 95% alone (the most it takes), as the run's best cell is
 the one whose lower end is highest; ways with fewer than 6 rounds behind a factor only
 where none has more. Its interval is that way's, not corrected for the choice among the
-ways.
+ways, and the sentence says so with how many ways it was chosen among: correcting it by
+Bonferroni over ~20 ways needs 13 rounds a factor, and the per-workload confirmation
+(``bench.runner.confirm``) re-measures one cell per kind of worker, not a way across a
+kind's workloads.
 """
 
 from __future__ import annotations
@@ -202,6 +205,7 @@ class KindAnswer:
     best: dict[str, WayTime]  # per interpreter label: its fastest way
     serial: dict[str, WayTime]  # per interpreter label: its serial loop
     by_model: dict[str, dict[str, WayTime]]  # per label, per model: that model's fastest
+    ways: dict[str, int] | None = None  # per label: how many ways its fastest was chosen among
 
     def fastest(self) -> WayTime | None:
         return min(self.best.values(), key=surely_takes, default=None)
@@ -231,8 +235,11 @@ class KindAnswer:
                     f"{len(top.workloads)} kernels needs more rounds per cell: --repeats 12): "
                     "can't tell.")
         rivals = self.rivals()
+        among = (self.ways or {}).get(top.label, 0)
         head = (f"{self.kind}: fastest here is {top.way} on {top.label}, {top.text()} the time "
-                f"per task of {base}'s serial loop")
+                f"per task of {base}'s serial loop"
+                + (f" (chosen among {among} ways: that interval is the way's own, not widened "
+                   "for the choice, so it reads a little optimistic)" if among > 1 else ""))
         if not rivals:
             return head + " — surely faster than every other interpreter's best way."
         return (head + " — can't tell it from "
@@ -249,10 +256,12 @@ def answer(runs: Sequence[Any], base_label: str, serial: Sequence[SerialRuns]
         best: dict[str, WayTime] = {}
         own_serial: dict[str, WayTime] = {}
         by_model: dict[str, dict[str, WayTime]] = {}
+        counts: dict[str, int] = {}
         for r in runs:
             ways = _ways(r.results, r.label, base_label, kind, serial)
             if not ways:
                 continue
+            counts[r.label] = len(ways)
             best[r.label] = min(ways, key=surely_takes)
             s = next((w for w in ways if w.strategy == "serial"), None)
             if s is not None:
@@ -264,5 +273,5 @@ def answer(runs: Sequence[Any], base_label: str, serial: Sequence[SerialRuns]
                     models[key] = w
             by_model[r.label] = models
         if best:
-            out.append(KindAnswer(kind, best, own_serial, by_model))
+            out.append(KindAnswer(kind, best, own_serial, by_model, counts))
     return out

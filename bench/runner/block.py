@@ -166,6 +166,8 @@ class BlockMeasurement:
         except BaseException:
             self.tear_down()
             raise
+        finally:
+            self.placement.close()
         return self.cells()
 
     # ------------------------------------------------------------ the steps
@@ -304,8 +306,7 @@ class BlockMeasurement:
         serial run pinned to a slow one would bias them the other way). False when one
         failed (and with it the round's cells)."""
         if ones:
-            with self.placement.on(done.cpu):
-                pinned = self._serial_run(done.cells)
+            pinned = self.placement.run_on(done.cpu, lambda: self._serial_run(done.cells))
             if pinned is None:
                 return False
             done.pinned_s = pinned

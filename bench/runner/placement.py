@@ -9,13 +9,14 @@ interleaving nor more pairs remove it (a one-worker cell came out 1.63x "faster"
 serial on pure Python that way). ``tests/coverage.py``'s slow phases on one side of the
 pairs show the interval's coverage falling to 0.78-0.92 under such placement.
 
-``Placement`` removes the asymmetry at its source. In round r it pins gilbench's
-threads and the workers of every one-worker cell to CPU r mod k of the k usable CPUs,
-for that round's serial run and those cells' runs alike, and releases them afterwards.
-Both runs of a pair then share a CPU, so a slow CPU slows both and cancels in their
-ratio; across rounds each CPU takes its turn. Cells of several workers keep every usable
-CPU (they need them); their serial run still rotates over the CPUs, so a slow one
-weighs on them evenly instead of always.
+``Placement`` removes the asymmetry at its source. In round r it runs a serial run on a
+helper thread pinned to CPU r mod k of the k usable CPUs, and pins the workers of every
+one-worker cell (its threads, or its process) to the same CPU for their runs, releasing
+them afterwards. Both runs of a pair then share a CPU, so a slow CPU slows both and
+cancels in their ratio; across rounds each CPU takes its turn. The main thread is never
+pinned: the round's other serial run, which the cells of several workers pair with (they
+use every CPU), stays where the OS puts it, as before — a serial run pinned to a slow CPU
+would bias them the other way, and a main thread once pinned stays near that CPU.
 
 Linux only (``os.sched_setaffinity``), and only with two usable CPUs or more; elsewhere,
 or with ``GILBENCH_PLACEMENT=free``, nothing is pinned and the OS places every run (the
@@ -25,9 +26,14 @@ before of the comparison in docs/methodology.md). Each round's CPU is recorded
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 PAIRED, FREE = "paired", "free"
 ENV = "GILBENCH_PLACEMENT"
@@ -65,6 +71,29 @@ class Placement:
     def __init__(self, requested: str | None = None) -> None:
         self.cpus = usable() if (requested or mode()) == PAIRED else []
         self.active = len(self.cpus) >= 2
+        self._helper: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def run_on(self, cpu: int | None, fn: Callable[[], T]) -> T:
+        """``fn()`` on a helper thread pinned to ``cpu`` (on the calling thread when
+        ``cpu`` is None), its exception raised here."""
+        if cpu is None:
+            return fn()
+        if self._helper is None:
+            self._helper = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix="gilbench-pinned-serial")
+
+        def pinned() -> T:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, {cpu})  # this (helper) thread only
+            return fn()
+
+        return self._helper.submit(pinned).result()
+
+    def close(self) -> None:
+        """Stop the helper thread (after its run, if one is going)."""
+        if self._helper is not None:
+            self._helper.shutdown(wait=True)
+            self._helper = None
 
     def cpu_of(self, round_no: int) -> int | None:
         """The CPU of a round (None: placement is free)."""
@@ -78,9 +107,13 @@ class Placement:
             yield
             return
         own = os.getpid()
+        main = threading.main_thread().native_id
         workers = [p for p in pids if p != own]
-        _set([*_threads(), *workers], {cpu})
+        # Every thread but the main one (a thread cell's workers; the helper), and the
+        # cell's worker processes.
+        ids = [t for t in _threads() if t != main] + workers
+        _set(ids, {cpu})
         try:
             yield
         finally:
-            _set([*_threads(), *workers], set(self.cpus))
+            _set([t for t in _threads() if t != main] + workers, set(self.cpus))
