@@ -402,6 +402,8 @@ def test_a_run_expects_its_budgets_and_its_process_starts():
     assert len(specs) == 5  # serial + threads x2 + pool_map x2
     per = 0.3 + CELL_OVERHEAD_S["quick"]
     want = 5 * per + (1 + 4) * PROCESS_START_S + cost_suite("sync").seconds["quick"]
+    # and the confirmations: one more cell of each kind of worker, the dearest of its kind
+    want += per + (per + 4 * PROCESS_START_S)
     assert expected_s(plan, specs, ["sync"]) == pytest.approx(want)
     assert expected_s(plan, [], []) == 0
 
@@ -566,15 +568,15 @@ def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
                          usable_cpus=2, strategies=strategies, placement=Placement(PAIRED))
     cells = [c for c, _ in m.measure()]
     cpus = sorted(everything)
-    # Round 0: a serial run on a helper thread pinned to the round's CPU, one on the main
+    # Round 0: a serial run on a helper thread pinned to the round's CPU, one on a helper
     # thread left to the OS, then c1's work pinned to that CPU and c2's on every CPU.
-    assert seen[:4] == [("S", frozenset({cpus[0]}), False), ("S", everything, True),
+    assert seen[:4] == [("S", frozenset({cpus[0]}), False), ("S", everything, False),
                         ("c1", frozenset({cpus[0]}), False), ("c2", everything, False)]
     # Round 1 runs backwards, on the next CPU.
     assert seen[4:8] == [("c2", everything, False), ("c1", frozenset({cpus[1]}), False),
-                         ("S", frozenset({cpus[1]}), False), ("S", everything, True)]
-    assert frozenset(os.sched_getaffinity(0)) == everything  # the main thread: never pinned
-    assert not any(t.name.startswith("gilbench-pinned") for t in threading.enumerate())
+                         ("S", frozenset({cpus[1]}), False), ("S", everything, False)]
+    assert frozenset(os.sched_getaffinity(0)) == everything  # the main thread: released
+    assert not any(t.name.startswith("gilbench-") for t in threading.enumerate())
     one, two = cells
     assert one.pair_cpus == tuple(cpus[r % len(cpus)] for r in range(4))
     assert two.pair_cpus == ()  # several workers: paired with the main thread's serial run

@@ -311,7 +311,7 @@ class BlockMeasurement:
                 return False
             done.pinned_s = pinned
         if several:
-            free = self._serial_run(done.cells)
+            free = self.placement.run_on(None, lambda: self._serial_run(done.cells))
             if free is None:
                 return False
             done.serial_s = free

@@ -10,13 +10,14 @@ serial on pure Python that way). ``tests/coverage.py``'s slow phases on one side
 pairs show the interval's coverage falling to 0.78-0.92 under such placement.
 
 ``Placement`` removes the asymmetry at its source. In round r it runs a serial run on a
-helper thread pinned to CPU r mod k of the k usable CPUs, and pins the workers of every
-one-worker cell (its threads, or its process) to the same CPU for their runs, releasing
-them afterwards. Both runs of a pair then share a CPU, so a slow CPU slows both and
-cancels in their ratio; across rounds each CPU takes its turn. The main thread is never
-pinned: the round's other serial run, which the cells of several workers pair with (they
-use every CPU), stays where the OS puts it, as before — a serial run pinned to a slow CPU
-would bias them the other way, and a main thread once pinned stays near that CPU.
+helper thread pinned to CPU r mod k of the k usable CPUs, and pins gilbench's threads (the
+main one included, so that threads a cell starts inside its run inherit the CPU) and the
+workers of every one-worker cell to the same CPU for their runs, releasing them
+afterwards. Both runs of a pair then share a CPU, so a slow CPU slows both and cancels in
+their ratio; across rounds each CPU takes its turn. The round's other serial run, which
+the cells of several workers pair with (they use every CPU), runs on a second helper
+thread that is never pinned: the OS places it, as before — a serial run pinned to a slow
+CPU would bias those cells the other way, and a thread once pinned stays near its CPU.
 
 Linux only (``os.sched_setaffinity``), and only with two usable CPUs or more; elsewhere,
 or with ``GILBENCH_PLACEMENT=free``, nothing is pinned and the OS places every run (the
@@ -71,15 +72,24 @@ class Placement:
     def __init__(self, requested: str | None = None) -> None:
         self.cpus = usable() if (requested or mode()) == PAIRED else []
         self.active = len(self.cpus) >= 2
-        self._helper: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pinned: concurrent.futures.ThreadPoolExecutor | None = None
+        self._free: concurrent.futures.ThreadPoolExecutor | None = None
+        self._free_tid: int | None = None
 
     def run_on(self, cpu: int | None, fn: Callable[[], T]) -> T:
-        """``fn()`` on a helper thread pinned to ``cpu`` (on the calling thread when
-        ``cpu`` is None), its exception raised here."""
-        if cpu is None:
+        """``fn()`` on a helper thread pinned to ``cpu``; with ``cpu`` None, on a helper
+        thread that is never pinned (the OS places it) while placement is paired, or on
+        the calling thread while it is free. Its exception is raised here."""
+        if not self.active:
             return fn()
-        if self._helper is None:
-            self._helper = concurrent.futures.ThreadPoolExecutor(
+        if cpu is None:
+            if self._free is None:
+                self._free = concurrent.futures.ThreadPoolExecutor(
+                    1, thread_name_prefix="gilbench-free-serial")
+                self._free_tid = self._free.submit(threading.get_native_id).result()
+            return self._free.submit(fn).result()
+        if self._pinned is None:
+            self._pinned = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix="gilbench-pinned-serial")
 
         def pinned() -> T:
@@ -87,13 +97,15 @@ class Placement:
                 os.sched_setaffinity(0, {cpu})  # this (helper) thread only
             return fn()
 
-        return self._helper.submit(pinned).result()
+        return self._pinned.submit(pinned).result()
 
     def close(self) -> None:
-        """Stop the helper thread (after its run, if one is going)."""
-        if self._helper is not None:
-            self._helper.shutdown(wait=True)
-            self._helper = None
+        """Stop the helper threads (after their run, if one is going)."""
+        for pool in (self._pinned, self._free):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._pinned = self._free = None
+        self._free_tid = None
 
     def cpu_of(self, round_no: int) -> int | None:
         """The CPU of a round (None: placement is free)."""
@@ -107,13 +119,12 @@ class Placement:
             yield
             return
         own = os.getpid()
-        main = threading.main_thread().native_id
         workers = [p for p in pids if p != own]
-        # Every thread but the main one (a thread cell's workers; the helper), and the
-        # cell's worker processes.
-        ids = [t for t in _threads() if t != main] + workers
-        _set(ids, {cpu})
+        # Every thread of gilbench's process — the main one too, so that a thread the cell
+        # starts inside its run inherits the CPU — but the free serial run's helper, and
+        # the cell's worker processes.
+        _set([t for t in _threads() if t != self._free_tid] + workers, {cpu})
         try:
             yield
         finally:
-            _set([t for t in _threads() if t != main] + workers, set(self.cpus))
+            _set([t for t in _threads() if t != self._free_tid] + workers, set(self.cpus))

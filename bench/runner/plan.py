@@ -85,9 +85,25 @@ def suite_cost_s(plan: Plan, suite: str) -> float:
     return cost_suite(suite).expected_s(plan.profile)
 
 
+def confirmation_cost_s(plan: Plan, specs: list[CellSpec],
+                        available: Collection[str] | None = None) -> float:
+    """About how long the confirmations of these cells take: per workload and size, one
+    more cell for each kind of worker that runs there (``bench.runner.confirm``: its
+    finalist, measured again), priced as the dearest cell of that kind."""
+    dearest: dict[tuple[str, int, str], float] = {}
+    for spec in specs:
+        if spec.strategy == "serial":
+            continue
+        key = (spec.workload, spec.size, STRATEGIES[spec.strategy].model)
+        dearest[key] = max(dearest.get(key, 0.0), spec_cost_s(plan, spec, available))
+    return sum(dearest.values())
+
+
 def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str],
                available: Collection[str] | None = None) -> float:
-    """About how long these cells and cost suites take (an estimate from the budgets), in
-    an interpreter that has the strategies ``available`` (None: this one)."""
+    """About how long these cells (their confirmations included) and cost suites take (an
+    estimate from the budgets), in an interpreter that has the strategies ``available``
+    (None: this one)."""
     return (sum(spec_cost_s(plan, spec, available) for spec in specs)
+            + confirmation_cost_s(plan, specs, available)
             + sum(suite_cost_s(plan, s) for s in suites))
