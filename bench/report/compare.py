@@ -13,6 +13,7 @@ apply; adding one is one function and one entry in the list.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from pathlib import Path
 
 from bench.analysis import (
     TIE_RATIO,
-    best_by_speedup,
     best_of_model,
     duel_of,
+    headline,
     serial_cell,
     usable_cpus,
 )
@@ -73,9 +74,14 @@ class Run:
         return self.results.machine
 
     def best(self, workload: str) -> Cell | None:
-        """The best decisive cell (the surely highest speedup, within the physics)."""
-        return best_by_speedup((c for c in self.results.cells_of(workload)
-                                if c.strategy != "serial"), usable_cpus(self.results))
+        """The workload's headline over every kind of worker (``headline``: the confirmed
+        finalists, or the simultaneous choice), its interval widened for the choice among
+        them (no interval where the pairs are too few for that)."""
+        found = headline((c for c in self.results.cells_of(workload)
+                          if c.strategy != "serial"), usable_cpus(self.results))
+        if found is None:
+            return None
+        return dataclasses.replace(found.cell, speedup_ci95=found.interval())
 
     def fastest(self, workload: str) -> Cell | None:
         """The ok cell with the lowest median time (serial included)."""
