@@ -132,10 +132,20 @@ def quantile_interval(values: Sequence[float], q: float, confidence: float = CON
     """Distribution-free interval of the q-quantile (0 < q < 1): the l-th to the u-th
     smallest of n independent values, l and u from Binomial(n, q) so that each tail
     misses at most (1 - confidence) / 2. None when n is too small for it (a p99 needs
-    about 300 values for a 95% interval with an upper end)."""
+    about 370 values for a 95% interval with an upper end; ``quantile_bounds`` gives the
+    lower end alone)."""
+    lo, hi = quantile_bounds(values, q, confidence)
+    return None if lo is None or hi is None else (lo, hi)
+
+
+def quantile_bounds(values: Sequence[float], q: float, confidence: float = CONFIDENCE
+                    ) -> tuple[float | None, float | None]:
+    """``quantile_interval``'s two ends on their own, each missing its tail with at most
+    (1 - confidence) / 2: the lower end exists from one value on, the upper only once
+    the largest value is unlikely enough to be below the quantile (None: not yet)."""
     n = len(values)
     if n == 0 or not 0 < q < 1:
-        return None
+        return None, None
     tail = (1 - confidence) / 2
 
     def pmf(i: int) -> float:
@@ -150,10 +160,9 @@ def quantile_interval(values: Sequence[float], q: float, confidence: float = CON
         if hi is None and cdf >= 1 - tail:
             hi = i + 1  # P(B <= hi - 1) >= 1 - tail
             break
-    if lo is None or hi is None or hi > n:
-        return None
     s = sorted(float(x) for x in values)
-    return s[lo - 1], s[hi - 1]
+    return (s[lo - 1] if lo is not None else None,
+            s[hi - 1] if hi is not None and hi <= n else None)
 
 
 def median_ci(samples: Sequence[float], *, confidence: float = CONFIDENCE

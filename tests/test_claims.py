@@ -343,3 +343,16 @@ def test_order_follows_the_intervals_and_the_tie_band():
     assert F.order((1.0, 1.02), (1.01, 1.03)) == F.SAME
     assert F.order((1.0, 1.3), (1.1, 1.2)) == F.UNSURE
     assert F.order(None, (1.0, 1.1)) == F.UNSURE
+
+
+def test_a_p99_past_the_bar_needs_only_its_lower_end():
+    # 150 pings under CPU-bound threads: too few for a p99's upper end, but its lower end
+    # (88 ms against a 5 ms switch interval) already decides which side of the bar it is.
+    thr = dataclasses.replace(lat("threads", 2, 88 * MS), p99_ci95_s=(40 * MS, None))
+    holds = [lat("threads", 0, 0.1 * MS), thr, lat("processes", 2, 0.2 * MS)]
+    assert verdict(F.gil_latency, results(latency=holds)) == F.HOLDS
+    assert "88 ms [40 ms–?]" in F.gil_latency(results(latency=holds))[1]
+    # The processes' side needs its upper end to be below the bar: without it, can't tell.
+    prc = dataclasses.replace(lat("processes", 2, 0.2 * MS), p99_ci95_s=(0.1 * MS, None))
+    v, text = F.gil_latency(results(latency=[holds[0], thr, prc]))
+    assert v == F.CANT_TELL and "370 pings" in text

@@ -167,3 +167,21 @@ def test_the_headline_covers_after_the_choice():
     assert all(r.after >= selection.FLOOR and r.no_headline == 0 for r in rows), table
     assert all(r.each >= selection.FLOOR for r in rows), table
     assert min(r.before for r in rows) < 0.8, table  # the winner's curse, shown
+
+
+def test_quantile_bounds_cover_and_lose_the_upper_end_below_about_370():
+    rng = __import__("numpy").random.default_rng(7)
+    hits = lows = 0
+    for _ in range(1000):
+        x = rng.exponential(1, 400)
+        lo, hi = stats.quantile_bounds(list(x), 0.99)
+        truth = math.log(100)  # the exponential's 99th percentile
+        hits += lo <= truth <= hi
+    assert hits / 1000 >= 0.94
+    for _ in range(1000):
+        lo, hi = stats.quantile_bounds(list(rng.exponential(1, 150)), 0.99)
+        assert hi is None  # 150 values cannot put the top of a p99 interval anywhere
+        lows += lo <= math.log(100)
+    assert lows / 1000 >= 0.97  # the lower end alone still misses at most 2.5%
+    assert stats.quantile_interval(list(range(1, 21)), 0.5) == stats.median_interval(
+        list(range(1, 21)))

@@ -43,12 +43,19 @@ NO_INTERVAL = ("the file has no 95% intervals for these costs (measured before g
 SLOWER, FASTER, SAME, UNSURE = "slower", "faster", "the same", "unsure"
 
 
-def order(a: tuple[float, float] | None, b: tuple[float, float] | None) -> str:
+Interval = tuple[float, float | None]  # a cost's 95% interval (a p99's may lack its top)
+
+
+def order(a: Interval | None, b: Interval | None) -> str:
     """How cost ``a`` stands to cost ``b``, from their 95% intervals: SLOWER when a's
     whole interval is above b's by more than the tie band, FASTER when below it by more,
-    SAME when both fit within the band of each other, else UNSURE (no interval: UNSURE)."""
+    SAME when both fit within the band of each other, else UNSURE (no interval, or an
+    end missing where it is needed: UNSURE)."""
     if a is None or b is None:
         return UNSURE
+    if b[1] is None or a[1] is None:
+        return SLOWER if b[1] is not None and a[0] > b[1] * TIE else (
+            FASTER if a[1] is not None and a[1] * TIE < b[0] else UNSURE)
     if a[0] > b[1] * TIE:
         return SLOWER
     if a[1] * TIE < b[0]:
@@ -58,12 +65,13 @@ def order(a: tuple[float, float] | None, b: tuple[float, float] | None) -> str:
     return UNSURE
 
 
-def against_bar(ci: tuple[float, float] | None, bar: float) -> str:
+def against_bar(ci: Interval | None, bar: float) -> str:
     """A cost's 95% interval against a fixed bar: SLOWER (wholly at or above it), FASTER
-    (wholly below), else UNSURE."""
+    (wholly below), else UNSURE (a missing upper end cannot show it below)."""
     if ci is None:
         return UNSURE
-    return SLOWER if ci[0] >= bar else FASTER if ci[1] < bar else UNSURE
+    return SLOWER if ci[0] >= bar else FASTER if ci[1] is not None and ci[1] < bar \
+        else UNSURE
 
 
 def every(outcomes: Sequence[str], yes: str) -> str:
@@ -93,14 +101,16 @@ def parallel_control(results: Results, what: str) -> tuple[str, str] | None:
     return None
 
 
-def _ci(e: Entry, p99: bool = False) -> tuple[float, float] | None:
+def _ci(e: Entry, p99: bool = False) -> Interval | None:
     return e.p99_ci95_s if p99 else e.median_ci95_s
 
 
 def fmt_cost(e: Entry, p99: bool = False) -> str:
     """A cost with its 95% interval: ``32.1 µs [31.0 µs–33.4 µs]``."""
     value, ci = (e.p99_s, e.p99_ci95_s) if p99 else (e.median_s, e.median_ci95_s)
-    return fmt_s(value) + (f" [{fmt_s(ci[0])}–{fmt_s(ci[1])}]" if ci else " [no interval]")
+    if ci is None:
+        return fmt_s(value) + " [no interval]"
+    return fmt_s(value) + f" [{fmt_s(ci[0])}–{fmt_s(ci[1]) if ci[1] is not None else '?'}]"
 
 
 @dataclass(frozen=True)
@@ -313,9 +323,10 @@ def apply_async_fast(results: Results) -> tuple[str, str]:
     text = (f"Pool.apply_async(f, (10,)).get(): median {fmt_cost(e)}, p99 "
             f"{fmt_cost(e, p99=True)} over {e.round_trips} calls: {margin:,.0f}× inside the "
             "1 s timeout at the 99th percentile")
-    side = against_bar(_ci(e, p99=True), 1.0)
+    ci = _ci(e, p99=True)
+    side = against_bar(ci, 1.0)
     if side == UNSURE:
-        return CANT_TELL, text + (f" — {NO_INTERVAL}." if _ci(e, p99=True) is None else
+        return CANT_TELL, text + (f" — {NO_INTERVAL}." if ci is None or ci[1] is None else
                                   ", but its interval reaches the timeout.")
     return (HOLDS if side == FASTER else FAILS), text + "."
 
@@ -360,8 +371,9 @@ def gil_latency(results: Results) -> tuple[str, str]:
         return HOLDS, text + "."
     if t == FASTER or q == SLOWER:
         return FAILS, text + "."
-    missing = _ci(thr, p99=True) is None or _ci(prc, p99=True) is None
-    return CANT_TELL, text + (f" — {NO_INTERVAL} (a p99's interval needs about 370 pings)."
+    p_ci = _ci(prc, p99=True)
+    missing = _ci(thr, p99=True) is None or p_ci is None or p_ci[1] is None
+    return CANT_TELL, text + (f" — {NO_INTERVAL} (a p99's upper end needs about 370 pings)."
                               if missing else ": an interval reaches the switch interval.")
 
 

@@ -34,9 +34,10 @@ class Entry:
     median_s: float | None = None
     p99_s: float | None = None
     # Distribution-free 95% intervals of the median and of the p99 (order statistics;
-    # None: too few times, or a file from before they were kept).
+    # None: too few times, or a file from before they were kept). A p99's upper end needs
+    # about 370 times: with fewer, [low, None] (its lower end alone, still at 97.5%).
     median_ci95_s: tuple[float, float] | None = None
-    p99_ci95_s: tuple[float, float] | None = None
+    p99_ci95_s: tuple[float, float | None] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in ENTRY_STATUSES:
@@ -46,9 +47,9 @@ class Entry:
             if not f.name.endswith(("_s", "_bytes", "_per_s")) or value is None:
                 continue
             if f.name.endswith("_ci95_s"):
-                if not isinstance(value, tuple) or len(value) != 2:
+                if not isinstance(value, tuple) or len(value) != 2 or value[0] is None:
                     raise ValueError(f"{f.name} must be [low, high], not {value!r}")
-                values: tuple[Any, ...] = value
+                values: tuple[Any, ...] = tuple(v for v in value if v is not None)
             else:
                 values = (value,)
             if any(not isinstance(v, (int, float)) or v < 0 or math.isnan(v) for v in values):
@@ -102,9 +103,10 @@ class Entry:
 def timed(times: Sequence[float]) -> dict[str, Any]:
     """An entry's time fields from its measured times: the median and the p99, each with
     its distribution-free 95% interval (``stats.median_interval``, ``stats.quantile_interval``)."""
+    lo, hi = stats.quantile_bounds(times, 0.99)
     return {"median_s": stats.median(times), "p99_s": stats.percentile(times, 99),
             "median_ci95_s": stats.median_interval(times),
-            "p99_ci95_s": stats.quantile_interval(times, 0.99)}
+            "p99_ci95_s": None if lo is None else (lo, hi)}
 
 
 ENTRY_TYPES: dict[str, type[Entry]] = {}
