@@ -23,8 +23,8 @@ from bench.runner import (
     run,
 )
 from bench.runner import specs as runner_specs
-from bench.strategies import STRATEGIES, CellFailure, Strategy
 from bench.runner.placement import FREE, PAIRED, Placement
+from bench.strategies import STRATEGIES, CellFailure, Strategy
 from tests import coverage, kernels
 from workloads import PROFILE_NAMES as SIZE_PROFILES
 from workloads import WORKLOADS, Task
