@@ -180,3 +180,21 @@ def test_a_cost_suite_prints_a_line_per_measurement_in_a_log(monkeypatch, capsys
         "): ok (4 s of about 60 s)")
     assert lines[1].startswith("  [sync] 2. sync queue (") and ": error (9 s" in lines[1]
     assert lines[2].endswith(": error: worker died")
+
+
+def test_a_file_without_paired_runs_says_it_predates_them():
+    import dataclasses
+
+    from bench.report.sections import build
+    from bench.report.terminal import summary
+
+    res = sample()
+    old = dataclasses.replace(res, cells=tuple(
+        dataclasses.replace(c, serial_times_s=()) for c in res.cells))
+    old = old.with_speedups()
+    assert all(c.speedup_ci95 is None for c in old.cells if c.strategy != "serial" and c.ok)
+    text = " ".join(getattr(b, "text", "") for b in build(old, {}))
+    assert "predates paired measurement" in text
+    assert "predates paired measurement" not in " ".join(
+        getattr(b, "text", "") for b in build(res, {}))
+    assert "Findings: none can be decided" in summary(old, Path("out"))

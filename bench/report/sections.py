@@ -20,6 +20,7 @@ from bench.report.speedups import (
     machine_table,
     machine_warning,
     noise_blocks,
+    predates_pairs,
     run_line,
     summary_table,
     task_size_blocks,
@@ -42,6 +43,11 @@ def partial_run(results: Results, charts: Charts) -> list[Block]:
     hint = results.run.get("resume_hint")
     how = f"Resume with `{hint}`." if hint else "Run it again to measure the rest."
     return [Para(f"> **Partial run**: it was interrupted; what is below is what finished. {how}")]
+
+
+def old_file(results: Results, charts: Charts) -> list[Block]:
+    text = predates_pairs(results)
+    return [Para(f"> **{text}**")] if text else []
 
 
 def noisy_machine(results: Results, charts: Charts) -> list[Block]:
@@ -148,7 +154,7 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
 
 
 SECTIONS: list[Section] = [
-    title, partial_run, noisy_machine, free_threading_section, verdicts, findings_section,
+    title, partial_run, old_file, noisy_machine, free_threading_section, verdicts, findings_section,
     summary, machine, workloads, task_size_blocks, cost_sections, noise, failed_cells,
     failed_measurements, how_to_read,
 ]

@@ -33,7 +33,7 @@ from bench.analysis.scaling import AMDAHL_MIN_POINTS
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
 from bench.kinds import gil_words, kind_title
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
-from bench.results import Cell, Results
+from bench.results import Cell, Results, unpaired
 
 Charts = dict[str, list[Path]]
 
@@ -436,3 +436,17 @@ def free_threading(results: Results) -> str | None:
         text += (" What changes: threads can run pure-Python CPU work in parallel — "
                  f"{gains}; on a GIL build threads stay near 1×.")
     return text
+
+
+def predates_pairs(results: Results) -> str | None:
+    """What a reader must know first about a file whose cells have no paired runs, or
+    None: those cells show a point without an interval and decide nothing."""
+    old = unpaired(results.cells)
+    if not old:
+        return None
+    share = "all its" if len(old) == sum(c.ok and c.strategy != "serial"
+                                         for c in results.cells) else f"{len(old)} of its"
+    return (f"This file predates paired measurement: {share} parallel cells have no serial "
+            "runs interleaved with theirs, so each shows its speedup as a point without an "
+            "interval (whatever interval the file stored) and decides no verdict, headline or "
+            "finding. Measure again with today's gilbench to decide.")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.analysis import entry_counts, findings, kind_verdicts, mixed_sides
 from bench.fmt import fmt_minutes
-from bench.report.speedups import machine_warning, precision_line, summary_table
+from bench.report.speedups import machine_warning, precision_line, predates_pairs, summary_table
 from bench.report.suites import headlines
 from bench.results import Cell, Results
 from bench.suites.entries import Entry
@@ -163,6 +163,8 @@ def summary(results: Results, out: Path) -> str:
         lines.append("\nFindings (the article's claims, measured here):")
         for f in findings(results):
             lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
+    elif predates_pairs(results):
+        lines.append(f"\nFindings: none can be decided. {predates_pairs(results)}")
     else:
         lines.append("\nFindings: none of the article's claims is measured by this run (they "
                      "need pure-Python, native or IO kernels, or the cost suites).")
