@@ -4,6 +4,7 @@ strategy or a model, and how precise a run's speedups are."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -214,13 +215,15 @@ class GeoSpan:
     cells: tuple[Cell, ...]
     share: int = 1
 
+    @functools.cached_property
     def _ends(self) -> list[tuple[float, float] | None]:
+        """Each factor's interval at the joint level (computed once: ranking reads it)."""
         level = 1 - (1 - stats.CONFIDENCE) / (max(1, len(self.cells)) * self.share)
-        return [at_confidence(c, level) if c.serial_times_s else None for c in self.cells]
+        return [at_confidence(c, level) for c in self.cells]
 
     @property
     def bounded(self) -> bool:
-        return all(e is not None for e in self._ends())
+        return all(e is not None for e in self._ends)
 
     @property
     def point(self) -> float:
@@ -228,14 +231,14 @@ class GeoSpan:
 
     @property
     def low(self) -> float:
-        ends = self._ends()
+        ends = self._ends
         if any(e is None for e in ends):
             return 0.0
         return stats.geometric_mean([e[0] for e in ends if e is not None])
 
     @property
     def high(self) -> float:
-        ends = self._ends()
+        ends = self._ends
         if any(e is None for e in ends):
             return math.inf
         return stats.geometric_mean([e[1] for e in ends if e is not None])

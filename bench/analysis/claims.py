@@ -17,6 +17,7 @@ is given only when the numbers agree with it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -53,9 +54,8 @@ def order(a: Interval | None, b: Interval | None) -> str:
     end missing where it is needed: UNSURE)."""
     if a is None or b is None:
         return UNSURE
-    if b[1] is None or a[1] is None:
-        return SLOWER if b[1] is not None and a[0] > b[1] * TIE else (
-            FASTER if a[1] is not None and a[1] * TIE < b[0] else UNSURE)
+    a = (a[0], math.inf if a[1] is None else a[1])  # a missing top: it could be anything
+    b = (b[0], math.inf if b[1] is None else b[1])
     if a[0] > b[1] * TIE:
         return SLOWER
     if a[1] * TIE < b[0]:
