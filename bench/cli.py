@@ -161,7 +161,9 @@ def say(line: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import interpreters
+    from bench.runner.placement import mode
 
+    mode()  # a bad GILBENCH_PLACEMENT is one line, before anything runs
     if args.baseline is not None and not args.python:
         raise UserError("--baseline names one interpreter of a --python run: give the "
                         "interpreters with --python (gilbench compare --baseline LABEL "

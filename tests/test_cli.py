@@ -461,3 +461,12 @@ def test_the_cli_imports_matplotlib_only_to_draw(cli_env, tmp_path):
     r = subprocess.run([sys.executable, "-c", draw, str(tmp_path / "x")], env=cli_env,
                        cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "True" and (tmp_path / "x.png").exists(), r.stderr
+
+
+def test_a_bad_placement_is_one_line_before_anything_runs(cli_env, tmp_path):
+    r = gilbench("run", "--profile", "smoke", env={**cli_env, "GILBENCH_PLACEMENT": "pinned"},
+                 cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("gilbench: error: GILBENCH_PLACEMENT='pinned'") and "free" in line
+    assert not (tmp_path / "reports").exists()

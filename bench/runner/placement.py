@@ -34,6 +34,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from bench.errors import UserError
+
 T = TypeVar("T")
 
 PAIRED, FREE = "paired", "free"
@@ -41,8 +43,13 @@ ENV = "GILBENCH_PLACEMENT"
 
 
 def mode() -> str:
-    """The placement asked for: paired (the default) or free (``GILBENCH_PLACEMENT``)."""
-    return FREE if os.environ.get(ENV, "").strip().lower() == FREE else PAIRED
+    """The placement asked for: paired (the default) or free (``GILBENCH_PLACEMENT``);
+    any other value is a ``UserError`` (``gilbench run`` checks it before it starts)."""
+    value = os.environ.get(ENV, "").strip().lower() or PAIRED
+    if value not in (PAIRED, FREE):
+        raise UserError(f"{ENV}={os.environ[ENV]!r} is not a placement: give {PAIRED} (the "
+                        f"default: each pair's runs on one CPU) or {FREE} (the OS places them)")
+    return value
 
 
 def usable() -> list[int]:
