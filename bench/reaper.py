@@ -204,6 +204,62 @@ def _hurried_by_signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+LOCK_HELD_S = 0.5  # far longer than any living holder keeps a pool's queue lock
+
+
+def free_if_dead_holder(lock: Any) -> None:
+    """Release a pool queue lock if a dead worker holds it (every worker is dead).
+
+    The pool's own threads take these locks only for the instant of a put, so
+    a lock still taken after LOCK_HELD_S has a dead holder: it is released on
+    its behalf. A free lock is taken and given back.
+    """
+    if lock is None:
+        return
+    lock.acquire(timeout=LOCK_HELD_S)
+    with contextlib.suppress(ValueError):  # cannot happen: it is held, by us or the dead
+        lock.release()
+
+
+def _end_lost_pools(wait_s: float = 2.0) -> list[int]:
+    """Every ``multiprocessing.Pool`` of this process that is still running, ended the
+    way ``Pool.terminate`` would end it, safely; the pids of its workers it had to stop.
+
+    Only a pool that no one holds any more is still running here — a stop signal
+    raised in the middle of ``Pool()``, after its threads had started. Its
+    worker-handler thread replaces every worker that ends: it would answer the reaping
+    below with fresh workers (and a fresh resource tracker), started after the children
+    were listed and so left behind. And its finalizer, which multiprocessing's exit work
+    runs, takes the task queue's read lock, which a killed idle worker holds for ever.
+    So: the handler is told to stop (as ``Pool.terminate`` tells it), woken and waited
+    for; the workers are killed and reaped; a lock a dead worker held is freed. The
+    pool's finalizer then runs through.
+    """
+    pool_module = sys.modules.get("multiprocessing.pool")
+    if pool_module is None:
+        return []
+    handle_workers = pool_module.Pool._handle_workers
+    lost = [(t, t._args) for t in threading.enumerate()  # type: ignore[attr-defined]
+            if getattr(t, "_target", None) == handle_workers and t.is_alive()]
+    for t, args in lost:
+        t._state = pool_module.TERMINATE  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            args[-1].put(None)  # its change notifier: it wakes and sees the order
+    until = time.monotonic() + wait_s
+    for t, _ in lost:
+        t.join(max(0.0, until - time.monotonic()))
+    signalled = []
+    for _, args in lost:
+        workers, inqueue, outqueue = args[5], args[6], args[7]
+        for p in list(workers):
+            if _end_process(p, 0.0) and p.pid:
+                signalled.append(p.pid)
+        for q in (outqueue, inqueue):
+            for lock in (getattr(q, "_wlock", None), getattr(q, "_rlock", None)):
+                free_if_dead_holder(lock)
+    return signalled
+
+
 def reap_children(grace_s: float = REAP_GRACE_S) -> list[int]:
     """Before this process exits: every child it started has ended and been waited for.
 
@@ -220,6 +276,7 @@ def reap_children(grace_s: float = REAP_GRACE_S) -> list[int]:
     signalled: list[int] = []
     with _hurried_by_signals():
         until = time.monotonic() + grace_s
+        signalled += _end_lost_pools()
         for p in multiprocessing.active_children():
             # A daemonic child (a pool's worker) is terminated at once, as multiprocessing
             # does at exit; another is given the grace to finish.

@@ -115,31 +115,38 @@ def reraise_ctrl_c() -> None:
 
 @contextlib.contextmanager
 def ctrl_c_deferred() -> Iterator[None]:
-    """A Ctrl-C that arrives inside is raised when the block ends, not in its middle.
+    """A stop signal that arrives inside is raised when the block ends, not in its middle.
 
-    For what must not be cut in half — a cluster half-started, or half-closed, leaves
-    processes and threads that no one then closes. A second Ctrl-C inside raises at
-    once (a user who presses twice means it). Outside the main thread, where no
-    signal handler can be set, and where SIGINT is ignored (a background job of a
-    script), a no-op.
+    For what must not be cut in half — a pool half-built (its threads already refilling
+    it, and no one holding it to close it), a cluster half-started or half-closed —
+    leaves processes and threads that no one then closes. Every stop signal this
+    process handles is held off the same way: a Ctrl-C, and a SIGTERM or SIGHUP, which
+    stop gilbench as Ctrl-C does. A second signal inside raises at once (a user who
+    presses twice means it). Outside the main thread, where no signal handler can be
+    set, a no-op; a signal that is ignored (a background job of a script) or left at
+    its default action stays so.
     """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) == signal.SIG_IGN):  # the caller ignores it
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    handled = [s for s in STOP_SIGNALS if callable(signal.getsignal(s))]
     pressed: list[int] = []
 
-    def later(signum: int, _frame: object) -> None:
+    def later(signum: int, frame: object) -> None:
+        if signum != signal.SIGINT and _OWNER and os.getpid() != _OWNER[0]:
+            on_ctrl_c(signum, frame)  # a forked worker: it ends, as it should
+            return
         _STOPPED_BY[:] = _STOPPED_BY or [signum]
         if pressed:
             raise KeyboardInterrupt
         pressed.append(signum)
 
-    previous = signal.signal(signal.SIGINT, later)
+    previous = {s: signal.signal(s, later) for s in handled}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     if pressed:
         raise KeyboardInterrupt
 

@@ -394,6 +394,28 @@ def test_nothing_outlives_a_run_stopped_by_sigterm(cli_env, tmp_path):
     assert_nothing_left(r, out)
 
 
+LOST_POOL = """
+import multiprocessing, sys
+from bench.reaper import reap_children
+ctx = multiprocessing.get_context(sys.argv[1])
+lost = [ctx.Pool(2)]  # as a stop signal inside Pool() leaves one: no one will close it,
+lost[0].map(abs, [1, 2])  # and its threads replace every worker that ends
+reap_children()
+print("reaped")
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_a_pool_no_one_closed_is_ended_at_exit(method, cli_env, tmp_path):
+    # Reaping its workers must not make it start new ones (left behind, with a new
+    # resource tracker), and its finalizer must not wait for ever on a queue lock
+    # that a killed worker held (the hang guard: run_watched's 60 s timeout).
+    r = run_watched([sys.executable, "-c", LOST_POOL, method], env=cli_env, cwd=tmp_path,
+                    timeout_s=60)
+    assert r["returncode"] == 0 and r["stdout"] == "reaped\n", r["stderr"][-3000:]
+    assert_nothing_left(r)
+
+
 ORPHANED_WHILE_STARTING = """
 import multiprocessing, os, signal, sys, time
 from tests.kernels import starts_slowly

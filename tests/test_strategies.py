@@ -364,6 +364,30 @@ except KeyboardInterrupt:
 """
 
 
+SIGTERM_DEFERRED_SCRIPT = """
+import os, signal, time
+from bench.signals import install_stop_handlers, stopped_by
+from bench.strategies import ctrl_c_deferred
+install_stop_handlers()
+ran_on = False
+try:
+    with ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+        ran_on = True
+except KeyboardInterrupt:
+    print("raised after the block" if ran_on else "raised inside", stopped_by())
+"""
+
+
+def test_a_sigterm_is_deferred_like_ctrl_c(cli_env):
+    # A pool half-built when a SIGTERM arrives is a pool no one closes.
+    r = subprocess.run([sys.executable, "-c", SIGTERM_DEFERRED_SCRIPT], env=cli_env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == f"raised after the block {int(signal.SIGTERM)}", \
+        r.stdout + r.stderr
+
+
 def test_ctrl_c_deferred_raises_after_the_block_and_a_second_press_at_once(cli_env):
     r = subprocess.run([sys.executable, "-c", DEFERRED_SCRIPT], env=cli_env,
                        capture_output=True, text=True, timeout=60)

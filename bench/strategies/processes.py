@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from bench.reaper import free_if_dead_holder
 from bench.strategies.base import (
     JOIN_S,
     CellTimeout,
@@ -275,23 +276,6 @@ class _PoolStrategy(_ProcessStrategy):
             pool.terminate()
             pool.join()
         self._kill_all()
-
-
-LOCK_HELD_S = 0.5  # far longer than any living holder keeps a pool's queue lock
-
-
-def free_if_dead_holder(lock: Any) -> None:
-    """Release a pool queue lock if a dead worker holds it (every worker is dead).
-
-    The pool's own threads take these locks only for the instant of a put, so
-    a lock still taken after LOCK_HELD_S has a dead holder: it is released on
-    its behalf. A free lock is taken and given back.
-    """
-    if lock is None:
-        return
-    lock.acquire(timeout=LOCK_HELD_S)
-    with contextlib.suppress(ValueError):  # cannot happen: it is held, by us or the dead
-        lock.release()
 
 
 @strategy
