@@ -114,15 +114,23 @@ def test_relative_performance_and_geometric_mean():
     assert notes == []
 
 
-def test_different_sizes_compare_speedups_only_and_missing_workloads_are_listed(tmp_path):
+def test_different_task_sizes_are_said_not_compared_and_missing_workloads_are_listed(tmp_path):
     from bench.report.compare import Run, build
 
     base = Run("base", "-", cells("a", 2.0, 2, size=10))
     other = Run("other", "-", cells("b", 2.0, 2, size=20, workloads=("fib",)))
     table, notes = relative_table([base, other], base)
-    assert any("different sizes" in n for n in notes)
+    # A speedup depends on the task size: a difference between sizes is not a change.
+    said = next(n for n in notes if n.startswith("fib: the runs' task sizes differ"))
+    assert "base: size 10, tasks of about" in said and "other: size 20, tasks of about" in said
+    assert dict((r[0], r) for r in table.rows)["fib"][1] == "—"
+    # The same size with another task count: the speedups still compare, the times not.
+    more = Run("more", "-", Results(machine=base.results.machine, run=base.results.run,
+                                    cells=tuple(dataclasses.replace(c, tasks=c.tasks * 2)
+                                                for c in base.results.cells)))
+    table, notes = relative_table([base, more], base)
+    assert any("different task counts" in n for n in notes)
     assert dict((r[0], r) for r in table.rows)["fib"][1].startswith("speedup 1.00× [")
-    assert "same within 5%" in dict((r[0], r) for r in table.rows)["fib"][1]
     text = "\n".join(getattr(b, "text", "") + " ".join(getattr(b, "items", ()))
                      for b in build([base, other], base, {}))
     assert "other has no result for: sleep" in text

@@ -20,13 +20,16 @@ def test_workload_verdict_wording():
     b = cell("x", "cpu", "pool_map", 2, 0.5)
     serial = cell("x", "cpu", "serial", 1, 1.0)
     a, b = with_speedups([serial, a, b])[1:]
-    assert workload_verdict(a, b) == "processes, 2.00× faster than threads (at least 1.92×)"
+    # The task size it holds for: the paired serial runs' median over the 8 tasks.
+    assert workload_verdict(a, b) == ("processes, 2.00× faster than threads (at least 1.92×), "
+                                      "for tasks of about 125 ms")
     assert workload_verdict(None, b) == ("can't tell: no threads cell precise enough to set "
-                                         "against pool_map[fork]")
+                                         "against pool_map[fork], for tasks of about 125 ms")
     assert workload_verdict(None, None) == "can't tell: no cell precise enough to decide"
     close = cell("x", "cpu", "pool_map", 2, 1.0)
     close = with_speedups([serial, close])[1]
-    assert workload_verdict(a, close) == "tie within 5%: threads are cheaper"
+    assert workload_verdict(a, close) == ("tie within 5%: threads are cheaper, for tasks of "
+                                          "about 125 ms")
     import dataclasses
 
     wide = dataclasses.replace(close, speedup_ci95=(0.8, 1.3))

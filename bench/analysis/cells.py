@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from bench import stats
-from bench.fmt import fmt_speedup, fmt_x
+from bench.fmt import fmt_s, fmt_speedup, fmt_x
 from bench.kinds import CEILING_SLACK, gil_bound, pure_python, speedup_ceiling
 from bench.results import Cell, Results, with_speedup
 
@@ -22,6 +22,24 @@ def serial_cell(results: Results, workload: str) -> Cell | None:
         if c.strategy == "serial" and c.ok:
             return c
     return None
+
+
+def task_s(cell: Cell) -> float | None:
+    """The serial time of one of this cell's tasks: the median of the serial runs paired
+    with it (its own, for the serial cell) over its task count. None without them."""
+    serial = cell.serial_times_s or (cell.times_s if cell.strategy == "serial" else ())
+    if not serial or not cell.tasks:
+        return None
+    return stats.median(serial) / cell.tasks
+
+
+def tasks_of_about(cells: Iterable[Cell | None]) -> str:
+    """"for tasks of about 2.3 ms": the task size a claim from these cells (one workload
+    and size) holds for; "" where no cell says."""
+    found = [t for c in cells if c is not None and (t := task_s(c)) is not None]
+    if not found:
+        return ""
+    return f"for tasks of about {fmt_s(stats.geometric_mean(found))}"
 
 
 def with_speedup_only(cells: Iterable[Cell]) -> list[Cell]:

@@ -24,6 +24,7 @@ from bench.analysis.cells import (
     headline,
     headline_of,
     reach,
+    tasks_of_about,
     usable_cpus,
 )
 from bench.kinds import KINDS, kind_title
@@ -114,7 +115,15 @@ def duel_of(results: Results, workload: str) -> Duel:
 def workload_verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None = None,
                      p_reach: float | None = None) -> str:
     """Threads or processes for one workload, from each model's headline cell (and how
-    high each model's other cells could still reach)."""
+    high each model's other cells could still reach), and the task size it holds for:
+    the answer changes with it (``bench.analysis.granularity``)."""
+    said = _verdict(threads, procs, t_reach, p_reach)
+    size = tasks_of_about((threads, procs))
+    return f"{said}, {size}" if size else said
+
+
+def _verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None,
+             p_reach: float | None) -> str:
     if threads is None and procs is None:
         return "can't tell: no cell precise enough to decide"
     if threads is None or procs is None:
@@ -164,6 +173,17 @@ def _scores(results: Results, names: list[str]) -> list[_Score]:
     return [_Score(cells, len(found), model) for model, cells in found]
 
 
+def _with_sizes(results: Results, names: list[str]) -> str:
+    """The workloads, each with the task size its cells ran ("fib, tasks of about 2 ms")."""
+    out = []
+    for w in names:
+        serial = next((c for c in results.cells_of(w) if c.strategy == "serial" and c.ok),
+                      None)
+        size = tasks_of_about([serial]) if serial is not None else ""
+        out.append(f"{w} {size.replace('for tasks', 'tasks')}" if size else w)
+    return ", ".join(out)
+
+
 def kind_verdicts(results: Results) -> list[str]:
     """Per kind of work, the recommended model (and its strategies) with its speedup: the
     geometric mean of each workload's headline, its range holding jointly after the
@@ -175,7 +195,7 @@ def kind_verdicts(results: Results) -> list[str]:
                  if any(c.kind == kind for c in results.cells_of(w))]
         if not names:
             continue
-        title = f"**{kind_title(kind, gil)}** ({', '.join(names)})"
+        title = f"**{kind_title(kind, gil)}** ({_with_sizes(results, names)})"
         scores = _scores(results, names)
         if not scores:
             lines.append(f"{title}: can't tell — no kind of worker has a cell precise enough "

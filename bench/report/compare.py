@@ -27,6 +27,7 @@ from bench.analysis import (
     serial_cell,
     usable_cpus,
 )
+from bench.analysis.cells import task_s
 from bench.analysis.matrix import KindAnswer
 from bench.analysis.significance import (
     Change,
@@ -38,7 +39,7 @@ from bench.analysis.significance import (
 )
 from bench.errors import UserError
 from bench.files import write_text
-from bench.fmt import fmt_machine, fmt_speedup
+from bench.fmt import fmt_machine, fmt_s, fmt_speedup
 from bench.report import freethreading, matrix
 from bench.report.compare_charts import compare_charts
 from bench.report.document import (
@@ -199,6 +200,19 @@ def same_work(runs: list[Run], workload: str) -> bool:
     return len(shapes) == 1
 
 
+def task_sizes_text(runs: list[Run], workload: str) -> str:
+    """Each run's size of the workload and its serial time per task, in words."""
+    out = []
+    for r in runs:
+        serial = serial_cell(r.results, workload)
+        if serial is None:
+            continue
+        t = task_s(serial)
+        out.append(f"{r.label}: size {serial.size}"
+                   + (f", tasks of about {fmt_s(t)}" if t is not None else ""))
+    return "; ".join(out)
+
+
 def _pair(a: Cell | None, b: Cell | None, base: Run, run: Run, w: str) -> Pair | None:
     if a is None or b is None:
         return None
@@ -220,9 +234,18 @@ def relative_changes(runs: list[Run], base: Run
                                                for r in runs}
     for w in common_workloads(runs):
         comparable = same_work(runs, w)
+        sizes = {r.results.main_size(w) for r in runs if r.results.cells_of(w)}
+        if len(sizes) > 1:
+            # A speedup depends on the task size (bench.analysis.granularity): a difference
+            # between tasks of different sizes is not a change of the machine.
+            notes.append(f"{w}: the runs' task sizes differ ({task_sizes_text(runs, w)}), so "
+                         "neither times nor speedups are compared: the difference would mix "
+                         "the machine with the task size.")
+            per[w] = {r.label: {} for r in runs if r is not base}
+            continue
         if not comparable:
-            notes.append(f"{w}: the runs used different sizes or task counts, so only "
-                         "speedups are compared, not times.")
+            notes.append(f"{w}: the runs used different task counts, so only speedups are "
+                         "compared, not times.")
         per[w] = {}
         for r in runs:
             if r is base:
