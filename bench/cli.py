@@ -431,6 +431,7 @@ RUN_EXAMPLES = """examples:
   gilbench run --python 3.13t/bin/python --python 3.13/bin/python
   gilbench run --python python3.11 --python python3.15 --python 'PYTHON_JIT=1 python3.15'
   gilbench run --resume reports/20261127T101500Z-host
+  gilbench run --profile quick --suite granularity --workloads fib,zlib
 """
 
 
@@ -442,8 +443,8 @@ def profile_help() -> str:
     n = usable_cpus()
     times = ", ".join(f"{p} {fmt_minutes(expected_default_s(p, n))}" for p in USER_PROFILES)
     return (f"how much work and how precise: quick, standard (the default), full; "
-            f"everything on this machine's {n} usable CPU{'s' if n != 1 else ''} takes "
-            f"about: {times}")
+            f"the default suites on this machine's {n} usable CPU{'s' if n != 1 else ''} "
+            f"take about: {times}")
 
 
 def make_parser() -> Parser:
@@ -475,9 +476,13 @@ def make_parser() -> Parser:
     g.add_argument("--profile", type=profile_name, default=DEFAULT_PROFILE,
                    metavar="{" + ",".join(USER_PROFILES) + "}", help=profile_help())
     g.add_argument("--suite", metavar="S,T",
-                   help=f"what to run: {', '.join(ALL_SUITES)} (a comma list), or all "
-                        "(default): speedup is the sweep of workloads x strategies, the "
-                        "others measure costs (start-up, IPC, synchronisation, GIL latency)")
+                   help=f"what to run: {', '.join(ALL_SUITES)} (a comma list), or all. "
+                        "Default: speedup (the sweep of workloads x strategies) and the cost "
+                        "suites (start-up, IPC, synchronisation, GIL latency), in the times "
+                        "--profile gives. granularity (speedup against task size, 0.1 to 100 "
+                        "ms, every strategy at the usable CPUs, and the sizes where each way "
+                        "starts to pay; a minute or more per workload at quick, estimated "
+                        "before it starts) runs when named, or with all")
     g.add_argument("--workloads", metavar="A,B",
                    help="workloads to run (default: all; with --workloads-from, its kernels)")
     g.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",

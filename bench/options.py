@@ -16,10 +16,11 @@ from typing import Any
 from bench.errors import UserError, did_you_mean
 from bench.machine import usable_cpus
 from bench.profiles import PROFILES, default_workers
-from bench.runner import Plan
+from bench.runner import Plan, granularity
 from bench.runner.plan import expected_s, specs
+from bench.runner.sweep import one_task_s
 from bench.strategies import STRATEGIES
-from bench.suites import ALL_SUITES, COST_SUITES
+from bench.suites import ALL_SUITES, COST_SUITES, DEFAULT_SUITES, GRANULARITY
 from workloads import WORKLOADS
 from workloads.user import WorkloadSourceError, load_all, load_entry_points, prepare
 
@@ -144,16 +145,19 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
     of their own, calibrated here (``say`` hears what was chosen)."""
     profile = PROFILES[args.profile]
     from_user = user_workloads(getattr(args, "workloads_from", None))
-    if args.python and args.suite and any(x in parse_suites(args.suite) for x in COST_SUITES
+    if args.python and args.suite and any(x in parse_suites(args.suite)
+                                          for x in (*COST_SUITES, GRANULARITY)
                                           if x not in PYTHON_SUITES):
         raise UserError("--python runs the speedup suite and the startup suite in each "
-                        "interpreter; the other cost suites run in gilbench's own: drop "
+                        "interpreter; the granularity sweep and the other cost suites run "
+                        "in gilbench's own: drop "
                         "--python or give --suite speedup,startup")
     # Other interpreters: their sweeps and what their workers cost to start (fork,
     # forkserver and spawn, subinterpreters). The user's own kernels: the sweep (the cost
     # suites measure gilbench's own primitives, not a kernel). Unless --suite asks otherwise.
     suites = parse_suites(args.suite or (",".join(PYTHON_SUITES) if args.python else "speedup"
-                                         if getattr(args, "workloads_from", None) else "all"))
+                                         if getattr(args, "workloads_from", None)
+                                         else ",".join(DEFAULT_SUITES)))
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
                  if args.workloads else from_user or list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
@@ -187,6 +191,8 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
                 workloads_from=tuple(_spec_for_plan(s) for s in dict.fromkeys(
                     getattr(args, "workloads_from", None) or ())))
     plan = calibrate_plan(plan, say)
+    if GRANULARITY in plan.suites:  # its sizes from one task timed here per kernel
+        plan = granularity.with_points(plan, usable_cpus(), one_task_s, say)
     if args.python:
         uncalibrated = [w for w, size in plan.sizes if size == 0]
         if uncalibrated:
@@ -240,7 +246,7 @@ def default_plan(profile_name: str, usable: int) -> Plan:
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
                 timeout_s=profile.timeout_s,
                 sizes=tuple((w.name, w.size_for(profile.name)) for w in builtin),
-                suites=tuple(ALL_SUITES), max_repeats=profile.max_repeats,
+                suites=tuple(DEFAULT_SUITES), max_repeats=profile.max_repeats,
                 target_ci=profile.target_ci, cell_budget_s=profile.cell_budget_s)
 
 

@@ -60,7 +60,7 @@ class CellSpec:
 
 
 # Fields whose JSON form is a list of pairs or a list, made tuples again when read.
-_PAIRS = ("sizes", "calibrated")
+_PAIRS = ("sizes", "calibrated", "granularity")
 _LISTS = ("workloads", "strategies", "workers", "start_methods", "suites", "size_factors",
           "workloads_from")
 
@@ -94,6 +94,11 @@ class Plan:
     # here, with one task's time at that size (workload, seconds).
     workloads_from: tuple[str, ...] = ()
     calibrated: tuple[tuple[str, float], ...] = ()
+    # The granularity suite's points (bench.runner.granularity): (workload, size, tasks,
+    # one task's time at that size as calibrated before the run), and the worker count
+    # every strategy runs them at (the usable CPUs).
+    granularity: tuple[tuple[str, int, int, float], ...] = ()
+    granularity_workers: int = 0
 
     @property
     def precision(self) -> Precision:
@@ -102,7 +107,12 @@ class Plan:
 
     @property
     def sweeps(self) -> bool:
-        return "speedup" in self.suites
+        """Whether cells are measured: the speedup sweep, the granularity sweep or both."""
+        return "speedup" in self.suites or "granularity" in self.suites
+
+    def granularity_points(self, workload: str) -> list[tuple[int, int, float]]:
+        """The workload's granularity points: (size, tasks, calibrated task time)."""
+        return [(size, tasks, t) for w, size, tasks, t in self.granularity if w == workload]
 
     def size_of(self, workload: str) -> int:
         return dict(self.sizes)[workload]

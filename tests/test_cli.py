@@ -57,7 +57,7 @@ def test_list_json(cli_env, tmp_path):
                if s["name"] not in ("subinterpreters", "interpreter_pool"))
     runs_on = {s["name"]: s["runs_on"] for s in data["strategies"]}
     assert "3.14+" in runs_on["interpreter_pool"] and "3.13" in runs_on["subinterpreters"]
-    assert [s["name"] for s in data["suites"]] == ["speedup", *COST_SUITES]
+    assert [s["name"] for s in data["suites"]] == ["speedup", "granularity", *COST_SUITES]
 
 
 def test_info_json(cli_env, tmp_path):
@@ -165,7 +165,8 @@ BAD_INPUTS = {
                            "valid: list, info, run, selfcheck, report, compare, export"),
     "mistyped subcommand": (["comapre"], "unknown choice 'comapre' (did you mean 'compare'?)"),
     "unknown suite": (["run", "--suite", "ipc,gpu"],
-                      "unknown suite 'gpu'; valid: speedup, startup, ipc, sync, latency, all"),
+                      "unknown suite 'gpu'; valid: speedup, granularity, startup, ipc, sync, "
+                      "latency, all"),
     "empty suite list": (["run", "--suite", ","], "--suite: empty list; valid: speedup"),
     "missing results file": (["report", "{tmp}/none.json"], "no such file"),
 }

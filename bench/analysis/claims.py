@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from bench.analysis.cells import GeoSpan, best_of_model, gil_on, usable_cpus
 from bench.analysis.costs import nearest_payload, pick
+from bench.analysis.granularity import main_crossover
+from bench.analysis.granularity import workloads as granularity_workloads
 from bench.analysis.verdicts import TIE_RATIO
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
 from bench.results import Results
@@ -455,6 +457,29 @@ def busy_wait_handover(results: Results) -> tuple[str, str]:
                               else ": not apart at this precision.")
 
 
+def processes_pay_from(results: Results) -> tuple[str, str]:
+    """From which task size processes beat threads on pure-Python work (the granularity
+    sweep's crossovers, decided from its joint intervals)."""
+    names = [w for w in granularity_workloads(results)
+             if next(c.kind for c in results.cells if c.workload == w) == "cpu"]
+    if not names:
+        return _unmeasured("granularity --workloads fib")
+    usable = usable_cpus(results)
+    if usable == 1:
+        return ONE_CPU, "with one usable CPU processes cannot beat threads at any task size."
+    found = [(w, main_crossover(results, w)) for w in names]
+    said = "; ".join(f"{w}: {c.claim} {c.text()}" for w, c in found)
+    statuses = {c.status for _, c in found}
+    if statuses == {"crosses"}:
+        ests = [c.estimate for _, c in found if c.estimate is not None]
+        mean = math.exp(sum(map(math.log, ests)) / len(ests))
+        return HOLDS, (f"Processes pay from tasks of about {fmt_s(mean)} on this machine "
+                       f"({said}).")
+    if statuses <= {"always", "never"}:
+        return FAILS, (f"no crossover within the sizes measured: {said}.")
+    return CANT_TELL, f"{said}."
+
+
 CLAIMS: list[tuple[str, str, str, Callable[[Results], tuple[str, str]]]] = [
     ("Threads do not make CPU-bound pure Python faster: the GIL lets one thread run "
      "Python bytecode at a time.", ARTICLE,
@@ -486,6 +511,9 @@ CLAIMS: list[tuple[str, str, str, Callable[[Results], tuple[str, str]]]] = [
      "", gil_latency),
     ("Busy-waiting threads hand over slowly: the GIL only switches on a timer.", FOLKLORE, "",
      busy_wait_handover),
+    ("Processes pay only for tasks big enough: below some task size, what a process pays "
+     "per task (pickling, a pipe) outweighs the other cores.", FOLKLORE, "",
+     processes_pay_from),
 ]
 
 
@@ -522,6 +550,12 @@ RULES: dict[Callable[[Results], tuple[str, str]], str] = {
                   "CPU-bound threads is wholly past the switch interval while under as many "
                   "CPU-bound processes it is wholly below it; does not hold when either is "
                   "wholly on the other side; else can't tell"),
+    processes_pay_from: ("needs the granularity suite on pure-Python work and 2+ usable CPUs; "
+                         "holds when, on every such workload, processes surely beat threads "
+                         "from some task size on and not surely at the smallest (its "
+                         "crossover: joint intervals over the curves, see Granularity); "
+                         "does not hold when they surely win at every size or at none; else "
+                         "can't tell"),
     busy_wait_handover: ("needs 2+ usable CPUs; holds when spinning threads surely hand over "
                          "more slowly than spinning processes; does not hold when surely as "
                          "fast or faster; else can't tell"),

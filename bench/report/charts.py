@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.analysis import best_cells, gil_on, size_points
+from bench.analysis import best_cells, gil_on, granularity, size_points, usable_cpus
 from bench.files import write_with
 from bench.fmt import fmt_s
-from bench.kinds import kind_title
+from bench.kinds import KINDS, kind_title
 from bench.results import Results
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilbench's CLI
@@ -195,7 +195,8 @@ def overview_chart(results: Results, stem: Path) -> list[Path]:
 def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
     """Best thread and best process speedup against the time of one task, per
     workload of a ``--sizes`` sweep (log x: the crossover is where they cross)."""
-    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1]
+    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1
+              and not granularity.is_granularity(results, w)]
     if not sweeps:
         return None
     cols = min(3, len(sweeps))
@@ -226,6 +227,63 @@ def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
     return save_figure(fig, stem)
 
 
+def granularity_chart(results: Results, kind: str, stem: Path) -> list[Path] | None:
+    """Speedup of every strategy against the serial time of one task, one panel per
+    workload of this kind of work, each point with its 95% interval; the band is where
+    processes start to beat threads (or, for IO, stop losing to them)."""
+    names = [w for w in granularity.workloads(results)
+             if next(c.kind for c in results.cells if c.workload == w) == kind]
+    if not names:
+        return None
+    usable = usable_cpus(results)
+    cols = min(2, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = new_figure(figsize=(5.4 * cols, 3.8 * rows))
+    for i, w in enumerate(names):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        pts = granularity.points(results, w)
+        labels = granularity.labels(results, w)
+        models = {label: p.cells[label].model for p in pts for label in p.cells}
+        style = _style_for(labels, models)
+        for label in labels:
+            mine = [(p.task_s * 1000, p.cells[label]) for p in pts
+                    if label in p.cells and p.cells[label].speedup is not None]
+            if not mine:
+                continue
+            xs = [x for x, _ in mine]
+            ys = [c.speedup_value for _, c in mine]
+            err = [[max(0.0, c.speedup_value - c.speedup_ci95[0]) if c.speedup_ci95 else 0.0
+                    for _, c in mine],
+                   [max(0.0, c.speedup_ci95[1] - c.speedup_value) if c.speedup_ci95 else 0.0
+                    for _, c in mine]]
+            ax.errorbar(xs, ys, yerr=err, label=label, linewidth=1.3, markersize=4,
+                        capsize=2, elinewidth=0.8, **style[label])
+        ax.axhline(1.0, color="#444444", linewidth=0.8)
+        if usable > 1:
+            ax.axhline(usable, color="#888888", linewidth=0.8, linestyle=":")
+        cross = granularity.main_crossover(results, w)
+        low, high = cross.bracket
+        if cross.status == "crosses" and high is not None:
+            a = (low if low is not None else pts[0].task_s) * 1000
+            b = high * 1000
+            ax.axvspan(min(a, b), max(a, b), color="#f2c14e", alpha=0.25, linewidth=0,
+                       label=f"{cross.claim}: crossover")
+        ax.set_xscale("log")
+        ax.set_yscale("log", base=2)
+        ax.yaxis.set_major_formatter(formatter(lambda v, _: f"{v:g}×"))
+        ax.set_title(w, fontsize=10)
+        ax.set_xlabel("serial time per task (ms)", fontsize=8)
+        ax.set_ylabel(f"speedup at {results.plan.granularity_workers if results.plan else '?'}"
+                      " workers (×)", fontsize=8)
+        ax.grid(True, alpha=0.3, which="both")
+        if i == 0:
+            ax.legend(fontsize=6, ncol=2)
+    fig.suptitle(f"{kind}: speedup against task size, every strategy at the usable CPUs "
+                 "(95% intervals; dotted: the CPUs)", fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, stem)
+
+
 def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
     """Every chart of a run: ``speedup-<workload>``, ``overview`` and, with a
     task-size sweep, ``task-size``."""
@@ -234,6 +292,10 @@ def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
     sizes = task_size_chart(results, out / "task-size")
     if sizes:
         charts["task-size"] = sizes
+    for kind in KINDS:
+        found = granularity_chart(results, kind, out / f"granularity-{kind}")
+        if found:
+            charts[f"granularity-{kind}"] = found
     if any(c.ok for c in results.cells):
         charts["overview"] = overview_chart(results, out / "overview")
     for w in results.workloads():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import bench.report.granularity as granularity
 from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
 from bench.report.document import Block, Bullets, Heading, Image, Para
 from bench.report.speedups import (
@@ -155,8 +156,8 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
 
 SECTIONS: list[Section] = [
     title, partial_run, old_file, noisy_machine, free_threading_section, verdicts, findings_section,
-    summary, machine, workloads, task_size_blocks, cost_sections, noise, failed_cells,
-    failed_measurements, how_to_read,
+    summary, machine, workloads, task_size_blocks, granularity.blocks, cost_sections, noise,
+    failed_cells, failed_measurements, how_to_read,
 ]
 
 

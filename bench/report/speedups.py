@@ -21,6 +21,7 @@ from bench.analysis import (
     entry_counts,
     findings,
     gil_on,
+    granularity,
     over_ceiling,
     precision,
     pure_python_workloads,
@@ -145,7 +146,8 @@ def scaling_table(results: Results, workload: str) -> Table | None:
 
 
 def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
-    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1]
+    sweeps = [w for w in results.workloads() if len(results.sizes_of(w)) > 1
+              and not granularity.is_granularity(results, w)]  # its own section
     if not sweeps:
         return []
     blocks: list[Block] = [Heading("Task size: where processes start to pay"), Para(

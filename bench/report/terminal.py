@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.analysis import entry_counts, findings, kind_verdicts, mixed_sides
+from bench.analysis import entry_counts, findings, granularity, kind_verdicts, mixed_sides
 from bench.fmt import fmt_minutes
 from bench.report.speedups import machine_warning, precision_line, predates_pairs, summary_table
 from bench.report.suites import headlines
@@ -130,6 +130,16 @@ def skipped_lines(results: Results) -> list[str]:
             for (label, why), ws in groups.items()]
 
 
+def granularity_lines(results: Results) -> list[str]:
+    """The granularity sweep's crossovers, one workload a paragraph."""
+    lines = []
+    for w in granularity.workloads(results):
+        found = granularity.crossovers(results, w)
+        lines.append(f"- granularity, {w}: {found[0].claim} {found[0].text()}")
+        lines += [f"    {c.claim}: {c.text()}" for c in found[1:]]
+    return lines
+
+
 def speedup_lines(results: Results) -> list[str]:
     """The sweep's part of the summary: the table (serial time, best threads and
     processes with their intervals, the verdict per workload), the verdict per kind of
@@ -144,6 +154,7 @@ def speedup_lines(results: Results) -> list[str]:
         lines.append(text_table(table.headers, table.rows))
         lines += ["- " + line.replace("**", "") for line in kind_verdicts(results)]
         lines += ["- " + line for line in mixed_sides(results)]
+        lines += granularity_lines(results)
         lines += skipped_lines(results)
         line = precision_line(results)
         if line:

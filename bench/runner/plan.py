@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Collection
 
+import bench.runner.granularity as granularity
 from bench.plan import CellSpec, Plan
 from bench.strategies import STRATEGIES
 from bench.suites import cost_suite
@@ -37,20 +38,24 @@ def methods_here(plan: Plan) -> tuple[str, ...]:
 
 
 def specs(plan: Plan) -> list[CellSpec]:
-    """The plan's cells in run order: per workload and size, serial first (none without
-    the sweep)."""
+    """The plan's cells in run order: per workload and size, serial first; the speedup
+    sweep's, then the granularity sweep's (``bench.runner.granularity``) that are not
+    the same cells (none without a sweep)."""
     out: list[CellSpec] = []
-    if not plan.sweeps:
-        return out
-    others = [s for s in plan.strategies if s != "serial"]
-    for w in plan.workloads:
-        for size, tasks in points(plan, w):
-            out.append(CellSpec(w, "serial", None, 1, size, tasks))
-            for name in others:
-                methods = methods_here(plan) if STRATEGIES[name].uses_processes else (None,)
-                for method in methods:
-                    for n in plan.workers:
-                        out.append(CellSpec(w, name, method, n, size, tasks))
+    if "speedup" in plan.suites:
+        others = [s for s in plan.strategies if s != "serial"]
+        for w in plan.workloads:
+            for size, tasks in points(plan, w):
+                out.append(CellSpec(w, "serial", None, 1, size, tasks))
+                for name in others:
+                    methods = (methods_here(plan) if STRATEGIES[name].uses_processes
+                               else (None,))
+                    for method in methods:
+                        for n in plan.workers:
+                            out.append(CellSpec(w, name, method, n, size, tasks))
+    if "granularity" in plan.suites:
+        keys = {s.key for s in out}
+        out += [s for s in granularity.specs(plan, methods_here(plan)) if s.key not in keys]
     return out
 
 
@@ -73,6 +78,8 @@ def spec_cost_s(plan: Plan, spec: CellSpec, available: Collection[str] | None = 
     here = cls.available()[0] if available is None else spec.strategy in available
     if not here or cls.applies_to(Task(spec.workload, spec.size)):
         return 0.0  # skipped with its reason: no time
+    if granularity.is_point(plan, spec.workload, spec.size):
+        return granularity.cost_s(plan, spec)
     total = plan.cell_budget_s + CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
     if cls.uses_processes:
         total += spec.workers * PROCESS_START_S
@@ -92,8 +99,8 @@ def confirmation_cost_s(plan: Plan, specs: list[CellSpec],
     finalist, measured again), priced as the dearest cell of that kind."""
     dearest: dict[tuple[str, int, str], float] = {}
     for spec in specs:
-        if spec.strategy == "serial":
-            continue
+        if spec.strategy == "serial" or granularity.is_point(plan, spec.workload, spec.size):
+            continue  # a granularity point is read with joint intervals, not confirmed
         key = (spec.workload, spec.size, STRATEGIES[spec.strategy].model)
         dearest[key] = max(dearest.get(key, 0.0), spec_cost_s(plan, spec, available))
     return sum(dearest.values())

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import math
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
+import bench.runner.granularity as granularity
 from bench import machine
 from bench.plan import CellSpec, Plan
 from bench.results import Cell, CellKey
@@ -53,6 +55,26 @@ def missing_requirement(workload: Workload) -> str | None:
 
 
 MAX_LIVE_WORKERS = 64  # workers alive at once in one block of cells
+
+
+CALIBRATION_RUNS = 3  # times one task is timed before a granularity sweep (the fastest counts)
+
+
+def one_task_s(workload: str, size: int) -> float | None:
+    """One task's time at ``size`` here, the fastest of a few (None: the kernel lacks a
+    module it needs, so its cells are skipped with the reason anyway): what the
+    granularity sweep scales its sizes from (``bench.runner.granularity``)."""
+    w = WORKLOADS[workload]
+    if missing_requirement(w):
+        return None
+    best = math.inf
+    with (w.setup or no_resource)() as resource, blas_limit(w):
+        task = Task(workload, size, resource)
+        for seed in range(CALIBRATION_RUNS):
+            t0 = time.perf_counter()
+            task(seed)
+            best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def blocks_of(specs: Sequence[CellSpec],
@@ -120,13 +142,17 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                 report(s, Cell(status="skipped", error=f"{name} {missing}", **cell_fields(s)))
             continue
         initializer = single_thread_blas if workload.single_thread_blas else None
+        # A granularity point: pairs enough for intervals that hold over its whole curve
+        # family, and no confirmation (its crossovers are read with those joint intervals).
+        point = granularity.is_point(plan, name, size)
+        precision = granularity.precision(plan, name) if point else plan.precision
         with (workload.setup or no_resource)() as resource, blas_limit(workload):
             task = Task(name, size, resource)
             serial = STRATEGIES["serial"](1, None, None)
             reference = None
             first = group[0]  # the serial cell
             if first in todo:
-                [(cell, out)] = measure_block([first], task, None, precision=plan.precision,
+                [(cell, out)] = measure_block([first], task, None, precision=precision,
                                               warmup=plan.warmup, timeout_s=plan.timeout_s,
                                               clock=clock)
                 report(first, cell)
@@ -135,14 +161,14 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                 reference = [task(i) for i in range(first.tasks)]
             swept: list[Cell] = []
             for block in blocks_of([s for s in todo if s is not first]):
-                measured = measure_block(block, task, reference, precision=plan.precision,
+                measured = measure_block(block, task, reference, precision=precision,
                                          warmup=plan.warmup, timeout_s=plan.timeout_s,
                                          serial=serial if reference is not None else None,
                                          initializer=initializer, clock=clock)
                 for s, (cell, _) in zip(block, measured, strict=True):
                     report(s, cell)
                     swept.append(cell)
-            if reference is not None:  # else nothing is paired: no interval to confirm
+            if reference is not None and not point:  # else nothing to confirm
                 options = dict(precision=confirm_precision(plan.precision), warmup=plan.warmup,
                                timeout_s=plan.timeout_s, serial=serial,
                                initializer=initializer, clock=clock)

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 
 SPEEDUP = "speedup"  # the sweep of bench.runner, not a cost suite
 SPEEDUP_TITLE = "speedup of every strategy on every workload"
+# The task-size sweep (bench.runner.granularity): cells too, not a cost suite.
+GRANULARITY = "granularity"
+GRANULARITY_TITLE = ("speedup against per-task time, 0.1 to 100 ms, every strategy at the "
+                     "usable CPUs; the task sizes where each way starts to pay")
 
 
 class _Names(Sequence[str]):
@@ -75,6 +79,8 @@ class _Titles(Mapping[str, str]):
     """Each suite's title, from the registry at each use."""
 
     def __getitem__(self, name: str) -> str:
+        if name == GRANULARITY:
+            return GRANULARITY_TITLE
         return SPEEDUP_TITLE if name == SPEEDUP else ENTRY_TYPES[name].title
 
     def __iter__(self) -> Iterator[str]:
@@ -85,7 +91,10 @@ class _Titles(Mapping[str, str]):
 
 
 COST_SUITES: Sequence[str] = _Names()  # in the order they run
-ALL_SUITES: Sequence[str] = _Names(SPEEDUP)
+ALL_SUITES: Sequence[str] = _Names(SPEEDUP, GRANULARITY)
+# What `gilbench run` runs when no --suite is given: all but the granularity sweep, which
+# alone takes minutes per kind of work (--suite granularity, or all, asks for it).
+DEFAULT_SUITES: Sequence[str] = _Names(SPEEDUP)
 SUITE_TITLES: Mapping[str, str] = _Titles()
 
 
@@ -103,6 +112,22 @@ def suite_run(name: str) -> SuiteRun:
     return cost_suite(name).run
 
 
-__all__ = ["ALL_SUITES", "COST_SUITES", "ENTRY_STATUSES", "ENTRY_TYPES", "SPEEDUP",
-           "SPEEDUP_TITLE", "SUITE_TITLES", "Entry", "IpcEntry", "LatencyEntry", "StartupEntry",
-           "SyncEntry", "cost_suite", "entry_type", "suite_run"]
+__all__ = [
+    "ALL_SUITES",
+    "COST_SUITES",
+    "DEFAULT_SUITES",
+    "ENTRY_STATUSES",
+    "ENTRY_TYPES",
+    "GRANULARITY",
+    "SPEEDUP",
+    "SPEEDUP_TITLE",
+    "SUITE_TITLES",
+    "Entry",
+    "IpcEntry",
+    "LatencyEntry",
+    "StartupEntry",
+    "SyncEntry",
+    "cost_suite",
+    "entry_type",
+    "suite_run",
+]
