@@ -198,9 +198,16 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
         from bench.strategies.dask_cluster import connect_scheduler
 
         cluster = connect_scheduler(args.dask_scheduler)
+    ray_cluster = None
+    if getattr(args, "ray_address", None):
+        from bench.strategies.ray_cluster import connect_address
+
+        ray_cluster = connect_address(args.ray_address)
     machine = previous.machine if previous else collect_machine()
     if cluster and not previous:
         machine = {**machine, "dask_cluster": cluster}
+    if ray_cluster and not previous:
+        machine = {**machine, "ray_cluster": ray_cluster}
     state = Session(out, machine, created_at, plan=plan, previous=previous)
     todo_cells = state.cells_to_do()
     todo_suites = state.suites_to_do()
@@ -530,6 +537,9 @@ def make_parser() -> Parser:
     g.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="the dask strategy uses this existing cluster (tcp://host:8786) "
                         "instead of starting a LocalCluster")
+    g.add_argument("--ray-address", metavar="ADDRESS",
+                   help="the ray strategy uses this existing Ray cluster (host:6379, or "
+                        "ray://host:10001) instead of starting a local Ray")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("selfcheck", help="under a minute: can this machine and gilbench be "

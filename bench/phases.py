@@ -26,6 +26,8 @@ PHASES = {
     "sweep": "the sweep, between two cells",
     "dask-start": "a Dask LocalCluster starting",
     "dask-close": "a Dask LocalCluster closing",
+    "ray-start": "a local Ray starting (ray.init)",
+    "ray-close": "a local Ray shutting down",
     "loky-start": "a loky executor starting its workers",
     "subinterpreters": "a subinterpreters cell running (Python 3.13+)",
     "interpreter_pool": "an interpreter_pool cell running (Python 3.14+)",

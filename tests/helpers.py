@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +51,19 @@ def multiprocessing_helpers() -> set[int]:
 
         pids.add(resource_tracker._resource_tracker._pid)
     return {p for p in pids if p}
+
+
+def temp_leftovers() -> set[str]:
+    """gilbench's folders in the temporary directory, less a local Ray's folder of a
+    process still running (``gilbench-ray-<pid>-...``: another test's Ray, in use)."""
+    out = set()
+    for p in Path(tempfile.gettempdir()).glob("gilbench-*"):
+        owner = p.name.removeprefix("gilbench-ray-").partition("-")[0]
+        if p.name.startswith("gilbench-ray-") and owner.isdigit() and psutil.pid_exists(
+                int(owner)) and int(owner) != os.getpid():
+            continue
+        out.add(p.name)
+    return out
 
 
 def children() -> set[int]:

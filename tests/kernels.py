@@ -100,3 +100,13 @@ def starts_slowly() -> None:
 
     time.sleep(1.0)
     init_worker()
+
+
+def kills_a_worker_outside(seed: int) -> int:
+    """SIGKILL the process running task 1 unless it is the test's own (named in
+    GILBENCH_TEST_PID): a worker of any kind, Ray's included, whose parent is no
+    multiprocessing parent."""
+    if seed == 1 and str(os.getpid()) != os.environ.get("GILBENCH_TEST_PID"):
+        os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(10)
+    return seed

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from bench.cli import main
 from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES
-from tests.helpers import start_interruptible
+from tests.helpers import start_interruptible, temp_leftovers
 from workloads import KINDS, WORKLOADS
 
 CORE_STRATEGIES = ("threads", "thread_pool", "process_queue", "process_pipe", "pool_map",
@@ -66,9 +65,6 @@ def test_info_json(cli_env, tmp_path):
     info = json.loads(r.stdout)
     assert info["usable_cpus"] >= 1 and "gil_enabled" in info
 
-
-def temp_leftovers() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("gilbench-*")}
 
 
 # A kernel of each kind: every kernel under every strategy is test_strategies' job (in

@@ -285,6 +285,7 @@ def test_a_worker_that_runs_out_of_memory_or_stops_fails_its_cell_and_the_run_go
     ("process_pool", r"spawn_main"),
     ("loky", r"loky"),
     ("dask", r"spawn_main"),
+    ("ray", r"raylet"),
 ])
 def test_gilbench_killed_mid_cell_leaves_no_descendant(strategy, child, cli_env, tmp_path):
     out = tmp_path / "run"
@@ -354,13 +355,15 @@ EXITS = {
     # Success: every process strategy under every start method, loky, Dask and the
     # start-up suite (probe, fork server, resource trackers).
     "ok": ([*QUICK, "--suite", "speedup,startup", "--workloads", "sleep", "--strategies",
-            "serial,pool_map,process_pool,loky,dask", "--start-method",
+            "serial,pool_map,process_pool,loky,dask,ray", "--start-method",
             "fork,spawn,forkserver", "--repeats", "6"], None, 0),
     "ctrl-c in the sweep": ([*QUICK, "--suite", "speedup", "--workloads", "fib",
                              "--strategies", "serial,pool_map,loky", "--start-method",
                              "forkserver"], "sweep", 130),
     "ctrl-c starting dask": ([*QUICK, "--suite", "speedup", "--workloads", "fib",
                               "--strategies", "serial,dask"], "dask-start:0.5", 130),
+    "ctrl-c starting ray": ([*QUICK, "--suite", "speedup", "--workloads", "fib",
+                             "--strategies", "serial,ray"], "ray-start:1", 130),
     "ctrl-c in the startup suite": ([*QUICK, "--suite", "startup"], "suite-startup:1", 130),
     "ctrl-c in a --python run": ([*QUICK, "--suite", "speedup", "--workloads", "fib",
                                   "--strategies", "serial,process_pool", "--python",

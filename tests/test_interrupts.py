@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import psutil
 import pytest
 
 from bench.phases import ENV, MARK, PHASES
-from tests.helpers import OTHER_PYTHON, PY315, shm_names, start_interruptible
+from tests.helpers import OTHER_PYTHON, PY315, shm_names, start_interruptible, temp_leftovers
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +43,8 @@ CASES = {
     "sweep": sweep("serial,threads,pool_map"),
     "dask-start:0.5": sweep("serial,dask"),
     "dask-close": sweep("serial,dask"),
+    "ray-start:1": sweep("serial,ray"),
+    "ray-close": sweep("serial,ray"),
     "loky-start:0.1": sweep("serial,loky"),
     "suite-startup:1": run("--suite", "startup"),
     "suite-ipc:1": run("--suite", "ipc"),
@@ -70,9 +71,8 @@ def test_every_phase_is_interrupted_here():
 
 
 def leftovers() -> set[str]:
-    tmp = Path(tempfile.gettempdir())
     return {f"shm:{name}" for name in shm_names()} | {
-        f"tmp:{p.name}" for p in tmp.glob("gilbench-*")}
+        f"tmp:{name}" for name in temp_leftovers()}
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -9,12 +9,18 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 
 from bench.machine import gil_enabled
@@ -181,8 +187,10 @@ def test_a_task_that_hangs_times_out(strategy):
     cell, _ = run_cell(kernels.hangs, strategy, timeout_s=1.0)
     assert cell.status == "timeout", cell.error
     assert "time limit" in cell.error
-    # In-process strategies cannot interrupt a running task; processes are killed.
-    assert time.monotonic() - started < (6 if STRATEGIES[strategy].uses_processes else 8)
+    # In-process strategies cannot interrupt a running task; processes are killed. A
+    # cluster (Dask, Ray) also takes seconds to start and stop, beside the time limit.
+    cls = STRATEGIES[strategy]
+    assert time.monotonic() - started < (6 if cls.uses_processes else 8) + 2 * cls.extra_start_s
 
 
 @pytest.mark.parametrize("strategy", DYING_WORKER_STRATEGIES)
@@ -204,6 +212,83 @@ def test_a_dask_worker_killed_with_sigkill_fails_the_cell_naming_it():
     assert re.search(r"worker process \d+ \(tcp://127\.0\.0\.1:\d+\) died while running a "
                      r"task", cell.error), cell.error
     assert_no_new_children(before)
+
+
+def free_port() -> int:
+    """A loopback port no one listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_a_ray_worker_killed_with_sigkill_fails_the_cell_and_leaves_nothing(monkeypatch):
+    # Ray would retry the task; gilbench's remote calls do not let it (max_retries=0).
+    monkeypatch.setenv("GILBENCH_TEST_PID", str(os.getpid()))
+    before, mine = children(), f"gilbench-ray-{os.getpid()}-*"
+    cell, _ = run_cell(kernels.kills_a_worker_outside, "ray", timeout_s=60.0)
+    assert cell.status == "error", cell.error
+    assert "a Ray worker process died while running a task" in cell.error, cell.error
+    assert_no_new_children(before)
+    assert not list(Path(tempfile.gettempdir()).glob(mine))  # its folder is gone
+
+
+@pytest.mark.slow
+def test_ray_on_an_existing_cluster(cli_env, tmp_path):
+    # A head node started the way a user starts one (ray start --head), in a session of
+    # its own so that every process of it is stopped at the end, and nothing else's.
+    temp = Path(tempfile.mkdtemp(prefix="gilbench-test-ray-", dir="/tmp"))
+    tree: list[psutil.Process] = []
+    port = free_port()
+    # Ray's token authentication: the cluster's token, given to its clients as Ray reads it.
+    cli_env = {**cli_env, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.urandom(16).hex()}
+    ray_cli = Path(sys.executable).with_name("ray")
+    head = subprocess.Popen([str(ray_cli), "start", "--head", "--block", f"--port={port}",
+                             "--num-cpus=2", "--include-dashboard=false", f"--temp-dir={temp}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env=cli_env)
+    try:
+        up_by = time.monotonic() + 120  # a hang guard: a head node starts in seconds
+        while time.monotonic() < up_by and head.poll() is None:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.5)
+        out = tmp_path / "run"
+        r = gilbench("run", "--suite", "speedup", "--profile", "smoke", "--workloads", "sleep",
+                     "--strategies", "ray", "--workers", "2", "--ray-address",
+                     f"127.0.0.1:{port}", "--out", str(out), env=cli_env, cwd=tmp_path,
+                     timeout=240)
+        assert r.returncode == 0, r.stderr[-2000:]
+        data = json.loads((out / "results.json").read_text())
+        assert data["machine"]["ray_cluster"]["cpus"] == 2
+        assert all(c["status"] == "ok" for c in data["cells"]), data["cells"]
+    finally:
+        # Its processes, waited for: one that this process adopted (it became a child
+        # subreaper when a ray cell ran in it) is reaped here.
+        with contextlib.suppress(psutil.Error):
+            tree = psutil.Process(head.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGKILL)
+        head.wait(60)
+        psutil.wait_procs(tree, timeout=30)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_an_unreachable_ray_address_is_one_line(cli_env, tmp_path):
+    r = gilbench("run", "--suite", "speedup", "--strategies", "ray", "--ray-address",
+                 f"127.0.0.1:{free_port()}", "--out", str(tmp_path / "x"), env=cli_env,
+                 cwd=tmp_path, timeout=240)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert r.stderr.count("\n") == 1 and "cannot reach a Ray cluster" in r.stderr, r.stderr
+
+
+def test_ray_says_which_pythons_it_has_no_wheel_for():
+    from bench.strategies.ray_cluster import RAY_WHEELS, no_wheel_here
+
+    here = no_wheel_here()
+    ft = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    assert (here is None) is (sys.version_info[:2] in RAY_WHEELS and not ft)
 
 
 @pytest.mark.parametrize("strategy", ["pool_map", "pool_imap", "pool_apply_async"])

@@ -49,8 +49,9 @@ from bench.strategies.base import (
 
 # The leaves register themselves when imported; this order is the registry's (and
 # `gilbench list`'s). A new strategy module is one more name here.
+# (subinterpreters holds interpreter_pool too: the same family)
 LEAVES = ("serial", "threads", "processes", "subinterpreters", "coroutines", "loky_pool",
-          "dask_cluster")  # subinterpreters holds interpreter_pool too (the same family)
+          "dask_cluster", "ray_cluster")
 for _leaf in LEAVES:
     importlib.import_module(f"bench.strategies.{_leaf}")
 

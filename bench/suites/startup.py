@@ -45,7 +45,7 @@ from bench.strategies import (
     reraise_ctrl_c,
 )
 from bench.suites.base import CostSuite, failed
-from bench.suites.entries import StartupEntry
+from bench.suites.entries import StartupEntry, timed
 
 PROBE_GRACE_S = 30.0  # beyond the per-measurement limits, before the probe is killed
 
@@ -206,6 +206,33 @@ def get_timeout_check(deadline: Deadline) -> StartupEntry:
                    else "returned without raising")))
 
 
+def ray_repeats(budget: StartupBudget) -> int:
+    """A local Ray takes seconds to start and stop: a few of them, not the pools' dozens."""
+    return max(1, min(5, budget.repeats // 4))
+
+
+def ray_start(workers: int, repeats: int, deadline: Deadline) -> StartupEntry:
+    """A local Ray with ``workers`` CPUs, as the ray strategy starts one: ``ray.init``
+    until every worker has run a task (the pool's time), then ``ray.shutdown`` and its
+    folder removed (``stop_s``)."""
+    cls = STRATEGIES["ray"]
+    starts, stops = [], []
+    for _ in range(repeats):
+        strat = cls(workers)
+        t0 = time.perf_counter()
+        with strat:
+            strat.start(deadline)
+            starts.append(time.perf_counter() - t0)
+            t1 = time.perf_counter()
+        stops.append(time.perf_counter() - t1)
+        deadline.check("starting Ray")
+    return StartupEntry(what="pool", model="processes", start_method="ray", workers=workers,
+                        repeats=repeats, min_s=min(starts), stop_s=sorted(stops)[len(stops) // 2],
+                        detail="a local Ray (ray.init with num_cpus = workers) until every "
+                               "worker has run a task; stop: ray.shutdown()",
+                        **timed(starts))
+
+
 def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntry], None],
         timeout_s: float, start_methods: tuple[str, ...] | None = None,
         workers: tuple[int, ...] | None = None,
@@ -217,6 +244,15 @@ def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntr
         probe(budget, timeout_s, methods, counts, on_entry)
     except CellFailure as exc:
         on_entry(failed(StartupEntry, exc, what="probe"))
+    if STRATEGIES["ray"].available()[0]:
+        n = max(counts)
+        try:
+            entry = ray_start(n, ray_repeats(budget), Deadline(timeout_s))
+        except Exception as exc:
+            reraise_ctrl_c()
+            entry = failed(StartupEntry, exc, what="pool", model="processes",
+                           start_method="ray", workers=n)
+        on_entry(entry)
     jobs: list[tuple[dict[str, Any], Callable[[Deadline], StartupEntry]]] = [
         (dict(what="zombie", model="processes"), zombie_check),
         (dict(what="no_zombies", model="processes"), no_zombies_check),
@@ -247,5 +283,6 @@ SUITE = CostSuite(
     budgets={"smoke": StartupBudget(repeats=2), "quick": StartupBudget(repeats=8),
              "standard": StartupBudget(repeats=20), "full": StartupBudget(repeats=50)},
     # About how long it takes at each profile: measured on the 2-CPU VM.
-    seconds={"smoke": 8, "quick": 10, "standard": 15, "full": 150},
+    # A local Ray (when installed) adds about 4 s per start and stop.
+    seconds={"smoke": 12, "quick": 18, "standard": 35, "full": 170},
 )

@@ -49,6 +49,9 @@ def section(results: Results, chart: Path | None) -> list[Block]:
         out.append(Table(("worker", "start + join (median)", "p99",
                           *[f"pool of {n}" for n in counts], "USS / worker",
                           "PSS / worker"), tuple(rows)))
+    clusters = [e for e in pools if e.start_method == "ray"]
+    if clusters:
+        out.append(Bullets(tuple(_cluster_words(e) for e in clusters)))
     checks = [e for e in entries if e.what in ("zombie", "no_zombies", "get_timeout")]
     if checks:
         out.append(Bullets(tuple(
@@ -117,10 +120,19 @@ def chart(results: Results, stem: Path) -> list[Path]:
     return save_figure(fig, stem)
 
 
+def _cluster_words(e: StartupEntry) -> str:
+    return (f"**{e.method}**, {e.workers} workers: starts in {fmt_s(e.median_s)} and stops in "
+            f"{fmt_s(e.stop_s)} (median of {e.repeats}): {e.detail}")
+
+
 def headline(results: Results) -> str | None:
     """The terminal summary's line for this suite."""
-    starts = [e for e in results.entries_of(StartupEntry) if e.what == "start_join" and e.ok]
+    entries = [e for e in results.entries_of(StartupEntry) if e.ok]
+    starts = [e for e in entries if e.what == "start_join"]
     if not starts:
         return None
+    clusters = [e for e in entries if e.what == "pool" and e.start_method == "ray"]
     return "start + join one worker: " + ", ".join(
-        f"{e.method} {fmt_s(e.median_s)}" for e in starts)
+        f"{e.method} {fmt_s(e.median_s)}" for e in starts) + "".join(
+        f"; a local {e.method} of {e.workers}: {fmt_s(e.median_s)} to start, "
+        f"{fmt_s(e.stop_s)} to stop" for e in clusters)

@@ -1,0 +1,259 @@
+"""``ray``: a local Ray with ``num_cpus`` set to the workers, started and closed by
+gilbench, or an existing cluster (``--ray-address``). Optional (``pip install
+'gilbench[ray]'``), imported only when used.
+
+A local Ray is a handful of processes (the GCS server, the raylet, its agents and the
+worker processes) that write their sockets and logs under a session folder. gilbench
+gives each local Ray a temporary folder of its own (``_temp_dir``), not ``/tmp/ray``,
+and removes it once Ray is shut down: after success, failure and Ctrl-C alike nothing is
+left, the processes reaped as every other child is (``bench.reaper``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
+
+from bench import phases
+from bench.errors import UserError
+from bench.launch import module_command
+from bench.reaper import stop_helper
+from bench.strategies.base import (
+    CellTimeout,
+    Deadline,
+    Strategy,
+    TaskFailed,
+    WorkerDied,
+    describe,
+    missing_module,
+    strategy,
+)
+
+CONNECT_S = 60  # Ray: longest wait to start or reach a cluster
+PR_SET_CHILD_SUBREAPER = 36
+TEMP_PREFIX = "gilbench-ray-"  # a local Ray's folder: gilbench-ray-<pid of gilbench>-...
+_STARTED: list[Callable[[], None]] = []  # each worker process runs its initializer once
+
+
+def _run(init: Callable[[], None] | None, fn: Callable[[Any], Any], item: Any) -> Any:
+    """One task in a Ray worker, the strategy's initializer (BLAS held to one thread)
+    run first in each worker process."""
+    if init is not None and init not in _STARTED:
+        init()
+        _STARTED.append(init)
+    return fn(item)
+
+
+@contextlib.contextmanager
+def _keeping_signal_handlers() -> Iterator[None]:
+    """``ray.init`` installs a SIGTERM handler of its own in the driver; gilbench's
+    (which saves what finished and closes every worker) is put back."""
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    kept = {s: signal.getsignal(s) for n in names if (s := getattr(signal, n, None))}
+    try:
+        yield
+    finally:
+        for s, handler in kept.items():
+            if handler is not None:
+                with contextlib.suppress(ValueError):  # not the main thread
+                    signal.signal(s, handler)
+
+
+def _adopt_orphans() -> None:
+    """Make this process a child subreaper (Linux): a Ray worker whose raylet ended before
+    it (one still starting when Ray shut down) becomes this process's child instead of
+    init's, so that ``bench.reaper.reap_children`` waits for it like every other child."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _watch_ray() -> subprocess.Popen[bytes]:
+    """``bench.raywatch``: the Ray processes started under this one are killed with it
+    if it dies without shutting Ray down."""
+    return subprocess.Popen(module_command(sys.executable, "bench.raywatch"),
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+@strategy
+class Ray(Strategy):
+    """Ray: a local cluster with num_cpus = workers, one task per CPU, on loopback.
+
+    Each task is a Ray remote call: its arguments and result go through Ray's object
+    store and its scheduler (the raylet); Ray documents that tasks under about 10 ms
+    are unlikely to gain. ``--ray-address`` uses an existing cluster instead.
+    """
+
+    name = "ray"
+    extra_start_s = 4.0  # ray.init and ray.shutdown of a local cluster, per cell
+    model = "processes"
+    runs_on = ("every Python that Ray publishes a wheel for (pip install 'gilbench[ray]'; "
+               "none for free-threaded builds or the newest Pythons)")
+    remote_workers = True
+    shares_rounds = False  # a raylet and its GCS heartbeat while idle
+    address: ClassVar[str | None] = None  # set by --ray-address
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        ok, why = missing_module("ray", "ray")
+        if ok:
+            return ok, why
+        wheel = no_wheel_here()
+        return False, (f"needs ray, and Ray publishes no wheel for {wheel}" if wheel else why)
+
+    def _create(self) -> None:
+        import ray
+
+        phases.reached("ray-start")
+        if ray.is_initialized():  # a cell that failed to close: not measured on top of it
+            ray.shutdown()
+        options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False,
+                                       logging_level=logging.ERROR)
+        with _keeping_signal_handlers():
+            if self.address:
+                ray.init(address=self.address, **options)
+            else:
+                _adopt_orphans()
+                self.watch = _watch_ray()  # first: Ray's processes start inside ray.init
+                # Named by this process, so that whose folder it is can be told.
+                self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+                ray.init(num_cpus=self.workers, _temp_dir=self.temp_dir, **options)
+        self.remote = ray.remote(num_cpus=1, max_retries=0)(_run)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
+        import ray
+
+        shared = ray.put(fn)  # sent to the object store once, not once per task
+        refs = [self.remote.remote(self.initializer, shared, item) for item in items]
+        _, waiting = ray.wait(refs, num_returns=len(refs), timeout=deadline.remaining(),
+                              fetch_local=True)
+        if waiting:
+            for ref in waiting:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise CellTimeout(f"the cell ran past its {deadline.seconds:g} s time limit")
+        try:
+            return list(ray.get(refs))
+        except ray.exceptions.WorkerCrashedError as exc:
+            raise WorkerDied(f"a Ray worker process died while running a task ({describe(exc)}"
+                             "; the cell does not let Ray re-run it)") from exc
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            raise TaskFailed(describe(cause if isinstance(cause, BaseException) else exc)
+                             ) from exc
+
+    def close(self) -> None:
+        phases.reached("ray-close")
+        local = getattr(self, "temp_dir", None) is not None
+        ours = _ray_processes() if local else []
+        try:
+            if "ray" in sys.modules:
+                import ray
+
+                if ray.is_initialized():
+                    ray.shutdown()
+        finally:
+            if local:  # every process of it ended (and reaped, those it left to us)
+                _end_all(ours + _ray_processes())
+            watch = getattr(self, "watch", None)
+            if watch is not None:
+                stop_helper(watch, grace_s=5.0)
+            temp = getattr(self, "temp_dir", None)
+            if temp:
+                shutil.rmtree(temp, ignore_errors=True)
+
+
+def _ray_processes() -> list[Any]:
+    """The Ray processes running under this one now."""
+    import psutil
+
+    from bench.raywatch import is_ray
+
+    with contextlib.suppress(psutil.Error):
+        return [p for p in psutil.Process().children(recursive=True) if is_ray(p)]
+    return []
+
+
+def _end_all(procs: list[Any], grace_s: float = 10.0) -> None:
+    """Wait for these processes to end (a child of this one is reaped), then kill what
+    is left and wait again."""
+    import psutil
+
+    _, alive = psutil.wait_procs(procs, timeout=grace_s)
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(alive, timeout=grace_s)
+
+
+# The Pythons Ray 2.60 publishes wheels for (GIL builds only).
+RAY_WHEELS = ((3, 10), (3, 11), (3, 12), (3, 13), (3, 14))
+
+
+def no_wheel_here() -> str | None:
+    """This interpreter, in words, when Ray has no wheel for it (None: it has one)."""
+    import sysconfig
+
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        return f"free-threaded builds (this is Python {sys.version.split()[0]} free-threaded)"
+    if sys.version_info[:2] not in RAY_WHEELS:
+        return f"Python {sys.version_info[0]}.{sys.version_info[1]}"
+    return None
+
+
+def _reachable(address: str) -> None:
+    """A UserError at once when nothing answers at the address (``ray.init`` would keep
+    retrying for minutes)."""
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    if hostport == "auto":
+        return
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--ray-address: {address!r} is not an address; give host:port, e.g. "
+                        "10.0.0.5:6379 or ray://10.0.0.5:10001")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UserError(f"--ray-address: cannot reach a Ray cluster at {address} "
+                        f"({exc.__class__.__name__}); give its address, e.g. 10.0.0.5:6379 "
+                        "or ray://10.0.0.5:10001") from None
+
+
+def connect_address(address: str) -> dict[str, Any]:
+    """Use an existing Ray cluster for every ``ray`` cell of this process, and describe
+    it for the machine record (or say in a UserError why not)."""
+    ok, why = Ray.available()
+    if not ok:
+        raise UserError(f"--ray-address: the ray strategy {why}")
+    _reachable(address)
+    import ray
+
+    try:
+        with _keeping_signal_handlers():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR)
+        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        cpus = ray.cluster_resources().get("CPU", 0)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        raise UserError(f"--ray-address: cannot reach a Ray cluster at {address} "
+                        f"({exc.__class__.__name__}); give its address, e.g. "
+                        "10.0.0.5:6379 or ray://10.0.0.5:10001") from None
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    Ray.address = address
+    return {"address": address, "nodes": len(nodes), "cpus": int(cpus),
+            "hosts": sorted({n.get("NodeManagerAddress", "?") for n in nodes})}
