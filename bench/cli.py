@@ -497,7 +497,10 @@ def make_parser() -> Parser:
                         "functions use @workload (from workloads import workload); "
                         "repeatable (docs/user-workloads.md)")
     g.add_argument("--strategies", metavar="X,Y",
-                   help="strategies to run (default: all; serial always runs)")
+                   help="strategies to run (default: all but ray, whose local cluster takes "
+                        "seconds to start in every cell: name it to sweep it; the granularity "
+                        "suite runs it by default, the startup suite measures its start; "
+                        "serial always runs)")
     g.add_argument("--workers", metavar="1,2,4",
                    help="worker counts (default: 1, 2, 4 ... up to 2x the usable CPUs)")
     g.add_argument("--start-method", metavar="M",

@@ -116,6 +116,17 @@ def parse_suites(text: str) -> list[str]:
     return [s for s in ALL_SUITES if s in names]
 
 
+# Strategies the speedup sweep runs only when named: a local Ray costs seconds to start
+# and stop in every cell (its start-up cost is in the startup suite, its per-task cost in
+# the granularity sweep, which runs every strategy).
+NAMED_ONLY = ("ray",)
+
+
+def default_strategies() -> list[str]:
+    """The speedup sweep's strategies when --strategies gives none: all but NAMED_ONLY."""
+    return [s for s in STRATEGIES if s not in NAMED_ONLY]
+
+
 def user_workloads(specs: Sequence[str] | None) -> list[str]:
     """Load installed packages' kernels and the ``--workloads-from`` files and modules;
     the kernels the latter registered (or refuse in one line)."""
@@ -161,7 +172,7 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
                  if args.workloads else from_user or list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
-                  if args.strategies else list(STRATEGIES))
+                  if args.strategies else default_strategies())
     if "serial" not in strategies:  # every speedup divides by it
         strategies.insert(0, "serial")
     workers = (parse_workers(args.workers) if args.workers
@@ -193,6 +204,8 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
     plan = calibrate_plan(plan, say)
     if GRANULARITY in plan.suites:  # its sizes from one task timed here per kernel
         plan = granularity.with_points(plan, usable_cpus(), one_task_s, say)
+        if not args.strategies:  # every strategy, Ray included
+            plan = dataclasses.replace(plan, granularity_strategies=tuple(STRATEGIES))
     if args.python:
         uncalibrated = [w for w, size in plan.sizes if size == 0]
         if uncalibrated:
@@ -241,7 +254,7 @@ def default_plan(profile_name: str, usable: int) -> Plan:
     builtin = [w for w in WORKLOADS.values() if w.origin is None]
     workers = default_workers(usable, profile.max_workers)
     return Plan(profile=profile.name, workloads=tuple(w.name for w in builtin),
-                strategies=tuple(STRATEGIES), workers=tuple(workers),
+                strategies=tuple(default_strategies()), workers=tuple(workers),
                 start_methods=(), repeats=profile.repeats,
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),
                 timeout_s=profile.timeout_s,

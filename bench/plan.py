@@ -62,7 +62,7 @@ class CellSpec:
 # Fields whose JSON form is a list of pairs or a list, made tuples again when read.
 _PAIRS = ("sizes", "calibrated", "granularity")
 _LISTS = ("workloads", "strategies", "workers", "start_methods", "suites", "size_factors",
-          "workloads_from")
+          "workloads_from", "granularity_strategies")
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,9 @@ class Plan:
     # every strategy runs them at (the usable CPUs).
     granularity: tuple[tuple[str, int, int, float], ...] = ()
     granularity_workers: int = 0
+    # The granularity sweep's strategies when they differ from the speedup sweep's (the
+    # default run leaves Ray out of the speedup sweep, not out of this one).
+    granularity_strategies: tuple[str, ...] = ()
 
     @property
     def precision(self) -> Precision:

@@ -52,9 +52,12 @@ def _grow(known: dict[int, float]) -> None:
 def is_ray(p: psutil.Process) -> bool:
     """One of a local Ray's processes: its GCS server, raylet, agents, monitors, workers."""
     with contextlib.suppress(psutil.Error):
-        line = " ".join(p.cmdline())
-        return (p.name() in ("gcs_server", "raylet") or line.startswith("ray::")
-                or f"{os.sep}ray{os.sep}" in line)
+        args = p.cmdline()
+        # A script of Ray's own package (a worker, the monitors, the agents); not any
+        # command line that merely names a path under it (Ray puts its thirdparty_files
+        # on sys.path, which a fork server's command line carries).
+        return (p.name() in ("gcs_server", "raylet") or (bool(args) and args[0].startswith(
+            "ray::")) or any(a.endswith(".py") and f"{os.sep}ray{os.sep}" in a for a in args))
     return False
 
 

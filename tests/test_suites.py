@@ -73,7 +73,12 @@ def test_startup_covers_threads_every_start_method_and_pools(measured):
     pools = [e for e in entries if e.what == "pool"]
     assert {e.workers for e in pools} == {1, 2}
     assert {e.model for e in pools} == {"threads", "processes", "interpreters"}
-    biggest = [e for e in pools if e.workers == 2 and e.model == "processes"]
+    # A local Ray (installed for the tests), started and stopped as the ray strategy does.
+    ray = [e for e in pools if e.start_method == "ray"]
+    assert [(e.ok, e.workers) for e in ray] == [(True, 2)], ray
+    assert ray[0].median_s and ray[0].stop_s and ray[0].repeats >= 1
+    biggest = [e for e in pools if e.workers == 2 and e.model == "processes"
+               and e.start_method != "ray"]
     assert biggest and all(e.uss_bytes and e.pss_bytes for e in biggest)
     assert all(e.stop_s is not None for e in pools if e.ok)
     # A subinterpreter pool (3.14+) is measured where it exists, and said why not elsewhere.

@@ -92,12 +92,17 @@ def _fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.2g} ms"
 
 
+def strategies(plan: Plan) -> tuple[str, ...]:
+    """The granularity sweep's strategies: its own list, else the plan's."""
+    return plan.granularity_strategies or plan.strategies
+
+
 def specs(plan: Plan, methods: tuple[str, ...]) -> list[CellSpec]:
     """The granularity cells, per workload and point: serial, then every strategy at the
     granularity worker count (``methods``: the start methods of process strategies)."""
     out: list[CellSpec] = []
     n = plan.granularity_workers or 1
-    others = [s for s in plan.strategies if s != "serial"]
+    others = [s for s in strategies(plan) if s != "serial"]
     for w in plan.workloads:
         for size, tasks, _ in plan.granularity_points(w):
             out.append(CellSpec(w, "serial", None, 1, size, tasks))
@@ -111,8 +116,7 @@ def family(plan: Plan, workload: str) -> int:
     """How many cells a workload's crossovers are read from together: every non-serial
     cell of its granularity points (``min_pairs`` sizes their intervals for that)."""
     points = len(plan.granularity_points(workload))
-    strategies = sum(1 for s in plan.strategies if s != "serial")
-    return max(1, points * strategies)
+    return max(1, points * sum(1 for s in strategies(plan) if s != "serial"))
 
 
 def min_pairs(family_size: int) -> int:

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -38,7 +39,6 @@ from bench.strategies.base import (
 )
 
 CONNECT_S = 60  # Ray: longest wait to start or reach a cluster
-PR_SET_CHILD_SUBREAPER = 36
 TEMP_PREFIX = "gilbench-ray-"  # a local Ray's folder: gilbench-ray-<pid of gilbench>-...
 _STARTED: list[Callable[[], None]] = []  # each worker process runs its initializer once
 
@@ -65,18 +65,6 @@ def _keeping_signal_handlers() -> Iterator[None]:
             if handler is not None:
                 with contextlib.suppress(ValueError):  # not the main thread
                     signal.signal(s, handler)
-
-
-def _adopt_orphans() -> None:
-    """Make this process a child subreaper (Linux): a Ray worker whose raylet ended before
-    it (one still starting when Ray shut down) becomes this process's child instead of
-    init's, so that ``bench.reaper.reap_children`` waits for it like every other child."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _watch_ray() -> subprocess.Popen[bytes]:
@@ -124,7 +112,6 @@ class Ray(Strategy):
             if self.address:
                 ray.init(address=self.address, **options)
             else:
-                _adopt_orphans()
                 self.watch = _watch_ray()  # first: Ray's processes start inside ray.init
                 # Named by this process, so that whose folder it is can be told.
                 self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
@@ -186,15 +173,30 @@ def _ray_processes() -> list[Any]:
 
 
 def _end_all(procs: list[Any], grace_s: float = 10.0) -> None:
-    """Wait for these processes to end (a child of this one is reaped), then kill what
-    is left and wait again."""
+    """Wait until each of these processes has ended (one of this process's children is
+    reaped; another's zombie is its parent's to reap), then kill what is left."""
     import psutil
 
-    _, alive = psutil.wait_procs(procs, timeout=grace_s)
-    for p in alive:
+    def alive(p: Any) -> bool:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                return bool(p.is_running())
+            if p.ppid() == os.getpid():
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(p.pid, os.WNOHANG)
+            return False
+        except psutil.Error:
+            return False
+
+    until = time.monotonic() + grace_s
+    left = [p for p in procs if alive(p)]
+    while left and time.monotonic() < until:
+        time.sleep(0.05)
+        left = [p for p in left if alive(p)]
+    for p in left:
         with contextlib.suppress(psutil.Error):
             p.kill()
-    psutil.wait_procs(alive, timeout=grace_s)
+    psutil.wait_procs(left, timeout=grace_s)
 
 
 # The Pythons Ray 2.60 publishes wheels for (GIL builds only).
