@@ -213,9 +213,15 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
     todo_suites = state.suites_to_do()
     what = []
     if plan.sweeps:
-        what.append(f"{todo_cells} cells ({len(plan.workloads)} workloads × "
-                    f"{len(plan.strategies)} strategies × workers "
-                    f"{','.join(map(str, plan.workers))})")
+        parts = []
+        if "speedup" in plan.suites:
+            parts.append(f"{len(plan.workloads)} workloads × {len(plan.strategies)} strategies "
+                         f"× workers {','.join(map(str, plan.workers))}")
+        if "granularity" in plan.suites:
+            parts.append(f"granularity: {len(plan.granularity)} task sizes × "
+                         f"{len(plan.granularity_strategies or plan.strategies)} strategies at "
+                         f"{plan.granularity_workers} workers")
+        what.append(f"{todo_cells} cells ({'; '.join(parts)})")
     if todo_suites:
         what.append(f"cost suites {', '.join(todo_suites)}")
     usable = machine["usable_cpus"]
