@@ -87,7 +87,8 @@ def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, t
     assert data["run"]["complete"] is True
     cells = data["cells"]
     assert {c["workload"] for c in cells} == set(ONE_OF_EACH_KIND)
-    assert {c["strategy"] for c in cells} == set(STRATEGIES)
+    # Every strategy but Ray, which the default sweep runs only when named.
+    assert {c["strategy"] for c in cells} == set(STRATEGIES) - {"ray"}
     # ok, or skipped with the reason (asyncio on CPU work; subinterpreters before 3.13,
     # interpreter_pool before 3.14).
     assert all(c["status"] == "ok" or (c["status"] == "skipped" and c["error"]) for c in cells), [

@@ -46,7 +46,7 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
         "gilbench: speedup charts and report")
     fib = next(line for line in summary.splitlines() if line.startswith("fib "))
     assert "n=6" in fib and ("processes" in fib or "can't tell" in fib or "threads" in fib)
-    assert "- CPU-bound pure Python (holds the GIL) (fib):" in summary
+    assert "- CPU-bound pure Python (holds the GIL) (fib tasks of about " in summary
     assert f"gilbench: speedup charts and report in {report}" in r.stdout
     assert "benchmark 'fib'" in r.stdout  # grouped by workload
     data = json.loads(out_json.read_text())
