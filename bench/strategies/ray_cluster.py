@@ -115,7 +115,15 @@ class Ray(Strategy):
                 self.watch = _watch_ray()  # first: Ray's processes start inside ray.init
                 # Named by this process, so that whose folder it is can be told.
                 self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
-                ray.init(num_cpus=self.workers, _temp_dir=self.temp_dir, **options)
+                # ray.init puts the current directory on its workers' sys.path: from a
+                # folder holding a package named bench (or workloads), the workers would
+                # import that instead of gilbench's. Started from its own empty folder.
+                here = os.getcwd()
+                os.chdir(self.temp_dir)
+                try:
+                    ray.init(num_cpus=self.workers, _temp_dir=self.temp_dir, **options)
+                finally:
+                    os.chdir(here)
         self.remote = ray.remote(num_cpus=1, max_retries=0)(_run)
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
