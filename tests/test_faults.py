@@ -355,8 +355,11 @@ EXITS = {
     # Success: every process strategy under every start method, loky, Dask and the
     # start-up suite (probe, fork server, resource trackers).
     "ok": ([*QUICK, "--suite", "speedup,startup", "--workloads", "sleep", "--strategies",
-            "serial,pool_map,process_pool,loky,dask,ray", "--start-method",
+            "serial,pool_map,process_pool,loky,dask", "--start-method",
             "fork,spawn,forkserver", "--repeats", "6"], None, 0),
+    # A local Ray, its watch helper and its folder, after a successful sweep.
+    "ok with ray": ([*QUICK, "--suite", "speedup", "--workloads", "sleep", "--strategies",
+                     "serial,pool_map,ray", "--repeats", "6"], None, 0),
     "ctrl-c in the sweep": ([*QUICK, "--suite", "speedup", "--workloads", "fib",
                              "--strategies", "serial,pool_map,loky", "--start-method",
                              "forkserver"], "sweep", 130),

@@ -50,6 +50,16 @@ def resources():
                for name, w in WORKLOADS.items()}
 
 
+@pytest.fixture(autouse=True)
+def workers_find_the_tests(monkeypatch):
+    """A local Ray's workers find this repository's ``tests`` package (its kernels) as a
+    user's Ray job finds its code: on PYTHONPATH (gilbench starts Ray from an empty folder,
+    so the working directory is not on its workers' path)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p))
+
+
 def run_cell(fn, strategy, *, workers=2, method=None, timeout_s=60.0, reference=None,
              workload="fib", initializer=None):
     cls = STRATEGIES[strategy]

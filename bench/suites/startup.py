@@ -233,6 +233,23 @@ def ray_start(workers: int, repeats: int, deadline: Deadline) -> StartupEntry:
                         **timed(starts))
 
 
+def _ray_start_job(workers: int, repeats: int, timeout_s: float) -> StartupEntry:
+    return ray_start(workers, repeats, Deadline(timeout_s))
+
+
+def ray_start_apart(workers: int, repeats: int, timeout_s: float) -> StartupEntry:
+    """``ray_start`` in a fresh spawned process: a Ray driver leaves threads and gRPC
+    state behind in its process, and workers forked from it later crashed (SIGSEGV) now
+    and then; gilbench's own process forks workers for the checks and suites after this."""
+    import concurrent.futures
+
+    ctx = multiprocessing.get_context("spawn")
+    with children_ignore_ctrl_c(), concurrent.futures.ProcessPoolExecutor(
+            max_workers=1, mp_context=ctx) as pool:
+        future = pool.submit(_ray_start_job, workers, repeats, timeout_s)
+    return future.result()
+
+
 def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntry], None],
         timeout_s: float, start_methods: tuple[str, ...] | None = None,
         workers: tuple[int, ...] | None = None,
@@ -247,7 +264,7 @@ def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntr
     if STRATEGIES["ray"].available()[0]:
         n = max(counts)
         try:
-            entry = ray_start(n, ray_repeats(budget), Deadline(timeout_s))
+            entry = ray_start_apart(n, ray_repeats(budget), timeout_s)
         except Exception as exc:
             reraise_ctrl_c()
             entry = failed(StartupEntry, exc, what="pool", model="processes",
