@@ -220,7 +220,8 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
         if "granularity" in plan.suites:
             parts.append(f"granularity: {len(plan.granularity)} task sizes × "
                          f"{len(plan.granularity_strategies or plan.strategies)} strategies at "
-                         f"{plan.granularity_workers} workers")
+                         f"{plan.granularity_workers} worker"
+                         f"{'s' if plan.granularity_workers != 1 else ''}")
         what.append(f"{todo_cells} cells ({'; '.join(parts)})")
     if todo_suites:
         what.append(f"cost suites {', '.join(todo_suites)}")
