@@ -110,3 +110,10 @@ def kills_a_worker_outside(seed: int) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(10)
     return seed
+
+
+class CannotStart:
+    """A driver (``bench.strategies.apart``) whose creation fails in its host."""
+
+    def __init__(self, *_args: object) -> None:
+        raise RuntimeError("no driver here")

@@ -54,7 +54,6 @@ def missing_requirement(workload: Workload) -> str | None:
     return None
 
 
-LAST = ("ray",)  # strategies measured after all others (see run)
 MAX_LIVE_WORKERS = 64  # workers alive at once in one block of cells
 
 
@@ -132,17 +131,9 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
         if on_cell:
             on_cell(s, cell)
 
-    # Ray's cells run after every other cell of the sweep: a Ray driver leaves threads and
-    # gRPC state in this process, and workers forked from it afterwards crashed (SIGSEGV)
-    # now and then. So the sweep goes twice over the groups: everything else, then Ray.
-    passes = [(key, [s for s in group if s.strategy not in LAST]) for key, group in
-              groups.items()]
-    passes += [(key, [group[0], *[s for s in group if s.strategy in LAST]])
-               for key, group in groups.items() if any(s.strategy in LAST for s in group)]
-    for (name, size), group in passes:
+    for (name, size), group in groups.items():
         workload = WORKLOADS[name]
-        todo = [s for s in group if s.key not in done and not (
-            s is group[0] and any(c.key == s.key for c in cells))]
+        todo = [s for s in group if s.key not in done]
         if not todo:
             continue
         missing = missing_requirement(workload)

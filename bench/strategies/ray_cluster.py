@@ -1,6 +1,8 @@
 """``ray``: a local Ray with ``num_cpus`` set to the workers, started and closed by
 gilbench, or an existing cluster (``--ray-address``). Optional (``pip install
-'gilbench[ray]'``), imported only when used.
+'gilbench[ray]'``), and never imported in gilbench's own process: the Ray driver runs in a
+host process of its own (``bench.strategies.apart``), because a process that has run a Ray
+driver forks workers that crash now and then.
 
 A local Ray is a handful of processes (the GCS server, the raylet, its agents and the
 worker processes) that write their sockets and logs under a session folder. gilbench
@@ -27,6 +29,7 @@ from bench import phases
 from bench.errors import UserError
 from bench.launch import module_command
 from bench.reaper import stop_helper
+from bench.strategies.apart import Apart
 from bench.strategies.base import (
     CellTimeout,
     Deadline,
@@ -74,31 +77,19 @@ def _watch_ray() -> subprocess.Popen[bytes]:
                             stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-@strategy
-class Ray(Strategy):
-    """Ray: a local cluster with num_cpus = workers, one task per CPU, on loopback.
-
-    Each task is a Ray remote call: its arguments and result go through Ray's object
-    store and its scheduler (the raylet); Ray documents that tasks under about 10 ms
-    are unlikely to gain. ``--ray-address`` uses an existing cluster instead.
-    """
+class RayDriver(Strategy):
+    """The ray strategy's driver, in its host process (``Ray`` below is what gilbench's
+    process holds): a local Ray, or the cluster at ``address``."""
 
     name = "ray"
-    extra_start_s = 4.0  # ray.init and ray.shutdown of a local cluster, per cell
     model = "processes"
-    runs_on = ("every Python that Ray publishes a wheel for (pip install 'gilbench[ray]'; "
-               "none for free-threaded builds or the newest Pythons)")
     remote_workers = True
-    shares_rounds = False  # a raylet and its GCS heartbeat while idle
-    address: ClassVar[str | None] = None  # set by --ray-address
+    address: ClassVar[str | None] = None  # copied from Ray.address into the host
 
-    @classmethod
-    def available(cls) -> tuple[bool, str]:
-        ok, why = missing_module("ray", "ray")
-        if ok:
-            return ok, why
-        wheel = no_wheel_here()
-        return False, (f"needs ray, and Ray publishes no wheel for {wheel}" if wheel else why)
+    @staticmethod
+    def preload() -> None:
+        """Imported when the host starts, outside the timed start (about a second)."""
+        import ray  # noqa: F401
 
     def _create(self) -> None:
         import ray
@@ -113,8 +104,9 @@ class Ray(Strategy):
                 ray.init(address=self.address, **options)
             else:
                 self.watch = _watch_ray()  # first: Ray's processes start inside ray.init
-                # Named by this process, so that whose folder it is can be told.
-                self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+                # Named by gilbench's process (this host's parent), so that whose folder
+                # it is can be told.
+                self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getppid()}-")
                 # ray.init puts the current directory on its workers' sys.path: from a
                 # folder holding a package named bench (or workloads), the workers would
                 # import that instead of gilbench's. Started from its own empty folder.
@@ -167,6 +159,39 @@ class Ray(Strategy):
             temp = getattr(self, "temp_dir", None)
             if temp:
                 shutil.rmtree(temp, ignore_errors=True)
+
+
+@strategy
+class Ray(Apart):
+    """Ray: a local cluster with num_cpus = workers, one task per CPU, on loopback.
+
+    Each task is a Ray remote call: its arguments and result go through Ray's object
+    store and its scheduler (the raylet); Ray documents that tasks under about 10 ms
+    are unlikely to gain. ``--ray-address`` uses an existing cluster instead. The
+    driver runs in a host process of its own (one pipe round trip per timed run).
+    """
+
+    name = "ray"
+    driver = RayDriver
+    extra_start_s = 4.0  # ray.init and ray.shutdown of a local cluster, per cell
+    model = "processes"
+    runs_on = ("every Python that Ray publishes a wheel for (pip install 'gilbench[ray]'; "
+               "none for free-threaded builds or the newest Pythons)")
+    remote_workers = True
+    shares_rounds = False  # a raylet and its GCS heartbeat while idle
+    address: ClassVar[str | None] = None  # set by --ray-address
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        ok, why = missing_module("ray", "ray")
+        if ok:
+            return ok, why
+        wheel = no_wheel_here()
+        return False, (f"needs ray, and Ray publishes no wheel for {wheel}" if wheel else why)
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        return {"address": cls.address}
 
 
 def _ray_processes() -> list[Any]:
@@ -242,13 +267,8 @@ def _reachable(address: str) -> None:
                         "or ray://10.0.0.5:10001") from None
 
 
-def connect_address(address: str) -> dict[str, Any]:
-    """Use an existing Ray cluster for every ``ray`` cell of this process, and describe
-    it for the machine record (or say in a UserError why not)."""
-    ok, why = Ray.available()
-    if not ok:
-        raise UserError(f"--ray-address: the ray strategy {why}")
-    _reachable(address)
+def _describe_cluster(address: str) -> dict[str, Any]:
+    """In a spawned child (never in gilbench's process): reach the cluster, describe it."""
     import ray
 
     try:
@@ -264,6 +284,27 @@ def connect_address(address: str) -> dict[str, Any]:
     finally:
         if ray.is_initialized():
             ray.shutdown()
-    Ray.address = address
     return {"address": address, "nodes": len(nodes), "cpus": int(cpus),
             "hosts": sorted({n.get("NodeManagerAddress", "?") for n in nodes})}
+
+
+def connect_address(address: str) -> dict[str, Any]:
+    """Use an existing Ray cluster for every ``ray`` cell of this process, and describe
+    it for the machine record (or say in a UserError why not). Asked from a spawned
+    child: gilbench's own process never runs a Ray driver."""
+    import concurrent.futures
+    import multiprocessing
+
+    from bench.signals import children_ignore_ctrl_c
+
+    ok, why = Ray.available()
+    if not ok:
+        raise UserError(f"--ray-address: the ray strategy {why}")
+    _reachable(address)
+    ctx = multiprocessing.get_context("spawn")
+    with children_ignore_ctrl_c(), concurrent.futures.ProcessPoolExecutor(
+            max_workers=1, mp_context=ctx) as pool:
+        future = pool.submit(_describe_cluster, address)
+    described = future.result()
+    Ray.address = address
+    return described

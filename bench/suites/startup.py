@@ -214,40 +214,25 @@ def ray_repeats(budget: StartupBudget) -> int:
 def ray_start(workers: int, repeats: int, deadline: Deadline) -> StartupEntry:
     """A local Ray with ``workers`` CPUs, as the ray strategy starts one: ``ray.init``
     until every worker has run a task (the pool's time), then ``ray.shutdown`` and its
-    folder removed (``stop_s``)."""
+    folder removed (``stop_s``). The driver runs in its host process (never in this one),
+    which is started, with Ray imported, before the clock starts; each time includes one
+    round trip to it."""
     cls = STRATEGIES["ray"]
     starts, stops = [], []
     for _ in range(repeats):
-        strat = cls(workers)
-        t0 = time.perf_counter()
-        with strat:
+        with cls(workers) as strat:
+            t0 = time.perf_counter()
             strat.start(deadline)
             starts.append(time.perf_counter() - t0)
             t1 = time.perf_counter()
-        stops.append(time.perf_counter() - t1)
+            strat.close()
+            stops.append(time.perf_counter() - t1)
         deadline.check("starting Ray")
     return StartupEntry(what="pool", model="processes", start_method="ray", workers=workers,
                         repeats=repeats, min_s=min(starts), stop_s=sorted(stops)[len(stops) // 2],
                         detail="a local Ray (ray.init with num_cpus = workers) until every "
                                "worker has run a task; stop: ray.shutdown()",
                         **timed(starts))
-
-
-def _ray_start_job(workers: int, repeats: int, timeout_s: float) -> StartupEntry:
-    return ray_start(workers, repeats, Deadline(timeout_s))
-
-
-def ray_start_apart(workers: int, repeats: int, timeout_s: float) -> StartupEntry:
-    """``ray_start`` in a fresh spawned process: a Ray driver leaves threads and gRPC
-    state behind in its process, and workers forked from it later crashed (SIGSEGV) now
-    and then; gilbench's own process forks workers for the checks and suites after this."""
-    import concurrent.futures
-
-    ctx = multiprocessing.get_context("spawn")
-    with children_ignore_ctrl_c(), concurrent.futures.ProcessPoolExecutor(
-            max_workers=1, mp_context=ctx) as pool:
-        future = pool.submit(_ray_start_job, workers, repeats, timeout_s)
-    return future.result()
 
 
 def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntry], None],
@@ -264,7 +249,7 @@ def run(budget: StartupBudget, usable_cpus: int, on_entry: Callable[[StartupEntr
     if STRATEGIES["ray"].available()[0]:
         n = max(counts)
         try:
-            entry = ray_start_apart(n, ray_repeats(budget), timeout_s)
+            entry = ray_start(n, ray_repeats(budget), Deadline(timeout_s))
         except Exception as exc:
             reraise_ctrl_c()
             entry = failed(StartupEntry, exc, what="pool", model="processes",

@@ -1,0 +1,246 @@
+"""Strategies whose driver runs in a process of its own (``Apart``): gilbench's process
+never imports their library.
+
+A Ray driver leaves threads, gRPC state and its ``_raylet`` library in the process that
+ran it, and workers forked from that process afterwards crashed (SIGSEGV) now and then:
+in the sweep, in the pytest path, in the cost suites that fork after a sweep with Ray.
+So such a strategy is two classes. The registered one (a subclass of ``Apart``) carries
+the strategy's facts (name, model, where it runs) and, when a cell creates it, starts a
+*host*: a child started by spawn (a fresh interpreter, nothing forked from gilbench) that
+imports the library and holds the real strategy (``driver``). ``start``, ``map``,
+``gil_now``, ``close`` and ``terminate`` are sent to the host over a pipe and answered
+there; a failure comes back as the same ``CellFailure``.
+
+What the clock sees: the host is started and its library imported when the strategy is
+created, outside the timed start (``startup_s``) and the timed runs. A timed run adds one
+round trip over the pipe (the task and its items pickled there, the results back: tens
+of microseconds) to what the library itself costs.
+
+How it stops: ``close`` asks the host to close the driver, and the host exits once it
+has; ``terminate`` (a failed cell, Ctrl-C) sends the host SIGTERM, which unwinds whatever
+it was doing and terminates the driver, then kills what is left after a grace. A host
+whose parent is gone exits (``watch_parent``), and the driver's own watch (``bench.raywatch``
+for Ray) ends its processes. A host that dies mid-run fails the cell (``WorkerDied``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+import signal
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from bench.reaper import watch_parent
+from bench.signals import children_ignore_ctrl_c
+from bench.strategies.base import (
+    CellFailure,
+    CellTimeout,
+    Deadline,
+    Strategy,
+    WorkerDied,
+    describe,
+    exit_reason,
+)
+
+READY_S = 120.0  # longest wait for a host to start and import its library
+GRACE_S = 15.0  # how long past a run's deadline the host may take to say it timed out
+CLOSE_S = 60.0  # longest wait for a host to close its driver (Ray: shutdown, processes ended)
+TERMINATE_S = 20.0  # after SIGTERM, how long before the host is killed
+
+
+class _Stop(BaseException):
+    """Raised in the host's main thread by SIGTERM: unwind, terminate the driver, exit."""
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception as the parent can unpickle it: a CellFailure as it is, anything else
+    (a library's own class) as a CellFailure that names it."""
+    if isinstance(exc, CellFailure):
+        with contextlib.suppress(Exception):
+            pickle.loads(pickle.dumps(exc))
+            return exc
+    return CellFailure(describe(exc))
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stop
+
+
+def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | None,
+          initializer: Callable[[], None] | None, settings: dict[str, Any]) -> None:
+    """The host's main: the driver created, its library imported, then one answer per
+    request until it is closed or terminated."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: gilbench decides
+    signal.signal(signal.SIGTERM, _stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    watch_parent()  # gilbench gone (SIGKILL): this host exits, the driver's watch ends the rest
+    real: Strategy | None = None
+    try:
+        for key, value in settings.items():
+            setattr(driver, key, value)
+        preload = getattr(driver, "preload", None)
+        if callable(preload):
+            preload()
+        real = driver(workers, start_method, initializer)
+        conn.send(("ok", None))
+        while True:
+            verb, args = conn.recv()
+            if verb in ("close", "terminate"):
+                getattr(real, verb)()
+                conn.send(("ok", None))
+                return
+            try:
+                conn.send(("ok", _answer(real, verb, args)))
+            except Exception as exc:
+                conn.send(("error", _portable(exc)))
+    except (_Stop, EOFError, OSError):  # terminated, or gilbench went away
+        if real is not None:
+            with contextlib.suppress(Exception):
+                real.terminate()
+    except Exception as exc:  # the driver could not be created, or close failed
+        with contextlib.suppress(Exception):
+            conn.send(("error", _portable(exc)))
+        if real is not None:
+            with contextlib.suppress(Exception):
+                real.terminate()
+    finally:
+        # Everything is closed: exit at once, without the library's own exit work (a
+        # Ray driver's atexit would try to reach the cluster it has just shut down).
+        with contextlib.suppress(Exception):
+            conn.close()
+        os._exit(0)
+
+
+def _answer(real: Strategy, verb: str, args: Any) -> Any:
+    if verb == "start":
+        real.start(Deadline(args))
+        return real.pids, real.gil_in_workers
+    if verb == "map":
+        fn, items, seconds = args
+        return real.map(fn, items, Deadline(seconds))
+    if verb == "gil_now":
+        return real.gil_now(Deadline(args))
+    raise ValueError(f"unknown request {verb!r}")
+
+
+class Apart(Strategy):
+    """A strategy whose ``driver`` runs in a host process of its own (module docstring).
+
+    A subclass names the ``driver`` class (a ``Strategy`` that is not registered) and
+    ``settings``: class attributes copied onto the driver in the host (an address given
+    on the command line, say)."""
+
+    driver: ClassVar[type[Strategy]]
+    runs_apart: ClassVar[bool] = True
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        return {}
+
+    def __init__(self, workers: int = 1, start_method: str | None = None,
+                 initializer: Callable[[], None] | None = None) -> None:
+        super().__init__(workers, start_method, initializer)
+        self._failed: BaseException | None = None
+        self._proc: Any = None
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, theirs = ctx.Pipe()
+        with children_ignore_ctrl_c():
+            self._proc = ctx.Process(
+                target=_host, name=f"gilbench-{self.name}-host",
+                args=(theirs, self.driver, workers, start_method, initializer,
+                      self.settings()), daemon=True)
+            self._proc.start()
+        theirs.close()
+        try:  # the library imported here, outside the timed start
+            self._call("ready", None, READY_S, send=False)
+        except CellFailure as exc:
+            self._failed = exc  # said by start(), where a cell's failure belongs
+        except BaseException:  # Ctrl-C while the host started: nothing left behind
+            self.terminate()
+            raise
+
+    @property
+    def host_pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    # -- the interface, answered by the host
+    def start(self, deadline: Deadline) -> None:
+        if self._failed is not None:
+            raise self._failed
+        left = deadline.remaining()
+        self.pids, self.gil_in_workers = self._call(
+            "start", left, None if left is None else left + GRACE_S)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
+        left = deadline.remaining()
+        out: list[Any] = self._call("map", (fn, list(items), left),
+                                    None if left is None else left + GRACE_S)
+        return out
+
+    def gil_now(self, deadline: Deadline) -> bool:
+        left = deadline.remaining()
+        return bool(self._call("gil_now", left, None if left is None else left + GRACE_S))
+
+    def close(self) -> None:
+        if self._proc is None or not self._proc.is_alive():
+            self._end()
+            return
+        try:
+            self._call("close", None, CLOSE_S)
+        finally:
+            self._end()
+
+    def terminate(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._proc.pid, signal.SIGTERM)
+        self._end()
+
+    # -- the pipe
+    def _call(self, verb: str, args: Any, limit_s: float | None, send: bool = True) -> Any:
+        """Send a request and wait for its answer, watching the host: one that dies fails
+        the cell; one that does not answer within ``limit_s`` is a timeout."""
+        if send:
+            try:
+                self._conn.send((verb, args))
+            except (BrokenPipeError, ConnectionResetError, EOFError):
+                raise self._died(verb) from None
+        until = None if limit_s is None else time.monotonic() + limit_s
+        while not self._conn.poll(0.05):
+            if not self._proc.is_alive():
+                if self._conn.poll(0):  # it answered, then exited (close)
+                    break
+                raise self._died(verb)
+            if until is not None and time.monotonic() > until:
+                self.terminate()
+                raise CellTimeout(f"the {self.name} driver process did not answer "
+                                  f"'{verb}' within {limit_s:g} s")
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, ConnectionResetError):
+            raise self._died(verb) from None
+        if status == "error":
+            raise value
+        return value
+
+    def _died(self, verb: str) -> WorkerDied:
+        self._proc.join(1.0)
+        return WorkerDied(f"the {self.name} driver process {self._proc.pid} "
+                          f"{exit_reason(self._proc.exitcode)} during '{verb}'")
+
+    def _end(self) -> None:
+        """The host waited for (killed after a grace) and the pipe closed."""
+        proc = self._proc
+        if proc is not None:
+            proc.join(TERMINATE_S)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            proc.close()
+            self._proc = None
+        with contextlib.suppress(Exception):
+            self._conn.close()

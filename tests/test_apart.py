@@ -1,0 +1,179 @@
+"""Strategies whose driver runs in a host process of their own (``bench.strategies.apart``):
+Ray's, so that gilbench's process never imports Ray and every worker it forks after a Ray
+cell is clean. The host's behaviour is tested with a threads driver (seconds, no
+cluster); Ray's own with a real local Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from bench.strategies import STRATEGIES, CellTimeout, Deadline, TaskFailed, WorkerDied, apart
+from bench.strategies.apart import Apart
+from bench.strategies.serial import Serial
+from bench.strategies.threads import Threads
+from tests import kernels
+from tests.helpers import assert_no_new_children, children
+
+ROOT = Path(__file__).resolve().parent.parent
+HANG_GUARD_S = 60  # a hang guard, far above the second or two each of these takes
+
+
+class ThreadsApart(Apart):
+    """The threads strategy, its driver in a host process (not registered)."""
+
+    name = "threads_apart"
+    model = "threads"
+    driver = Threads
+
+
+class SerialApart(Apart):
+    name = "serial_apart"
+    model = "serial"
+    driver = Serial
+
+
+def test_the_driver_runs_in_the_host_and_answers_there():
+    before = children()
+    with ThreadsApart(2) as s:
+        s.start(Deadline(HANG_GUARD_S))
+        assert s.pids == [s.host_pid] and s.host_pid != os.getpid()
+        assert s.map(kernels.square, list(range(6)), Deadline(HANG_GUARD_S)) == [
+            0, 1, 4, 9, 16, 25]
+        assert s.gil_now(Deadline(HANG_GUARD_S)) is s.gil_in_workers
+    assert_no_new_children(before)
+
+
+def test_a_failing_task_comes_back_as_the_same_failure():
+    failed = "ValueError: task 1 failed on purpose"
+    with ThreadsApart(2) as s, pytest.raises(TaskFailed, match=failed):
+        s.start(Deadline(HANG_GUARD_S))
+        s.map(kernels.raises, list(range(6)), Deadline(HANG_GUARD_S))
+
+
+def test_a_host_killed_mid_run_fails_the_cell_naming_it(monkeypatch):
+    monkeypatch.setenv("GILBENCH_TEST_PID", str(os.getpid()))
+    before = children()
+    started = time.monotonic()
+    with pytest.raises(WorkerDied, match=r"the threads_apart driver process \d+ was killed by "
+                                         r"SIGKILL during 'map'"), ThreadsApart(2) as s:
+        s.start(Deadline(HANG_GUARD_S))
+        s.map(kernels.kills_a_worker_outside, list(range(4)), Deadline(HANG_GUARD_S))
+    assert time.monotonic() - started < HANG_GUARD_S
+    assert_no_new_children(before)
+
+
+def test_a_host_that_does_not_answer_is_a_timeout_and_is_ended(monkeypatch):
+    # A serial driver cannot stop its own task: the parent waits the run's limit and
+    # the grace, then terminates the host (SIGTERM unwinds it; a kill after the grace).
+    monkeypatch.setattr(apart, "GRACE_S", 0.5)
+    before = children()
+    with pytest.raises(CellTimeout, match="did not answer 'map' within"), SerialApart(1) as s:
+        s.start(Deadline(HANG_GUARD_S))
+        s.map(kernels.hangs_forever, [0, 1], Deadline(0.5))
+    assert_no_new_children(before)
+
+
+def test_a_driver_that_cannot_start_fails_at_start_not_at_creation():
+    class Broken(Apart):
+        name = "broken_apart"
+        model = "threads"
+        driver = kernels.CannotStart
+
+    before = children()
+    s = Broken(2)
+    with pytest.raises(Exception, match="RuntimeError: no driver here"):
+        s.start(Deadline(HANG_GUARD_S))
+    s.terminate()
+    assert_no_new_children(before)
+
+
+def test_sigterm_to_the_host_mid_run_ends_it_and_its_driver():
+    before = children()
+    s = ThreadsApart(2)
+    s.start(Deadline(HANG_GUARD_S))
+    os.kill(s.host_pid, signal.SIGTERM)
+    with pytest.raises(WorkerDied):
+        s.map(kernels.square, [1, 2], Deadline(HANG_GUARD_S))
+    s.terminate()
+    assert_no_new_children(before)
+
+
+# ------------------------------------------------------------ Ray, for real
+
+
+def _raylet_mapped(pid: int) -> bool:
+    with open(f"/proc/{pid}/maps") as maps:
+        return "_raylet" in maps.read()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not STRATEGIES["ray"].available()[0], reason="ray is not installed here")
+def test_a_ray_cell_leaves_this_process_without_ray_and_forks_clean_workers():
+    script = textwrap.dedent("""
+        import json, os, sys
+        from bench.runner import CellSpec, measure
+        from workloads import Task
+
+        def main():
+            out = []
+            for strategy, method in (("ray", None), ("pool_map", "fork"), ("process_pool", "fork")):
+                spec = CellSpec("fib", strategy, method, 2, 16, 8)
+                cell, _ = measure(spec, Task("fib", 16), None, repeats=2, warmup=1,
+                                  timeout_s=120)
+                out.append([strategy, cell.status, cell.error])
+            with open(f"/proc/{os.getpid()}/maps") as maps:
+                raylet = "_raylet" in maps.read()
+            print(json.dumps({"cells": out, "ray_imported": "ray" in sys.modules,
+                              "raylet_mapped": raylet}))
+
+        if __name__ == "__main__":
+            main()
+    """)
+    r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                       timeout=HANG_GUARD_S * 5, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    said = json.loads(r.stdout.strip().splitlines()[-1])
+    assert said["ray_imported"] is False and said["raylet_mapped"] is False
+    assert [c[:2] for c in said["cells"]] == [["ray", "ok"], ["pool_map", "ok"],
+                                              ["process_pool", "ok"]], said
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not STRATEGIES["ray"].available()[0], reason="ray is not installed here")
+def test_a_sweep_with_ray_first_never_maps_raylet_in_gilbench(cli_env, tmp_path):
+    # Ray's cells run in the order given now (no longer last): before fork-based cells.
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--profile", "smoke",
+                             "--suite", "speedup", "--workloads", "fib", "--strategies",
+                             "serial,ray,pool_map,process_queue", "--start-method", "fork",
+                             "--workers", "2", "--out", str(out)],
+                            env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    mapped = False
+    hosts: set[int] = set()
+    until = time.monotonic() + HANG_GUARD_S * 5
+    while proc.poll() is None and time.monotonic() < until:
+        try:
+            mapped = mapped or _raylet_mapped(proc.pid)
+            hosts |= {p.pid for p in psutil.Process(proc.pid).children()
+                      if "spawn_main" in " ".join(p.cmdline())}
+        except (OSError, psutil.Error):
+            pass
+        time.sleep(0.05)
+    _, stderr = proc.communicate(timeout=HANG_GUARD_S)
+    assert proc.returncode == 0, stderr[-3000:]
+    assert not mapped, "gilbench's own process mapped Ray's _raylet library"
+    assert hosts, "no Ray host process was seen"
+    cells = json.loads((out / "results.json").read_text())["cells"]
+    assert [c["strategy"] for c in cells] == ["serial", "ray", "pool_map", "process_queue"]
+    assert all(c["status"] == "ok" for c in cells), cells
