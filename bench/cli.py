@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import __version__, phases, serialcost
+from bench import __version__, phases, serialcost, watchdog
 from bench.errors import (
     EXIT_FAILED_CELLS,
     EXIT_INTERRUPTED,
@@ -58,6 +58,7 @@ from bench.runner import Plan, specs
 from bench.session import Session
 from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES
+from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 from workloads import WORKLOADS
 
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
@@ -230,8 +231,13 @@ def run_into(args: argparse.Namespace, out: Path, plan: Plan,
           f"{plan.profile}, {usable} usable CPU{'s' if usable != 1 else ''} → {out}; "
           f"expect about "
           f"{fmt_minutes(state.expected_s())}", file=sys.stderr, flush=True)
+    watchdog.RUN_FOLDER[:] = [str(out)]
     try:
         results = run_steps(state, plan, previous, todo_suites)
+    except KernelHung as exc:  # saved in run_steps
+        print(f"gilbench: error: {exc}; {watchdog.saved_note()}; {exc.advice()}",
+              file=sys.stderr)
+        return EXIT_KERNEL_HUNG
     except WriteFailed as exc:  # the run stopped there: its workers are closed
         raise exc.saying(saved_so_far(out, len(specs(plan))),
                          how_to_finish(out, sys.argv[1:])) from None
@@ -269,6 +275,9 @@ def run_steps(state: Session, plan: Plan, previous: Results | None,
     except KeyboardInterrupt:
         state.save(complete=False, speedups=True)
         return None
+    except KernelHung:  # unwound like a Ctrl-C: the run's workers are closed
+        state.save(complete=False, speedups=True)
+        raise
 
 
 def render_or_say(results: Results, out: Path, saved: str, again: str) -> list[Path]:
@@ -432,6 +441,9 @@ EXIT_CODES = """exit codes:
   3    selfcheck: usable, but noisy (a check could not tell)
   74   a file could not be written (disk full, quota, read-only): one line says what
        is saved and the command that finishes the job once there is space
+  124  a kernel did not return within --timeout in gilbench's own process (its serial
+       run, result check or calibration): one line names it and the phase; what
+       finished is written
   129  the terminal was closed (SIGHUP), as 130 otherwise
   130  interrupted by Ctrl-C (what finished is written; gilbench run --resume DIR)
   141  the reader of stdout closed it (gilbench list | head), quietly
@@ -649,6 +661,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print(f"gilbench: error: {exc}", file=sys.stderr)
         code = EXIT_WRITE_FAILED
+    except KernelHung as exc:  # before the run had a folder: its kernels' check
+        print(f"gilbench: error: {exc}; {exc.advice()}", file=sys.stderr)
+        code = EXIT_KERNEL_HUNG
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED

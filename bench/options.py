@@ -7,6 +7,7 @@ Every problem is one ``UserError`` line that says what was wrong and what is val
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import multiprocessing
@@ -21,6 +22,7 @@ from bench.runner.plan import expected_s, specs
 from bench.runner.sweep import one_task_s
 from bench.strategies import STRATEGIES
 from bench.suites import ALL_SUITES, COST_SUITES, DEFAULT_SUITES, GRANULARITY
+from bench.watchdog import watched
 from workloads import WORKLOADS
 from workloads.user import WorkloadSourceError, load_all, load_entry_points, prepare
 
@@ -140,8 +142,11 @@ def user_workloads(specs: Sequence[str] | None) -> list[str]:
 def calibrate_plan(plan: Plan, say: Any = None) -> Plan:
     """Check the plan's user kernels (a function workers can import, equal picklable
     results from two calls) and calibrate the sizes of those that give none."""
+    def guard(workload: str, phase: str) -> contextlib.AbstractContextManager[None]:
+        return watched(workload, phase, plan.timeout_s)
+
     try:
-        found = prepare(plan.workloads, plan.profile, say)
+        found = prepare(plan.workloads, plan.profile, say, guard)
     except WorkloadSourceError as exc:
         raise UserError(str(exc)) from None
     if not found:
@@ -203,7 +208,8 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
                     getattr(args, "workloads_from", None) or ())))
     plan = calibrate_plan(plan, say)
     if GRANULARITY in plan.suites:  # its sizes from one task timed here per kernel
-        plan = granularity.with_points(plan, usable_cpus(), one_task_s, say)
+        plan = granularity.with_points(
+            plan, usable_cpus(), lambda w, size: one_task_s(w, size, plan.timeout_s), say)
         if not args.strategies:  # every strategy, Ray included
             plan = dataclasses.replace(plan, granularity_strategies=tuple(STRATEGIES))
     if args.python:

@@ -19,6 +19,7 @@ from bench.machine import collect_machine
 from bench.reaper import reap_children, stop_myself, watch_parent
 from bench.runner import Plan, run
 from bench.signals import install_stop_handlers
+from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 
 
 def probe() -> dict[str, Any]:
@@ -86,6 +87,9 @@ def main() -> int:
     watch_parent(stop_myself)
     try:
         return serve(out)
+    except KernelHung as exc:  # its workers are closed; the cells before it were sent
+        print(f"gilbench: error: {exc} [{sys.executable}]; {exc.advice()}", file=sys.stderr)
+        return EXIT_KERNEL_HUNG
     except KeyboardInterrupt:
         return 130
     finally:

@@ -14,6 +14,7 @@ fix it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -231,22 +232,34 @@ class Calibration:
                 f"{self.target_s * 1000:.3g} ms){note}")
 
 
-def _task_time(task: Task, runs: int = 3) -> float:
+# What bounds each call of a kernel here (``guard(kernel, phase)``, a context manager):
+# gilbench passes its watchdog, so a kernel that never returns stops the command in one
+# line (``bench.watchdog``); this package imports nothing of gilbench's harness.
+Guard = Callable[[str, str], contextlib.AbstractContextManager[None]]
+
+
+def _unguarded(_workload: str, _phase: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
+def _task_time(task: Task, runs: int = 3, guard: Guard = _unguarded) -> float:
     best = math.inf
     for seed in range(runs):
-        t0 = time.perf_counter()
-        task(seed)
-        best = min(best, time.perf_counter() - t0)
+        with guard(task.workload, "calibration of its size"):
+            t0 = time.perf_counter()
+            task(seed)
+            best = min(best, time.perf_counter() - t0)
     return best
 
 
-def calibrate(w: Workload, profile: str, resource: Any = None) -> Calibration:
+def calibrate(w: Workload, profile: str, resource: Any = None,
+              guard: Guard = _unguarded) -> Calibration:
     """The size whose task takes ``TASK_TARGET_S[profile]`` here, from the kernel's cost
     model: grow the size until a task is measurable, scale to the target, check once."""
     target = TASK_TARGET_S[profile]
     started = time.perf_counter()
     size = 1
-    t = _task_time(Task(w.name, size, resource))
+    t = _task_time(Task(w.name, size, resource), guard=guard)
     while t < target / 4:
         if size >= MAX_SIZE or time.perf_counter() - started > CALIBRATION_BUDGET_S:
             raise WorkloadSourceError(
@@ -256,7 +269,7 @@ def calibrate(w: Workload, profile: str, resource: Any = None) -> Calibration:
         factor = min(1024.0, max(2.0, target / 4 / max(t, 1e-7)))
         bigger = w.scaled(size, factor)
         size = min(MAX_SIZE, bigger if bigger > size else size + 1)
-        t = _task_time(Task(w.name, size, resource))
+        t = _task_time(Task(w.name, size, resource), guard=guard)
     for _ in range(2):  # scale to the target and check it, once more if far off
         if t <= 0 or 0.8 <= target / t <= 1.25:
             break
@@ -264,15 +277,17 @@ def calibrate(w: Workload, profile: str, resource: Any = None) -> Calibration:
         if new == size:
             break
         size = new
-        t = _task_time(Task(w.name, size, resource))
+        t = _task_time(Task(w.name, size, resource), guard=guard)
     return Calibration(w.name, profile, size, t, target)
 
 
-def check_results(w: Workload, size: int, resource: Any = None) -> None:
+def check_results(w: Workload, size: int, resource: Any = None,
+                  guard: Guard = _unguarded) -> None:
     """Two calls on the same input return equal, picklable values (before a sweep)."""
     task = Task(w.name, size, resource)
     try:
-        first, second = task(0), task(0)
+        with guard(w.name, "result check: two calls with seed 0"):
+            first, second = task(0), task(0)
     except Exception as exc:
         raise WorkloadSourceError(f"kernel {w.name!r} failed at size {size}: "
                                   f"{_last_line(exc)}") from None
@@ -296,14 +311,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def size_and_check(w: Workload, profile: str, resource: Any = None
-                   ) -> tuple[int, Calibration | None]:
+def size_and_check(w: Workload, profile: str, resource: Any = None,
+                   guard: Guard = _unguarded) -> tuple[int, Calibration | None]:
     """The kernel's size at ``profile`` -- calibrated here when it gives none -- with a
     user kernel's results checked (equal and picklable) at that size."""
     cal = None
     if w.calibrated:
         try:
-            cal = calibrate(w, profile, resource)
+            cal = calibrate(w, profile, resource, guard)
         except WorkloadSourceError:
             raise
         except Exception as exc:
@@ -313,12 +328,12 @@ def size_and_check(w: Workload, profile: str, resource: Any = None
     else:
         size = w.size_for(profile)
     if w.origin is not None:
-        check_results(w, size, resource)
+        check_results(w, size, resource, guard)
     return size, cal
 
 
-def prepare(names: Sequence[str], profile: str,
-            say: Callable[[str], None] | None = None) -> dict[str, Calibration]:
+def prepare(names: Sequence[str], profile: str, say: Callable[[str], None] | None = None,
+            guard: Guard = _unguarded) -> dict[str, Calibration]:
     """Check each user kernel of ``names`` and calibrate those without sizes, in
     gilbench's process (with each kernel's setup around it). Built-ins are skipped."""
     out: dict[str, Calibration] = {}
@@ -328,7 +343,7 @@ def prepare(names: Sequence[str], profile: str,
             continue  # a built-in; or its cells are skipped for the missing module
         try:
             with (w.setup or no_resource)() as resource:
-                _, cal = size_and_check(w, profile, resource)
+                _, cal = size_and_check(w, profile, resource, guard)
             if cal is not None:
                 out[name] = cal
                 if say:

@@ -12,6 +12,7 @@ Ctrl-C or a bug; ``cells`` at the end. Each step is testable with a fake clock.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from bench.strategies import (
     describe,
     reraise_ctrl_c,
 )
+from bench.watchdog import watched
 from workloads import WORKLOADS
 
 Outcome = tuple[Cell, list[Any] | None]  # a cell, and its task results (the reference)
@@ -268,6 +270,15 @@ class BlockMeasurement:
     def _deadline(self) -> Deadline:
         return Deadline(self.timeout_s)
 
+    def _watch(self, phase: str, strat: Strategy | None = None
+               ) -> contextlib.AbstractContextManager[None]:
+        """A run in this process's own thread (the serial strategy, ``strat`` None: the
+        paired serial run) bounded by the time limit: a kernel that never returns there
+        stops the run in one line (``bench.watchdog``), where a worker's is killed."""
+        if strat is not None and not strat.in_this_thread:
+            return contextlib.nullcontext()
+        return watched(getattr(self.task, "workload", repr(self.task)), phase, self.timeout_s)
+
     def _checked(self, result: list[Any]) -> list[Any]:
         if self.reference is not None and result != self.reference:
             raise ResultMismatch("results differ from the serial run's")
@@ -280,7 +291,9 @@ class BlockMeasurement:
             slot.strat.start(self._deadline())
             slot.startup_s = self.clock() - t0
             for _ in range(self.warmup):
-                slot.out = self._checked(slot.strat.map(self.task, self.items, self._deadline()))
+                with self._watch(f"the {slot.spec.strategy} cell's warm-up run", slot.strat):
+                    out = slot.strat.map(self.task, self.items, self._deadline())
+                slot.out = self._checked(out)
         except Exception as exc:
             reraise_ctrl_c()
             slot.fail(exc)
@@ -291,9 +304,10 @@ class BlockMeasurement:
         """One timed run of a cell, bracketed by its CPU and peak-memory readings."""
         try:
             slot.meter.before_run()
-            t0 = self.clock()
-            result = slot.strat.map(self.task, self.items, self._deadline())
-            slot.times.append(self.clock() - t0)
+            with self._watch(f"the {slot.spec.strategy} cell's timed run", slot.strat):
+                t0 = self.clock()
+                result = slot.strat.map(self.task, self.items, self._deadline())
+                slot.times.append(self.clock() - t0)
             slot.meter.after_run()
             slot.out = self._checked(result)
         except Exception as exc:
@@ -321,9 +335,11 @@ class BlockMeasurement:
         """One timed serial run; if it fails, so do the cells it is paired with (None)."""
         assert self.serial is not None
         try:
-            t0 = self.clock()
-            result = self.serial.map(self.task, self.items, self._deadline())
-            elapsed = self.clock() - t0
+            with self._watch("the serial run paired with the "
+                             f"{', '.join(sorted({s.spec.strategy for s in active}))} cells"):
+                t0 = self.clock()
+                result = self.serial.map(self.task, self.items, self._deadline())
+                elapsed = self.clock() - t0
             self._checked(result)
         except Exception as exc:
             reraise_ctrl_c()

@@ -26,6 +26,7 @@ from bench.runner.confirm import confirm, confirm_precision
 from bench.runner.plan import specs
 from bench.runner.precision import Clock
 from bench.strategies import STRATEGIES, Strategy
+from bench.watchdog import watched
 from workloads import WORKLOADS, Task, Workload, no_resource
 
 
@@ -60,7 +61,7 @@ MAX_LIVE_WORKERS = 64  # workers alive at once in one block of cells
 CALIBRATION_RUNS = 3  # times one task is timed before a granularity sweep (the fastest counts)
 
 
-def one_task_s(workload: str, size: int) -> float | None:
+def one_task_s(workload: str, size: int, timeout_s: float | None = None) -> float | None:
     """One task's time at ``size`` here, the fastest of a few (None: the kernel lacks a
     module it needs, so its cells are skipped with the reason anyway): what the
     granularity sweep scales its sizes from (``bench.runner.granularity``)."""
@@ -71,9 +72,10 @@ def one_task_s(workload: str, size: int) -> float | None:
     with (w.setup or no_resource)() as resource, blas_limit(w):
         task = Task(workload, size, resource)
         for seed in range(CALIBRATION_RUNS):
-            t0 = time.perf_counter()
-            task(seed)
-            best = min(best, time.perf_counter() - t0)
+            with watched(workload, "one task timed before the granularity sweep", timeout_s):
+                t0 = time.perf_counter()
+                task(seed)
+                best = min(best, time.perf_counter() - t0)
     return best
 
 
@@ -158,7 +160,9 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                 report(first, cell)
                 reference = out if cell.ok else None
             else:
-                reference = [task(i) for i in range(first.tasks)]
+                with watched(name, "the serial results a resumed run checks against",
+                             plan.timeout_s):
+                    reference = [task(i) for i in range(first.tasks)]
             swept: list[Cell] = []
             for block in blocks_of([s for s in todo if s is not first]):
                 measured = measure_block(block, task, reference, precision=precision,

@@ -137,6 +137,9 @@ class Strategy:
     model: ClassVar[str]  # "serial" | "threads" | "processes" | "interpreters" | "async"
     uses_processes: ClassVar[bool] = False  # one cell per multiprocessing start method
     remote_workers: ClassVar[bool] = False  # workers outside this process (pinged when warm)
+    # Whether it runs the tasks in the calling thread (serial): a task that never returns
+    # there cannot be stopped by its deadline, so callers watch it (``bench.watchdog``).
+    in_this_thread: ClassVar[bool] = False
     # Whether its workers may sit idle, alive, while other cells of the same
     # block run (their idle workers must not take CPU time).
     shares_rounds: ClassVar[bool] = True

@@ -14,6 +14,7 @@ class Serial(Strategy):
 
     name = "serial"
     model = "serial"
+    in_this_thread = True
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
                  initializer: Callable[[], None] | None = None) -> None:
