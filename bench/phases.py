@@ -37,6 +37,7 @@ PHASES = {
     "single-thread": "a --python run's interleaved serial runs (single-thread cost)",
     "selfcheck": "gilbench selfcheck",
     "pytest": "a benchmark of the pytest path",
+    "pytest-report": "the pytest path writing its results and report, after the tests",
 }
 
 _fired = False

@@ -24,7 +24,9 @@ untimed (``--benchmark-disable``), unless ``--benchmark-only`` or
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import math
 import multiprocessing
 import time
 from dataclasses import dataclass, field
@@ -54,6 +56,7 @@ from bench.runner import (
 )
 from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline
+from bench.watchdog import KernelHung, watched
 from workloads import WORKLOADS, Task, no_resource
 from workloads.user import WorkloadSourceError, size_and_check
 
@@ -70,6 +73,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default quick when timing; smoke sizes when not)")
     group.addoption("--gilbench-out", metavar="DIR", default=None,
                     help="where the charts and report go (default reports/pytest-<time>)")
+    group.addoption("--gilbench-timeout", metavar="SECONDS", type=_seconds, default=None,
+                    help="time limit of each run of a benchmark (default the profile's: "
+                         "60 s at quick and standard); a kernel that never returns in "
+                         "pytest's own process fails its tests in one line")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of seconds; "
+                                         "give e.g. 60")
+    return value
 
 
 def _timing(config: pytest.Config) -> bool:
@@ -96,9 +114,10 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         # Plain pytest: every benchmark runs once as a smoke test, untimed.
         config.option.benchmark_disable = True
+    profile = config.getoption("gilbench_profile") or ("quick" if _timing(config) else "smoke")
     config.stash[STATE] = BenchmarkSession(
-        profile=config.getoption("gilbench_profile") or ("quick" if _timing(config) else "smoke"),
-        timed=_timing(config))
+        profile=profile, timed=_timing(config),
+        timeout_s=config.getoption("gilbench_timeout") or PROFILES[profile].timeout_s)
 
 
 @dataclass
@@ -107,7 +126,9 @@ class BenchmarkSession:
 
     profile: str
     timed: bool
+    timeout_s: float = 60.0  # each run's time limit (--gilbench-timeout, else the profile's)
     cells: list[Cell] = field(default_factory=list)
+    hung: dict[str, str] = field(default_factory=dict)  # kernel -> why its tests fail at once
     serial_times: dict[str, tuple[float, ...]] = field(default_factory=dict)
     references: dict[str, list[Any]] = field(default_factory=dict)
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -115,6 +136,7 @@ class BenchmarkSession:
     sizes: dict[str, int] = field(default_factory=dict)
     machine: dict[str, Any] | None = None
     report_dir: Path | None = None  # where the charts and report went, when written
+    saved_to: Path | None = None  # where results.json was saved (the report may not be)
     failed_write: str = ""  # why they could not be written (said in the summary)
     results: Results | None = None  # what the session measured, speedups computed
 
@@ -129,8 +151,9 @@ class BenchmarkSession:
         calibrated here, once, and its results checked (equal and picklable)."""
         if workload not in self.sizes:
             try:
-                self.sizes[workload], _ = size_and_check(WORKLOADS[workload], self.profile,
-                                                         self.resource(workload))
+                self.sizes[workload], _ = size_and_check(
+                    WORKLOADS[workload], self.profile, self.resource(workload),
+                    lambda name, phase: watched(name, phase, self.timeout_s))
             except WorkloadSourceError as exc:
                 raise pytest.UsageError(f"gilbench: {exc}") from None
         return self.sizes[workload]
@@ -244,7 +267,7 @@ def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: li
         profile = PROFILES[session.profile]
         spec = CellSpec(workload, "serial", None, 1, session.size(workload), len(items))
         cell, _ = measure(spec, task, session.references.get(workload), repeats=profile.repeats,
-                          warmup=profile.warmup, timeout_s=profile.timeout_s)
+                          warmup=profile.warmup, timeout_s=session.timeout_s)
         if not cell.ok:
             raise RuntimeError(f"the serial baseline of {workload} failed: {cell.error}")
         session.serial_times[workload] = cell.times_s
@@ -254,6 +277,21 @@ def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: li
 
 def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strategy: str,
                   workers: int) -> Cell | None:
+    """Time one (workload, strategy, workers) cell with pytest-benchmark (``_benchmark``).
+    A kernel that never returns in this process fails the test in one line, as it stops
+    ``gilbench run`` (``bench.watchdog``); the next test goes on."""
+    if workload in session.hung:  # an earlier test of it found it hung: not again
+        pytest.fail(session.hung[workload], pytrace=False)
+    try:
+        return _benchmark(benchmark, session, workload, strategy, workers)
+    except KernelHung as exc:
+        session.hung[workload] = (f"gilbench: {exc}; "
+                                  f"{exc.advice('--gilbench-timeout')}")
+    pytest.fail(session.hung[workload], pytrace=False)
+
+
+def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strategy: str,
+               workers: int) -> Cell | None:
     """Time one (workload, strategy, workers) cell with pytest-benchmark.
 
     pytest-benchmark times each round; gilbench's own bookkeeping runs between the rounds,
@@ -275,7 +313,7 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
         else None
     spec = CellSpec(workload, strategy, method, workers, size, tasks)
     task = Task(workload, size, session.resource(workload))
-    deadline = Deadline(profile.timeout_s)
+    deadline = Deadline(session.timeout_s)
     paired = strategy != "serial"
     meter = CellMeter()
     serial_s: list[float] = []
@@ -311,7 +349,8 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
 
     with blas_limit(w):
         if workload not in session.references:
-            session.references[workload] = [task(i) for i in items]
+            with watched(workload, "its serial results, the reference", session.timeout_s):
+                session.references[workload] = [task(i) for i in items]
         reference = session.references[workload]
         phases.reached("pytest")
         with cls(workers, method, single_thread_blas if w.single_thread_blas else None) as s:
@@ -325,8 +364,13 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
                                         model=cls.model, start_method=method, workers=workers,
                                         size=size, tasks=tasks, startup_s=startup_s,
                                         gil_enabled_in_workers=s.gil_in_workers)
-            benchmark.pedantic(timed, setup=between_rounds, rounds=profile.repeats,
-                               warmup_rounds=profile.warmup, iterations=1)
+            # The serial runs between the rounds, and the rounds themselves when the cell
+            # runs in this thread, bounded together: each run has the profile's time limit.
+            runs = (profile.repeats + profile.warmup) * (2 if paired else 1)
+            with watched(workload, f"the rounds of its {strategy} benchmark and their "
+                         f"serial runs ({runs} runs)", session.timeout_s * runs):
+                benchmark.pedantic(timed, setup=between_rounds, rounds=profile.repeats,
+                                   warmup_rounds=profile.warmup, iterations=1)
             if calls[0] > profile.warmup:  # the last round's readings, and its serial run
                 meter.after_run()
                 if paired and (profile.repeats - 1) % 2 == 1:
@@ -403,12 +447,28 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any],
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's results.json, charts and report, as ``gilbench run`` writes them. A
+    Ctrl-C while they are written (matplotlib's import and the charts take seconds)
+    ends the session as pytest ends an interrupted one (exit 2), saying what was saved
+    and how to draw the rest: no traceback."""
     gs: BenchmarkSession | None = session.config.stash.get(STATE, None)
     if gs is None:
         return
-    gs.stack.close()  # normally closed already, with the gilbench_session fixture
-    if not gs.cells:
-        return
+    try:
+        gs.stack.close()  # normally closed already, with the gilbench_session fixture
+        if gs.cells:
+            _write_report(session, gs)
+    except KeyboardInterrupt:
+        saved = gs.saved_to / "results.json" if gs.saved_to else None
+        gs.failed_write = ("!!! KeyboardInterrupt: gilbench's report was not written; "
+                           + (f"the session's results are saved in {saved}: gilbench report "
+                              f"{gs.saved_to} draws it" if saved else "nothing was saved")
+                           + " !!!")
+        gs.report_dir = None
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+
+def _write_report(session: pytest.Session, gs: BenchmarkSession) -> None:
     created = utc_now()
     out_opt = session.config.getoption("gilbench_out")
     out = (Path(out_opt) if out_opt
@@ -416,9 +476,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = Session(out, _machine(session.config), created, profile=gs.profile,
                   check_noise=False, resumable=False, source="pytest-benchmark")
     run.cells = list(gs.cells)
+    phases.reached("pytest-report")
     try:
         with FolderLock(out, "pytest session"):
             gs.results = run.save(complete=True, speedups=True)
+            gs.saved_to = out
             render(gs.results, out)
     except (UserError, WriteFailed) as exc:  # a folder in use, a full disk: one line
         gs.failed_write = f"gilbench: error: {exc}"
