@@ -384,13 +384,9 @@ def test_nothing_of_gilbench_outlives_it(case, cli_env, tmp_path):
     r = run_watched([*GILBENCH, *args], env=env, cwd=tmp_path)
     assert r["returncode"] == code, r["stderr"][-3000:]
     assert "Traceback" not in r["stderr"], r["stderr"][-3000:]
-    if case == "ctrl-c starting ray":
-        # A Ray worker still starting when Ray shuts down can outlive its raylet by a
-        # moment (Ray's own order of ending); gilbench waits until it is gone. So: nothing
-        # alive at gilbench's exit, and no orphan but such a worker.
-        assert r["left"] == [], r["left"]
-        r = {**r, "orphaned": [o for o in r["orphaned"]
-                               if "ray/_private/workers/default_worker.py" not in o]}
+    # A Ray worker still starting when Ray shuts down can outlive its raylet by a moment
+    # (Ray's own order of ending): Ray's host process adopts it (a child subreaper) and
+    # ends it before it exits, so it is no orphan of gilbench's either.
     assert_nothing_left(r, tmp_path / "out")
 
 

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -49,7 +50,8 @@ from bench.strategies.base import (
 READY_S = 120.0  # longest wait for a host to start and import its library
 GRACE_S = 15.0  # how long past a run's deadline the host may take to say it timed out
 CLOSE_S = 60.0  # longest wait for a host to close its driver (Ray: shutdown, processes ended)
-TERMINATE_S = 20.0  # after SIGTERM, how long before the host is killed
+CHILDREN_GRACE_S = 10.0  # how long orphans the host adopted have to end before a kill
+TERMINATE_S = 30.0  # after SIGTERM (or a close), how long before the host is killed
 
 
 class _Stop(BaseException):
@@ -70,6 +72,48 @@ def _stop(_signum: int, _frame: object) -> None:
     raise _Stop
 
 
+def _become_subreaper() -> None:
+    """Orphans of the driver's processes (a Ray worker still starting when its raylet
+    ended) come to this host instead of to init, and ``_end_children`` ends them. Safe
+    here, where it was not in gilbench's own process: the host runs nothing else."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _end_children(grace_s: float = CHILDREN_GRACE_S) -> None:
+    """Before the host exits: every child it still has (the driver closed its own, so
+    these are orphans it adopted) ends within the grace, or is killed; all reaped."""
+    try:
+        import psutil
+    except ImportError:  # no way to list them here: reap what has ended
+        _reap()
+        return
+    me = psutil.Process()
+    until = time.monotonic() + grace_s
+    while True:
+        _reap()
+        with contextlib.suppress(psutil.Error):
+            alive = [c for c in me.children() if c.status() != psutil.STATUS_ZOMBIE]
+        if not alive or time.monotonic() > until:
+            break
+        time.sleep(0.05)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    psutil.wait_procs(alive, timeout=grace_s)
+    _reap()
+
+
 def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | None,
           initializer: Callable[[], None] | None, settings: dict[str, Any]) -> None:
     """The host's main: the driver created, its library imported, then one answer per
@@ -77,6 +121,7 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: gilbench decides
     signal.signal(signal.SIGTERM, _stop)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    _become_subreaper()
     watch_parent()  # gilbench gone (SIGKILL): this host exits, the driver's watch ends the rest
     real: Strategy | None = None
     try:
@@ -97,21 +142,23 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
                 conn.send(("ok", _answer(real, verb, args)))
             except Exception as exc:
                 conn.send(("error", _portable(exc)))
-    except (_Stop, EOFError, OSError):  # terminated, or gilbench went away
+    except BaseException as exc:
+        # Terminated (SIGTERM: _Stop, or SystemExit from the handler a library installs
+        # while it starts), gilbench gone (EOFError, OSError), or a failure to create or
+        # close the driver, which the parent is told.
+        if isinstance(exc, Exception) and not isinstance(exc, (EOFError, OSError)):
+            with contextlib.suppress(BaseException):
+                conn.send(("error", _portable(exc)))
         if real is not None:
-            with contextlib.suppress(Exception):
-                real.terminate()
-    except Exception as exc:  # the driver could not be created, or close failed
-        with contextlib.suppress(Exception):
-            conn.send(("error", _portable(exc)))
-        if real is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(BaseException):
                 real.terminate()
     finally:
         # Everything is closed: exit at once, without the library's own exit work (a
         # Ray driver's atexit would try to reach the cluster it has just shut down).
         with contextlib.suppress(Exception):
             conn.close()
+        with contextlib.suppress(BaseException):
+            _end_children()
         os._exit(0)
 
 
