@@ -29,6 +29,7 @@ import contextlib
 import math
 import multiprocessing
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ from bench.runner import (
     single_thread_blas,
 )
 from bench.session import Session
-from bench.strategies import STRATEGIES, Deadline
+from bench.strategies import STRATEGIES, Deadline, Strategy, ctrl_c_deferred
 from bench.watchdog import KernelHung, watched
 from workloads import WORKLOADS, Task, no_resource
 from workloads.user import WorkloadSourceError, size_and_check
@@ -121,6 +122,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @dataclass
+class _Held:
+    """A cluster kept between benchmarks (``_started``)."""
+
+    key: tuple[Any, ...]
+    strategy: Strategy
+    startup_s: float
+    before: set[int]  # the processes there before it started (for the meter)
+
+
+@dataclass
 class BenchmarkSession:
     """What one pytest session measured, and the resources its cells share."""
 
@@ -135,10 +146,29 @@ class BenchmarkSession:
     resources: dict[str, Any] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     machine: dict[str, Any] | None = None
+    held: _Held | None = None  # the cluster kept for the benchmarks that share it
     report_dir: Path | None = None  # where the charts and report went, when written
     saved_to: Path | None = None  # where results.json was saved (the report may not be)
     failed_write: str = ""  # why they could not be written (said in the summary)
     results: Results | None = None  # what the session measured, speedups computed
+
+    def release(self, failed: bool = False) -> None:
+        """Close the cluster kept for the benchmarks that shared it (terminate it after a
+        failure); whole, whatever the user presses meanwhile."""
+        held, self.held = self.held, None
+        if held is not None:
+            with ctrl_c_deferred():
+                if failed:
+                    held.strategy.terminate()
+                else:
+                    held.strategy.close()
+
+    def close(self) -> None:
+        """Everything the session holds: its cluster, then its kernels' resources."""
+        try:
+            self.release()
+        finally:
+            self.stack.close()
 
     def resource(self, workload: str) -> Any:
         if workload not in self.resources:
@@ -258,7 +288,7 @@ def gilbench_session(pytestconfig: pytest.Config) -> Any:
     if session is None:
         pytest.skip("needs pytest-benchmark")
     yield session
-    session.stack.close()
+    session.close()
 
 
 def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: list[int]) -> tuple:
@@ -353,17 +383,19 @@ def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strateg
                 session.references[workload] = [task(i) for i in items]
         reference = session.references[workload]
         phases.reached("pytest")
-        with cls(workers, method, single_thread_blas if w.single_thread_blas else None) as s:
-            before = meters.children()
-            t0 = time.perf_counter()
-            s.start(deadline)
-            startup_s = time.perf_counter() - t0
+        initializer = single_thread_blas if w.single_thread_blas else None
+        with _started(session, cls, workers, method, initializer, deadline) as (
+                s, startup_s, before):
             meter.started(before, s.pids)
             benchmark.group = workload
             benchmark.extra_info.update(workload=workload, kind=w.kind, strategy=strategy,
                                         model=cls.model, start_method=method, workers=workers,
                                         size=size, tasks=tasks, startup_s=startup_s,
                                         gil_enabled_in_workers=s.gil_in_workers)
+            if cls.starts_a_cluster:
+                benchmark.extra_info["startup_is"] = (
+                    "the start of the cluster this benchmark shares with the others of the "
+                    "same strategy and workers (started once)")
             # The serial runs between the rounds, and the rounds themselves when the cell
             # runs in this thread, bounded together: each run has the profile's time limit.
             runs = (profile.repeats + profile.warmup) * (2 if paired else 1)
@@ -394,6 +426,47 @@ def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strateg
         cell = with_speedup(cell, _serial_times(session, workload, task, items))
     session.cells.append(cell)
     return cell
+
+
+@contextlib.contextmanager
+def _started(session: BenchmarkSession, cls: type[Strategy], workers: int,
+             method: str | None, initializer: Callable[[], None] | None,
+             deadline: Deadline) -> Iterator[tuple[Strategy, float, set[int]]]:
+    """The benchmark's workers, started, with their start-up time and the processes that
+    were there before them (for the meter).
+
+    A pool is the benchmark's own, closed after it. A cluster (``Strategy.starts_a_cluster``: Dask,
+    Ray) takes seconds to start, so the session keeps one for every benchmark of the same
+    strategy, start method, workers and initializer (the plugin runs those one after the
+    other: ``pytest_collection_modifyitems``); its start is measured once and recorded for
+    each. It is closed when a benchmark needs another, when one fails (terminated), and at
+    the end of the session."""
+    if not cls.starts_a_cluster:
+        with cls(workers, method, initializer) as strat:
+            before = meters.children()
+            t0 = time.perf_counter()
+            strat.start(deadline)
+            yield strat, time.perf_counter() - t0, before
+        return
+    key = (cls.name, method, workers, initializer)
+    if session.held is None or session.held.key != key:
+        session.release()
+        before = meters.children()
+        held = _Held(key, cls(workers, method, initializer), 0.0, before)
+        session.held = held  # held before it starts: a failure or Ctrl-C tears it down
+        try:
+            t0 = time.perf_counter()
+            held.strategy.start(deadline)
+            held.startup_s = time.perf_counter() - t0
+        except BaseException:
+            session.release(failed=True)
+            raise
+    held = session.held
+    try:
+        yield held.strategy, held.startup_s, held.before
+    except BaseException:
+        session.release(failed=True)
+        raise
 
 
 def _machine(config: pytest.Config) -> dict[str, Any]:
@@ -455,7 +528,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if gs is None:
         return
     try:
-        gs.stack.close()  # normally closed already, with the gilbench_session fixture
+        gs.close()  # normally closed already, with the gilbench_session fixture
         if gs.cells:
             _write_report(session, gs)
     except KeyboardInterrupt:
@@ -509,11 +582,38 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                                 f"(open {out / 'report.html'})")
 
 
+def _cluster_key(item: pytest.Item) -> tuple[Any, ...] | None:
+    """The cluster a benchmark runs on (strategy with start method, workers, and whether
+    its workers hold BLAS to one thread: the initializer), or None."""
+    spec = getattr(item, "callspec", None)
+    cell = spec.params.get("gilbench_cell") if spec is not None else None
+    if not cell:
+        return None
+    workload, strategy, workers = cell
+    cls = STRATEGIES.get(strategy.partition("[")[0])
+    if cls is None or not cls.starts_a_cluster:
+        return None
+    w = WORKLOADS.get(workload)
+    return strategy, workers, bool(w and w.single_thread_blas)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With --benchmark-only, tests that time nothing are deselected up front rather than
-    each skipped ("Skipping non-benchmark"), which -ra would list one line each."""
-    if STATE not in config.stash or not config.getoption("benchmark_only", False):
+    """Benchmarks on a cluster (Dask, Ray) run after the others, those of one cluster one
+    after the other, so that each cluster starts once (``_started``). With
+    --benchmark-only, tests that time nothing are deselected up front rather than each
+    skipped ("Skipping non-benchmark"), which -ra would list one line each."""
+    if STATE not in config.stash:
+        return
+    keys = {id(i): _cluster_key(i) for i in items}
+    order = {key: n for n, key in enumerate(dict.fromkeys(k for k in keys.values() if k))}
+
+    def rank(item: pytest.Item) -> int:  # stable: the others keep their order
+        key = keys[id(item)]
+        return 0 if key is None else 1 + order[key]
+
+    items[:] = sorted(items, key=rank)
+    if not config.getoption("benchmark_only", False):
         return
     keep = [i for i in items if "benchmark" in getattr(i, "fixturenames", ())]
     if len(keep) < len(items):

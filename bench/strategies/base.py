@@ -137,6 +137,9 @@ class Strategy:
     model: ClassVar[str]  # "serial" | "threads" | "processes" | "interpreters" | "async"
     uses_processes: ClassVar[bool] = False  # one cell per multiprocessing start method
     remote_workers: ClassVar[bool] = False  # workers outside this process (pinged when warm)
+    # Whether a cell of it starts a cluster of its own processes, taking seconds (Dask,
+    # Ray): the pytest path keeps one for every benchmark with the same workers.
+    starts_a_cluster: ClassVar[bool] = False
     # Whether it runs the tasks in the calling thread (serial): a task that never returns
     # there cannot be stopped by its deadline, so callers watch it (``bench.watchdog``).
     in_this_thread: ClassVar[bool] = False

@@ -47,6 +47,7 @@ class Dask(Strategy):
     runs_on = "every Python, with dask.distributed installed (pip install 'gilbench[dask]')"
     remote_workers = True
     shares_rounds = False  # idle Dask workers and schedulers heartbeat
+    starts_a_cluster = True
     scheduler: ClassVar[str | None] = None  # set by --dask-scheduler
 
     @classmethod

@@ -179,6 +179,7 @@ class Ray(Apart):
                "none for free-threaded builds or the newest Pythons)")
     remote_workers = True
     shares_rounds = False  # a raylet and its GCS heartbeat while idle
+    starts_a_cluster = True
     address: ClassVar[str | None] = None  # set by --ray-address
 
     @classmethod
