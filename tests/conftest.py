@@ -29,6 +29,42 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+# Under plain pytest (untimed), the benchmark matrix of tests/test_benchmarks.py proves the
+# plugin's path once per strategy and once per workload: test_strategies.py runs every
+# workload in every kind of worker, and every strategy's whole cell, already. The rest of
+# the matrix (each workload under each strategy) is deselected, and said; with
+# --benchmark-only (or --benchmark-enable) every item is timed.
+BENCHMARK_MODULE = "tests/test_benchmarks.py"
+
+
+def _plain_benchmark_items(items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """The benchmark items plain pytest runs (one per strategy, one per workload), and the
+    rest."""
+    keep, drop, strategies, workloads = [], [], set(), set()
+    for item in items:
+        if not item.nodeid.startswith(BENCHMARK_MODULE + "::"):
+            keep.append(item)
+            continue
+        spec = getattr(item, "callspec", None)
+        workload, strategy, _ = spec.params["gilbench_cell"] if spec else (None, None, None)
+        if strategy not in strategies or (strategy == "serial" and workload not in workloads):
+            keep.append(item)
+            strategies.add(strategy)
+            workloads.add(workload)
+        else:
+            drop.append(item)
+    return keep, drop
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("benchmark_only", False) or config.getoption("benchmark_enable", False):
+        return
+    keep, drop = _plain_benchmark_items(items)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _live_children() -> list[psutil.Process]:
     out = []
     for pid in children():

@@ -72,11 +72,23 @@ def children() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True)} - multiprocessing_helpers()
 
 
+def describe_pids(pids: set[int]) -> list[str]:
+    """Each process in words (pid, state, command line), for a failure message."""
+    out = []
+    for pid in sorted(pids):
+        try:
+            p = psutil.Process(pid)
+            out.append(f"{pid} {p.status()} {' '.join(p.cmdline())[:160]}")
+        except psutil.Error:
+            out.append(f"{pid} (gone)")
+    return out
+
+
 def assert_no_new_children(before: set[int]) -> None:
     deadline = time.monotonic() + 5
     while (left := children() - before) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not left, f"workers left behind: {left}"
+    assert not left, f"workers left behind: {describe_pids(left)}"
 
 
 # ------------------------------------------------------------ made-up cells

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cli import main
 from bench.report.compare import flips, relative_table, undecided
 from bench.results import Cell, Results, save, with_speedups
 from tests.helpers import SPREAD
@@ -235,13 +236,14 @@ def test_a_file_without_runs_to_bootstrap_is_refused(tmp_path):
     (["{a}", "{a}", "--labels", "x,x"], "'x' is given twice"),
     (["{a}", "{a}", "--baseline", "nope"], "--baseline 'nope' is not one of the labels"),
 ])
-def test_bad_compare_input_is_one_line_exit_2(args, message, tmp_path, cli_env):
+def test_bad_compare_input_is_one_line_exit_2(args, message, tmp_path, capsys):
     a = write(tmp_path, "a", cells("big", 1.95, 2))
     (tmp_path / "bad.json").write_text('{"schema_version": 1, "ce')
     (tmp_path / "v9.json").write_text('{"schema_version": 9}')
     subs = {"{a}": a, "{bad}": str(tmp_path / "bad.json"), "{v9}": str(tmp_path / "v9.json")}
     args = [subs.get(x, x.replace("{tmp}", str(tmp_path))) for x in args]
-    r = gilbench("compare", *args, "--out", str(tmp_path / "o"), env=cli_env, cwd=tmp_path)
-    assert r.returncode == 2 and "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], r.stderr
+    code = main(["compare", *args, "--out", str(tmp_path / "o")])  # in this process
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cli import main
 from bench.results import Cell, Results, save, with_speedups
 from tests.helpers import SPREAD
 
@@ -133,7 +134,7 @@ def test_several_start_methods_and_sizes_get_distinct_names():
     (["{pb}", "--format", "pyperf"], "keeps each benchmark's summary but not its raw times"),
     (["{run}", "--format", "csv", "--out", "{run}/x.csv"], "--out {run}/x.csv: cannot write"),
 ])
-def test_bad_export_input_is_one_line_exit_2(args, message, tmp_path, cli_env):
+def test_bad_export_input_is_one_line_exit_2(args, message, tmp_path, capsys):
     run = tmp_path / "results.json"
     save(made_up(), run)
     # A pytest-benchmark file of gilbench benchmarks saved without --benchmark-save-data.
@@ -149,8 +150,9 @@ def test_bad_export_input_is_one_line_exit_2(args, message, tmp_path, cli_env):
             x = x.replace(k, v)
         return x
 
-    r = gilbench("export", *[sub(a) for a in args], env=cli_env, cwd=tmp_path)
-    assert r.returncode == 2 and "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and sub(message) in lines[0], r.stderr
+    code = main(["export", *[sub(a) for a in args]])  # in this process
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and sub(message) in lines[0], err
     assert not Path(sub("{run}/x.csv")).exists()

@@ -144,13 +144,15 @@ def test_a_partner_that_dies_fails_the_measurement_quickly(monkeypatch):
     before = children()
     started = time.monotonic()
     got: list = []
-    ipc.run(dataclasses.replace(SMOKE["ipc"], payloads=(64,)), 2, got.append, 30,
+    # A hang guard, not a timing: each measurement has a 120 s limit it must not wait for
+    # once its partner is dead (together they take a few seconds).
+    ipc.run(dataclasses.replace(SMOKE["ipc"], payloads=(64,)), 2, got.append, 120,
             start_method="fork", transports=("pipe", "shared_memory", "manager"))
-    sync.run(SMOKE["sync"], 2, got.append, 30, start_method="fork",
+    sync.run(SMOKE["sync"], 2, got.append, 120, start_method="fork",
              mechanisms=("lock", "pipe"))
-    latency.run(dataclasses.replace(SMOKE["latency"], switch_intervals=()), 1, got.append, 30,
+    latency.run(dataclasses.replace(SMOKE["latency"], switch_intervals=()), 1, got.append, 120,
                 start_method="fork")
-    assert time.monotonic() - started < 20, "a dead partner must not wait for the time limit"
+    assert time.monotonic() - started < 100, "a dead partner must not wait for the time limit"
     partnered = [e for e in got if getattr(e, "transport", "") != "memcpy"]
     assert partnered and all(e.status == "error" for e in partnered), partnered
     for e in partnered:
@@ -172,7 +174,7 @@ def test_a_partner_that_never_answers_times_out(monkeypatch):
     with pytest.raises(CellTimeout, match="time limit"):
         sync.measure("event", "processes", SMOKE["sync"], multiprocessing.get_context("fork"),
                      Deadline(1.0))
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 60  # a hang guard: two 1 s limits, then torn down
     partnered = [e for e in got if e.transport != "memcpy"]
     assert partnered and all(e.status == "timeout" for e in partnered), partnered
     assert all("time limit" in e.error for e in partnered)
