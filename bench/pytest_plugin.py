@@ -438,10 +438,11 @@ def _started(session: BenchmarkSession, cls: type[Strategy], workers: int,
     A pool is the benchmark's own, closed after it. A cluster (``Strategy.starts_a_cluster``: Dask,
     Ray) takes seconds to start, so the session keeps one for every benchmark of the same
     strategy, start method, workers and initializer (the plugin runs those one after the
-    other: ``pytest_collection_modifyitems``); its start is measured once and recorded for
+    other, first: ``pytest_collection_modifyitems``); its start is measured once and recorded for
     each. It is closed when a benchmark needs another, when one fails (terminated), and at
     the end of the session."""
     if not cls.starts_a_cluster:
+        session.release()  # an idle cluster's heartbeats must not run beside this one
         with cls(workers, method, initializer) as strat:
             before = meters.children()
             t0 = time.perf_counter()
@@ -599,8 +600,10 @@ def _cluster_key(item: pytest.Item) -> tuple[Any, ...] | None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Benchmarks on a cluster (Dask, Ray) run after the others, those of one cluster one
-    after the other, so that each cluster starts once (``_started``). With
+    """Benchmarks on a cluster (Dask, Ray) run first, those of one cluster one after the
+    other, so that each cluster starts once (``_started``); the pools' benchmarks follow
+    (workers forked after a Ray cell are clean: its driver ran in a process of its own,
+    ``bench.strategies.apart``). With
     --benchmark-only, tests that time nothing are deselected up front rather than each
     skipped ("Skipping non-benchmark"), which -ra would list one line each."""
     if STATE not in config.stash:
@@ -610,7 +613,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     def rank(item: pytest.Item) -> int:  # stable: the others keep their order
         key = keys[id(item)]
-        return 0 if key is None else 1 + order[key]
+        return len(order) if key is None else order[key]
 
     items[:] = sorted(items, key=rank)
     if not config.getoption("benchmark_only", False):

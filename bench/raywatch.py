@@ -76,6 +76,10 @@ def main(args: list[str]) -> int:
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())  # gilbench shut Ray down itself
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    # Started while its starter held Ctrl-C back (bench.signals.children_ignore_ctrl_c),
+    # this process inherits SIGINT blocked: the one SIGINT that asks it to stop would
+    # never arrive, and every close of Ray waited out the 5 s grace before a kill.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     gone = _parent_gone_check()
     while not done.is_set():
         _ray_under(parent, known)

@@ -60,6 +60,15 @@ class KernelHung(BaseException):
                 f"{option} SECONDS")
 
 
+class KernelHungThere(BaseException):
+    """A kernel did not return in another interpreter's run (``--python``), which said so
+    in its own line and exited ``EXIT_KERNEL_HUNG``: the matrix stops as a local run does."""
+
+    def __init__(self, interpreter: str) -> None:
+        super().__init__(interpreter)
+        self.interpreter = interpreter
+
+
 class _Watch:
     """One armed watch: its alarm, its thread, and whether the caller is still inside."""
 

@@ -10,7 +10,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -177,3 +179,38 @@ def test_a_sweep_with_ray_first_never_maps_raylet_in_gilbench(cli_env, tmp_path)
     cells = json.loads((out / "results.json").read_text())["cells"]
     assert [c["strategy"] for c in cells] == ["serial", "ray", "pool_map", "process_queue"]
     assert all(c["status"] == "ok" for c in cells), cells
+
+
+def test_the_ray_watch_stops_on_its_sigint_though_started_with_ctrl_c_held_back():
+    # It is started inside children_ignore_ctrl_c (SIGINT blocked, inherited): it must
+    # still exit by itself on the one SIGINT that stops it (code 0), not wait out the
+    # grace and be killed (-9), which made every close of Ray 5 s slower.
+    from bench.launch import module_command
+    from bench.reaper import stop_helper
+    from bench.signals import children_ignore_ctrl_c
+
+    with children_ignore_ctrl_c():
+        proc = subprocess.Popen(module_command(sys.executable, "bench.raywatch"),
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.0)  # let it install its handlers (a SIGINT before that kills it: -2)
+    assert stop_helper(proc, grace_s=HANG_GUARD_S) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not STRATEGIES["ray"].available()[0], reason="ray is not installed here")
+def test_a_ray_host_stopped_mid_run_ends_long_before_the_runs_limit():
+    # ray.wait waits in slices, so a SIGTERM (a failed cell, Ctrl-C) is acted on within a
+    # slice, not when the run's 120 s limit is up; the driver is closed, its folder gone.
+    before, mine = children(), f"gilbench-ray-{os.getpid()}-*"
+    s = STRATEGIES["ray"](2)
+    try:
+        s.start(Deadline(HANG_GUARD_S * 2))
+        threading.Timer(1.0, os.kill, (s.host_pid, signal.SIGTERM)).start()
+        started = time.monotonic()
+        with pytest.raises(WorkerDied, match="exited with code 0 during 'map'"):
+            s.map(kernels.hangs_forever, [0, 1], Deadline(120))
+        assert time.monotonic() - started < HANG_GUARD_S  # a hang guard, half the limit
+    finally:
+        s.terminate()
+    assert_no_new_children(before)
+    assert not list(Path(tempfile.gettempdir()).glob(mine))

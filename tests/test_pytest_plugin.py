@@ -108,11 +108,11 @@ def test_xdist_with_benchmark_only_is_refused_in_one_line(repo_root, cli_env):
     assert "Traceback" not in r.stderr
 
 
-def test_benchmarks_on_one_cluster_share_it_and_run_after_the_others(repo_root, cli_env,
-                                                                      tmp_path):
+def test_benchmarks_on_one_cluster_share_it_and_run_before_the_others(repo_root, cli_env,
+                                                                       tmp_path):
     # A Dask cluster takes seconds to start: the session starts one for every benchmark
-    # of the same strategy and workers, runs them one after the other (after the rest),
-    # and closes it at the end; nothing is left behind.
+    # of the same strategy and workers, runs them one after the other (first), and closes
+    # it before the pools' benchmarks; nothing is left behind.
     out_json = tmp_path / "out.json"
     select = "fib-dask-2 or sleep-dask-2 or fib-serial-1 or sleep-serial-1 or fib-threads-2"
     r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
@@ -123,9 +123,9 @@ def test_benchmarks_on_one_cluster_share_it_and_run_after_the_others(repo_root, 
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     ran = [line.split("::")[1].split(" ")[0] for line in r.stdout.splitlines()
            if "test_benchmarks.py::" in line and "PASSED" in line]
-    assert ran == ["test_speedup[fib-serial-1]", "test_speedup[fib-threads-2]",
-                   "test_speedup[sleep-serial-1]", "test_speedup[fib-dask-2]",
-                   "test_speedup[sleep-dask-2]"], ran
+    assert ran == ["test_speedup[fib-dask-2]", "test_speedup[sleep-dask-2]",
+                   "test_speedup[fib-serial-1]", "test_speedup[fib-threads-2]",
+                   "test_speedup[sleep-serial-1]"], ran
     dask = [b["extra_info"] for b in json.loads(out_json.read_text())["benchmarks"]
             if b["extra_info"]["strategy"] == "dask"]
     assert len(dask) == 2 and dask[0]["startup_s"] == dask[1]["startup_s"]  # started once

@@ -182,3 +182,23 @@ def test_the_pytest_path_fails_a_hung_kernels_tests_in_one_line_each(tmp_path):
     assert len(line.findall(r.stdout)) == 2, r.stdout[-3000:]  # each of its tests, one line
     assert "--gilbench-timeout SECONDS" in r.stdout
     assert "Traceback" not in r.stdout and "During handling" not in r.stdout
+
+
+@pytest.mark.slow
+def test_a_kernel_that_never_returns_in_another_interpreter_stops_the_matrix(cli_env, tmp_path):
+    # --python: the run in that interpreter says the line and exits 124; gilbench keeps
+    # what finished, says how to go on, and ends 124 too (not "every cell ok").
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+            "--workloads-from", KERNELS, "--workloads", "hangs_in_the_serial_cell",
+            "--strategies", "serial,threads", "--workers", "2", "--timeout", "1",
+            "--python", sys.executable, "--out", str(out)]
+    r = run_watched(args, env=cli_env, cwd=tmp_path, timeout_s=HANG_GUARD_S * 3)
+    said = r["stderr"]
+    assert r["returncode"] == EXIT_KERNEL_HUNG, said[-2000:]
+    assert "Traceback" not in said, said[-2000:]
+    assert (f"gilbench: error: kernel 'hangs_in_the_serial_cell' did not return within 1 s "
+            f"in gilbench's own process (the serial cell's timed run) [{sys.executable}]"
+            ) in said, said[-2000:]
+    assert f"once it returns, finish with: gilbench run --resume {out}" in said
+    assert r["left"] == [], r["left"]

@@ -52,6 +52,7 @@ from bench.runner.plan import expected_s as plan_expected_s
 from bench.serialcost import SerialRuns
 from bench.serialcost import load as load_serial_cost
 from bench.serialcost import save as save_serial_cost
+from bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
 
 
 def say(line: str) -> None:
@@ -143,6 +144,11 @@ class Matrix:
             say(f"\ninterrupted: what finished is saved under {self.out}; resume with: "
                 f"gilbench run --resume {self.out}")
             return EXIT_INTERRUPTED
+        except KernelHungThere as exc:
+            say(f"gilbench: error: the run in {exc.interpreter} stopped on a kernel that did "
+                f"not return (above); what finished is saved under {self.out}; once it "
+                f"returns, finish with: gilbench run --resume {self.out}")
+            return EXIT_KERNEL_HUNG
         self.summarise(serial, left_out)
         failed = sum(c.status in ("error", "timeout") for _, r in self.runs for c in r.cells)
         print(f"{failed} failed cells" if failed else "every cell ok (or skipped with its reason)")

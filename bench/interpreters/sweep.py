@@ -21,6 +21,7 @@ from bench.remote import plan_json
 from bench.results import Cell, Results, utc_now
 from bench.runner import Plan, specs
 from bench.session import Session
+from bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
 
 
 def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +109,9 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
     if code == 130 and not silent:  # interrupted there (a SIGINT sent to that process)
         session.save(complete=False, speedups=True)
         raise KeyboardInterrupt
+    if code == EXIT_KERNEL_HUNG:  # a kernel did not return there; it said so in one line
+        session.save(complete=False, speedups=True)
+        raise KernelHungThere(interp.path)
     if "startup" in plan.suites and "startup" not in session.suites_done:
         start_costs(interp, plan, session)
     done = session.save(complete=code == 0 and len(session.cells) == len(specs(plan)),

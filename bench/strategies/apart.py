@@ -68,8 +68,23 @@ def _portable(exc: BaseException) -> BaseException:
     return CellFailure(describe(exc))
 
 
+_STOPPING: list[bool] = []  # set by SIGTERM: whatever exception carries _Stop, it stops
+
+
 def _stop(_signum: int, _frame: object) -> None:
+    # Raised inside a library's native call, _Stop can come out as another exception (a
+    # Cython function "returned a result with an exception set": SystemError); the flag
+    # says it was a stop all the same.
+    _STOPPING.append(True)
     raise _Stop
+
+
+def _stop_myself() -> None:
+    """gilbench is gone (killed with SIGKILL, say): stop as ``terminate`` would have (the
+    driver terminated, its folder removed), and end hard if that takes past the grace."""
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(TERMINATE_S)
+    os._exit(1)
 
 
 def _become_subreaper() -> None:
@@ -122,7 +137,7 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
     signal.signal(signal.SIGTERM, _stop)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     _become_subreaper()
-    watch_parent()  # gilbench gone (SIGKILL): this host exits, the driver's watch ends the rest
+    watch_parent(_stop_myself)  # gilbench gone (SIGKILL): the driver closed all the same
     real: Strategy | None = None
     try:
         for key, value in settings.items():
@@ -141,12 +156,15 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
             try:
                 conn.send(("ok", _answer(real, verb, args)))
             except Exception as exc:
+                if _STOPPING:
+                    raise _Stop from exc
                 conn.send(("error", _portable(exc)))
     except BaseException as exc:
         # Terminated (SIGTERM: _Stop, or SystemExit from the handler a library installs
         # while it starts), gilbench gone (EOFError, OSError), or a failure to create or
         # close the driver, which the parent is told.
-        if isinstance(exc, Exception) and not isinstance(exc, (EOFError, OSError)):
+        if (isinstance(exc, Exception) and not isinstance(exc, (EOFError, OSError))
+                and not _STOPPING):
             with contextlib.suppress(BaseException):
                 conn.send(("error", _portable(exc)))
         if real is not None:
@@ -199,7 +217,7 @@ class Apart(Strategy):
             self._proc = ctx.Process(
                 target=_host, name=f"gilbench-{self.name}-host",
                 args=(theirs, self.driver, workers, start_method, initializer,
-                      self.settings()), daemon=True)
+                      self.settings()), daemon=False)  # reaped with a grace at exit
             self._proc.start()
         theirs.close()
         try:  # the library imported here, outside the timed start

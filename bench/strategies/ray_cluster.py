@@ -42,6 +42,9 @@ from bench.strategies.base import (
 )
 
 CONNECT_S = 60  # Ray: longest wait to start or reach a cluster
+# ray.wait returns as soon as the results are there, but a signal is handled only when it
+# returns: it waits in slices this long, so a stop (Ctrl-C, a failed cell) is prompt.
+WAIT_SLICE_S = 0.2
 TEMP_PREFIX = "gilbench-ray-"  # a local Ray's folder: gilbench-ray-<pid of gilbench>-...
 _STARTED: list[Callable[[], None]] = []  # each worker process runs its initializer once
 
@@ -123,8 +126,12 @@ class RayDriver(Strategy):
 
         shared = ray.put(fn)  # sent to the object store once, not once per task
         refs = [self.remote.remote(self.initializer, shared, item) for item in items]
-        _, waiting = ray.wait(refs, num_returns=len(refs), timeout=deadline.remaining(),
-                              fetch_local=True)
+        waiting = refs
+        while waiting:  # in slices: a stop signal is acted on between them, not after
+            _, waiting = ray.wait(waiting, num_returns=len(waiting), fetch_local=True,
+                                  timeout=min(WAIT_SLICE_S, deadline.remaining() or WAIT_SLICE_S))
+            if waiting and deadline.remaining() == 0.0:
+                break
         if waiting:
             for ref in waiting:
                 with contextlib.suppress(Exception):
@@ -144,15 +151,19 @@ class RayDriver(Strategy):
         phases.reached("ray-close")
         local = getattr(self, "temp_dir", None) is not None
         ours = _ray_processes() if local else []
+        shut = False
         try:
             if "ray" in sys.modules:
                 import ray
 
                 if ray.is_initialized():
                     ray.shutdown()
+                    shut = True
         finally:
             if local:  # every process of it ended (and reaped, those it left to us)
-                _end_all(ours + _ray_processes())
+                # After a shutdown they end by themselves; a ray.init cut short (Ctrl-C)
+                # leaves them running with no one to stop them: killed at once.
+                _end_all(ours + _ray_processes(), grace_s=10.0 if shut else 0.0)
             watch = getattr(self, "watch", None)
             if watch is not None:
                 stop_helper(watch, grace_s=5.0)
