@@ -117,3 +117,22 @@ class CannotStart:
 
     def __init__(self, *_args: object) -> None:
         raise RuntimeError("no driver here")
+
+
+class SlowToClose:
+    """A driver (``bench.strategies.apart``) whose terminate takes a second, then leaves
+    a mark (the file named in GILBENCH_TEST_MARK): a close cut short leaves none."""
+
+    def __init__(self, *_args: object) -> None:
+        self.pids: list[int] = []
+        self.gil_in_workers = True
+
+    def start(self, _deadline: object) -> None:
+        self.pids = [os.getpid()]
+
+    def terminate(self) -> None:
+        time.sleep(1.0)
+        with open(os.environ["GILBENCH_TEST_MARK"], "w") as mark:
+            mark.write("closed")
+
+    close = terminate

@@ -198,14 +198,19 @@ def test_the_ray_watch_stops_on_its_sigint_though_started_with_ctrl_c_held_back(
 
 @pytest.mark.slow
 @pytest.mark.skipif(not STRATEGIES["ray"].available()[0], reason="ray is not installed here")
-def test_a_ray_host_stopped_mid_run_ends_long_before_the_runs_limit():
+def test_a_ray_host_stopped_mid_run_ends_long_before_the_runs_limit(monkeypatch):
     # ray.wait waits in slices, so a SIGTERM (a failed cell, Ctrl-C) is acted on within a
     # slice, not when the run's 120 s limit is up; the driver is closed, its folder gone.
+    # Ray's workers find this repository's tests as a user's job finds its code.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     before, mine = children(), f"gilbench-ray-{os.getpid()}-*"
     s = STRATEGIES["ray"](2)
     try:
         s.start(Deadline(HANG_GUARD_S * 2))
-        threading.Timer(1.0, os.kill, (s.host_pid, signal.SIGTERM)).start()
+        host = s.host_pid
+        threading.Timer(1.0, lambda: s.host_pid == host and os.kill(host, signal.SIGTERM)
+                        ).start()
         started = time.monotonic()
         with pytest.raises(WorkerDied, match="exited with code 0 during 'map'"):
             s.map(kernels.hangs_forever, [0, 1], Deadline(120))
@@ -214,3 +219,24 @@ def test_a_ray_host_stopped_mid_run_ends_long_before_the_runs_limit():
         s.terminate()
     assert_no_new_children(before)
     assert not list(Path(tempfile.gettempdir()).glob(mine))
+
+
+def test_a_second_sigterm_does_not_cut_the_hosts_close_short(monkeypatch, tmp_path):
+    # A failed cell's terminate and the host's own parent watch (or two Ctrl-Cs) can both
+    # send SIGTERM: the second must not stop the driver's close half-way.
+    class Slow(Apart):
+        name = "slow_apart"
+        model = "threads"
+        driver = kernels.SlowToClose
+
+    mark = tmp_path / "closed"
+    monkeypatch.setenv("GILBENCH_TEST_MARK", str(mark))
+    before = children()
+    s = Slow(1)
+    s.start(Deadline(HANG_GUARD_S))
+    os.kill(s.host_pid, signal.SIGTERM)
+    time.sleep(0.3)  # inside the driver's one-second close
+    os.kill(s.host_pid, signal.SIGTERM)
+    s.terminate()
+    assert mark.read_text() == "closed"
+    assert_no_new_children(before)

@@ -79,6 +79,14 @@ def _stop(_signum: int, _frame: object) -> None:
     raise _Stop
 
 
+def _closing() -> None:
+    """From here on the host is closing its driver: a second stop signal (gilbench's
+    terminate after its own watch, a second Ctrl-C) must not cut that close in half and
+    leave the library's processes or folder behind. A kill still ends it."""
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _stop_myself() -> None:
     """gilbench is gone (killed with SIGKILL, say): stop as ``terminate`` would have (the
     driver terminated, its folder removed), and end hard if that takes past the grace."""
@@ -150,6 +158,7 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
         while True:
             verb, args = conn.recv()
             if verb in ("close", "terminate"):
+                _closing()
                 getattr(real, verb)()
                 conn.send(("ok", None))
                 return
@@ -167,6 +176,7 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
                 and not _STOPPING):
             with contextlib.suppress(BaseException):
                 conn.send(("error", _portable(exc)))
+        _closing()
         if real is not None:
             with contextlib.suppress(BaseException):
                 real.terminate()
@@ -177,6 +187,12 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
             conn.close()
         with contextlib.suppress(BaseException):
             _end_children()
+        # Once every process under the host has ended, what the driver could not remove
+        # while one of them still wrote into it (a folder of logs) is removed.
+        after = getattr(real, "after_children_ended", None)
+        if callable(after):
+            with contextlib.suppress(BaseException):
+                after()
         os._exit(0)
 
 

@@ -167,9 +167,14 @@ class RayDriver(Strategy):
             watch = getattr(self, "watch", None)
             if watch is not None:
                 stop_helper(watch, grace_s=5.0)
-            temp = getattr(self, "temp_dir", None)
-            if temp:
-                shutil.rmtree(temp, ignore_errors=True)
+            self.after_children_ended()
+
+    def after_children_ended(self) -> None:
+        """The local Ray's folder removed (again, by the host, once every process under
+        it has ended: a straggler still writing its logs can keep a first try from it)."""
+        temp = getattr(self, "temp_dir", None)
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 @strategy
