@@ -583,6 +583,21 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                                 f"(open {out / 'report.html'})")
 
 
+def _is_benchmark(item: pytest.Item) -> bool:
+    spec = getattr(item, "callspec", None)
+    return spec is not None and "gilbench_cell" in spec.params
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """A cluster kept for the benchmarks that share it is closed as soon as the next test
+    is not one of them: idle, it would heartbeat beside every other test."""
+    gs: BenchmarkSession | None = item.config.stash.get(STATE, None)
+    if gs is None or gs.held is None:
+        return
+    if nextitem is None or _cluster_key(nextitem) != _cluster_key(item):
+        gs.release()
+
+
 def _cluster_key(item: pytest.Item) -> tuple[Any, ...] | None:
     """The cluster a benchmark runs on (strategy with start method, workers, and whether
     its workers hold BLAS to one thread: the initializer), or None."""
@@ -615,7 +630,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         key = keys[id(item)]
         return len(order) if key is None else order[key]
 
-    items[:] = sorted(items, key=rank)
+    # Only the benchmarks move, among their own places: every other test stays where it was.
+    slots = [n for n, i in enumerate(items) if _is_benchmark(i)]
+    for n, item in zip(slots, sorted((items[n] for n in slots), key=rank), strict=True):
+        items[n] = item
     if not config.getoption("benchmark_only", False):
         return
     keep = [i for i in items if "benchmark" in getattr(i, "fixturenames", ())]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,29 @@ def test_benchmarks_on_one_cluster_share_it_and_run_before_the_others(repo_root,
             if b["extra_info"]["strategy"] == "dask"]
     assert len(dask) == 2 and dask[0]["startup_s"] == dask[1]["startup_s"]  # started once
     assert all("started once" in x["startup_is"] for x in dask)
+
+
+def test_a_kept_cluster_is_closed_before_the_next_test_that_is_not_its(tmp_path, cli_env):
+    # An idle cluster heartbeats: the next test that does not use it must not run beside it.
+    (tmp_path / "test_mine.py").write_text(textwrap.dedent("""
+        import psutil, pytest
+        from workloads import workload
+
+        @workload(kind="cpu", sizes={"smoke": 10, "quick": 10, "standard": 10, "full": 10})
+        def tiny(size, seed):
+            return seed * size
+
+        @pytest.mark.gilbench(strategies=["dask"], workers=[2])
+        def test_cells(gilbench_benchmark):
+            gilbench_benchmark()
+
+        def test_after_them_no_cluster_is_running():
+            alive = [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)]
+            assert not [c for c in alive if "spawn_main" in c or "distributed" in c], alive
+    """))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "bench.pytest_plugin", "-p",
+                        "no:cacheprovider", str(tmp_path / "test_mine.py"), "-q",
+                        "-k", "dask or after", f"--rootdir={tmp_path}"],  # no serial between
+                       cwd=tmp_path, env=cli_env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert "2 passed" in r.stdout, r.stdout[-1000:]
