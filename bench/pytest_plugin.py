@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from bench import meters, phases
 from bench.errors import UserError
 from bench.files import FolderLock, WriteFailed, new_folder
 from bench.machine import collect_machine, free_threaded_build, usable_cpus
+from bench.options import parse_timeout
 from bench.plan import Precision
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
@@ -81,14 +81,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _seconds(text: str) -> float:
+    """``--gilbench-timeout``, checked as ``gilbench run --timeout`` is."""
     try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of seconds; "
-                                         "give e.g. 60")
-    return value
+        return parse_timeout(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout: ")) from None
 
 
 def _timing(config: pytest.Config) -> bool:
@@ -438,9 +435,9 @@ def _started(session: BenchmarkSession, cls: type[Strategy], workers: int,
     A pool is the benchmark's own, closed after it. A cluster (``Strategy.starts_a_cluster``: Dask,
     Ray) takes seconds to start, so the session keeps one for every benchmark of the same
     strategy, start method, workers and initializer (the plugin runs those one after the
-    other, first: ``pytest_collection_modifyitems``); its start is measured once and recorded for
-    each. It is closed when a benchmark needs another, when one fails (terminated), and at
-    the end of the session."""
+    other, first among the benchmarks: ``pytest_collection_modifyitems``); its start is
+    measured once and recorded for each. It is closed as soon as the next test is not one
+    of them (``pytest_runtest_teardown``), when one fails (terminated), and at the end."""
     if not cls.starts_a_cluster:
         session.release()  # an idle cluster's heartbeats must not run beside this one
         with cls(workers, method, initializer) as strat:
