@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import SCHEMAS, children, schema_errors, shm_names
+from tests.helpers import SCHEMAS, children, schema_errors, shm_leftovers, shm_names
 
 # gilbench's pytest-benchmark integration, for gilbench's own test session only: it is
 # not a pytest11 entry point, so installing gilbench changes no other project's pytest.
@@ -20,7 +21,29 @@ pytest_plugins = ["bench.pytest_plugin"]
 
 
 
+# pyproject's addopts run the tests on two pytest-xdist workers (about half the tests' time
+# is spent waiting on subprocesses). A timed session (--benchmark-only, --benchmark-enable)
+# must time one benchmark at a time, so it runs in this process unless -n was typed on the
+# command line (which the plugin then refuses, in one line).
+NUMPROCESSES_TYPED = re.compile(r"-n($|=|\d|auto|logical)|--numprocesses($|=)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    timed = config.getoption("benchmark_only", False) or config.getoption(
+        "benchmark_enable", False)
+    typed = any(NUMPROCESSES_TYPED.match(a) for a in config.invocation_params.args)
+    if timed and not typed and config.getoption("numprocesses", None):
+        config.option.numprocesses = 0
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # In an xdist worker: the pytest sessions and commands a test starts must meet the
+    # machine a user's do, not "a parallelized environment" (pytest-benchmark reads
+    # PYTEST_XDIST_WORKER from the environment and disables itself).
+    if hasattr(config, "workerinput"):
+        for name in [n for n in os.environ if n.startswith("PYTEST_XDIST_")]:
+            del os.environ[name]
     # The Ctrl-C tests send SIGINT to the processes they start. A session launched in
     # the background by a non-interactive shell inherits SIGINT *ignored*, and so would
     # every child (Python leaves an ignored SIGINT ignored): make it deliverable again.
@@ -75,7 +98,9 @@ def _live_children() -> list[psutil.Process]:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_leaks_after_session():
-    """After every test: no child process (nor zombie) and no new shared-memory segment."""
+    """After every test: no child process (nor zombie) of this process, and no new
+    shared-memory segment that no process uses (a test beside this one, in another
+    pytest-xdist worker, may be using its own)."""
     shm_before = shm_names()
     yield
     deadline = time.monotonic() + 10
@@ -85,7 +110,7 @@ def no_leaks_after_session():
     for c in _live_children():
         with contextlib.suppress(psutil.NoSuchProcess):
             left.append(f"{c.pid} {c.name()} ({c.status()})")
-    new_shm = sorted(shm_names() - shm_before)
+    new_shm = sorted(shm_leftovers(shm_before))
     assert not left, f"the test session left child processes behind: {left}"
     assert not new_shm, f"the test session left shared-memory segments behind: {new_shm}"
 

@@ -37,6 +37,33 @@ def shm_names() -> set[str]:
     return {p.name for pattern in SHM_PATTERNS for p in SHM.glob(pattern)}
 
 
+def shm_in_use() -> set[str]:
+    """The /dev/shm names some live process has mapped or open: another test's segments
+    and semaphores (tests run side by side under pytest-xdist), not leftovers. A leftover
+    is one that no process uses any more."""
+    used = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            used |= {line.rpartition("/dev/shm/")[2].split(" (deleted)")[0]
+                     for line in (proc / "maps").read_text().splitlines()
+                     if "/dev/shm/" in line}
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("/dev/shm/"):
+                        used.add(target.removeprefix("/dev/shm/"))
+    return used
+
+
+def shm_leftovers(before: set[str]) -> set[str]:
+    """The shared-memory segments and semaphores made since ``before`` that no live
+    process uses: what a test (or the session) left behind."""
+    return (shm_names() - before) - shm_in_use()
+
+
 def multiprocessing_helpers() -> set[int]:
     """multiprocessing's (and loky's) own long-lived helpers (the forkserver, the
     resource trackers): started on first use, they exit with the interpreter, by design."""
@@ -53,17 +80,29 @@ def multiprocessing_helpers() -> set[int]:
     return {p for p in pids if p}
 
 
-def temp_leftovers() -> set[str]:
-    """gilbench's folders in the temporary directory, less a local Ray's folder of a
-    process still running (``gilbench-ray-<pid>-...``: another test's Ray, in use)."""
+def temp_leftovers(folder: Path | None = None, owners: set[int] | None = None) -> set[str]:
+    """gilbench's folders in ``folder`` (the temporary directory by default), less a
+    local Ray's folder of a process still running (``gilbench-ray-<pid>-...``: another
+    test's Ray, in use). ``owners``: only the Ray folders of these pids (a test's own
+    runs: the tests beside it, in another pytest-xdist worker, make and remove theirs)."""
     out = set()
-    for p in Path(tempfile.gettempdir()).glob("gilbench-*"):
+    for p in (folder or Path(tempfile.gettempdir())).glob("gilbench-*"):
         owner = p.name.removeprefix("gilbench-ray-").partition("-")[0]
-        if p.name.startswith("gilbench-ray-") and owner.isdigit() and psutil.pid_exists(
-                int(owner)) and int(owner) != os.getpid():
+        ray = p.name.startswith("gilbench-ray-") and owner.isdigit()
+        if owners is not None and not (ray and int(owner) in owners):
+            continue
+        if ray and psutil.pid_exists(int(owner)) and int(owner) != os.getpid():
             continue
         out.add(p.name)
     return out
+
+
+def private_tmp(tmp_path: Path) -> Path:
+    """A temporary directory of a test's own (its commands get it as TMPDIR), so that
+    what a test beside it makes in /tmp is not taken for this one's leftovers."""
+    path = tmp_path / "tmp"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def children() -> set[int]:

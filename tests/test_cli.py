@@ -17,7 +17,7 @@ import pytest
 from bench.cli import main
 from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES
-from tests.helpers import start_interruptible, temp_leftovers
+from tests.helpers import private_tmp, start_interruptible, temp_leftovers
 from workloads import KINDS, WORKLOADS
 
 CORE_STRATEGIES = ("threads", "thread_pool", "process_queue", "process_pipe", "pool_map",
@@ -76,11 +76,11 @@ ONE_OF_EACH_KIND = ("fib", "zlib", "file_rw", "http_json")
 def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, tmp_path):
     assert {WORKLOADS[w].kind for w in ONE_OF_EACH_KIND} == set(KINDS)
     out = tmp_path / "run"
-    temp_before = temp_leftovers()
+    temp = private_tmp(tmp_path)
     r = gilbench("run", "--profile", "smoke", "--workloads", ",".join(ONE_OF_EACH_KIND),
-                 "--out", str(out), env=cli_env, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert temp_leftovers() == temp_before, "file_rw's temporary folder was left behind"
+                 "--out", str(out), env={**cli_env, "TMPDIR": str(temp)}, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
+    assert not temp_leftovers(temp), "file_rw's temporary folder was left behind"
     assert not list(out.glob(".*.tmp")), "a temporary results file was left behind"
     assert "cells ok" in r.stdout and "verdict" in r.stdout  # the summary table
     data = json.loads((out / "results.json").read_text())

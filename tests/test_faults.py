@@ -61,6 +61,11 @@ def assert_nothing_left(r: dict, *folders: Path) -> None:
             f"partial (empty) files: {sorted(names)}"
 
 
+# The tests that share the ``sizes`` smoke run stay on one pytest-xdist worker, which
+# runs it once (each worker would run its own).
+SHARES_SIZES = pytest.mark.xdist_group("test_faults-sizes")
+
+
 @pytest.fixture(scope="module")
 def sizes(tmp_path_factory) -> dict[str, int]:
     """The file sizes of a whole smoke run (what the limits below are cut between)."""
@@ -91,6 +96,7 @@ def limit_at(sizes: dict[str, int], where: str) -> int:
     return (sizes["largest_chart"] + sizes["report_html"]) // 2  # the report page
 
 
+@SHARES_SIZES
 @pytest.mark.parametrize("where", ["the first save", "a later save", "charts", "report"])
 def test_a_full_disk_is_one_line_and_loses_nothing(where, sizes, cli_env, tmp_path):
     out = tmp_path / "run"
@@ -129,6 +135,7 @@ def test_a_full_disk_is_one_line_and_loses_nothing(where, sizes, cli_env, tmp_pa
     assert load(out).run["complete"] is True and (out / "report.html").stat().st_size > 0
 
 
+@SHARES_SIZES
 def test_report_compare_and_export_on_a_full_disk_say_so_and_change_nothing(
         sizes, cli_env, tmp_path):
     run = tmp_path / "run"
@@ -298,6 +305,7 @@ def test_gilbench_killed_mid_cell_leaves_no_descendant(strategy, child, cli_env,
     assert r["left"] == [], f"still there 5 s after gilbench was killed: {r['left']}"
 
 
+@SHARES_SIZES
 @pytest.mark.parametrize("content, message", [
     ("truncated", "is not valid JSON"),
     ('{"hello": "world"}', "not a gilbench results file (no schema_version)"),

@@ -20,7 +20,8 @@ import psutil
 import pytest
 
 from bench.phases import ENV, MARK, PHASES
-from tests.helpers import OTHER_PYTHON, PY315, shm_names, start_interruptible, temp_leftovers
+from tests.helpers import (OTHER_PYTHON, PY315, private_tmp, shm_leftovers, shm_names,
+                           start_interruptible, temp_leftovers)
 
 pytestmark = pytest.mark.slow
 
@@ -75,9 +76,11 @@ def test_every_phase_is_interrupted_here():
     assert {c.partition(":")[0] for c in CASES} == set(PHASES)
 
 
-def leftovers() -> set[str]:
-    return {f"shm:{name}" for name in shm_names()} | {
-        f"tmp:{name}" for name in temp_leftovers()}
+def leftovers(shm_before: set[str], temp: Path, owners: set[int]) -> set[str]:
+    """What the run left: shared memory no process uses, its own temporary folders (in
+    its private TMPDIR, and its local Ray's in /tmp), not those of the tests beside it."""
+    return {f"shm:{name}" for name in shm_leftovers(shm_before)} | {
+        f"tmp:{name}" for name in temp_leftovers(temp) | temp_leftovers(owners=owners)}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -93,8 +96,12 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
         args += ["--out", str(out)]
     elif phase.startswith("pytest"):
         args += [f"--gilbench-out={out}"]
-    before = leftovers()
-    proc = start_interruptible(args, env={**cli_env, ENV: case}, cwd=tmp_path)
+    shm_before, temp = shm_names(), private_tmp(tmp_path)
+    # A local Ray's folder stays in /tmp (its socket paths must stay short); the rest of
+    # the run's temporary files go to its own folder.
+    env = {**cli_env, ENV: case} if phase.startswith("ray") else {
+        **cli_env, ENV: case, "TMPDIR": str(temp)}
+    proc = start_interruptible(args, env=env, cwd=tmp_path)
     seen: set[int] = set()
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
@@ -127,7 +134,7 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
             break
         time.sleep(0.1)
     assert not alive, f"processes left behind after Ctrl-C at {phase}: {alive}"
-    assert leftovers() - before == set()
+    assert leftovers(shm_before, temp, seen | {proc.pid}) == set()
     if phase == "single-thread":  # the sweeps are kept; the resume measures only this
         r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
                            env=cli_env, cwd=tmp_path, capture_output=True, text=True,
@@ -143,8 +150,8 @@ def test_sigterm_stops_a_run_like_ctrl_c(cli_env, tmp_path):
     out = tmp_path / "out"
     args = sweep("serial,threads,pool_map,process_pool", "--out", str(out))
     args[args.index("fib")] = "fib,sleep"
-    before = leftovers()
-    proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
+    shm_before, temp = shm_names(), private_tmp(tmp_path)
+    proc = start_interruptible(args, env={**cli_env, "TMPDIR": str(temp)}, cwd=tmp_path)
     results = out / "results.json"
     seen: set[int] = set()
     deadline = time.monotonic() + 120
@@ -166,7 +173,7 @@ def test_sigterm_stops_a_run_like_ctrl_c(cli_env, tmp_path):
     alive = [p for p in seen if psutil.pid_exists(p)
              and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"processes left behind after SIGTERM: {alive}"
-    assert leftovers() - before == set()
+    assert leftovers(shm_before, temp, seen | {proc.pid}) == set()
 
 
 def test_an_interrupted_python_run_resumes_where_it_stopped(cli_env, tmp_path):

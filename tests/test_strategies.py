@@ -164,6 +164,11 @@ def cluster(request, resources):
     assert_no_new_children(before)
 
 
+# The tests that share a ``cluster`` stay on one pytest-xdist worker, which starts it once.
+SHARES_A_CLUSTER = pytest.mark.xdist_group("test_strategies-cluster")
+
+
+@SHARES_A_CLUSTER
 @pytest.mark.parametrize("cluster", CLUSTERS, indirect=True)
 def test_a_task_that_raises_on_a_cluster_fails_the_run_and_the_cluster_goes_on(cluster):
     with pytest.raises(TaskFailed, match="ValueError: task 1 failed on purpose"):
@@ -171,6 +176,7 @@ def test_a_task_that_raises_on_a_cluster_fails_the_run_and_the_cluster_goes_on(c
     assert cluster.map(kernels.square, [1, 2, 3], Deadline(60)) == [1, 4, 9]
 
 
+@SHARES_A_CLUSTER
 @pytest.mark.parametrize("cluster", CLUSTERS, indirect=True)
 def test_every_workload_runs_on_a_cluster(cluster, resources):
     # Every kernel's task, with its resource, reaches a cluster's workers and comes back

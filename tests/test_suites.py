@@ -36,6 +36,10 @@ from tests.helpers import assert_no_new_children, children
 SMOKE = {name: cost_suite(name).budget("smoke") for name in COST_SUITES}  # each its own
 
 
+# The tests that share ``measured`` stay on one pytest-xdist worker, which measures once.
+pytestmark = pytest.mark.xdist_group("test_suites-measured")
+
+
 @pytest.fixture(scope="module")
 def measured() -> dict[str, list]:
     """Each suite run once at the smoke budget (shared by the tests below)."""
