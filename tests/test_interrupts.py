@@ -20,8 +20,15 @@ import psutil
 import pytest
 
 from bench.phases import ENV, MARK, PHASES
-from tests.helpers import (OTHER_PYTHON, PY315, private_tmp, shm_leftovers, shm_names,
-                           start_interruptible, temp_leftovers)
+from tests.helpers import (
+    OTHER_PYTHON,
+    PY315,
+    private_tmp,
+    shm_leftovers,
+    shm_names,
+    start_interruptible,
+    temp_leftovers,
+)
 
 pytestmark = pytest.mark.slow
 
