@@ -118,15 +118,26 @@ def parse_suites(text: str) -> list[str]:
     return [s for s in ALL_SUITES if s in names]
 
 
-# Strategies the speedup sweep runs only when named: a local Ray costs seconds to start
-# and stop in every cell (its start-up cost is in the startup suite, its per-task cost in
-# the granularity sweep, which runs every strategy).
-NAMED_ONLY = ("ray",)
+def address_dest(option: str) -> str:
+    """The argparse name of a strategy's address option (--dask-scheduler: dask_scheduler)."""
+    return option.lstrip("-").replace("-", "_")
+
+
+def addresses_given(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """(strategy, address) for each strategy whose address option was given."""
+    out = []
+    for name, cls in STRATEGIES.items():
+        address = getattr(args, address_dest(cls.takes_address), None) if cls.takes_address \
+            else None
+        if address:
+            out.append((name, address))
+    return tuple(out)
 
 
 def default_strategies() -> list[str]:
-    """The speedup sweep's strategies when --strategies gives none: all but NAMED_ONLY."""
-    return [s for s in STRATEGIES if s not in NAMED_ONLY]
+    """The speedup sweep's strategies when --strategies gives none: those whose class says
+    so (``Strategy.in_default_sweep``: Ray runs only when named)."""
+    return [name for name, cls in STRATEGIES.items() if cls.in_default_sweep]
 
 
 def user_workloads(specs: Sequence[str] | None) -> list[str]:
@@ -205,7 +216,8 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
                 cell_budget_s=profile.cell_budget_s,
                 size_factors=tuple(parse_sizes(args.sizes)) if args.sizes is not None else (),
                 workloads_from=tuple(_spec_for_plan(s) for s in dict.fromkeys(
-                    getattr(args, "workloads_from", None) or ())))
+                    getattr(args, "workloads_from", None) or ())),
+                addresses=addresses_given(args))
     plan = calibrate_plan(plan, say)
     if GRANULARITY in plan.suites:  # its sizes from one task timed here per kernel
         plan = granularity.with_points(

@@ -60,7 +60,7 @@ class CellSpec:
 
 
 # Fields whose JSON form is a list of pairs or a list, made tuples again when read.
-_PAIRS = ("sizes", "calibrated", "granularity")
+_PAIRS = ("sizes", "calibrated", "granularity", "addresses")
 _LISTS = ("workloads", "strategies", "workers", "start_methods", "suites", "size_factors",
           "workloads_from", "granularity_strategies")
 
@@ -102,6 +102,11 @@ class Plan:
     # The granularity sweep's strategies when they differ from the speedup sweep's (the
     # default run leaves Ray out of the speedup sweep, not out of this one).
     granularity_strategies: tuple[str, ...] = ()
+    # Existing clusters the run uses instead of starting its own: (strategy, address), from
+    # the strategy's own option (``Strategy.takes_address``: --dask-scheduler,
+    # --ray-address); handed to each of its cells, in a resumed run and in every --python
+    # interpreter too.
+    addresses: tuple[tuple[str, str], ...] = ()
 
     @property
     def precision(self) -> Precision:
@@ -116,6 +121,10 @@ class Plan:
     def granularity_points(self, workload: str) -> list[tuple[int, int, float]]:
         """The workload's granularity points: (size, tasks, calibrated task time)."""
         return [(size, tasks, t) for w, size, tasks, t in self.granularity if w == workload]
+
+    def address_of(self, strategy: str) -> str | None:
+        """The existing cluster the strategy's cells use (None: they start their own)."""
+        return dict(self.addresses).get(strategy)
 
     def size_of(self, workload: str) -> int:
         return dict(self.sizes)[workload]

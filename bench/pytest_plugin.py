@@ -53,6 +53,7 @@ from bench.runner import (
     cell_fields,
     measure,
     missing_requirement,
+    rounds,
     single_thread_blas,
 )
 from bench.session import Session
@@ -362,10 +363,10 @@ def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strateg
         calls[0] += 1
         if k > 0:
             meter.after_run()
-            if paired and (k - 1) % 2 == 1:
+            if paired and not rounds.forward(k - 1):  # the serial run last in that round
                 serial_run()
         if k >= 0:
-            if paired and k % 2 == 0:
+            if paired and rounds.forward(k):  # the serial run first in this one
                 serial_run()
             meter.before_run()
         return (task, items, deadline), {}
@@ -403,7 +404,7 @@ def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strateg
                                    warmup_rounds=profile.warmup, iterations=1)
             if calls[0] > profile.warmup:  # the last round's readings, and its serial run
                 meter.after_run()
-                if paired and (profile.repeats - 1) % 2 == 1:
+                if paired and not rounds.forward(profile.repeats - 1):
                     serial_run()
             if free_threaded_build() and s.gil_in_workers is False:
                 # An import during the runs can turn the GIL back on (see BlockMeasurement).

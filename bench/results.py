@@ -21,6 +21,7 @@ from bench import stats
 from bench.errors import UserError
 from bench.files import writing
 from bench.plan import CellKey, Plan
+from bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
 from bench.suites.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
@@ -218,6 +219,16 @@ class Results:
         """The kernel's description as the run recorded it ("" in files that predate it):
         a report says what the file says, not what the installed kernels say now."""
         return str((self.run.get("workload_descriptions") or {}).get(workload) or "")
+
+    def strategy_facts(self, strategy: str) -> StrategyFacts | None:
+        """The strategy's facts as the run recorded them (``run.strategies``); for a file
+        written before runs recorded them, what that strategy was then; None for a
+        strategy the file does not describe."""
+        table = self.run.get("strategies")
+        if isinstance(table, dict):
+            d = table.get(strategy)
+            return StrategyFacts.from_dict(d) if isinstance(d, dict) else None
+        return BEFORE_THE_TABLE.get(strategy)
 
     def with_speedups(self) -> Results:
         """The same results with every cell's speedup computed as today's gilbench

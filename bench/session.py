@@ -20,6 +20,7 @@ from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, with_speedups
 from bench.runner import Plan, run
 from bench.runner.plan import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
+from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES, Entry, cost_suite
 from workloads import WORKLOADS
 
@@ -88,6 +89,7 @@ class Session:
         # Speedups (with their bootstrap CIs) once at the end, not after every cell.
         cells = with_speedups(self.cells) if speedups else self.cells
         run_info["workload_descriptions"] = self.descriptions()
+        run_info["strategies"] = self.strategy_facts()
         return Results(machine=self.machine, cells=tuple(cells), run=run_info,
                        created_at=self.created_at,
                        suites={k: tuple(v) for k, v in self.suites.items()})
@@ -97,6 +99,15 @@ class Session:
         the file, so it says what was measured, whatever is installed when it renders."""
         names = [*(self.plan.workloads if self.plan else ()), *(c.workload for c in self.cells)]
         return {w: WORKLOADS[w].description for w in dict.fromkeys(names) if w in WORKLOADS}
+
+    def strategy_facts(self) -> dict[str, dict[str, Any]]:
+        """Each planned or measured strategy's facts (``Strategy.facts``): the analysis
+        reads them from the file, not from the strategy modules."""
+        names = [*(self.plan.strategies if self.plan else ()),
+                 *(self.plan.granularity_strategies or () if self.plan else ()),
+                 *(c.strategy for c in self.cells)]
+        return {s: STRATEGIES[s].facts().to_dict() for s in dict.fromkeys(names)
+                if s in STRATEGIES}
 
     def steal(self) -> float | None:
         """The share of the machine's CPU time a hypervisor gave away during the run."""

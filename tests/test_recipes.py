@@ -18,7 +18,7 @@ import pytest
 
 from bench.cli import make_parser
 from bench.machine import collect_machine
-from bench.options import build_plan, parse_suites
+from bench.options import build_plan, default_strategies, parse_suites
 from bench.report import build as build_report
 from bench.report import sections
 from bench.report.document import Para, render_markdown
@@ -43,6 +43,24 @@ class ToyPool(ThreadPool):
 
     name = "toy_pool"
     extra_start_s = 0.75  # what the recipe says a strategy declares for itself
+    # ... and its facts: an engine (set against process_pool), run only when named
+    family = "engine"
+    in_default_sweep = False
+    per_task_s = 0.003
+    # ... and, as a cluster does, the option that names an existing one
+    takes_address = "--toy-address"
+    address_example = "toy://host:1"
+
+    @classmethod
+    def describe_cluster(cls, address):
+        return {"address": address}
+
+    def map(self, fn, items, deadline):
+        ADDRESSES_SEEN.add(self.address)
+        return super().map(fn, items, deadline)
+
+
+ADDRESSES_SEEN: set = set()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,15 +153,22 @@ def test_the_kernel_recipe_one_decorated_function(toy_kernel_added, tmp_path):
 def test_the_strategy_recipe_one_class_that_declares_its_start_cost(toy_strategy_added,
                                                                     tmp_path):
     plan = plan_of("--suite", "speedup", "--workloads", "sleep", "--strategies",
-                   "serial,thread_pool,toy_pool", "--workers", "2")
+                   "serial,thread_pool,toy_pool", "--workers", "2", "--toy-address",
+                   "toy://here:1")
+    assert plan.address_of("toy_pool") == "toy://here:1"  # the CLI added its option
     by = {s.strategy: s for s in specs(plan)}
     assert "toy_pool" in by and by["toy_pool"].start_method is None  # threads: no method
     assert spec_cost_s(plan, by["toy_pool"]) - spec_cost_s(plan, by["thread_pool"]) == \
         pytest.approx(ToyPool.extra_start_s)
+    assert "toy_pool" not in default_strategies()  # in_default_sweep = False
     results = run_plan(plan, tmp_path)
     toy = next(c for c in results.cells if c.strategy == "toy_pool")
     assert toy.ok and toy.model == "threads" and toy.speedup is not None
+    assert {"toy://here:1"} == ADDRESSES_SEEN  # each of its cells got the plan's address
     assert "toy_pool" in render_markdown(build_report(results, {}), tmp_path)
+    # Its facts are in the file, and the analysis reads them from there.
+    facts = load(tmp_path).strategy_facts("toy_pool")
+    assert facts == ToyPool.facts() and facts.is_engine and facts.per_task_s == 0.003
 
 
 def test_the_cost_suite_recipe_three_places_and_nothing_else(toy_suite_added, tmp_path):

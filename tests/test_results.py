@@ -160,3 +160,22 @@ def test_suites_survive_the_results_file_and_bad_ones_are_refused():
         from_json_data(data, "x.json")
     with pytest.raises(ValueError, match="entry of another suite"):
         Results(machine={}, cells=(), suites={"ipc": (sync("lock", "threads", 1e-5),)})
+
+
+def test_strategy_facts_are_read_from_the_file_and_old_files_get_their_facts_then():
+    from bench.strategies import STRATEGIES
+    from bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
+
+    engine = StrategyFacts("processes", "engine", per_task_s=0.5)
+    written = Results(machine={}, cells=(), run={"strategies": {"dask": engine.to_dict()}})
+    again = from_json_data(json.loads(json.dumps(written.to_dict())), "test")
+    assert again.strategy_facts("dask") == engine  # the file's, not today's class's
+    assert again.strategy_facts("loky") is None  # a file with a table says what it holds
+    old = Results(machine={}, cells=())  # a file from before runs wrote the table
+    assert old.strategy_facts("loky") == BEFORE_THE_TABLE["loky"]
+    assert old.strategy_facts("loky").is_engine
+    # The strategies of those files declare the same facts today (moving the facts onto
+    # the classes changed none of them; a fact changed on purpose later changes this line).
+    assert {n: STRATEGIES[n].facts() for n in BEFORE_THE_TABLE} == BEFORE_THE_TABLE
+    with pytest.raises(ValueError, match="family must be one of"):
+        StrategyFacts("processes", "cluster")

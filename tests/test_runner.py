@@ -581,3 +581,10 @@ def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
     assert one.pair_cpus == tuple(cpus[r % len(cpus)] for r in range(4))
     assert two.pair_cpus == ()  # several workers: paired with the main thread's serial run
     assert log.count("S") == 8  # two serial runs a round: one pinned, one free
+
+
+def test_a_round_alternates_its_direction():
+    from bench.runner.rounds import forward, in_order
+
+    assert [forward(r) for r in range(4)] == [True, False, True, False]
+    assert [in_order("ab", r) for r in range(3)] == [["a", "b"], ["b", "a"], ["a", "b"]]

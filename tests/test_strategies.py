@@ -480,6 +480,15 @@ def test_dask_against_an_existing_scheduler(cli_env, tmp_path):
     assert data["machine"]["dask_cluster"]["address"] == cluster.scheduler_address
     assert all(c["status"] == "ok" for c in data["cells"])
     assert_no_new_children(before)
+    # The address is part of the plan, so a resumed run uses it too: with the cluster
+    # gone, the resume says so in one line (it does not start a LocalCluster instead).
+    assert data["run"]["plan"]["addresses"] == [["dask", cluster.scheduler_address]]
+    data["run"]["complete"], data["cells"] = False, data["cells"][:-1]
+    (out / "results.json").write_text(json.dumps(data))
+    r = gilbench("run", "--resume", str(out), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert f"cannot reach a Dask scheduler at {cluster.scheduler_address}" in r.stderr
 
 
 @pytest.mark.slow

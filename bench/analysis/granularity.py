@@ -38,7 +38,6 @@ from bench.results import Cell, Results
 
 PAYS = 1.10  # "beats serial": by at least 10%
 NEAR = 0.90  # "within 10% of process_pool": at least 0.9 of its speedup
-CATCHING_UP = ("dask", "ray", "loky")  # the engines set against process_pool
 
 Interval = tuple[float, float]
 
@@ -290,7 +289,7 @@ def crossovers(results: Results, workload: str) -> list[Crossover]:
     ref = next((n for n in names if n.startswith("process_pool")), None)
     if ref is not None:
         out += [near_crossover(results, workload, n, ref) for n in names
-                if n.split("[")[0] in CATCHING_UP]
+                if (facts := results.strategy_facts(n.split("[")[0])) and facts.is_engine]
     return out
 
 

@@ -8,8 +8,10 @@ interleaved across the interpreters) and a comparison of them are written to DIR
 
 - ``found``: the interpreters given (``[NAME=VALUE ...] PATH``), probed and labelled;
 - ``sweep``: one interpreter's sweep (``run_in``);
-- ``serial``: the interleaved serial runs of the single-thread cost (``measure``);
-- ``run``: the whole run, new (``start``) or resumed (``resume``), and its comparison.
+- ``serial``: the interleaved serial runs of the single-thread cost (``measure``).
+
+The whole run, new or resumed, and its comparison are ``bench.run.matrix``'s, beside the
+run in this interpreter (``bench.run.local``).
 """
 
 from bench.interpreters.found import (
@@ -20,10 +22,9 @@ from bench.interpreters.found import (
     probe,
     with_env,
 )
-from bench.interpreters.run import Matrix, resume, start
 from bench.interpreters.serial import MIN_ROUNDS, measure, pure_python_workloads
 from bench.interpreters.sweep import merged_machine, run_in
 
-__all__ = ["MIN_ROUNDS", "MIN_VERSION", "Interpreter", "Matrix", "find_interpreters",
-           "measure", "merged_machine", "parse_spec", "probe", "pure_python_workloads",
-           "resume", "run_in", "start", "with_env"]
+__all__ = ["MIN_ROUNDS", "MIN_VERSION", "Interpreter", "find_interpreters", "measure",
+           "merged_machine", "parse_spec", "probe", "pure_python_workloads", "run_in",
+           "with_env"]

@@ -23,6 +23,7 @@ from bench.kinds import pure_python
 from bench.launch import module_command
 from bench.plan import Plan
 from bench.reaper import stop_helper
+from bench.runner.rounds import in_order
 from bench.serialcost import SerialRuns
 from workloads import WORKLOADS
 
@@ -116,7 +117,7 @@ def measure(found: Sequence[Interpreter], plan: Plan, rounds: int | None = None,
             times: dict[str, list[float]] = {s.label: [] for s in servers}
             why = None
             for r in range(rounds + 1):
-                for s in (servers if r % 2 == 0 else servers[::-1]):
+                for s in in_order(servers, r):
                     got = s.run(w, size, plan.tasks)
                     if isinstance(got, str):
                         why = f"{w}: left out, it failed in {s.label}: {got}"

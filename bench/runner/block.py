@@ -32,6 +32,7 @@ from bench.runner.precision import (
     cell_interval,
     stopping_half_width,
 )
+from bench.runner.rounds import forward, in_order
 from bench.strategies import (
     STRATEGIES,
     CellFailure,
@@ -130,8 +131,10 @@ class BlockMeasurement:
                  initializer: Callable[[], None] | None = None,
                  clock: Clock = time.perf_counter, usable_cpus: int | None = None,
                  strategies: dict[str, type[Strategy]] = STRATEGIES,
-                 placement: Placement | None = None) -> None:
+                 placement: Placement | None = None,
+                 addresses: dict[str, str] | None = None) -> None:
         self.specs = list(specs)
+        self.addresses = addresses or {}  # the existing clusters of the plan (Plan.addresses)
         self.task = task
         self.reference = reference
         self.precision = precision
@@ -180,7 +183,8 @@ class BlockMeasurement:
             if spec in self.skipped:
                 continue
             cls = self.strategies[spec.strategy]
-            slot = _Slot(spec, cls(spec.workers, spec.start_method, self.initializer))
+            slot = _Slot(spec, cls(spec.workers, spec.start_method, self.initializer,
+                                   self.addresses.get(spec.strategy)))
             self.slots.append(slot)  # before it starts: a Ctrl-C now still tears it down
             self._start_cell(slot)
         self.rule = StoppingRule(self.precision, len(self.slots), self.clock)
@@ -194,18 +198,18 @@ class BlockMeasurement:
         every round; the serial run and every one-worker cell on the round's CPU
         (``placement``). None when the serial run failed (and with it the round's cells)."""
         active = self.active()
-        forward = self.rounds % 2 == 0
+        ahead = forward(self.rounds)
         cpu = self.placement.cpu_of(self.rounds) if self.paired else None
         ones = cpu is not None and any(s.spec.workers == 1 for s in active)
         several = any(s.spec.workers > 1 for s in active) or not ones
         done = Round(active, None, cpu if ones else None)
-        if self.paired and forward and not self._serial_runs(done, ones, several):
+        if self.paired and ahead and not self._serial_runs(done, ones, several):
             return None
-        for slot in (active if forward else reversed(active)):
+        for slot in in_order(active, self.rounds):
             with self.placement.on(cpu if ones and slot.spec.workers == 1 else None,
                                    slot.strat.pids):
                 self._run_cell(slot)
-        if self.paired and not forward and not self._serial_runs(done, ones, several):
+        if self.paired and not ahead and not self._serial_runs(done, ones, several):
             return None
         self.rounds += 1
         return done

@@ -145,11 +145,6 @@ def is_point(plan: Plan, workload: str, size: int) -> bool:
     return any(size == s for s, _, _ in plan.granularity_points(workload))
 
 
-# What a task sent to another process costs beyond the task (seconds, the 2-CPU VM):
-# pickling and a pipe for the process pools, a scheduler's bookkeeping for Dask and Ray.
-PER_TASK_S = {"processes": 0.0002, "dask": 0.002, "ray": 0.001}
-
-
 def cost_s(plan: Plan, spec: CellSpec, available: bool = True) -> float:
     """About how long one granularity cell takes: its pairs of (serial run, its run) at
     the point's work, what it pays per task, and its start."""
@@ -160,8 +155,6 @@ def cost_s(plan: Plan, spec: CellSpec, available: bool = True) -> float:
                 if size == spec.size), 0.0)
     work = spec.tasks * est
     pairs = precision(plan, spec.workload).min_repeats + plan.warmup
-    per_task = PER_TASK_S.get(spec.strategy, PER_TASK_S["processes"]
-                              if cls.uses_processes or cls.remote_workers else 0.0)
-    run = work / max(1.0, min(spec.workers, 2.0)) + spec.tasks * per_task
+    run = work / max(1.0, min(spec.workers, 2.0)) + spec.tasks * cls.per_task_s
     return pairs * (work + run) + 0.1 + cls.extra_start_s + (
         0.02 * spec.workers if cls.uses_processes else 0.0)

@@ -168,14 +168,16 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                 measured = measure_block(block, task, reference, precision=precision,
                                          warmup=plan.warmup, timeout_s=plan.timeout_s,
                                          serial=serial if reference is not None else None,
-                                         initializer=initializer, clock=clock)
+                                         initializer=initializer, clock=clock,
+                                         addresses=dict(plan.addresses))
                 for s, (cell, _) in zip(block, measured, strict=True):
                     report(s, cell)
                     swept.append(cell)
             if reference is not None and not point:  # else nothing to confirm
                 options = dict(precision=confirm_precision(plan.precision), warmup=plan.warmup,
                                timeout_s=plan.timeout_s, serial=serial,
-                               initializer=initializer, clock=clock)
+                               initializer=initializer, clock=clock,
+                               addresses=dict(plan.addresses))
                 for s, cell in confirm_finalists(swept, group, task, reference, options,
                                                  usable):
                     report(s, cell)  # the same key again: now with its confirmation

@@ -138,7 +138,7 @@ def _end_children(grace_s: float = CHILDREN_GRACE_S) -> None:
 
 
 def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | None,
-          initializer: Callable[[], None] | None, settings: dict[str, Any]) -> None:
+          initializer: Callable[[], None] | None, address: str | None) -> None:
     """The host's main: the driver created, its library imported, then one answer per
     request until it is closed or terminated."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: gilbench decides
@@ -148,12 +148,10 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
     watch_parent(_stop_myself)  # gilbench gone (SIGKILL): the driver closed all the same
     real: Strategy | None = None
     try:
-        for key, value in settings.items():
-            setattr(driver, key, value)
         preload = getattr(driver, "preload", None)
         if callable(preload):
             preload()
-        real = driver(workers, start_method, initializer)
+        real = driver(workers, start_method, initializer, address)
         conn.send(("ok", None))
         while True:
             verb, args = conn.recv()
@@ -211,20 +209,17 @@ def _answer(real: Strategy, verb: str, args: Any) -> Any:
 class Apart(Strategy):
     """A strategy whose ``driver`` runs in a host process of its own (module docstring).
 
-    A subclass names the ``driver`` class (a ``Strategy`` that is not registered) and
-    ``settings``: class attributes copied onto the driver in the host (an address given
-    on the command line, say)."""
+    A subclass names the ``driver`` class (a ``Strategy`` that is not registered); the
+    driver is created in the host with the cell's workers, start method, initializer and
+    address."""
 
     driver: ClassVar[type[Strategy]]
     runs_apart: ClassVar[bool] = True
 
-    @classmethod
-    def settings(cls) -> dict[str, Any]:
-        return {}
-
     def __init__(self, workers: int = 1, start_method: str | None = None,
-                 initializer: Callable[[], None] | None = None) -> None:
-        super().__init__(workers, start_method, initializer)
+                 initializer: Callable[[], None] | None = None,
+                 address: str | None = None) -> None:
+        super().__init__(workers, start_method, initializer, address)
         self._failed: BaseException | None = None
         self._proc: Any = None
         ctx = multiprocessing.get_context("spawn")
@@ -233,7 +228,7 @@ class Apart(Strategy):
             self._proc = ctx.Process(
                 target=_host, name=f"gilbench-{self.name}-host",
                 args=(theirs, self.driver, workers, start_method, initializer,
-                      self.settings()), daemon=False)  # reaped with a grace at exit
+                      self.address), daemon=False)  # reaped with a grace at exit
             self._proc.start()
         theirs.close()
         try:  # the library imported here, outside the timed start

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 from bench.machine import gil_enabled
 from bench.reaper import watch_parent
 from bench.signals import children_ignore_ctrl_c, ctrl_c_deferred
+from bench.strategyfacts import StrategyFacts
 
 # typeshed types multiprocessing.context.BaseContext without Process, Queue, Pipe
 # (only the concrete contexts have them); every context here comes from get_context.
@@ -151,14 +152,46 @@ class Strategy:
     extra_start_s: ClassVar[float] = 0.0
     # Where it runs, in words, for `gilbench list` (``available()`` says whether it runs here).
     runs_on: ClassVar[str] = "every Python"
+    # What kind of executor it is (``bench.strategyfacts.FAMILIES``): the engines (loky,
+    # Dask, Ray) are set against process_pool in the granularity analysis.
+    family: ClassVar[str]
+    # Whether the speedup sweep runs it when --strategies names none (Ray: only when named).
+    in_default_sweep: ClassVar[bool] = True
+    # Whether its driver runs in a host process of its own (``apart.Apart``).
+    runs_apart: ClassVar[bool] = False
+    # What a task sent to one of its workers costs beyond the task, in seconds (pickling,
+    # a pipe, a scheduler's bookkeeping; the 2-CPU VM): the granularity sweep's estimate.
+    per_task_s: ClassVar[float] = 0.0
+    # The command-line option that names an existing cluster for it (``--dask-scheduler``):
+    # the run's plan carries the address (``Plan.addresses``) and hands it to each cell
+    # (``address``), so --resume and --python use it too; None: it takes no address.
+    takes_address: ClassVar[str | None] = None
+    address_example: ClassVar[str] = ""  # for --help: what such an address looks like
+
+    @classmethod
+    def facts(cls) -> StrategyFacts:
+        """Its facts, as a run writes them into results.json for the analysis to read."""
+        return StrategyFacts(model=cls.model, family=cls.family,
+                             in_default_sweep=cls.in_default_sweep, runs_apart=cls.runs_apart,
+                             starts_a_cluster=cls.starts_a_cluster, per_task_s=cls.per_task_s,
+                             extra_start_s=cls.extra_start_s)
+
+    @classmethod
+    def describe_cluster(cls, address: str) -> dict[str, Any]:
+        """The cluster at ``address``, for the machine record (``<name>_cluster``), or a
+        UserError that says why it cannot be used: a strategy that ``takes_address``
+        implements it."""
+        raise NotImplementedError(f"{cls.name} takes no address")
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
-                 initializer: Callable[[], None] | None = None) -> None:
+                 initializer: Callable[[], None] | None = None,
+                 address: str | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self.start_method = start_method if self.uses_processes else None
         self.initializer = initializer
+        self.address = address if self.takes_address else None
         self.pids: list[int] = []
         self.gil_in_workers: bool | None = None
 

@@ -32,6 +32,7 @@ class Asyncio(Strategy):
 
     name = "asyncio"
     model = "async"
+    family = "async"
 
     @classmethod
     def applies_to(cls, task: Any) -> str | None:

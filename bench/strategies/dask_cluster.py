@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from bench import phases
 from bench.errors import UserError
@@ -42,13 +42,16 @@ class Dask(Strategy):
     """
 
     name = "dask"
+    family = "engine"
+    per_task_s = 0.002  # a scheduler's bookkeeping, over TCP
     extra_start_s = 3.0  # a LocalCluster: scheduler and a nanny per worker, per cell
     model = "processes"
     runs_on = "every Python, with dask.distributed installed (pip install 'gilbench[dask]')"
     remote_workers = True
     shares_rounds = False  # idle Dask workers and schedulers heartbeat
     starts_a_cluster = True
-    scheduler: ClassVar[str | None] = None  # set by --dask-scheduler
+    takes_address = "--dask-scheduler"
+    address_example = "tcp://host:8786"
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -57,8 +60,8 @@ class Dask(Strategy):
     def _create(self) -> None:
         from distributed import Client, LocalCluster
 
-        if self.scheduler:
-            self.client = Client(self.scheduler, timeout=CONNECT_S)
+        if self.address:
+            self.client = Client(self.address, timeout=CONNECT_S)
             return
         import dask
 
@@ -78,7 +81,7 @@ class Dask(Strategy):
         self.client = Client(self.cluster, timeout=CONNECT_S)
 
     def _warm(self, deadline: Deadline) -> None:
-        if not self.scheduler:
+        if not self.address:
             self.client.wait_for_workers(self.workers, timeout=deadline.remaining())
         if self.initializer is not None:
             self.client.run(self.initializer)
@@ -124,10 +127,14 @@ class Dask(Strategy):
         if hasattr(self, "cluster"):
             self.cluster.close(timeout=CONNECT_S)
 
+    @classmethod
+    def describe_cluster(cls, address: str) -> dict[str, Any]:
+        return connect_scheduler(address)
+
 
 def connect_scheduler(address: str) -> dict[str, Any]:
-    """Use an existing Dask scheduler for every ``dask`` cell of this process, and
-    describe its workers for the machine record (or say in a UserError why not)."""
+    """The existing Dask scheduler at ``address`` (``--dask-scheduler``), its workers
+    described for the machine record (or a UserError that says why it cannot be used)."""
     ok, why = Dask.available()
     if not ok:
         raise UserError(f"--dask-scheduler: the dask strategy {why}")
@@ -140,7 +147,6 @@ def connect_scheduler(address: str) -> dict[str, Any]:
         raise UserError(f"--dask-scheduler: cannot reach a Dask scheduler at {address} "
                         f"({exc.__class__.__name__}); give its address, e.g. "
                         "tcp://10.0.0.5:8786") from None
-    Dask.scheduler = address
     workers = info.get("workers", {})
     return {"address": address, "workers": len(workers),
             "threads": sum(w.get("nthreads", 0) for w in workers.values()),

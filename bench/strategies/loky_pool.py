@@ -22,6 +22,7 @@ class Loky(ProcessPool):
     """
 
     name = "loky"
+    family = "engine"
     extra_start_s = 1.0  # its workers fork+exec, per cell
     model = "processes"
     runs_on = "every Python, with loky installed (pip install 'gilbench[loky]')"

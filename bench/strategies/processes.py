@@ -70,6 +70,8 @@ class _ProcessStrategy(Strategy):
     """Shared teardown for strategies that own multiprocessing.Process objects."""
 
     uses_processes = True
+    family = "processes"
+    per_task_s = 0.0002  # pickling and a pipe
     _procs: list[Any]
 
     def _check_alive(self) -> None:
@@ -284,6 +286,7 @@ class PoolMap(_PoolStrategy):
 
     name = "pool_map"
     model = "processes"
+    family = "pool"
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         return self._wait(self.pool.map_async(fn, items), deadline)
@@ -295,6 +298,7 @@ class PoolImap(_PoolStrategy):
 
     name = "pool_imap"
     model = "processes"
+    family = "pool"
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         it = self.pool.imap(fn, items)
@@ -307,6 +311,7 @@ class PoolApplyAsync(_PoolStrategy):
 
     name = "pool_apply_async"
     model = "processes"
+    family = "pool"
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         pending = [self.pool.apply_async(fn, (item,)) for item in items]
@@ -323,6 +328,7 @@ class ProcessPool(_ProcessStrategy):
 
     name = "process_pool"
     model = "processes"
+    family = "pool"
 
     def _create(self) -> None:
         self.executor = concurrent.futures.ProcessPoolExecutor(

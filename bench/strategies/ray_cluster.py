@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from bench import phases
 from bench.errors import UserError
@@ -86,8 +86,9 @@ class RayDriver(Strategy):
 
     name = "ray"
     model = "processes"
+    family = "engine"
     remote_workers = True
-    address: ClassVar[str | None] = None  # copied from Ray.address into the host
+    takes_address = "--ray-address"
 
     @staticmethod
     def preload() -> None:
@@ -191,12 +192,19 @@ class Ray(Apart):
     driver = RayDriver
     extra_start_s = 4.0  # ray.init and ray.shutdown of a local cluster, per cell
     model = "processes"
+    family = "engine"
+    # A local Ray costs seconds to start and stop in every cell: the speedup sweep runs it
+    # only when named (its start-up cost is in the startup suite, its per-task cost in the
+    # granularity sweep, which runs every strategy).
+    in_default_sweep = False
+    per_task_s = 0.001  # the object store and the raylet's scheduling
     runs_on = ("every Python that Ray publishes a wheel for (pip install 'gilbench[ray]'; "
                "none for free-threaded builds or the newest Pythons)")
     remote_workers = True
     shares_rounds = False  # a raylet and its GCS heartbeat while idle
     starts_a_cluster = True
-    address: ClassVar[str | None] = None  # set by --ray-address
+    takes_address = "--ray-address"
+    address_example = "host:6379, or ray://host:10001"
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -207,8 +215,8 @@ class Ray(Apart):
         return False, (f"needs ray, and Ray publishes no wheel for {wheel}" if wheel else why)
 
     @classmethod
-    def settings(cls) -> dict[str, Any]:
-        return {"address": cls.address}
+    def describe_cluster(cls, address: str) -> dict[str, Any]:
+        return connect_address(address)
 
 
 def _ray_processes() -> list[Any]:
@@ -306,8 +314,8 @@ def _describe_cluster(address: str) -> dict[str, Any]:
 
 
 def connect_address(address: str) -> dict[str, Any]:
-    """Use an existing Ray cluster for every ``ray`` cell of this process, and describe
-    it for the machine record (or say in a UserError why not). Asked from a spawned
+    """The existing Ray cluster at ``address`` (``--ray-address``), described for the
+    machine record (or a UserError that says why it cannot be used). Asked from a spawned
     child: gilbench's own process never runs a Ray driver."""
     import concurrent.futures
     import multiprocessing
@@ -322,6 +330,4 @@ def connect_address(address: str) -> dict[str, Any]:
     with children_ignore_ctrl_c(), concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=ctx) as pool:
         future = pool.submit(_describe_cluster, address)
-    described = future.result()
-    Ray.address = address
-    return described
+    return future.result()

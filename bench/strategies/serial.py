@@ -14,10 +14,12 @@ class Serial(Strategy):
 
     name = "serial"
     model = "serial"
+    family = "serial"
     in_this_thread = True
 
     def __init__(self, workers: int = 1, start_method: str | None = None,
-                 initializer: Callable[[], None] | None = None) -> None:
+                 initializer: Callable[[], None] | None = None,
+                 address: str | None = None) -> None:
         super().__init__(1, start_method, initializer)
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:

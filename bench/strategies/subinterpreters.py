@@ -158,6 +158,7 @@ class Subinterpreters(Strategy):
     """
 
     name = "subinterpreters"
+    family = "interpreters"
     # A process that forks while subinterpreters live dies in the child (3.13): its
     # cells run alone, never beside a process strategy's.
     shares_rounds = False
@@ -245,6 +246,7 @@ class InterpreterPool(ThreadExecutorStrategy):
 
     name = "interpreter_pool"
     model = "interpreters"
+    family = "interpreters"
     shares_rounds = False  # as subinterpreters: never beside a process strategy's fork
     runs_on = "Python 3.14+ (concurrent.futures.InterpreterPoolExecutor)"
 

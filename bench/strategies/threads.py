@@ -34,6 +34,7 @@ class Threads(Strategy):
 
     name = "threads"
     model = "threads"
+    family = "threads"
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], deadline: Deadline) -> list[Any]:
         parts = chunks(items, self.workers)
@@ -69,6 +70,7 @@ class ThreadPool(ThreadExecutorStrategy):
 
     name = "thread_pool"
     model = "threads"
+    family = "threads"
 
     def _create(self) -> None:
         self.executor = concurrent.futures.ThreadPoolExecutor(

@@ -37,6 +37,7 @@ from bench.plan import Plan
 from bench.report import render
 from bench.report.terminal import Progress
 from bench.results import Results, load, utc_now
+from bench.run.endings import interrupted, say
 from bench.runfolder import (
     RESULTS,
     SERIAL_COST,
@@ -53,10 +54,6 @@ from bench.serialcost import SerialRuns
 from bench.serialcost import load as load_serial_cost
 from bench.serialcost import save as save_serial_cost
 from bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
-
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def start(given: Sequence[str], plan: Plan, out_given: str | None,
@@ -141,8 +138,7 @@ class Matrix:
                 self.sweep(interp, previous[interp.label], todo[interp.label], ours)
             serial, left_out = self.single_thread_cost() if len(self.runs) > 1 else ([], [])
         except KeyboardInterrupt:
-            say(f"\ninterrupted: what finished is saved under {self.out}; resume with: "
-                f"gilbench run --resume {self.out}")
+            say(interrupted(f"under {self.out}", self.out))
             return EXIT_INTERRUPTED
         except KernelHungThere as exc:
             say(f"gilbench: error: the run in {exc.interpreter} stopped on a kernel that did "

@@ -1,0 +1,168 @@
+"""``gilbench run`` in this interpreter: the run's folder, its first line, its steps (the
+start-of-run probe, the sweep, the cost suites), its endings (done, interrupted, a kernel
+that hung, a write that failed) and its report. A ``--python`` run goes to
+``bench.run.matrix``, which shares the endings (``bench.run.endings``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import bench.run.matrix as matrix
+from bench import __version__, watchdog
+from bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
+from bench.files import FolderLock, WriteFailed
+from bench.fmt import fmt_minutes
+from bench.machine import collect_machine
+from bench.options import build_plan, check_plan
+from bench.report.terminal import Progress, SuiteProgress, failures, summary
+from bench.results import Results, load, utc_now
+from bench.run.endings import interrupted, render_or_say, say
+from bench.runfolder import (
+    RESULTS,
+    how_to_finish,
+    is_interpreters_run,
+    resume_folder,
+    run_folder,
+    saved_so_far,
+)
+from bench.runner import Plan, specs
+from bench.session import Session
+from bench.strategies import STRATEGIES
+from bench.suites import SUITE_TITLES
+from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
+
+
+def start(args: argparse.Namespace) -> int:
+    """``gilbench run``: a new run, a resumed one, or a --python run (``bench.run.matrix``),
+    as the command line says; its exit code."""
+    from bench.runner.placement import mode
+
+    mode()  # a bad GILBENCH_PLACEMENT is one line, before anything runs
+    if args.baseline is not None and not args.python:
+        raise UserError("--baseline names one interpreter of a --python run: give the "
+                        "interpreters with --python (gilbench compare --baseline LABEL "
+                        "compares results files)")
+    if args.python:
+        if args.resume:
+            raise UserError("--resume takes no --python: the run's folder says which "
+                            "interpreters it uses (gilbench run --resume DIR)")
+        return matrix.start(args.python, build_plan(args, say), args.out, args.baseline)
+    if args.resume:
+        out = resume_folder(args.resume)
+        if is_interpreters_run(out):
+            return matrix.resume(out)
+        with FolderLock(out):
+            previous = load(out)
+            return run_into(out, check_plan(previous.plan, str(out)), previous)
+    plan = build_plan(args, say)
+    out = run_folder(args.out, utc_now())
+    with FolderLock(out):
+        if (out / RESULTS).exists():
+            raise UserError(f"{out} already holds a {RESULTS}; pass --resume {out} to "
+                            "finish it, or choose a new --out")
+        return run_into(out, plan, None)
+
+
+def run_into(out: Path, plan: Plan, previous: Results | None) -> int:
+    """The run, in a folder this process holds; ``previous``: what --resume found."""
+    created_at = previous.created_at if previous else utc_now()
+    # The plan's existing clusters, reached (a resumed run's too) and described.
+    clusters = {f"{name}_cluster": STRATEGIES[name].describe_cluster(address)
+                for name, address in plan.addresses}
+    machine = previous.machine if previous else {**collect_machine(), **clusters}
+    state = Session(out, machine, created_at, plan=plan, previous=previous)
+    todo_suites = state.suites_to_do()
+    say(first_line(state, plan, out, todo_suites))
+    watchdog.RUN_FOLDER[:] = [str(out)]
+    try:
+        results = run_steps(state, plan, previous, todo_suites)
+    except KernelHung as exc:  # saved in run_steps
+        say(f"gilbench: error: {exc}; {watchdog.saved_note()}; {exc.advice()}")
+        return EXIT_KERNEL_HUNG
+    except WriteFailed as exc:  # the run stopped there: its workers are closed
+        raise exc.saying(saved_so_far(out, len(specs(plan))),
+                         how_to_finish(out, sys.argv[1:])) from None
+    if results is None:
+        say(interrupted(f"in {out / RESULTS}", out))
+        return EXIT_INTERRUPTED
+    render_or_say(results, out, f"{out / RESULTS} is saved whole "
+                  f"({len(results.cells)} cells)", f"gilbench report {out}")
+    print(summary(results, out))
+    return EXIT_FAILED_CELLS if failures(results) else EXIT_OK
+
+
+def first_line(state: Session, plan: Plan, out: Path, todo_suites: Sequence[str]) -> str:
+    """What the run will do, where, and about how long it takes."""
+    what = []
+    if plan.sweeps:
+        parts = []
+        if "speedup" in plan.suites:
+            parts.append(f"{len(plan.workloads)} workloads × {len(plan.strategies)} strategies "
+                         f"× workers {','.join(map(str, plan.workers))}")
+        if "granularity" in plan.suites:
+            parts.append(f"granularity: {len(plan.granularity)} task sizes × "
+                         f"{len(plan.granularity_strategies or plan.strategies)} strategies at "
+                         f"{plan.granularity_workers} worker"
+                         f"{'s' if plan.granularity_workers != 1 else ''}")
+        what.append(f"{state.cells_to_do()} cells ({'; '.join(parts)})")
+    if todo_suites:
+        what.append(f"cost suites {', '.join(todo_suites)}")
+    usable = state.machine["usable_cpus"]
+    return (f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
+            f"{plan.profile}, {usable} usable CPU{'s' if usable != 1 else ''} → {out}; "
+            f"expect about {fmt_minutes(state.expected_s())}")
+
+
+def run_steps(state: Session, plan: Plan, previous: Results | None,
+              suites: Sequence[str]) -> Results | None:
+    """The run's steps — the start-of-run probe, the sweep, the cost ``suites`` — and what
+    they saved; None after a Ctrl-C (what finished is saved)."""
+    try:
+        if plan.sweeps and plan.profile != "smoke" and not previous:
+            from bench.selfcheck import start_probe
+
+            # a few seconds: is this a noisy phase?
+            probe = start_probe(int(state.machine["usable_cpus"]))
+            if probe:
+                state.noise_checks.append(probe)
+        for check in state.noise_checks:
+            if check["ok"] is False or (check["ok"] is None and "probe" in check["check"]):
+                print(f"noise: {check['check']} {check['value']}: {check['advice']}",
+                      file=sys.stderr, flush=True)
+        if plan.sweeps:
+            run_sweep(state)
+        for name in suites:
+            run_cost_suite(state, name)
+        return state.save(complete=True, speedups=True)
+    except KeyboardInterrupt:
+        state.save(complete=False, speedups=True)
+        return None
+    except KernelHung:  # unwound like a Ctrl-C: the run's workers are closed
+        state.save(complete=False, speedups=True)
+        raise
+
+
+def run_sweep(state: Session) -> None:
+    """The sweep, with its progress on stderr."""
+    progress = Progress(state.cells_to_do(), state.cell_cost_s, state.sweep_cost_s())
+    try:
+        state.run_sweep(progress.update)
+    finally:
+        progress.close()
+
+
+def run_cost_suite(state: Session, name: str) -> None:
+    """One cost suite, with a line when it starts and ends, and its progress between."""
+    t0 = time.monotonic()
+    print(f"[{name}] {SUITE_TITLES[name]} ...", file=sys.stderr, flush=True)
+    progress = SuiteProgress(name, state.suite_cost_s(name))
+    try:
+        entries = state.run_cost_suite(name, progress.entry)
+    finally:
+        progress.close()
+    print(f"[{name}] {len(entries)} measurements in {time.monotonic() - t0:.0f} s",
+          file=sys.stderr, flush=True)
