@@ -4,8 +4,8 @@ Sizes per profile live with each kernel (``Workload.sizes``); a profile sets
 the rest. Total work per workload is fixed within a profile (strong
 scaling): ``tasks`` tasks of the same size, whatever the worker count.
 
-Adding a profile (docs/developing.md): a ``Profile`` here, its name in
-``workloads.PROFILE_NAMES``, a size in every kernel's ``sizes`` (registration refuses a
+Adding a profile (docs/developing.md): a ``Profile`` here (``workloads.PROFILE_NAMES``
+is read from ``PROFILES``), a size in every kernel's ``sizes`` (registration refuses a
 kernel without one); a cost suite that does not name it measures with its ``standard``
 budget and estimate (``CostSuite.budget``).
 """

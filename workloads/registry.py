@@ -22,8 +22,9 @@ from typing import Any
 # The kinds' vocabulary is the data floor's (bench.kinds): the analysis and the report
 # read it without importing a kernel. The package re-exports it, where kernels are written.
 from bench.kinds import KINDS
+from bench.profiles import PROFILES
 
-PROFILE_NAMES = ("smoke", "quick", "standard", "full")  # sizes per bench.profiles.PROFILES
+PROFILE_NAMES = tuple(PROFILES)  # a kernel has a size for each profile
 
 
 @dataclass(frozen=True)
