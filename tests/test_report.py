@@ -47,7 +47,7 @@ def test_workload_verdict_wording():
 def test_report_files_charts_and_failed_cells(tmp_path: Path):
     res = sample()
     charts = write_charts(res, tmp_path)
-    assert set(charts) == {"overview", "fib", "sleep"}
+    assert set(charts) == {"overview", "workload:fib", "workload:sleep"}
     for paths in charts.values():
         for p in paths:
             assert p.stat().st_size > 1000
@@ -201,3 +201,17 @@ def test_a_file_without_paired_runs_says_it_predates_them():
     assert "predates paired measurement" not in " ".join(
         getattr(b, "text", "") for b in build(res, {}))
     assert "Findings: none can be decided" in summary(old, Path("out"))
+
+
+def test_a_kernel_named_like_a_chart_replaces_no_chart(tmp_path):
+    # Chart keys of workloads have a namespace of their own: a user kernel called
+    # "overview" gets its speedup chart, and the overview chart stays the overview.
+    cells = [cell(w, "cpu", s, n, m) for w in ("overview", "fib")
+             for s, n, m in (("serial", 1, 1.0), ("threads", 2, 1.0), ("pool_map", 2, 0.52))]
+    results = Results(machine={"hostname": "box", "usable_cpus": 2, "python_version": "3.11"},
+                      cells=tuple(with_speedups(cells)))
+    charts = write_charts(results, tmp_path)
+    assert charts["overview"][0].name == "overview.png"
+    assert charts["workload:overview"][0].name == "speedup-overview.png"
+    md = render_markdown(build(results, charts), tmp_path)
+    assert "(overview.png)" in md and "(speedup-overview.png)" in md

@@ -23,6 +23,7 @@ from bench.analysis import best_cells, gil_on, granularity, size_points, usable_
 from bench.files import write_with
 from bench.fmt import fmt_s
 from bench.kinds import KINDS, kind_title
+from bench.report.document import workload_chart
 from bench.results import Results
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilbench's CLI
@@ -300,5 +301,5 @@ def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
         charts["overview"] = overview_chart(results, out / "overview")
     for w in results.workloads():
         if any(c.speedup is not None and c.strategy != "serial" for c in results.cells_of(w)):
-            charts[w] = speedup_chart(results, w, out / f"speedup-{w}")
+            charts[workload_chart(w)] = speedup_chart(results, w, out / f"speedup-{w}")
     return charts

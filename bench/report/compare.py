@@ -51,6 +51,7 @@ from bench.report.document import (
     Table,
     render_html,
     render_markdown,
+    workload_chart,
 )
 from bench.results import Cell, Results, load
 from bench.serialcost import SerialRuns
@@ -502,8 +503,9 @@ def curves(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
         "a dashed vertical line in each machine's colour marks its usable CPUs; × marks a "
         "failed cell.")]
     for w in all_workloads(c.runs):
-        if w in charts:
-            blocks += [Heading(w, 3), Image(charts[w][0], f"{w} on every machine")]
+        if workload_chart(w) in charts:
+            blocks += [Heading(w, 3), Image(charts[workload_chart(w)][0],
+                                            f"{w} on every machine")]
     return blocks
 
 

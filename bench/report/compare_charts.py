@@ -10,6 +10,7 @@ import numpy as np
 
 from bench.analysis import best_cells
 from bench.report.charts import new_figure, save_figure
+from bench.report.document import workload_chart
 from bench.results import Results
 
 _MACHINE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
@@ -99,5 +100,5 @@ def compare_charts(runs: list[tuple[str, Results]], out: Path) -> dict[str, list
     for w in dict.fromkeys(w for _, res in runs for w in res.workloads()):
         if any(c.speedup is not None and c.strategy != "serial"
                for _, res in runs for c in res.cells_of(w)):
-            charts[w] = compare_workload_chart(runs, w, out / f"compare-{w}")
+            charts[workload_chart(w)] = compare_workload_chart(runs, w, out / f"compare-{w}")
     return charts

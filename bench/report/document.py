@@ -46,6 +46,12 @@ class Image:
 Block = Heading | Para | Bullets | Table | Image
 
 
+def workload_chart(workload: str) -> str:
+    """The key of a workload's chart among a report's charts: in a namespace of its own,
+    so that a kernel named ``overview`` or ``matrix`` replaces no other chart."""
+    return f"workload:{workload}"
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 

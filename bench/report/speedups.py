@@ -33,7 +33,15 @@ from bench.analysis.noise import others_check
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
 from bench.kinds import gil_words, kind_title
-from bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from bench.report.document import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Para,
+    Table,
+    workload_chart,
+)
 from bench.results import Cell, Results, unpaired
 
 Charts = dict[str, list[Path]]
@@ -241,8 +249,8 @@ def workload_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Blo
             f"{desc} Kind: {kind_title(first.kind, gil)}. {first.tasks} tasks of "
             f"size {first.size}{how}; serial median "
             + (f"{base.median_s * 1000:.1f} ms." if base and base.median_s else "not measured.")))
-        if w in charts:
-            blocks.append(Image(charts[w][0], f"speedup of {w}"))
+        if workload_chart(w) in charts:
+            blocks.append(Image(charts[workload_chart(w)][0], f"speedup of {w}"))
         blocks.append(workload_table(results, w))
         laws = scaling_table(results, w)
         if laws:
