@@ -58,10 +58,19 @@ def shm_in_use() -> set[str]:
     return used
 
 
-def shm_leftovers(before: set[str]) -> set[str]:
+def shm_leftovers(before: set[str], looks: int = 5, apart_s: float = 0.2) -> set[str]:
     """The shared-memory segments and semaphores made since ``before`` that no live
-    process uses: what a test (or the session) left behind."""
-    return (shm_names() - before) - shm_in_use()
+    process uses: what a test (or the session) left behind. Looked at ``looks`` times
+    ``apart_s`` apart: one that another test is creating or removing right now (listed,
+    then gone before its users were read) is not a leftover; a leftover stays."""
+    left = shm_names() - before
+    for _ in range(looks):
+        left &= shm_names()
+        left -= shm_in_use()
+        if not left:
+            break
+        time.sleep(apart_s)
+    return left
 
 
 def multiprocessing_helpers() -> set[int]:

@@ -72,6 +72,20 @@ def test_info_json(cli_env, tmp_path):
 ONE_OF_EACH_KIND = ("fib", "zlib", "file_rw", "http_json")
 
 
+def failed_in(out) -> str:
+    """What failed in a run's results.json, cell by cell and measurement by measurement
+    (a failure message names them, whatever the terminal summary had room for)."""
+    try:
+        data = json.loads((out / "results.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    bad = [f"{c['workload']} {c['strategy']} {c['workers']}: {c['status']}: {c.get('error')}"
+           for c in data["cells"] if c["status"] in ("error", "timeout")]
+    bad += [f"{suite}: {e.get('status')}: {e}" for suite in ("startup", "ipc", "sync", "latency")
+            for e in data.get(suite) or () if e.get("status") in ("error", "timeout")]
+    return "failed: " + "; ".join(bad) if bad else ""
+
+
 @pytest.mark.slow
 def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, tmp_path):
     assert {WORKLOADS[w].kind for w in ONE_OF_EACH_KIND} == set(KINDS)
@@ -79,7 +93,7 @@ def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, t
     temp = private_tmp(tmp_path)
     r = gilbench("run", "--profile", "smoke", "--workloads", ",".join(ONE_OF_EACH_KIND),
                  "--out", str(out), env={**cli_env, "TMPDIR": str(temp)}, cwd=tmp_path)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
+    assert r.returncode == 0, failed_in(out) or r.stdout[-3000:] + r.stderr[-1000:]
     assert not temp_leftovers(temp), "file_rw's temporary folder was left behind"
     assert not list(out.glob(".*.tmp")), "a temporary results file was left behind"
     assert "cells ok" in r.stdout and "verdict" in r.stdout  # the summary table

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -227,3 +228,47 @@ def test_loading_and_rendering_a_results_file_imports_no_execution_code(tmp_path
            or under(m, ("multiprocessing", "asyncio", "concurrent.futures"))]
     assert not bad, f"rendering a results file imported {bad}"
     assert (tmp_path / "report.html").exists()
+
+
+def layout_entries() -> dict[str, str]:
+    """docs/developing.md's layout tree (its first code block): each entry's names (a
+    line of its own under bench/) with the words that follow them."""
+    tree = (ROOT / "docs" / "developing.md").read_text(encoding="utf-8").split("```\n", 2)[1]
+    entries: dict[str, str] = {}
+    names = ""
+    for line in tree.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            names = line.strip().split("  ")[0]
+            entries[names] = line
+        elif line.startswith("      ") and names:
+            entries[names] += " " + line.strip()
+    return entries
+
+
+def named(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(word)}\b", text) is not None
+
+
+def test_the_layout_tree_names_every_module_and_folder():
+    entries = layout_entries()
+    missing = [p.name for p in (ROOT / "bench").glob("*.py")
+               if p.name != "__init__.py" and not any(p.name in e for e in entries.values())]
+    for folder in sorted(p.parent for p in (ROOT / "bench").glob("*/__init__.py")):
+        text = next((e for k, e in entries.items() if f"{folder.name}/" in k.split()), None)
+        if text is None:
+            missing.append(f"{folder.name}/")
+            continue
+        missing += [str(p.relative_to(ROOT)) for p in folder.rglob("*.py")
+                    if p.name != "__init__.py" and not named(p.stem, text)]
+    assert not missing, f"docs/developing.md's layout tree does not name: {missing}"
+
+
+def test_every_package_docstring_names_its_modules():
+    # bench's own map is the layout tree of docs/developing.md (the test above)
+    missing = []
+    for init in sorted((ROOT / "bench").glob("*/**/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        parts = [p.stem for p in init.parent.glob("*.py") if p.name != "__init__.py"] + [
+            p.parent.name for p in init.parent.glob("*/__init__.py")]
+        missing += [f"{init.parent.relative_to(ROOT)}: {m}" for m in parts if not named(m, doc)]
+    assert not missing, f"package docstrings that do not name their modules: {missing}"

@@ -10,7 +10,11 @@ measurement code), prints, or writes files.
 - ``verdicts``: threads or processes, per workload and per kind of work;
 - ``scaling``: Amdahl and Karp–Flatt per curve, task-size crossovers;
 - ``costs``: lookups over the cost suites' entries;
-- ``claims``: the seed article's claims, each with its rule and verdict.
+- ``claims``: the seed article's claims, each with its rule and verdict;
+- ``noise``: whether the machine was quiet enough (the noise checks of a run);
+- ``significance``: intervals between two runs, and the CI gate's regressions;
+- ``matrix``: interpreters' time per task on the baseline's scale (``--python``);
+- ``granularity``: from which task size each way pays (the granularity sweep).
 """
 
 from bench.analysis.cells import (

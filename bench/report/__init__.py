@@ -7,11 +7,14 @@ comparison of several runs. Nothing here imports the execution layer or the CLI.
 - ``document``: blocks (headings, paragraphs, tables, images) rendered as Markdown
   and as a self-contained HTML page;
 - ``sections``: the run report as an ordered, appendable list of sections;
-- ``sweep``: the speedup sweep's tables and sections;
+- ``speedups``: the speedup sweep's tables and sections;
+- ``granularity``: the granularity sweep's section;
 - ``suites/``: one module per cost suite (section, chart, terminal line);
 - ``charts`` and ``compare_charts``: matplotlib figures (object API, Agg, no global style);
-- ``compare``: the hardware comparison report;
-- ``terminal``: progress and the summary printed at the end of a run.
+- ``compare``: the hardware comparison report, with ``matrix`` (interpreters' time per
+  task) and ``freethreading`` (a free-threaded build against its GIL twin);
+- ``terminal``: progress and the summary printed at the end of a run;
+- ``export``: a results file as pyperf JSON or CSV.
 """
 
 from __future__ import annotations

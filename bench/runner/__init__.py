@@ -7,7 +7,11 @@
   cells (the clock is a parameter, so tests use a fake one);
 - ``cell``: the one way a ``Cell`` is made from timed runs (``build_cell``), which the
   pytest path uses too, and the CPU and memory readings around them (``CellMeter``);
-- ``sweep``: the whole sweep, block by block (``run``).
+- ``rounds``: the alternating order of a round, for every place that pairs runs;
+- ``placement``: which CPU a round's serial run and one-worker cells run on;
+- ``sweep``: the whole sweep, block by block (``run``), and ``confirm``: the best cells
+  measured again after it, so their intervals hold after the choice;
+- ``granularity``: the task sizes and estimate of the granularity sweep.
 
 Every timed run is also bracketed by a CPU-time and a peak-memory reading
 (``bench.meters``).

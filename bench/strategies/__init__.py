@@ -5,7 +5,10 @@ article's Process + Queue, Process + Pipe, Pool.map / imap / apply_async, and
 their newer cousins) and does not re-implement it. ``base`` holds the interface
 (``Strategy``), the registry (``STRATEGIES``), deadlines and failures; each
 other module holds one family and imports only ``base`` (``loky_pool`` also
-builds on ``processes``). This package imports every leaf when it is imported, in the
+builds on ``processes``; ``ray_cluster`` on ``apart``, a strategy whose driver runs in a
+host process of its own). The leaves: ``serial``, ``threads``, ``processes``,
+``subinterpreters`` (with interpreter_pool), ``coroutines`` (asyncio), ``loky_pool``,
+``dask_cluster``, ``ray_cluster``. This package imports every leaf when it is imported, in the
 order ``gilbench list`` shows them: registering is what fills ``STRATEGIES``. (CPython's
 ``concurrent.futures`` instead loads its executors on first use, through a module
 ``__getattr__``; gilbench's CLI needs the whole registry at once, and the optional

@@ -4,7 +4,8 @@
 - ``chart(results, stem) -> list[Path]``: its chart (PNG and SVG);
 - ``headline(results) -> str | None``: its line in the terminal summary.
 
-The modules are found from the suites' registry (``bench.suites.COST_SUITES``), so
+Today: ``startup``, ``ipc``, ``sync``, ``latency``. The modules are found from the
+suites' registry (``bench.suites.COST_SUITES``), so
 a new suite's report module needs no edit here.
 """
 
