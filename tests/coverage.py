@@ -227,6 +227,14 @@ def _row(key: tuple[int, int, int, int, Rule | None]) -> Coverage:
                     seed=1000 * p + 100 * s + 10 * v, rule=rule)
 
 
+def rows_of(profile: str, trials: int = TRIALS) -> list[Coverage]:
+    """One profile's rows of the table, in this process: the same rows (seeds) as
+    ``table``'s, so that a test per profile can run beside the others."""
+    p = PROFILE_NAMES.index(profile)
+    return [_row((p, s, v, trials, None)) for s in range(len(SETTINGS))
+            for v in range(len(SPEEDUPS))]
+
+
 def table(trials: int = TRIALS, rule: Rule | None = None) -> list[Coverage]:
     """Every row, each with its own seed, on every CPU (the same rows whatever the count);
     ``rule``: another stopping rule than the product's."""

@@ -136,16 +136,19 @@ def test_stops_paying():
 
 
 @pytest.mark.slow
-def test_coverage_of_the_stopping_rule():
+@pytest.mark.parametrize("profile", coverage.PROFILE_NAMES)
+def test_coverage_of_the_stopping_rule(profile):
     # Every adaptive profile's rule, 4 true speedups x 11 noise models (different serial
     # and cell noise, slow phases of several rounds among them), 2,000 cells each
     # (tests/coverage.py; the table is in docs/methodology.md). An interval called 95%
     # must contain the median paired ratio in at least 94% of them, and every cell must
     # end with one. Stopping on the 95% interval, or a 3-repeat minimum, fails this
     # (python -m tests.coverage --old; docs/methodology.md quotes it).
-    rows = coverage.table()
-    assert len(rows) == 132
-    assert not coverage.failing(rows), coverage.markdown(rows)
+    # One profile a test (the table's own rows and seeds), so that the three run side by
+    # side on pytest-xdist workers.
+    rows = coverage.rows_of(profile)
+    assert len(rows) == len(coverage.SETTINGS) * len(coverage.SPEEDUPS) == 44
+    assert not coverage.failing(rows), coverage.failing(rows)
     # One setting breaks the rounds' independence on purpose (slow phases of several
     # rounds on one side of the pairs): shown in the table, and below the floor there.
     broken = {s.noise for s in coverage.SETTINGS if s.breaks}
@@ -153,20 +156,24 @@ def test_coverage_of_the_stopping_rule():
 
 
 @pytest.mark.slow
-def test_the_headline_covers_after_the_choice():
+@pytest.mark.parametrize("setting", range(6))
+def test_the_headline_covers_after_the_choice(setting):
     # The whole path (tests/selection.py): blocks of 8 and 24 cells through the real
     # BlockMeasurement (shared budget, stopping rule, early exit), the real choice of
     # the best cell, the real confirmation. The confirmed headline covers its cell's
     # truth in at least 93% of trials in every setting; the chosen cell's own sweep
     # interval (what gilbench headlined before) falls below that where the cells tie;
     # every swept cell's own interval, with no choice made, still covers.
+    # One setting a test, with the table's own seed (tests/selection.py), so that the
+    # settings run side by side on pytest-xdist workers.
     from tests import selection
 
-    rows = selection.table()
-    table = selection.markdown(rows)
-    assert all(r.after >= selection.FLOOR and r.no_headline == 0 for r in rows), table
-    assert all(r.each >= selection.FLOOR for r in rows), table
-    assert min(r.before for r in rows) < 0.8, table  # the winner's curse, shown
+    assert len(selection.SETTINGS) == 6
+    row = selection.simulate(selection.SETTINGS[setting], seed=100 * setting)
+    assert row.after >= selection.FLOOR and row.no_headline == 0, selection.markdown([row])
+    assert row.each >= selection.FLOOR, selection.markdown([row])
+    if setting in (0, 1):  # 24 equal cells: the winner's curse, shown
+        assert row.before < 0.8, selection.markdown([row])
 
 
 def test_quantile_bounds_cover_and_lose_the_upper_end_below_about_370():
