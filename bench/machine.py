@@ -19,6 +19,8 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
+from bench.interprecord import InterpreterRecord
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -122,18 +124,24 @@ def collect_cpu() -> dict[str, Any]:
     }
 
 
+def this_interpreter() -> InterpreterRecord:
+    """The interpreter running this code, as the typed record everything reads."""
+    return InterpreterRecord(
+        version=platform.python_version(), implementation=platform.python_implementation(),
+        free_threaded_build=free_threaded_build(), gil_enabled=gil_enabled(),
+        jit_enabled=jit_state(),
+        default_start_method=multiprocessing.get_start_method(allow_none=False),
+        executable=sys.executable)
+
+
 def collect_python() -> dict[str, Any]:
+    """The machine record's interpreter fields (``InterpreterRecord.machine_fields``), and
+    the settings around it."""
     return {
-        "python_version": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "python_executable": sys.executable,
-        "free_threaded_build": free_threaded_build(),
-        "gil_enabled": gil_enabled(),
+        **this_interpreter().machine_fields(),
         "python_gil_env": os.environ.get("PYTHON_GIL"),
-        "jit_enabled": jit_state(),
         "python_jit_env": os.environ.get("PYTHON_JIT"),
         "switch_interval_s": sys.getswitchinterval(),
-        "default_start_method": multiprocessing.get_start_method(allow_none=False),
         "start_methods": multiprocessing.get_all_start_methods(),
     }
 

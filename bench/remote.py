@@ -24,12 +24,11 @@ from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 
 def probe() -> dict[str, Any]:
     """What the parent needs to know before it sends a plan."""
-    from bench.machine import free_threaded_build, gil_enabled
+    from bench.machine import this_interpreter
     from bench.strategies import STRATEGIES
 
-    return {"version": list(sys.version_info[:3]), "implementation": sys.implementation.name,
-            "executable": sys.executable, "free_threaded_build": free_threaded_build(),
-            "gil_enabled": gil_enabled(),
+    # Who it is: the typed record (bench.interprecord) every report reads, and
+    return {**this_interpreter().to_dict(),
             # the strategies this interpreter can run (the run's estimate counts them)
             "strategies": [name for name, cls in STRATEGIES.items() if cls.available()[0]]}
 

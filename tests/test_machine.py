@@ -125,3 +125,21 @@ def test_other_programs_cpu_during_a_run_is_measured_and_judged(tmp_path):
     assert noise.others_check(share)["ok"] is (share < noise.BUSY_OTHERS)
     assert noise.others_check(0.5)["ok"] is False and noise.others_check(0.01)["ok"]
     assert noise.others_check(None) is None
+
+
+def test_the_interpreter_record_labels_and_words_and_the_machine_record_holds_it():
+    from bench.interprecord import InterpreterRecord
+    from bench.machine import collect_python, this_interpreter
+
+    cpython = InterpreterRecord("3.10.14", "CPython")
+    pypy = InterpreterRecord("3.10.14", "PyPy", default_start_method="fork")
+    assert (cpython.label, pypy.label) == ("python3.10", "pypy3.10")  # told apart
+    ft = InterpreterRecord("3.13.0", free_threaded_build=True, gil_enabled=False)
+    assert ft.label == "python3.13t" and ft.words() == "3.13.0, free-threaded, GIL off"
+    assert pypy.words() == "PyPy 3.10.14, GIL build, processes start by fork"
+    assert InterpreterRecord("3.15.0", jit_enabled=True).short_words() == \
+        "Python 3.15.0 (GIL on, JIT on)"
+    here = this_interpreter()
+    assert InterpreterRecord.from_machine(collect_python()) == here  # the same fields
+    assert InterpreterRecord.from_dict(here.to_dict()) == here
+    assert InterpreterRecord.from_machine({}).version == "?"  # a file without them

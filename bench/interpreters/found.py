@@ -1,7 +1,8 @@
 """The interpreters of a ``--python`` run: each given as ``[NAME=VALUE ...] PATH``,
 probed (``bench.remote --probe``: who it is, whether it can run the harness) and labelled.
 
-The label says the version, and ``t`` for a free-threaded build (``python3.13t``). An
+The label says the implementation and version, and ``t`` for a free-threaded build
+(``python3.13t``, ``pypy3.10``: ``InterpreterRecord.label``). An
 interpreter can come with environment variables of its own, written before its path as a
 shell would: ``--python 'PYTHON_GIL=1 /opt/py313t/bin/python3.13t'``. They are set for
 that interpreter's run only (and its workers), recorded with it, and added to its label
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.errors import UserError
+from bench.interprecord import InterpreterRecord
 from bench.launch import ROOT, harness_env, module_command
 
 MIN_VERSION = (3, 10)
@@ -33,8 +35,13 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 class Interpreter:
     path: str
     label: str
-    info: dict[str, Any]
+    info: dict[str, Any]  # the probe's answer: its InterpreterRecord, and its strategies
     env: dict[str, str] = field(default_factory=dict)  # set for this interpreter only
+
+    @property
+    def record(self) -> InterpreterRecord:
+        """Who it is, typed."""
+        return InterpreterRecord.from_dict(self.info)
 
     @property
     def spec(self) -> str:
@@ -97,13 +104,13 @@ def probe(path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
                         f"Python {MIN_VERSION[0]}.{MIN_VERSION[1]}+ interpreter")
     try:
         info = json.loads(r.stdout.strip().splitlines()[-1])
-        info["version"], info["free_threaded_build"]
-    except (IndexError, ValueError, KeyError, TypeError):
+        series = InterpreterRecord.from_dict(info).series
+    except (IndexError, ValueError, KeyError, TypeError, AttributeError):
         raise UserError(f"--python {path}: it cannot run gilbench's harness (it did not answer "
                         f"as a Python interpreter); give a Python {MIN_VERSION[0]}."
                         f"{MIN_VERSION[1]}+ interpreter") from None
-    if tuple(info["version"][:2]) < MIN_VERSION:
-        raise UserError(f"--python {path} is Python {'.'.join(map(str, info['version']))}; "
+    if series < MIN_VERSION:
+        raise UserError(f"--python {path} is Python {info['version']}; "
                         f"the harness needs {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer")
     return info
 
@@ -116,8 +123,7 @@ def find_interpreters(specs: Sequence[str]) -> list[Interpreter]:
     for spec in specs:
         path, env = parse_spec(spec)
         info = probe(path, env)
-        major, minor = info["version"][:2]
-        label = "-".join([f"python{major}.{minor}{'t' if info['free_threaded_build'] else ''}",
+        label = "-".join([InterpreterRecord.from_dict(info).label,
                           *(f"{k}={v}" for k, v in env.items())])
         label = re.sub(r"[^\w.=+-]", "_", label)  # it names a folder
         seen[label] = seen.get(label, 0) + 1

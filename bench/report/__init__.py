@@ -10,7 +10,8 @@ comparison of several runs. Nothing here imports the execution layer or the CLI.
 - ``speedups``: the speedup sweep's tables and sections;
 - ``granularity``: the granularity sweep's section;
 - ``suites/``: one module per cost suite (section, chart, terminal line);
-- ``charts`` and ``compare_charts``: matplotlib figures (object API, Agg, no global style);
+- ``charts`` and ``compare_charts``: matplotlib figures (object API, Agg, no global style),
+  every colour of them from ``palette``;
 - ``compare``: the hardware comparison report, with ``matrix`` (interpreters' time per
   task) and ``freethreading`` (a free-threaded build against its GIL twin);
 - ``terminal``: progress and the summary printed at the end of a run;

@@ -24,24 +24,24 @@ from bench.files import write_with
 from bench.fmt import fmt_s
 from bench.kinds import KINDS, kind_title
 from bench.report.document import workload_chart
+from bench.report.palette import (
+    AXIS,
+    BAND,
+    CPUS,
+    GUIDE,
+    IDEAL,
+    OTHER_FAMILY,
+    PROCESS_FAMILY,
+    THREAD_FAMILY,
+)
 from bench.results import Results
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilbench's CLI
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-# One colour family per execution model, so a reader sees "threads" vs
-# "processes" before reading the legend.
-_THREAD_COLOURS = ["#1f77b4", "#17becf", "#4c72b0", "#2ca0d0"]
-_PROCESS_COLOURS = ["#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#9467bd", "#b8860b"]
-_OTHER_COLOURS = ["#2ca02c", "#7f7f7f", "#17a768", "#6b8e23"]
 _MARKERS = {"threads": "o", "processes": "s"}
 CHART_FORMATS = ("png", "svg")
-# The cost suites' charts: threads blue, processes red, a colour per start method
-# and per transport.
-THREADS, PROCESSES = "#1f77b4", "#d62728"
-METHOD_COLOURS = {"thread": THREADS, "fork": "#d62728", "forkserver": "#ff7f0e",
-                  "spawn": "#8c564b", "subinterpreter": "#9467bd"}
 
 
 def new_figure(**kwargs: Any) -> Figure:
@@ -76,7 +76,7 @@ def rate_axis(v: float, _pos: int) -> str:
 
 def _style_for(labels: Sequence[str], models: dict[str, str]) -> dict[str, dict[str, Any]]:
     counters = {"threads": 0, "processes": 0, "other": 0}
-    palettes = {"threads": _THREAD_COLOURS, "processes": _PROCESS_COLOURS, "other": _OTHER_COLOURS}
+    palettes = {"threads": THREAD_FAMILY, "processes": PROCESS_FAMILY, "other": OTHER_FAMILY}
     style = {}
     for label in labels:
         model = models.get(label, "other")
@@ -119,10 +119,10 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     top = max(workers)
     # y = x is a curve on a log-x axis: draw it through many points, not two.
     ideal = np.geomspace(1, top, 64)
-    ax.plot(ideal, ideal, color="#999999", linestyle=":", linewidth=1.2,
+    ax.plot(ideal, ideal, color=IDEAL, linestyle=":", linewidth=1.2,
             label="ideal (linear)", zorder=1)
-    ax.axhline(1.0, color="#444444", linewidth=0.8, zorder=1)
-    ax.axvline(usable, color="#2ca02c", linestyle="-.", linewidth=1.2, alpha=0.8,
+    ax.axhline(1.0, color=AXIS, linewidth=0.8, zorder=1)
+    ax.axvline(usable, color=CPUS, linestyle="-.", linewidth=1.2, alpha=0.8,
                label=f"usable CPUs = {usable}", zorder=1)
     best = 1.0
     for label in labels:
@@ -214,7 +214,7 @@ def task_size_chart(results: Results, stem: Path) -> list[Path] | None:
                   if label in p["by_label"]]
             ax.plot(*zip(*xy, strict=True), label=label, linewidth=1.4, markersize=4,
                     **style[label])
-        ax.axhline(1.0, color="#444444", linewidth=0.8)
+        ax.axhline(1.0, color=AXIS, linewidth=0.8)
         ax.set_xscale("log")
         ax.set_title(w, fontsize=10)
         ax.set_xlabel("serial time per task (ms)", fontsize=8)
@@ -259,15 +259,15 @@ def granularity_chart(results: Results, kind: str, stem: Path) -> list[Path] | N
                     for _, c in mine]]
             ax.errorbar(xs, ys, yerr=err, label=label, linewidth=1.3, markersize=4,
                         capsize=2, elinewidth=0.8, **style[label])
-        ax.axhline(1.0, color="#444444", linewidth=0.8)
+        ax.axhline(1.0, color=AXIS, linewidth=0.8)
         if usable > 1:
-            ax.axhline(usable, color="#888888", linewidth=0.8, linestyle=":")
+            ax.axhline(usable, color=GUIDE, linewidth=0.8, linestyle=":")
         cross = granularity.main_crossover(results, w)
         low, high = cross.bracket
         if cross.status == "crosses" and high is not None:
             a = (low if low is not None else pts[0].task_s) * 1000
             b = high * 1000
-            ax.axvspan(min(a, b), max(a, b), color="#f2c14e", alpha=0.25, linewidth=0,
+            ax.axvspan(min(a, b), max(a, b), color=BAND, alpha=0.25, linewidth=0,
                        label=f"{cross.claim}: crossover")
         ax.set_xscale("log")
         ax.set_yscale("log", base=2)

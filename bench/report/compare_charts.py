@@ -11,10 +11,8 @@ import numpy as np
 from bench.analysis import best_cells
 from bench.report.charts import new_figure, save_figure
 from bench.report.document import workload_chart
+from bench.report.palette import AXIS, IDEAL, MACHINE_COLOURS
 from bench.results import Results
-
-_MACHINE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                    "#e377c2", "#17becf"]
 
 
 def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
@@ -32,10 +30,10 @@ def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
     for k, label in enumerate(labels):
         ax = axes[k // ncols][k % ncols]
         ideal = np.geomspace(1, top, 64)
-        ax.plot(ideal, ideal, color="#999999", linestyle=":", linewidth=1)
-        ax.axhline(1.0, color="#444444", linewidth=0.6)
+        ax.plot(ideal, ideal, color=IDEAL, linestyle=":", linewidth=1)
+        ax.axhline(1.0, color=AXIS, linewidth=0.6)
         for i, (name, res) in enumerate(runs):
-            colour = _MACHINE_COLOURS[i % len(_MACHINE_COLOURS)]
+            colour = MACHINE_COLOURS[i % len(MACHINE_COLOURS)]
             pts = sorted((c for c in res.cells_of(workload)
                           if c.label == label and c.ok and c.speedup is not None),
                          key=lambda c: c.workers)
@@ -81,10 +79,10 @@ def compare_overview_chart(runs: list[tuple[str, Results]], stem: Path) -> list[
             ys.append(max(vals) if vals else 0.0)
         xs = [j + (i - (len(runs) - 1) / 2) * width for j in range(len(workloads))]
         bars = ax.bar(xs, ys, width=width, label=name,
-                      color=_MACHINE_COLOURS[i % len(_MACHINE_COLOURS)])
+                      color=MACHINE_COLOURS[i % len(MACHINE_COLOURS)])
         ax.bar_label(bars, labels=[f"{y:.1f}" if y else "—" for y in ys], fontsize=7,
                      padding=1)
-    ax.axhline(1.0, color="#444444", linewidth=0.8)
+    ax.axhline(1.0, color=AXIS, linewidth=0.8)
     ax.set_xticks(range(len(workloads)))
     ax.set_xticklabels(workloads, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("best speedup over serial (×)")

@@ -16,29 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.analysis.matrix import MODELS, KindAnswer, answer
+from bench.interprecord import InterpreterRecord
 from bench.kinds import kind_title
 from bench.report.charts import new_figure, save_figure
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from bench.report.palette import AXIS, CPUS, MODEL_STYLE, UNKNOWN
 from bench.serialcost import SerialRuns, cost
-
-_MODEL_STYLE = {"serial": ("#444444", "D"), "threads": ("#1f77b4", "o"),
-                "processes": ("#d62728", "s"), "interpreters": ("#9467bd", "^"),
-                "async": ("#2ca02c", "v")}
 
 
 def interpreter_words(run: Any) -> str:
     """What an interpreter is, in a few words: version, build, GIL and JIT."""
-    m = run.results.machine
-    parts = [str(m.get("python_version", "?"))]
-    parts.append("free-threaded" if m.get("free_threaded_build") else "GIL build")
-    if m.get("free_threaded_build"):
-        parts.append("GIL " + ("on" if m.get("gil_enabled") else "off"))
-    if m.get("jit_enabled"):
-        parts.append("JIT on")
-    method = m.get("default_start_method")
-    if method:
-        parts.append(f"processes start by {method}")
-    return ", ".join(parts)
+    return InterpreterRecord.from_machine(run.results.machine).words()
 
 
 def lead_table(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str) -> Table:
@@ -94,7 +82,7 @@ def chart(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
     for ax, a in zip((row[0] for row in axes), answers, strict=True):
         for y, label in enumerate(labels):
             for model, way in a.by_model.get(label, {}).items():
-                colour, marker = _MODEL_STYLE.get(model, ("#7f7f7f", "x"))
+                colour, marker = MODEL_STYLE.get(model, (UNKNOWN, "x"))
                 err = None
                 if way.low is not None and way.high is not None:
                     err = [[way.point - way.low], [way.high - way.point]]
@@ -106,8 +94,8 @@ def chart(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
                 seen.add(model)
         top = a.fastest()
         if top is not None:
-            ax.axvline(top.point, color="#2ca02c", linestyle=":", linewidth=1)
-        ax.axvline(1.0, color="#444444", linewidth=0.8)
+            ax.axvline(top.point, color=CPUS, linestyle=":", linewidth=1)
+        ax.axvline(1.0, color=AXIS, linewidth=0.8)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_title(kind_title(a.kind), fontsize=9, loc="left")

@@ -32,6 +32,7 @@ from bench.analysis import (
 from bench.analysis.noise import others_check
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
+from bench.interprecord import InterpreterRecord
 from bench.kinds import gil_words, kind_title
 from bench.report.document import (
     Block,
@@ -220,9 +221,8 @@ def run_line(results: Results) -> str:
         ok, bad, total = entry_counts(results)
         parts.append(f"cost suites {', '.join(results.suites)}: {total} measurements, "
                      f"{ok} ok, {bad} failed")
-    parts.append(f"{m.get('usable_cpus')} usable CPUs · Python {m.get('python_version')} "
-                 f"({'GIL on' if m.get('gil_enabled', True) else 'GIL off'}"
-                 + (", JIT on" if m.get("jit_enabled") else "") + ")")
+    parts.append(f"{m.get('usable_cpus')} usable CPUs · "
+                 + InterpreterRecord.from_machine(m).short_words())
     method = start_method_words(results)
     if method:
         parts.append(method)

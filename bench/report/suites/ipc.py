@@ -8,7 +8,6 @@ from pathlib import Path
 from bench.analysis.costs import nearest_payload
 from bench.fmt import fmt_bytes, fmt_rate, fmt_s
 from bench.report.charts import (
-    THREADS,
     formatter,
     new_figure,
     rate_axis,
@@ -16,13 +15,9 @@ from bench.report.charts import (
     time_axis,
 )
 from bench.report.document import Block, Heading, Image, Para, Table
+from bench.report.palette import TRANSPORT_COLOURS, UNKNOWN
 from bench.results import Results
 from bench.suites.entries import IpcEntry
-
-# The suite's own colours: one per transport (threads' queue in the threads' blue).
-TRANSPORT_COLOURS = {"thread_queue": THREADS, "queue": "#ff7f0e", "simple_queue": "#bcbd22",
-                     "pipe": "#d62728", "pipe_bytes": "#e377c2", "shared_memory": "#2ca02c",
-                     "manager": "#8c564b"}
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:
@@ -73,7 +68,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
             bw.plot(xs, [e.bytes_per_s for e in pts], color="black", linestyle=":",
                     linewidth=2, label="memcpy (numpy copy): the ceiling")
             continue
-        colour = TRANSPORT_COLOURS.get(name, "#7f7f7f")
+        colour = TRANSPORT_COLOURS.get(name, UNKNOWN)
         style = "--" if name == "thread_queue" else "-"
         label = name + (" (a reference, no copy)" if name == "thread_queue" else "")
         bw.plot(xs, [e.bytes_per_s for e in pts], marker="o", markersize=4, color=colour,

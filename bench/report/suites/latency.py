@@ -7,12 +7,12 @@ from pathlib import Path
 
 from bench.fmt import fmt_s
 from bench.report.charts import (
-    PROCESSES,
     new_figure,
     save_figure,
     time_axis,
 )
 from bench.report.document import Block, Heading, Image, Para, Table
+from bench.report.palette import PROCESSES, SWITCH_INTERVAL_BLUES
 from bench.results import Results
 from bench.suites.entries import LatencyEntry
 
@@ -46,7 +46,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     ax = fig.add_subplot()
     idle = {e.switch_interval_s: e for e in entries if e.cpu_workers == 0}
     intervals = sorted({e.switch_interval_s for e in entries if e.model == "threads"})
-    blues = ["#9ecae1", "#4292c6", "#08519c", "#08306b", "#6baed6"]
+    blues = SWITCH_INTERVAL_BLUES
     for k, si in enumerate(intervals):
         pts = sorted((e for e in entries if e.model == "threads" and e.switch_interval_s == si),
                      key=lambda e: e.cpu_workers)

@@ -10,12 +10,12 @@ import numpy as np
 from bench.analysis.costs import pick
 from bench.fmt import fmt_bytes, fmt_s
 from bench.report.charts import (
-    METHOD_COLOURS,
     new_figure,
     save_figure,
     time_axis,
 )
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from bench.report.palette import METHOD_COLOURS, UNKNOWN
 from bench.results import Results
 from bench.suites.entries import StartupEntry
 
@@ -71,7 +71,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     med = [e.median_s for e in starts]
     p99 = [max(0.0, (e.p99_s or 0) - (e.median_s or 0)) for e in starts]
     ax1.barh(ys, med, xerr=[[0] * len(starts), p99], capsize=3,
-             color=[METHOD_COLOURS.get(n, "#7f7f7f") for n in names])
+             color=[METHOD_COLOURS.get(n, UNKNOWN) for n in names])
     for y, e in zip(ys, starts, strict=True):
         ax1.text(max(e.median_s or 0, e.p99_s or 0) * 1.15, y, fmt_s(e.median_s), va="center",
                  fontsize=8)
@@ -86,7 +86,7 @@ def chart(results: Results, stem: Path) -> list[Path]:
     for label in dict.fromkeys(e.method for e in pools):
         pts = sorted((e for e in pools if e.method == label), key=lambda e: e.workers)
         ax2.plot([e.workers for e in pts], [e.median_s for e in pts], marker="o",
-                 color=METHOD_COLOURS.get(label, "#7f7f7f"), label=label,
+                 color=METHOD_COLOURS.get(label, UNKNOWN), label=label,
                  linestyle="--" if label == "thread" else "-")
     ax2.set_xscale("log", base=2)
     ax2.set_yscale("log")
@@ -103,10 +103,10 @@ def chart(results: Results, stem: Path) -> list[Path]:
         mib = 2.0**20
         ax3.bar(xs - 0.2, [(e.uss_bytes or 0) / mib for e in mem], width=0.4,
                 label="USS (only its own)",
-                color=[METHOD_COLOURS.get(e.method, "#7f7f7f") for e in mem])
+                color=[METHOD_COLOURS.get(e.method, UNKNOWN) for e in mem])
         ax3.bar(xs + 0.2, [(e.pss_bytes or 0) / mib for e in mem], width=0.4, alpha=0.45,
                 label="PSS (+ its share of shared pages)",
-                color=[METHOD_COLOURS.get(e.method, "#7f7f7f") for e in mem])
+                color=[METHOD_COLOURS.get(e.method, UNKNOWN) for e in mem])
         ax3.set_xticks(xs, [e.method for e in mem])
         ax3.set_ylabel("MiB per worker")
         ax3.set_title(f"memory per worker (pool of {mem[0].workers})", fontsize=10)

@@ -9,13 +9,12 @@ import numpy as np
 
 from bench.fmt import fmt_s
 from bench.report.charts import (
-    PROCESSES,
-    THREADS,
     new_figure,
     save_figure,
     time_axis,
 )
 from bench.report.document import Block, Heading, Image, Para, Table
+from bench.report.palette import PROCESSES, THREADS
 from bench.results import Results
 from bench.suites.entries import SyncEntry
 
