@@ -241,3 +241,18 @@ def test_a_second_sigterm_does_not_cut_the_hosts_close_short(monkeypatch, tmp_pa
     s.terminate()
     assert mark.read_text() == "closed"
     assert_no_new_children(before)
+
+
+def test_a_local_rays_folder_leaves_a_tmpdir_too_long_for_its_sockets(monkeypatch, tmp_path):
+    # Ray refuses to start when a socket's path passes 107 bytes ("AF_UNIX path length
+    # cannot exceed 107 bytes"): under a long TMPDIR (a test's own folder, macOS's
+    # /var/folders/...) its folder goes to /tmp; under a short one it stays there.
+    from bench.strategies.ray_cluster import RAY_SOCKET_TAIL, UNIX_PATH_MAX, temp_base
+
+    long = tmp_path / ("x" * 40)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    assert temp_base() == "/tmp"
+    monkeypatch.setattr(tempfile, "tempdir", "/var/tmp")
+    assert temp_base() == "/var/tmp"
+    assert len("/var/tmp/gilbench-ray-4194304-abcdefgh") + RAY_SOCKET_TAIL <= UNIX_PATH_MAX

@@ -46,6 +46,19 @@ CONNECT_S = 60  # Ray: longest wait to start or reach a cluster
 # returns: it waits in slices this long, so a stop (Ctrl-C, a failed cell) is prompt.
 WAIT_SLICE_S = 0.2
 TEMP_PREFIX = "gilbench-ray-"  # a local Ray's folder: gilbench-ray-<pid of gilbench>-...
+# Ray puts its sockets at <folder>/session_<date>_<time>_<µs>_<pid>/sockets/plasma_store,
+# and a Unix socket's path holds at most 107 bytes: the folder's own path must stay short.
+UNIX_PATH_MAX = 107
+RAY_SOCKET_TAIL = len("/session_2026-12-07_04-49-34_790208_4194304/sockets/plasma_store")
+
+
+def temp_base() -> str:
+    """Where a local Ray's folder goes: the temporary directory (TMPDIR), or /tmp when
+    TMPDIR's path is too long for Ray's sockets under it (a test's own folder, macOS's
+    /var/folders/...): Ray would refuse to start there."""
+    base = tempfile.gettempdir()
+    longest = os.path.join(base, f"{TEMP_PREFIX}{4194304}-{'x' * 8}")
+    return base if len(longest) + RAY_SOCKET_TAIL <= UNIX_PATH_MAX else "/tmp"
 _STARTED: list[Callable[[], None]] = []  # each worker process runs its initializer once
 
 
@@ -110,7 +123,8 @@ class RayDriver(Strategy):
                 self.watch = _watch_ray()  # first: Ray's processes start inside ray.init
                 # Named by gilbench's process (this host's parent), so that whose folder
                 # it is can be told.
-                self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getppid()}-")
+                self.temp_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getppid()}-",
+                                                 dir=temp_base())
                 # ray.init puts the current directory on its workers' sys.path: from a
                 # folder holding a package named bench (or workloads), the workers would
                 # import that instead of gilbench's. Started from its own empty folder.
