@@ -8,7 +8,9 @@ import argparse
 import errno
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench import serialcost
 from bench.errors import EXIT_FAILED_CELLS, EXIT_OK, UserError
@@ -47,7 +49,6 @@ def report(args: argparse.Namespace) -> int:
 
 def compare(args: argparse.Namespace) -> int:
     """``gilbench compare``: runs side by side, and the CI gate."""
-    from bench.analysis.significance import regressions
     from bench.report.compare import (
         flips,
         load_runs,
@@ -91,28 +92,33 @@ def compare(args: argparse.Namespace) -> int:
           + ("none" if not flipped else ""))
     for line in flipped + noise:
         print(f"- {line}")
-    code = EXIT_OK
-    if args.fail_if_slower is not None:
-        worse, compared = [], 0
-        for r in runs:
-            if r is not base:
-                found, n = regressions(base.results, r.results, args.fail_if_slower, gate_on)
-                worse += [(r, c) for c in found]
-                compared += n
-        what = " and ".join(f"{x}s" for x in gate_on)
-        if worse:
-            print(f"\nSignificantly worse than {base.label} by more than "
-                  f"{args.fail_if_slower:g}% ({len(worse)} of {compared} {what} compared "
-                  "cell by cell):")
-            for r, c in worse:
-                print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()} "
-                      f"({c.change.factor()})")
-            code = EXIT_FAILED_CELLS
-        else:
-            print(f"\nNo cell got significantly worse than {base.label} by more than "
-                  f"{args.fail_if_slower:g}% ({compared} {what} compared cell by cell).")
+    code = EXIT_OK if args.fail_if_slower is None else gate(runs, base, args.fail_if_slower,
+                                                              gate_on)
     print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}", file=sys.stderr)
     return code
+
+
+def gate(runs: Sequence[Any], base: Any, percent: float, gate_on: tuple[str, ...]) -> int:
+    """``--fail-if-slower``: the cells significantly worse than the baseline's by more
+    than ``percent``, listed; exit 1 if there are any."""
+    from bench.analysis.significance import regressions
+
+    worse, compared = [], 0
+    for r in runs:
+        if r is not base:
+            found, n = regressions(base.results, r.results, percent, gate_on)
+            worse += [(r, c) for c in found]
+            compared += n
+    what = " and ".join(f"{x}s" for x in gate_on)
+    if not worse:
+        print(f"\nNo cell got significantly worse than {base.label} by more than "
+              f"{percent:g}% ({compared} {what} compared cell by cell).")
+        return EXIT_OK
+    print(f"\nSignificantly worse than {base.label} by more than {percent:g}% "
+          f"({len(worse)} of {compared} {what} compared cell by cell):")
+    for r, c in worse:
+        print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()} ({c.change.factor()})")
+    return EXIT_FAILED_CELLS
 
 
 def export(args: argparse.Namespace) -> int:
