@@ -72,12 +72,15 @@ class Dask(Strategy):
         # Its sampling profiler (a thread in every worker and in the scheduler's event
         # loop, waking every 10 ms) is off: it costs CPU inside the timed runs, and on a
         # free-threaded 3.13 it crashes with a traceback (distributed 2026.8).
+        # No dashboard; the scheduler's HTTP server (health checks) on a free port, not on
+        # 8787, where a user's own Dask dashboard (or another run's) listens.
         with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                               "distributed.worker.profile.enabled": False}):
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                         processes=True, host="127.0.0.1",
                                         dashboard_address=None, silence_logs=logging.ERROR,
-                                        timeout=CONNECT_S)
+                                        timeout=CONNECT_S,
+                                        scheduler_kwargs={"dashboard_address": ":0"})
         self.client = Client(self.cluster, timeout=CONNECT_S)
 
     def _warm(self, deadline: Deadline) -> None:
