@@ -20,11 +20,10 @@ from tests.helpers import SCHEMAS, children, schema_errors, shm_leftovers, shm_n
 pytest_plugins = ["bench.pytest_plugin"]
 
 
-
-# pyproject's addopts run the tests on two pytest-xdist workers (about half the tests' time
-# is spent waiting on subprocesses). A timed session (--benchmark-only, --benchmark-enable)
-# must time one benchmark at a time, so it runs in this process unless -n was typed on the
-# command line (which the plugin then refuses, in one line).
+# pyproject's addopts run the tests on pytest-xdist workers, one per core (a serial run
+# spent about half its time waiting on subprocesses). A timed session (--benchmark-only,
+# --benchmark-enable) must time one benchmark at a time, so it runs in this process unless
+# -n was typed on the command line (which the plugin then refuses, in one line).
 NUMPROCESSES_TYPED = re.compile(r"-n($|=|\d|auto|logical)|--numprocesses($|=)")
 
 
