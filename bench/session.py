@@ -39,7 +39,8 @@ class Session:
     def __init__(self, out: Path, machine: dict[str, Any], created_at: str, *,
                  plan: Plan | None = None, profile: str | None = None,
                  previous: Results | None = None, check_noise: bool = True,
-                 resumable: bool = True, **run_extra: Any) -> None:
+                 resumable: bool = True, resume_hint: str | None = None,
+                 **run_extra: Any) -> None:
         self.plan, self.out, self.machine, self.created_at = plan, out, machine, created_at
         self.profile = plan.profile if plan else profile
         self.run_extra = run_extra  # e.g. the interpreter and label of a --python run
@@ -50,7 +51,10 @@ class Session:
         self.suites: dict[str, list[Entry]] = {
             k: list(v) for k, v in (previous.suites if previous else {}).items() if k in done}
         self.suites_done = [k for k in done if k in self.suites]
-        self.resume_hint = f"gilbench run --resume {out}" if resumable else None
+        # How to finish it, said in the file: its own folder's --resume, or the command
+        # that resumes the whole run it is part of (a --python run's interpreter).
+        self.resume_hint = resume_hint or (f"gilbench run --resume {out}" if resumable
+                                           else None)
         # Taken as the run starts (the report says "checked before the run"); a session
         # assembled after the fact (the pytest plugin's) has none.
         self.noise_checks = noise_checks(machine) if check_noise else []
@@ -186,21 +190,36 @@ class Session:
         self.cells.sort(key=lambda c: order.get(c.key, len(order)))
 
     def run_cost_suite(self, name: str, on_entry: Callable[[Entry], None]) -> list[Entry]:
-        """One cost suite, measured whole; saved after every entry."""
+        """One cost suite, measured whole here; saved after every entry."""
         plan = self.planned
+        method = plan.start_methods[0] if len(plan.start_methods) == 1 else None
+        suite = cost_suite(name)
+        phases.reached(suite.phase)
+        return self.record_suite(name, lambda measured: suite.run(
+            suite.budget(plan.profile), int(self.machine.get("usable_cpus") or 1), measured,
+            plan.timeout_s, start_method=method, workers=plan.workers), on_entry)
+
+    def record_suite(self, name: str, measure: Callable[[Callable[[Entry], None]], None],
+                     on_entry: Callable[[Entry], None] | None = None, *,
+                     speedups: bool = False) -> list[Entry]:
+        """A cost suite's bookkeeping, the one way: ``measure`` is called with the callback
+        that keeps each entry under ``name`` and saves the run after it; the suite is then
+        done. (Measured here, ``run_cost_suite``, or in another interpreter, the startup
+        probe of a --python run.)"""
         entries: list[Entry] = []
         self.suites[name] = entries
 
         def measured(entry: Entry) -> None:
             entries.append(entry)
-            self.save()
-            on_entry(entry)
+            self.save(speedups=speedups)
+            if on_entry is not None:
+                on_entry(entry)
 
-        method = plan.start_methods[0] if len(plan.start_methods) == 1 else None
-        suite = cost_suite(name)
-        phases.reached(suite.phase)
-        suite.run(suite.budget(plan.profile), int(self.machine.get("usable_cpus") or 1),
-                  measured, plan.timeout_s, start_method=method, workers=plan.workers)
+        measure(measured)
         self.suites_done.append(name)
-        self.save()
+        self.save(speedups=speedups)
         return entries
+
+    def add_noise_check(self, check: dict[str, Any]) -> None:
+        """A noise check taken as the run starts (the start-of-run probe)."""
+        self.noise_checks.append(check)

@@ -39,17 +39,10 @@ def start_costs(interp: Interpreter, plan: Plan, session: Session) -> None:
     from bench.suites.startup import SUITE
     from bench.suites.startup import run_in as probe_in
 
-    entries: list[Any] = []
-    session.suites["startup"] = entries
-
-    def measured(entry: Any) -> None:
-        entries.append(entry)
-        session.save(complete=False, speedups=True)
-
     phases.reached("suite-startup")
-    probe_in(interp.path, interp.environ(), SUITE.budget(plan.profile), plan.timeout_s,
-             plan.workers, measured)
-    session.suites_done.append("startup")
+    session.record_suite("startup", lambda measured: probe_in(
+        interp.path, interp.environ(), SUITE.budget(plan.profile), plan.timeout_s,
+        plan.workers, measured), speedups=True)
 
 
 def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
@@ -57,13 +50,12 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
            resume_hint: str | None = None) -> Results:
     """Run the plan in one interpreter; save its results (after every cell) into ``out``.
     ``previous``: what an interrupted run of it saved (its cells are not run again)."""
+    said: dict[str, Any] = {"interpreter": interp.path, "label": interp.label}
+    if interp.env:
+        said["interpreter_env"] = dict(interp.env)
     session = Session(out, previous.machine if previous else dict(ours),
                       previous.created_at if previous else utc_now(), plan=plan,
-                      previous=previous, resumable=False, interpreter=interp.path,
-                      label=interp.label)
-    if interp.env:
-        session.run_extra["interpreter_env"] = dict(interp.env)
-    session.resume_hint = resume_hint
+                      previous=previous, resumable=False, resume_hint=resume_hint, **said)
     # A session of its own: a Ctrl-C reaches it from gilbench, once (stop_helper), so
     # that none lands in a worker it is starting.
     proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=interp.environ(),

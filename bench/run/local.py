@@ -128,7 +128,7 @@ def run_steps(state: Session, plan: Plan, previous: Results | None,
             # a few seconds: is this a noisy phase?
             probe = start_probe(int(state.machine["usable_cpus"]))
             if probe:
-                state.noise_checks.append(probe)
+                state.add_noise_check(probe)
         for check in state.noise_checks:
             if check["ok"] is False or (check["ok"] is None and "probe" in check["check"]):
                 print(f"noise: {check['check']} {check['value']}: {check['advice']}",
