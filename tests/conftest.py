@@ -13,7 +13,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import SCHEMAS, children, schema_errors, shm_leftovers, shm_names
+from tests.helpers import (
+    SCHEMAS,
+    children,
+    private_tmp_dir,
+    schema_errors,
+    shm_leftovers,
+    shm_names,
+)
 
 # gilbench's pytest-benchmark integration, for gilbench's own test session only: it is
 # not a pytest11 entry point, so installing gilbench changes no other project's pytest.
@@ -144,6 +151,13 @@ def results_files_match_the_schema(request: pytest.FixtureRequest):
                 bad[str(path.relative_to(tmp))] = errors[:3]
     if bad:
         pytest.fail(f"files that break their schema: {bad}")
+
+
+@pytest.fixture
+def private_tmp():
+    """A short temporary directory of the test's own (``helpers.private_tmp_dir``)."""
+    with private_tmp_dir() as path:
+        yield path
 
 
 @pytest.fixture

@@ -106,12 +106,18 @@ def temp_leftovers(folder: Path | None = None, owners: set[int] | None = None) -
     return out
 
 
-def private_tmp(tmp_path: Path) -> Path:
+@contextlib.contextmanager
+def private_tmp_dir():
     """A temporary directory of a test's own (its commands get it as TMPDIR), so that
-    what a test beside it makes in /tmp is not taken for this one's leftovers."""
-    path = tmp_path / "tmp"
-    path.mkdir(exist_ok=True)
-    return path
+    what a test beside it makes in /tmp is not taken for this one's leftovers. Short, in
+    /tmp, not under the test's tmp_path: the Unix sockets multiprocessing puts under
+    TMPDIR (the forkserver's, a Manager's) must fit in 107 bytes (a path under
+    /tmp/pytest-of-root/pytest-123/popen-gw1/test_.../ does not). Removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="gbt-", dir="/tmp"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def children() -> set[int]:

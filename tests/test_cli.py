@@ -17,7 +17,7 @@ import pytest
 from bench.cli import main
 from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES
-from tests.helpers import private_tmp, start_interruptible, temp_leftovers
+from tests.helpers import start_interruptible, temp_leftovers
 from workloads import KINDS, WORKLOADS
 
 CORE_STRATEGIES = ("threads", "thread_pool", "process_queue", "process_pipe", "pool_map",
@@ -87,10 +87,11 @@ def failed_in(out) -> str:
 
 
 @pytest.mark.slow
-def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, tmp_path):
+def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, tmp_path,
+                                                                     private_tmp):
     assert {WORKLOADS[w].kind for w in ONE_OF_EACH_KIND} == set(KINDS)
     out = tmp_path / "run"
-    temp = private_tmp(tmp_path)
+    temp = private_tmp
     r = gilbench("run", "--profile", "smoke", "--workloads", ",".join(ONE_OF_EACH_KIND),
                  "--out", str(out), env={**cli_env, "TMPDIR": str(temp)}, cwd=tmp_path)
     assert r.returncode == 0, failed_in(out) or r.stdout[-3000:] + r.stderr[-1000:]

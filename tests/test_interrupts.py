@@ -23,7 +23,6 @@ from bench.phases import ENV, MARK, PHASES
 from tests.helpers import (
     OTHER_PYTHON,
     PY315,
-    private_tmp,
     shm_leftovers,
     shm_names,
     start_interruptible,
@@ -91,7 +90,7 @@ def leftovers(shm_before: set[str], temp: Path, owners: set[int]) -> set[str]:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
+def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path, private_tmp):
     phase = case.partition(":")[0]
     if phase == "subinterpreters" and OTHER_PYTHON is None:
         pytest.skip("no Python 3.13+ interpreter on this machine")
@@ -103,7 +102,7 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
         args += ["--out", str(out)]
     elif phase.startswith("pytest"):
         args += [f"--gilbench-out={out}"]
-    shm_before, temp = shm_names(), private_tmp(tmp_path)
+    shm_before, temp = shm_names(), private_tmp
     # A local Ray's folder stays in /tmp (its socket paths must stay short); the rest of
     # the run's temporary files go to its own folder.
     env = {**cli_env, ENV: case} if phase.startswith("ray") else {
@@ -151,13 +150,13 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path):
         assert (out / "compare.md").exists()
 
 
-def test_sigterm_stops_a_run_like_ctrl_c(cli_env, tmp_path):
+def test_sigterm_stops_a_run_like_ctrl_c(cli_env, tmp_path, private_tmp):
     # `kill PID` (or a job scheduler's stop): the same saved results and resume line, the
     # workers closed (no "leaked semaphore" warning from the resource tracker), exit 143.
     out = tmp_path / "out"
     args = sweep("serial,threads,pool_map,process_pool", "--out", str(out))
     args[args.index("fib")] = "fib,sleep"
-    shm_before, temp = shm_names(), private_tmp(tmp_path)
+    shm_before, temp = shm_names(), private_tmp
     proc = start_interruptible(args, env={**cli_env, "TMPDIR": str(temp)}, cwd=tmp_path)
     results = out / "results.json"
     seen: set[int] = set()
