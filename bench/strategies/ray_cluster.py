@@ -99,8 +99,9 @@ class RayDriver(Strategy):
 
     name = "ray"
     model = "processes"
-    family = "engine"
     remote_workers = True
+    # Not registered, so it has no facts of its own (``Ray`` carries them); it takes the
+    # address so that the base class keeps the one the host hands it.
     takes_address = "--ray-address"
 
     @staticmethod
