@@ -105,9 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     xdist = config.getoption("dist", "no") != "no" or config.getoption("numprocesses", None)
     if xdist and config.getoption("benchmark_only", False):
-        raise pytest.UsageError("gilbench: pytest-xdist runs benchmarks side by side, which "
-                                "makes their timings meaningless; run with -n 0, or without "
-                                "-n/--dist")
+        raise pytest.UsageError("gilbench: pytest-xdist runs benchmarks side by side "
+                                "(their times mean nothing); use -n 0")
     if _timing(config):
         # Keep each round's time in the JSON, so `gilbench report` can compute the intervals.
         config.option.benchmark_save_data = True
