@@ -27,12 +27,13 @@ from bench.runner.plan import CellSpec
 from bench.runner.precision import (
     STOP_CONFIDENCE,
     Clock,
+    Interval,
     Precision,
     StoppingRule,
     cell_interval,
-    stopping_half_width,
 )
 from bench.runner.rounds import forward, in_order
+from bench.stats import CONFIDENCE
 from bench.strategies import (
     STRATEGIES,
     CellFailure,
@@ -83,10 +84,19 @@ class _Slot:
         self.left_early: str | None = None
         self.out: list[Any] | None = None
         self.cell: Cell | None = None
+        self._intervals: dict[tuple[int, int, float], Interval] = {}
+
+    def interval(self, confidence: float = CONFIDENCE) -> Interval:
+        """``cell_interval`` of the pairs so far, computed once per count of pairs (the
+        block asks for every cell's interval each round, to find dominated cells)."""
+        key = (len(self.times), len(self.serial), confidence)
+        if key not in self._intervals:
+            self._intervals[key] = cell_interval(self.serial, self.times, confidence)
+        return self._intervals[key]
 
     def half_width(self) -> float | None:
         """What the stopping rule looks at (None: too few runs for an interval)."""
-        return stopping_half_width(self.serial, self.times)
+        return self.interval(STOP_CONFIDENCE)[2]
 
     def fail(self, exc: BaseException) -> None:
         """Record why the cell failed and tear its workers down at once."""
@@ -363,7 +373,7 @@ class BlockMeasurement:
         time it leaves goes to the other cells of the block."""
         if not self.paired or len(slot.times) < self.precision.min_repeats:
             return None
-        mine = cell_interval(slot.serial, slot.times, STOP_CONFIDENCE)[1]
+        mine = slot.interval(STOP_CONFIDENCE)[1]
         if mine is None:
             return None
         kind = WORKLOADS[slot.spec.workload].kind if slot.spec.workload in WORKLOADS else ""
@@ -372,7 +382,7 @@ class BlockMeasurement:
                 slot.spec.strategy, slot.spec.start_method)
             if other is slot or not same or other.failure is not None or len(other.times) < 2:
                 continue
-            point, theirs, _ = cell_interval(other.serial, other.times)
+            point, theirs, _ = other.interval()
             ceiling = speedup_ceiling(kind, other.spec.workers, self.usable,
                                       gil_bound(other.strat.model, other.strat.gil_in_workers))
             if theirs is None or (ceiling is not None and (

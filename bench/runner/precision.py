@@ -9,6 +9,9 @@ from bench import stats
 from bench.plan import Precision
 
 Clock = Callable[[], float]
+# A cell's point estimate, its interval (None below the pairs it needs) and the
+# interval's relative half-width (None with no interval).
+Interval = tuple[float, tuple[float, float] | None, float | None]
 
 
 # A cell leaves the rounds early only when even its 99% interval is within the
@@ -19,8 +22,7 @@ STOP_CONFIDENCE = 0.99
 
 
 def cell_interval(serial_s: Sequence[float], times_s: Sequence[float],
-                  confidence: float = stats.CONFIDENCE
-                  ) -> tuple[float, tuple[float, float] | None, float | None]:
+                  confidence: float = stats.CONFIDENCE) -> Interval:
     """A cell's point estimate, its interval (None below the pairs it needs) and
     the interval's relative half-width: of the paired speedup when there are
     serial runs, else of the median time. What the stopping rule looks at (at
