@@ -10,9 +10,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from bench import serialcost
+from bench.analysis.comparison import Run
 from bench.errors import EXIT_FAILED_CELLS, EXIT_OK, UserError
 from bench.files import FolderLock, WriteFailed, new_folder, write_text
 from bench.results import file_stamp, load, utc_now
@@ -49,14 +49,8 @@ def report(args: argparse.Namespace) -> int:
 
 def compare(args: argparse.Namespace) -> int:
     """``gilbench compare``: runs side by side, and the CI gate."""
-    from bench.report.compare import (
-        flips,
-        load_runs,
-        main_table,
-        pick_baseline,
-        within_noise,
-        write_compare,
-    )
+    from bench.analysis.comparison import load_runs, pick_baseline
+    from bench.report.compare import flips, main_table, within_noise_text, write_compare
     from bench.report.document import render_markdown
     from bench.report.terminal import text_table
 
@@ -87,7 +81,7 @@ def compare(args: argparse.Namespace) -> int:
     print(render_markdown([table], out).rstrip() if md
           else text_table(table.headers, table.rows))
     flipped = [line.replace("**", "") for line in flips(runs)]
-    noise = within_noise(runs)
+    noise = within_noise_text(runs)
     print("\nFlips (threads or processes, significant on both machines): "
           + ("none" if not flipped else ""))
     for line in flipped + noise:
@@ -98,7 +92,7 @@ def compare(args: argparse.Namespace) -> int:
     return code
 
 
-def gate(runs: Sequence[Any], base: Any, percent: float, gate_on: tuple[str, ...]) -> int:
+def gate(runs: Sequence[Run], base: Run, percent: float, gate_on: tuple[str, ...]) -> int:
     """``--fail-if-slower``: the cells significantly worse than the baseline's by more
     than ``percent``, listed; exit 1 if there are any."""
     from bench.analysis.significance import regressions

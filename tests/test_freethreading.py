@@ -242,7 +242,7 @@ def test_compare_of_a_python_runs_files_keeps_its_labels_and_single_thread_cost(
 def test_one_usable_cpu_is_said_to_show_nothing_of_free_threading():
     import dataclasses
 
-    from bench.report.compare import load_runs
+    from bench.analysis.comparison import load_runs
     from bench.report.freethreading import sentences
 
     folder = (Path(__file__).resolve().parent.parent / "reports" / "reference"

@@ -219,7 +219,8 @@ def test_loading_and_rendering_a_results_file_imports_no_execution_code(tmp_path
         "from pathlib import Path\n"
         "from bench.results import load\n"
         "from bench.report import render\n"
-        "from bench.report.compare import load_runs\n"
+        "from bench.analysis.comparison import load_runs\n"
+        "import bench.report.compare\n"
         f"r = load(Path({str(reference)!r})).with_speedups()\n"
         f"render(r, Path({str(tmp_path)!r}))\n")
     # matplotlib itself loads threading, subprocess and socket: what must not come is

@@ -63,7 +63,8 @@ def test_there_is_a_free_threading_reference():
 @pytest.mark.parametrize("folder", RUNS, ids=[p.name for p in RUNS])
 def test_a_reference_python_run_compares_with_its_single_thread_cost(folder, tmp_path):
     from bench import serialcost
-    from bench.report.compare import build, load_runs, pick_baseline
+    from bench.analysis.comparison import load_runs, pick_baseline
+    from bench.report.compare import build
     from bench.report.document import render_markdown
     from bench.runfolder import SERIAL_COST
 

@@ -14,7 +14,9 @@ measurement code), prints, or writes files.
 - ``noise``: whether the machine was quiet enough (the noise checks of a run);
 - ``significance``: intervals between two runs, and the CI gate's regressions;
 - ``matrix``: interpreters' time per task on the baseline's scale (``--python``);
-- ``granularity``: from which task size each way pays (the granularity sweep).
+- ``granularity``: from which task size each way pays (the granularity sweep);
+- ``comparison``: several runs side by side (what ``compare`` decides: changes against
+  the baseline, flips of the answer, the machines that cannot tell).
 """
 
 from bench.analysis.cells import (

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bench import stats
 from bench.analysis.cells import artefact, usable_cpus
+from bench.analysis.comparison import Run
 from bench.kinds import KINDS
 from bench.results import Cell, Results
 from bench.serialcost import SerialRuns
@@ -190,7 +190,7 @@ def surely_takes(way: WayTime) -> tuple[bool, float]:
     return (way.rank_high is None, way.rank_high if way.rank_high is not None else way.point)
 
 
-def kinds_of(runs: Sequence[Any]) -> list[str]:
+def kinds_of(runs: Sequence[Run]) -> list[str]:
     """The kinds of work the runs measured, in the project's order."""
     seen = {c.kind for r in runs for c in r.results.cells}
     return [k for k in KINDS if k in seen] + sorted(seen - set(KINDS))
@@ -247,7 +247,7 @@ class KindAnswer:
                 + " at this precision.")
 
 
-def answer(runs: Sequence[Any], base_label: str, serial: Sequence[SerialRuns]
+def answer(runs: Sequence[Run], base_label: str, serial: Sequence[SerialRuns]
            ) -> list[KindAnswer]:
     """For each kind the runs measured: every interpreter's fastest way on the baseline's
     scale. ``runs``: the comparison's (label, results) runs."""

@@ -8,36 +8,34 @@ recommendation flips between machines, and the noisy or failed cells.
 
 As a run's report, it is an ordered list of sections (``SECTIONS``): a section is a
 function ``(comparison, charts) -> list[Block]`` that returns no blocks when it does not
-apply; adding one is one function and one entry in the list.
+apply; adding one is one function and one entry in the list. What the report says is
+decided in ``bench.analysis.comparison``; this module puts it in words and charts.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.analysis import (
-    TIE_RATIO,
-    best_of_model,
-    duel_of,
-    headline,
-    serial_cell,
-    usable_cpus,
-)
+from bench.analysis import TIE_RATIO, serial_cell
 from bench.analysis.cells import task_s
-from bench.analysis.matrix import KindAnswer
-from bench.analysis.significance import (
-    Change,
-    Pair,
-    bootstrappable,
-    geometric_mean_change,
-    speedup_change,
-    time_change,
+from bench.analysis.comparison import (
+    NotCompared,
+    Run,
+    all_workloads,
+    answers,
+    common_workloads,
+    flipped_workloads,
+    missing,
+    relative_changes,
+    same_work,
+    undecided,
+    within_noise,
 )
-from bench.errors import UserError
+from bench.analysis.matrix import KindAnswer
+from bench.analysis.significance import Change
 from bench.files import write_text
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup
 from bench.report import freethreading, matrix
@@ -53,7 +51,6 @@ from bench.report.document import (
     render_markdown,
     workload_chart,
 )
-from bench.results import Cell, Results, load
 from bench.serialcost import SerialRuns
 
 SYSTEM_ROWS = (
@@ -63,89 +60,6 @@ SYSTEM_ROWS = (
     ("implementation", "python_implementation"), ("free-threaded build", "free_threaded_build"),
     ("GIL enabled", "gil_enabled"), ("start method", "default_start_method"),
 )
-
-
-@dataclass(frozen=True)
-class Run:
-    label: str
-    source: str
-    results: Results
-
-    @property
-    def machine(self) -> dict:
-        return self.results.machine
-
-    def best(self, workload: str) -> Cell | None:
-        """The workload's headline over every kind of worker (``headline``: the confirmed
-        finalists, or the simultaneous choice), its interval widened for the choice among
-        them (no interval where the pairs are too few for that)."""
-        found = headline((c for c in self.results.cells_of(workload)
-                          if c.strategy != "serial"), usable_cpus(self.results))
-        if found is None:
-            return None
-        return dataclasses.replace(found.cell, speedup_ci95=found.interval())
-
-    def fastest(self, workload: str) -> Cell | None:
-        """The ok cell with the lowest median time (serial included)."""
-        cells = [c for c in self.results.cells_of(workload) if c.ok and c.median_s]
-        return min(cells, key=lambda c: c.median_value, default=None)
-
-
-def default_label(results: Results) -> str:
-    """A --python run's interpreter label; else host, usable CPUs and Python version."""
-    if results.run.get("label"):
-        return str(results.run["label"])
-    m = results.machine
-    host = m.get("hostname") or "host"
-    return f"{host}-{m.get('usable_cpus', '?')}cpu-py{m.get('python_version', '?')}"
-
-
-def as_run(label: str, source: str, results: Results) -> Run:
-    """One side of a comparison: ``results`` with today's speedups, refused in one line
-    when no cell carries the timed runs the intervals are bootstrapped from."""
-    results = results.with_speedups()
-    if not bootstrappable(results):
-        raise UserError(
-            f"{source}: no cell carries the timed runs compare bootstraps its intervals "
-            "from (a cell's times_s with its paired serial_times_s, or beside a serial "
-            "cell's); compare results.json files of gilbench run, or pytest-benchmark "
-            "JSON files saved with their data (--benchmark-save-data)")
-    return Run(label, source, results)
-
-
-def load_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[Run]:
-    """The results files given to ``gilbench compare``, each with its label (``--labels``,
-    else its own: ``default_label``; a repeat gets ``#2``)."""
-    if len(paths) < 2:
-        raise UserError("compare needs at least two results files, e.g. "
-                        "gilbench compare a/results.json b/results.json")
-    if labels is not None and len(labels) != len(paths):
-        raise UserError(f"--labels gives {len(labels)} labels for {len(paths)} results files; "
-                        "give one label per file")
-    runs = []
-    seen: dict[str, int] = {}
-    for i, path in enumerate(paths):
-        res = load(Path(path))
-        label = labels[i] if labels is not None else default_label(res)
-        if label in seen:
-            if labels is not None:
-                raise UserError(f"--labels: '{label}' is given twice; labels must differ")
-            seen[label] += 1
-            label = f"{label}#{seen[label]}"
-        else:
-            seen[label] = 1
-        runs.append(as_run(label, str(path), res))
-    return runs
-
-
-def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
-    if baseline is None:
-        return runs[0]
-    for r in runs:
-        if r.label == baseline:
-            return r
-    raise UserError(f"--baseline '{baseline}' is not one of the labels: "
-                    f"{', '.join(r.label for r in runs)}")
 
 
 # ------------------------------------------------------------ blocks
@@ -171,15 +85,6 @@ def system_table(runs: list[Run]) -> Table:
     return Table(("", *[r.label for r in runs]), tuple(rows), frozenset(differ))
 
 
-def all_workloads(runs: list[Run]) -> list[str]:
-    return list(dict.fromkeys(w for r in runs for w in r.results.workloads()))
-
-
-def common_workloads(runs: list[Run]) -> list[str]:
-    return [w for w in all_workloads(runs)
-            if all(r.fastest(w) is not None for r in runs)]
-
-
 def best_text(run: Run, workload: str) -> str:
     """A machine's best cell on a workload: '1.83× [1.70–2.32] n=10 process_queue @2'."""
     b = run.best(workload)
@@ -195,12 +100,6 @@ def best_table(runs: list[Run]) -> Table:
     return Table(("workload", *[r.label for r in runs]), tuple(rows))
 
 
-def same_work(runs: list[Run], workload: str) -> bool:
-    """Absolute times compare only when every machine did the same work."""
-    shapes = {(c.size, c.tasks) for r in runs for c in r.results.cells_of(workload)}
-    return len(shapes) == 1
-
-
 def task_sizes_text(runs: list[Run], workload: str) -> str:
     """Each run's size of the workload and its serial time per task, in words."""
     out = []
@@ -214,85 +113,39 @@ def task_sizes_text(runs: list[Run], workload: str) -> str:
     return "; ".join(out)
 
 
-def _pair(a: Cell | None, b: Cell | None, base: Run, run: Run, w: str) -> Pair | None:
-    if a is None or b is None:
-        return None
-    return Pair(a, b, serial_cell(base.results, w), serial_cell(run.results, w))
-
-
-def relative_changes(runs: list[Run], base: Run
-                     ) -> tuple[dict[str, dict[str, dict[str, Change]]],
-                                dict[str, dict[str, Change]], list[str]]:
-    """Per workload and machine, its time and speedup relative to the baseline, with
-    bootstrap intervals; per machine, their geometric means; and notes.
-
-    time: the baseline's fastest cell against this machine's fastest (only where both
-    did the same work); speedup: this machine's best cell's speedup ÷ the baseline's.
-    """
-    notes = []
-    per: dict[str, dict[str, dict[str, Change]]] = {}
-    pairs: dict[str, dict[str, list[Pair]]] = {r.label: {"time": [], "speedup": []}
-                                               for r in runs}
-    for w in common_workloads(runs):
-        comparable = same_work(runs, w)
-        sizes = {r.results.main_size(w) for r in runs if r.results.cells_of(w)}
-        if len(sizes) > 1:
-            # A speedup depends on the task size (bench.analysis.granularity): a difference
-            # between tasks of different sizes is not a change of the machine.
-            notes.append(f"{w}: the runs' task sizes differ ({task_sizes_text(runs, w)}), so "
-                         "neither times nor speedups are compared: the difference would mix "
-                         "the machine with the task size.")
-            per[w] = {r.label: {} for r in runs if r is not base}
-            continue
-        if not comparable:
-            notes.append(f"{w}: the runs used different task counts, so only speedups are "
-                         "compared, not times.")
-        per[w] = {}
-        for r in runs:
-            if r is base:
-                continue
-            found: dict[str, Change] = {}
-            t = _pair(base.fastest(w), r.fastest(w), base, r, w) if comparable else None
-            if t is not None:
-                pairs[r.label]["time"].append(t)
-                found["time"] = time_change(t)
-            s = _pair(base.best(w), r.best(w), base, r, w)
-            if s is not None:
-                pairs[r.label]["speedup"].append(s)
-                found["speedup"] = speedup_change(s)
-            per[w][r.label] = found
-    geo: dict[str, dict[str, Change]] = {}
-    for r in runs:
-        if r is base:
-            continue
-        geo[r.label] = {}
-        for key in ("time", "speedup"):
-            g = geometric_mean_change(pairs[r.label][key], key)
-            if g is not None:
-                geo[r.label][key] = g
-    return per, geo, notes
-
-
 def _changes_text(found: dict[str, Change]) -> str:
     return ", ".join(f"{key} {found[key].text()}" for key in ("time", "speedup")
                      if key in found) or "—"
 
 
+def not_compared_text(runs: list[Run], n: NotCompared) -> str:
+    if n.why == "sizes":
+        return (f"{n.workload}: the runs' task sizes differ ({task_sizes_text(runs, n.workload)}), "
+                "so neither times nor speedups are compared: the difference would mix the "
+                "machine with the task size.")
+    return (f"{n.workload}: the runs used different task counts, so only speedups are "
+            "compared, not times.")
+
+
 def relative_table(runs: list[Run], base: Run) -> tuple[Table, list[str]]:
     """Per workload and machine: how much faster than the baseline, by time and by
-    speedup, each with its 95% bootstrap interval and whether it is significant."""
-    per, geo, notes = relative_changes(runs, base)
+    speedup, each with its 95% bootstrap interval and whether it is significant; and
+    the notes on the workloads left uncompared."""
+    rel = relative_changes(runs, base)
     others = [r for r in runs if r is not base]
-    rows = [(w, *[_changes_text(per[w].get(r.label, {})) for r in others]) for w in per]
-    rows.append(("geometric mean", *[_changes_text(geo[r.label]) for r in others]))
+    rows = [(w, *[_changes_text(rel.per[w].get(r.label, {})) for r in others])
+            for w in rel.per]
+    rows.append(("geometric mean", *[_changes_text(rel.geo[r.label]) for r in others]))
     return (Table(("workload", *[f"{r.label} vs {base.label}" for r in others]), tuple(rows),
-                  frozenset({len(rows) - 1})), notes)
+                  frozenset({len(rows) - 1})),
+            [not_compared_text(runs, n) for n in rel.not_compared])
 
 
 def main_table(runs: list[Run], base: Run) -> Table:
     """The table `compare` prints: each machine's best cell per workload, and each
     machine's speedup and time relative to the baseline, marked as pyperf marks them."""
-    per, geo, _ = relative_changes(runs, base)
+    rel = relative_changes(runs, base)
+    per, geo = rel.per, rel.geo
     others = [r for r in runs if r is not base]
     headers = ["workload", *[f"best on {r.label}" for r in runs]]
     for r in others:
@@ -313,25 +166,6 @@ def main_table(runs: list[Run], base: Run) -> Table:
     return Table(tuple(headers), tuple(rows), frozenset({len(rows) - 1}))
 
 
-def answers(runs: list[Run], workload: str) -> dict[str, tuple[str | None, str]]:
-    """Per machine that measured the workload: the sure answer ("threads",
-    "processes", "tie"; None: can't tell) and the verdict in words."""
-    out: dict[str, tuple[str | None, str]] = {}
-    for r in runs:
-        if not r.results.cells_of(workload):
-            continue
-        d = duel_of(r.results, workload)
-        out[r.label] = (d.winner, d.text)
-    return out
-
-
-def flipped_workloads(runs: list[Run]) -> list[str]:
-    """The workloads on which one machine's intervals say threads and another's
-    processes."""
-    return [w for w in all_workloads(runs)
-            if {"threads", "processes"} <= {winner for winner, _ in answers(runs, w).values()}]
-
-
 def flips(runs: list[Run]) -> list[str]:
     """Sentences for the workloads whose threads-or-processes answer surely differs:
     one machine's intervals say threads, another's processes (significant on both)."""
@@ -344,53 +178,21 @@ def flips(runs: list[Run]) -> list[str]:
     return out
 
 
-def point_answer(run: Run, workload: str) -> str | None:
-    """Threads or processes by the best cells' point estimates alone (the cells the best
-    table shows, without their intervals); None when they are within the tie band."""
-    t = best_of_model(run.results, workload, "threads")
-    p = best_of_model(run.results, workload, "processes")
-    if t is None or p is None:
-        return None
-    ts, ps = t.speedup_value, p.speedup_value
-    if max(ts, ps) <= TIE_RATIO * min(ts, ps):
-        return None
-    return "threads" if ts > ps else "processes"
+def within_noise_text(runs: list[Run]) -> list[str]:
+    """``within_noise`` in words, a line per workload."""
+    return [f"{w}: " + ", ".join(f"{a} on {label}" for label, a in said.items())
+            + " by the point estimates — within noise (not significant on both)"
+            for w, said in within_noise(runs)]
 
 
-def within_noise(runs: list[Run]) -> list[str]:
-    """The workloads whose point estimates say threads on one machine and processes on
-    another, while the intervals do not call it a flip on both: within noise."""
-    flipped = set(flipped_workloads(runs))
-    out = []
-    for w in all_workloads(runs):
-        if w in flipped:
-            continue
-        said = {r.label: point_answer(r, w) for r in runs if r.results.cells_of(w)}
-        if {"threads", "processes"} <= set(said.values()):
-            out.append(f"{w}: " + ", ".join(f"{a} on {label}" for label, a in said.items() if a)
-                       + " by the point estimates — within noise (not significant on both)")
-    return out
-
-
-def undecided(runs: list[Run]) -> list[str]:
+def undecided_text(runs: list[Run]) -> list[str]:
     """The workloads on which some machine cannot tell threads from processes."""
-    out = []
-    for w in all_workloads(runs):
-        unsure = [label for label, (winner, _) in answers(runs, w).items() if winner is None]
-        if unsure:
-            out.append(f"{w} (on {', '.join(unsure)})")
-    return out
+    return [f"{w} (on {', '.join(unsure)})" for w, unsure in undecided(runs)]
 
 
-def missing(runs: list[Run]) -> list[str]:
-    every = all_workloads(runs)
-    out = []
-    for r in runs:
-        lacks = [w for w in every if r.fastest(w) is None]
-        if lacks:
-            out.append(f"{r.label} has no result for: {', '.join(lacks)} "
-                       "(left out of the geometric mean).")
-    return out
+def missing_text(runs: list[Run]) -> list[str]:
+    return [f"{label} has no result for: {', '.join(lacks)} (left out of the geometric mean)."
+            for label, lacks in missing(runs).items()]
 
 
 def quality(runs: list[Run]) -> list[str]:
@@ -455,7 +257,7 @@ def systems(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
 
 def answer_changes(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
     runs = c.runs
-    flipped, unsure, noise = flips(runs), undecided(runs), within_noise(runs)
+    flipped, unsure, noise = flips(runs), undecided_text(runs), within_noise_text(runs)
     blocks: list[Block] = [Heading("Where the answer changes"), Para(
         "An answer changes only when one machine's 95% intervals say threads and another's "
         "say processes; a machine whose intervals cannot separate them counts as neither.")]
@@ -484,7 +286,7 @@ def relative(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
         f"*same within {TIE_RATIO - 1:.0%}* where it fits inside ±{TIE_RATIO - 1:.0%}. "
         "Each machine's best cell is its own pick, which the interval does not account "
         "for; `--fail-if-slower` compares cell by cell."), rel]
-    extra = notes + missing(c.runs)
+    extra = notes + missing_text(c.runs)
     if extra:
         blocks.append(Bullets(tuple(extra)))
     return blocks

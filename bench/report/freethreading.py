@@ -12,20 +12,20 @@ sentence calls a difference only when the intervals separate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bench.analysis import best_of_model, duel_of, gil_on, usable_cpus
 from bench.analysis.cells import GeoSpan, pure_python_workloads
+from bench.analysis.comparison import Run
 from bench.kinds import gil_words
 from bench.report.document import Block, Bullets, Heading, Para, Table
 from bench.serialcost import Cost, SerialRuns, cost
 
 
-def free_threaded(run: Any) -> bool:
+def free_threaded(run: Run) -> bool:
     return bool(run.results.machine.get("free_threaded_build"))
 
 
-def gil_state(run: Any) -> str:
+def gil_state(run: Run) -> str:
     """How the GIL stood while the run's sweep ran, in words."""
     res = run.results
     m = res.machine
@@ -38,18 +38,18 @@ def gil_state(run: Any) -> str:
     return gil_words(True, env if m.get("free_threaded_build") else None)
 
 
-def pure_python(run: Any) -> list[str]:
+def pure_python(run: Run) -> list[str]:
     return pure_python_workloads(run.results)
 
 
-def model_span(run: Any, model: str) -> GeoSpan | None:
+def model_span(run: Run, model: str) -> GeoSpan | None:
     """The model's best decisive cell per pure-Python workload, taken together."""
     cells = [best_of_model(run.results, w, model) for w in pure_python(run)]
     found = tuple(c for c in cells if c is not None)
     return GeoSpan(found) if found and len(found) == len(cells) else None
 
 
-def baseline(runs: Sequence[Any]) -> Any:
+def baseline(runs: Sequence[Run]) -> Run:
     """What the single-thread cost is measured against: the first GIL build of the same
     version as the first free-threaded build (else the first GIL build, else the first)."""
     ft = next((r for r in runs if free_threaded(r)), None)
@@ -64,7 +64,7 @@ def _span_text(span: GeoSpan | None) -> str:
     return span.text() if span else "can't tell (no cell precise enough on every workload)"
 
 
-def table(runs: Sequence[Any], serial: Sequence[SerialRuns]) -> Table:
+def table(runs: Sequence[Run], serial: Sequence[SerialRuns]) -> Table:
     base = baseline(runs)
     rows: list[tuple[str, ...]] = [
         ("build", *["free-threaded" if free_threaded(r) else "with the GIL" for r in runs]),
@@ -99,7 +99,7 @@ def _cost_sentence(c: Cost) -> str:
             f"ratios of {c.rounds} interleaved rounds): {verdict}.")
 
 
-def sentences(runs: Sequence[Any], serial: Sequence[SerialRuns]) -> list[str]:
+def sentences(runs: Sequence[Run], serial: Sequence[SerialRuns]) -> list[str]:
     """What free-threading changes on this machine, each claim decided by intervals."""
     out = []
     one = [r.label for r in runs if usable_cpus(r.results) == 1]
@@ -154,7 +154,7 @@ def sentences(runs: Sequence[Any], serial: Sequence[SerialRuns]) -> list[str]:
     return out
 
 
-def blocks(runs: Sequence[Any], serial: Sequence[SerialRuns],
+def blocks(runs: Sequence[Run], serial: Sequence[SerialRuns],
            left_out: Sequence[str] = ()) -> list[Block]:
     """The comparison's Free-threading section, or nothing without a free-threaded build."""
     if not any(free_threaded(r) for r in runs):
@@ -169,7 +169,7 @@ def blocks(runs: Sequence[Any], serial: Sequence[SerialRuns],
     return out
 
 
-def terminal_lines(runs: Sequence[Any], serial: Sequence[SerialRuns]) -> list[str]:
+def terminal_lines(runs: Sequence[Run], serial: Sequence[SerialRuns]) -> list[str]:
     """The section for the end of a ``--python`` run: one block per interpreter, then
     what changes (empty without a free-threaded build)."""
     if not any(free_threaded(r) for r in runs):

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from bench.analysis.comparison import Run
 from bench.analysis.matrix import MODELS, KindAnswer, answer
 from bench.interprecord import InterpreterRecord
 from bench.kinds import kind_title
@@ -24,12 +24,12 @@ from bench.report.palette import AXIS, CPUS, MODEL_STYLE, UNKNOWN
 from bench.serialcost import SerialRuns, cost
 
 
-def interpreter_words(run: Any) -> str:
+def interpreter_words(run: Run) -> str:
     """What an interpreter is, in a few words: version, build, GIL and JIT."""
     return InterpreterRecord.from_machine(run.results.machine).words()
 
 
-def lead_table(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str) -> Table:
+def lead_table(answers: Sequence[KindAnswer], runs: Sequence[Run], base: str) -> Table:
     rows: list[tuple[str, ...]] = []
     marked = set()
     for a in answers:
@@ -49,7 +49,7 @@ def lead_table(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str) ->
                   f"its serial loop ÷ {base}'s"), tuple(rows), frozenset(marked))
 
 
-def cost_table(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns]) -> Table | None:
+def cost_table(runs: Sequence[Run], base: str, serial: Sequence[SerialRuns]) -> Table | None:
     rows = []
     for r in runs:
         if r.label == base:
@@ -68,7 +68,7 @@ def cost_table(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns]) -> 
                  tuple(rows))
 
 
-def chart(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
+def chart(answers: Sequence[KindAnswer], runs: Sequence[Run], base: str,
           stem: Path) -> list[Path]:
     """One panel per kind: each interpreter's fastest way of each model, as time per task
     relative to the baseline's serial loop, with its interval (log scale; left is faster)."""
@@ -122,19 +122,19 @@ def chart(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
     return save_figure(fig, stem)
 
 
-def answers_of(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns]
+def answers_of(runs: Sequence[Run], base: str, serial: Sequence[SerialRuns]
                ) -> list[KindAnswer]:
     """The matrix's answers, or none without interleaved serial runs (a comparison of
     separate machines' files)."""
     return answer(runs, base, serial) if serial else []
 
 
-def charts(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
+def charts(answers: Sequence[KindAnswer], runs: Sequence[Run], base: str,
            out: Path) -> list[Path]:
     return chart(answers, runs, base, out / "compare-matrix") if answers else []
 
 
-def blocks(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
+def blocks(answers: Sequence[KindAnswer], runs: Sequence[Run], base: str,
            serial: Sequence[SerialRuns], chart_paths: Sequence[Path] = ()) -> list[Block]:
     """The comparison's lead section, or nothing without interleaved serial runs."""
     if not answers:
@@ -165,7 +165,7 @@ def blocks(answers: Sequence[KindAnswer], runs: Sequence[Any], base: str,
     return out
 
 
-def terminal_lines(runs: Sequence[Any], base: str, serial: Sequence[SerialRuns]) -> list[str]:
+def terminal_lines(runs: Sequence[Run], base: str, serial: Sequence[SerialRuns]) -> list[str]:
     """The lead table for the end of a ``--python`` run (empty without serial runs)."""
     answers = answers_of(runs, base, serial)
     if not answers:

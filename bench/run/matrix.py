@@ -10,7 +10,8 @@ record back. Both then hold the folder (``bench.files.FolderLock``) and run ``Ma
    interruption is kept, not run again;
 2. the single-thread cost: the pure-Python kernels' serial runs interleaved across the
    interpreters (``bench.interpreters.serial``), kept in ``serial-cost.json``;
-3. the comparison (``bench.report.compare``) of the ``Results`` it holds, written to DIR.
+3. the comparison of the ``Results`` it holds (decided in ``bench.analysis.comparison``,
+   written by ``bench.report.compare``) to DIR.
 
 A Ctrl-C at any step saves what finished and prints the resume line; a write that fails
 says what is saved and how to finish.
@@ -206,8 +207,9 @@ class Matrix:
     def summarise(self, serial: Sequence[SerialRuns], left_out: Sequence[str]) -> None:
         """Each interpreter's verdicts, then the comparison of what they measured."""
         from bench.analysis import kind_verdicts
+        from bench.analysis.comparison import as_run, pick_baseline
         from bench.report import freethreading, matrix
-        from bench.report.compare import as_run, pick_baseline, write_compare
+        from bench.report.compare import write_compare
 
         for label, results in self.runs:
             print(f"\n{label}:")
