@@ -50,7 +50,8 @@ def one_error_line(said: str) -> str:
 
 
 def assert_nothing_left(r: dict, *folders: Path) -> None:
-    assert r["orphaned"] == [], f"processes that outlived their parent: {r['orphaned']}"
+    assert r["orphaned"] == [], (f"processes that outlived their parent: {r['orphaned']}; "
+                                 f"the command said: {r['stderr'][-2000:]}")
     for folder in folders:
         if not folder.exists():
             continue

@@ -121,12 +121,22 @@ def _end_children(grace_s: float = CHILDREN_GRACE_S) -> None:
     except ImportError:  # no way to list them here: reap what has ended
         _reap()
         return
+    def alive_children() -> list[Any]:
+        # Each child asked on its own: one that ends while the list is made (they are
+        # ending now) raises for itself, not for the list (a list comprehension under one
+        # suppress left ``alive`` unset, the host exited at once and its children outlived it).
+        out = []
+        for c in me.children():
+            with contextlib.suppress(psutil.Error):
+                if c.status() != psutil.STATUS_ZOMBIE:
+                    out.append(c)
+        return out
+
     me = psutil.Process()
     until = time.monotonic() + grace_s
     while True:
         _reap()
-        with contextlib.suppress(psutil.Error):
-            alive = [c for c in me.children() if c.status() != psutil.STATUS_ZOMBIE]
+        alive = alive_children()
         if not alive or time.monotonic() > until:
             break
         time.sleep(0.05)
