@@ -41,6 +41,14 @@ PHASES = {
 }
 
 _fired = False
+_terminal_group: int | None = None  # set by a process that leaves gilbench's group
+
+
+def leaving_group() -> None:
+    """Called by a process about to lead a process group of its own (an ``Apart`` host):
+    its Ctrl-C still goes where a terminal's would, to the group it leaves."""
+    global _terminal_group
+    _terminal_group = os.getpgrp()
 
 
 def reached(phase: str) -> None:
@@ -56,7 +64,8 @@ def reached(phase: str) -> None:
 
     def press() -> None:
         print(f"{MARK} {phase} {time.time():.3f}", file=sys.stderr, flush=True)
-        os.killpg(os.getpgrp(), signal.SIGINT)
+        group = os.getpgrp() if _terminal_group is None else _terminal_group
+        os.killpg(group, signal.SIGINT)
 
     if delay:
         timer = threading.Timer(float(delay), press)

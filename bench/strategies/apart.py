@@ -16,11 +16,13 @@ created, outside the timed start (``startup_s``) and the timed runs. A timed run
 round trip over the pipe (the task and its items pickled there, the results back: tens
 of microseconds) to what the library itself costs.
 
-How it stops: ``close`` asks the host to close the driver, and the host exits once it
-has; ``terminate`` (a failed cell, Ctrl-C) sends the host SIGTERM, which unwinds whatever
-it was doing and terminates the driver, then kills what is left after a grace. A host
-whose parent is gone exits (``watch_parent``), and the driver's own watch (``bench.raywatch``
-for Ray) ends its processes. A host that dies mid-run fails the cell (``WorkerDied``).
+How it stops: the host leads a process group of its own, so a Ctrl-C at the terminal
+reaches gilbench and not the library's processes. ``close`` asks the host to close the
+driver, and the host exits once it has; ``terminate`` (a failed cell, Ctrl-C) sends the
+host SIGTERM, which unwinds whatever it was doing and terminates the driver, then kills
+what is left after a grace. A host whose parent is gone exits (``watch_parent``), and the
+driver's own watch (``bench.raywatch`` for Ray) ends its processes. A host that dies
+mid-run fails the cell (``WorkerDied``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from bench import phases
 from bench.reaper import watch_parent
 from bench.signals import children_ignore_ctrl_c
 from bench.strategies.base import (
@@ -107,6 +110,18 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
+def _own_group() -> None:
+    """The host leads a process group of its own, and the library's processes (Ray's GCS,
+    raylet, dashboard) start in it. A Ctrl-C at the terminal goes to gilbench's group:
+    in that group they died of it at once, the driver's core worker saw its raylet gone
+    and ended the host abruptly (no ``_end_children``), and Ray's processes outlived
+    gilbench now and then. Out of it, gilbench decides: its ``terminate`` stops the host,
+    which shuts the driver down in Ray's own order."""
+    phases.leaving_group()  # a test's Ctrl-C from in here still goes to gilbench's group
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpgid(0, 0)
+
+
 def _reap() -> None:
     with contextlib.suppress(ChildProcessError):
         while os.waitpid(-1, os.WNOHANG)[0]:
@@ -151,9 +166,10 @@ def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | N
           initializer: Callable[[], None] | None, address: str | None) -> None:
     """The host's main: the driver created, its library imported, then one answer per
     request until it is closed or terminated."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: gilbench decides
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is gilbench's to decide (_own_group)
     signal.signal(signal.SIGTERM, _stop)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    _own_group()
     _become_subreaper()
     watch_parent(_stop_myself)  # gilbench gone (SIGKILL): the driver closed all the same
     real: Strategy | None = None
