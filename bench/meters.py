@@ -38,8 +38,42 @@ def main_cpu_s() -> float:
     return time.process_time()
 
 
+def _proc_children(pid: int) -> list[int] | None:
+    """The children of one process from ``/proc/PID/task/TID/children`` (Linux: a few
+    small reads, where psutil's list reads the parent of every process of the machine),
+    or None where the kernel has no such file."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None if pid == os.getpid() else []
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out.extend(int(c) for c in f.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # a thread that ended meanwhile
+            return None
+        except OSError:
+            continue
+    return out
+
+
 def children() -> set[int]:
-    """Pids of this process's live descendants (empty without psutil)."""
+    """Pids of this process's live descendants (empty without psutil or ``/proc``)."""
+    found: set[int] = set()
+    todo = [os.getpid()]
+    while todo:
+        kids = _proc_children(todo.pop())
+        if kids is None:
+            return _psutil_children()
+        todo.extend(k for k in kids if k not in found)
+        found.update(kids)
+    return found
+
+
+def _psutil_children() -> set[int]:
     psutil = _psutil()
     if psutil is None:
         return set()

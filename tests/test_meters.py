@@ -40,3 +40,41 @@ def test_without_a_reset_the_lifetime_peak_is_not_taken_for_the_runs(monkeypatch
     hwm = meters._hwm_bytes("self")
     if hwm is not None:
         assert peak.peak < hwm
+
+
+def test_children_lists_the_whole_tree_as_psutil_does_and_falls_back_without_proc(
+        monkeypatch):
+    # Children started from two threads (each thread's children are listed in its own
+    # /proc file) and a grandchild: the cheap /proc walk finds what psutil's full scan
+    # finds; where the kernel has no children file, psutil's scan is used.
+    import subprocess
+    import sys
+    import threading
+
+    psutil = pytest.importorskip("psutil")
+    grand = ("import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
+             "'import sys; sys.stdin.read()'], stdin=subprocess.PIPE); sys.stdin.read(); "
+             "p.stdin.close(); p.wait()")
+    procs: list[subprocess.Popen] = []
+
+    def start() -> None:
+        procs.append(subprocess.Popen([sys.executable, "-c", grand], stdin=subprocess.PIPE))
+
+    start()
+    t = threading.Thread(target=start)
+    t.start()
+    t.join()
+    try:
+        me = psutil.Process()
+        for _ in range(200):  # the grandchildren are started by the children
+            want = {c.pid for c in me.children(recursive=True)}
+            if len(want) == 4:
+                break
+            __import__("time").sleep(0.05)
+        assert len(want) == 4
+        assert meters.children() == want
+        monkeypatch.setattr(meters, "_proc_children", lambda pid: None)
+        assert meters.children() == want
+    finally:
+        for p in procs:
+            p.communicate(b"")  # the child closes its own child's stdin, then exits
