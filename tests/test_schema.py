@@ -107,3 +107,115 @@ def test_the_schema_catches_what_breaks_the_contract():
     assert broken(lambda d: d["cells"][ok].update(times_s=[]))
     # New fields may be added within version 1: they are not errors.
     assert not broken(lambda d: d["cells"][0].update(a_new_field=1))
+
+
+# -- the records and the schema in step: every field a dataclass writes is in the schema
+# with the JSON types its annotation gives, and the schema names no field no record has.
+
+def _json_types(tp: object) -> set[str]:
+    """The JSON types a value of this annotation is written as."""
+    import dataclasses
+    import types
+    import typing
+
+    if tp is type(None):
+        return {"null"}
+    simple = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    if tp in simple:
+        return {simple[tp]}  # type: ignore[index]
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_json_types(a) for a in typing.get_args(tp)))
+    if origin in (tuple, list):
+        return {"array"}
+    if dataclasses.is_dataclass(tp):
+        return {"object"}
+    raise AssertionError(f"no JSON type for {tp!r}")
+
+
+def _item_types(tp: object) -> set[str] | None:
+    """The JSON types of a homogeneous tuple's items (tuple[X, ...]); None otherwise."""
+    import typing
+
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if len(args) == 1 and typing.get_origin(args[0]) is tuple:
+        inner = typing.get_args(args[0])
+        if len(inner) == 2 and inner[1] is Ellipsis:
+            return _json_types(inner[0])
+    return None
+
+
+def _schema_types(prop: dict) -> set[str]:
+    """The JSON types a schema property allows ("number" allows integers too)."""
+    if "type" in prop:
+        types_ = prop["type"]
+        found = {types_} if isinstance(types_, str) else set(types_)
+    elif "enum" in prop:
+        names = {bool: "boolean", int: "integer", float: "number", str: "string",
+                 type(None): "null"}
+        found = {names[type(v)] for v in prop["enum"]}
+    else:
+        found = set().union(*(_schema_types(s) for s in prop.get("oneOf", prop.get("anyOf",
+                                                                                   []))))
+    return found | ({"integer"} if "number" in found else set())
+
+
+def _records() -> list[tuple[str, type, dict, dict[str, str]]]:
+    """(name, dataclass, its schema object, field -> key) for every record results.json
+    holds."""
+    from bench.interprecord import MACHINE_KEYS, InterpreterRecord
+    from bench.plan import Plan
+    from bench.results import Cell, Confirmation
+    from bench.suites.entries import ENTRY_TYPES
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    cell = schema["$defs"]["cell"]
+    out = [("cell", Cell, cell, {}),
+           ("cell.confirmation", Confirmation, cell["properties"]["confirmation"], {}),
+           ("plan", Plan, schema["$defs"]["plan"], {}),
+           ("machine (the interpreter's fields)", InterpreterRecord,
+            schema["properties"]["machine"], MACHINE_KEYS)]
+    out += [(suite, cls, schema["properties"][suite]["items"], {})
+            for suite, cls in ENTRY_TYPES.items()]
+    return out
+
+
+@pytest.mark.parametrize("record", [r[0] for r in _records()])
+def test_every_field_a_record_writes_is_in_the_schema_with_its_json_types(record):
+    import dataclasses
+    import typing
+
+    _, cls, obj, keys = next(r for r in _records() if r[0] == record)
+    hints = typing.get_type_hints(cls)
+    props = obj["properties"]
+    for f in dataclasses.fields(cls):
+        key = keys.get(f.name, f.name)
+        assert key in props, f"{record}: the schema lacks {key!r}, which {cls.__name__} writes"
+        want, have = _json_types(hints[f.name]), _schema_types(props[key])
+        assert want <= have, f"{record}.{key}: written as {sorted(want)}, schema {sorted(have)}"
+        items = _item_types(hints[f.name])
+        if items is not None and "items" in props[key]:
+            assert items <= _schema_types(props[key]["items"]), f"{record}.{key}: its items"
+    if not keys:  # a record of its own (the machine holds more than the interpreter)
+        written = {f.name for f in dataclasses.fields(cls)}
+        assert set(props) <= written, (f"{record}: the schema names fields no "
+                                       f"{cls.__name__} has: {sorted(set(props) - written)}")
+
+
+def test_the_drift_check_sees_a_missing_field_and_a_wrong_type():
+    assert _json_types(int | None) == {"integer", "null"}
+    assert _schema_types({"type": ["number", "null"]}) >= {"integer", "number", "null"}
+    assert not {"string"} <= _schema_types({"type": "integer"})
+    assert _item_types(tuple[float, ...] | None) == {"number"}
+    assert _item_types(tuple[str, int]) is None
+
+
+def test_every_key_of_the_machine_record_is_in_the_schema_with_its_value_valid():
+    # The machine record is a dict (collect_machine): this machine's, as a run writes it.
+    from bench.machine import collect_machine
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))["properties"]["machine"]
+    machine = collect_machine()
+    assert sorted(set(machine) - set(schema["properties"])) == []
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [e.message for e in validator.iter_errors(json.loads(json.dumps(machine)))] == []

@@ -132,13 +132,13 @@ class StartupEntry(Entry):
     label_fields: ClassVar[tuple[str, ...]] = ("what", "workers")
     what: str
     workers: int = 1
-    repeats: int = 0
-    min_s: float | None = None
+    repeats: int = 0  # how many times it was measured
+    min_s: float | None = None  # the fastest of the times
     stop_s: float | None = None  # closing and joining the pool
     uss_bytes: float | None = None  # per worker: memory only it uses
     pss_bytes: float | None = None  # per worker: its share of shared pages too
-    observed: bool | None = None
-    detail: str | None = None
+    observed: bool | None = None  # a lifecycle check's outcome (None: a timing)
+    detail: str | None = None  # what was measured, or what a check saw, in words
 
 
 @entry_type
@@ -152,10 +152,10 @@ class IpcEntry(Entry):
     label_fields: ClassVar[tuple[str, ...]] = ("transport", "payload_bytes")
     transport: str
     payload_bytes: int
-    round_trips: int = 0
-    messages: int = 0
-    msgs_per_s: float | None = None
-    bytes_per_s: float | None = None
+    round_trips: int = 0  # timed: median_s and p99_s are per round trip
+    messages: int = 0  # of the one-way stream
+    msgs_per_s: float | None = None  # the stream's messages per second
+    bytes_per_s: float | None = None  # and payload bytes per second
 
 
 @entry_type
@@ -168,7 +168,7 @@ class SyncEntry(Entry):
     title: ClassVar[str] = "hand-over cost of each synchronisation mechanism"
     label_fields: ClassVar[tuple[str, ...]] = ("mechanism",)
     mechanism: str
-    round_trips: int = 0
+    round_trips: int = 0  # timed, each two hand-overs
 
 
 @entry_type
@@ -182,8 +182,8 @@ class LatencyEntry(Entry):
     label_fields: ClassVar[tuple[str, ...]] = ("cpu_workers",)
     cpu_workers: int
     switch_interval_s: float
-    pings: int = 0
-    lost: int = 0
-    max_s: float | None = None
+    pings: int = 0  # sent to the waiting thread
+    lost: int = 0  # not answered within a second
+    max_s: float | None = None  # the slowest answer
 
 
