@@ -8,12 +8,14 @@ and hand their runs here:
 - ``CellMeter`` brackets each timed run with gilbench's CPU-time and peak-memory readings
   (outside the timed region) and reads the workers' CPU time from their start to the end;
 - ``build_cell`` turns the runs into the cell: median, spread, the paired speedup with its
-  95% interval, the noise rule, CPU use and peak memory. Every field a sweep's cell has,
-  the pytest path's has too.
+  95% interval (``results.with_speedup``, the one place a speedup is computed, for a run's
+  cells and a file's alike), the noise rule, CPU use and peak memory. Every field a
+  sweep's cell has, the pytest path's has too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 from collections.abc import Iterable, Sequence
@@ -22,7 +24,7 @@ from typing import Any
 
 from bench import meters, stats
 from bench.plan import Precision
-from bench.results import Cell
+from bench.results import Cell, with_speedup
 from bench.runner.precision import cell_interval, noise_reason
 
 
@@ -76,19 +78,19 @@ def build_cell(fields: dict[str, Any], times: Sequence[float], serial: Sequence[
                pair_cpus: Sequence[int] = ()) -> Cell:
     """The ok cell of these timed runs (``serial``: the serial runs paired with them, one
     per round, when ``paired``). ``fields``: the cell's identity (``cell_fields``)."""
-    n = len(times)
     cpu_s, peak = readings
     wall = statistics.fmean(times)
     util = None if cpu_s is None or wall <= 0 else cpu_s / wall / usable_cpus
     rs = stats.rel_std(times)
-    point, ci, hw = cell_interval(serial if paired else (), times)
-    speedup: dict[str, Any] = {}
-    if paired:
-        speedup = dict(serial_times_s=tuple(serial), speedup=point, speedup_ci95=ci,
-                       efficiency=stats.efficiency(point, int(fields["workers"])),
-                       pair_cpus=tuple(pair_cpus))
-    reason = None if left_early else noise_reason(hw, rs, n, precision)
-    return Cell(status="ok", times_s=tuple(times), median_s=stats.median(times),
-                startup_s=startup_s, cpu_s=cpu_s, rel_std=rs, noisy=reason is not None,
-                noise=reason, ci_half_width=hw, cpu_utilization=util, peak_rss_bytes=peak,
-                gil_enabled_in_workers=gil, left_early=left_early, **speedup, **fields)
+    cell = Cell(status="ok", times_s=tuple(times), median_s=stats.median(times),
+                startup_s=startup_s, cpu_s=cpu_s, rel_std=rs, cpu_utilization=util,
+                peak_rss_bytes=peak, gil_enabled_in_workers=gil, left_early=left_early,
+                **fields)
+    if paired:  # the speedup, its interval and efficiency: computed where a file's are
+        cell = with_speedup(dataclasses.replace(cell, serial_times_s=tuple(serial),
+                                                pair_cpus=tuple(pair_cpus)), serial)
+    else:  # the serial cell: the spread of its median
+        cell = dataclasses.replace(cell, ci_half_width=cell_interval((), times)[2])
+    reason = None if left_early else noise_reason(cell.ci_half_width, rs, len(times),
+                                                  precision)
+    return dataclasses.replace(cell, noisy=reason is not None, noise=reason)
