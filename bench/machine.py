@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.interprecord import InterpreterRecord
+from bench.results import usable_cpus_of
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -201,7 +202,7 @@ def noise_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
     value, ``ok`` (True, False, or None where the machine does not say) and
     what to do about it."""
     checks: list[dict[str, Any]] = []
-    usable = int(record.get("usable_cpus") or 1)
+    usable = max(1, usable_cpus_of(record))
     load = record.get("load_average")
     if load:
         # Information only: the minute before a run often holds its own install or

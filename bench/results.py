@@ -175,6 +175,14 @@ class Cell:
         return cls(**kwargs)
 
 
+def usable_cpus_of(machine: dict[str, Any]) -> int:
+    """A machine record's usable CPUs (the smaller of its affinity and its cgroup quota):
+    the one reading of that key; 0 where the record does not say (a pytest-benchmark
+    file's)."""
+    value = machine.get("usable_cpus")
+    return int(value) if isinstance(value, (int, float)) and value > 0 else 0
+
+
 @dataclass(frozen=True)
 class Results:
     machine: dict[str, Any]
@@ -229,6 +237,11 @@ class Results:
             d = table.get(strategy)
             return StrategyFacts.from_dict(d) if isinstance(d, dict) else None
         return BEFORE_THE_TABLE.get(strategy)
+
+    @property
+    def usable_cpus(self) -> int:
+        """The run's usable CPUs; 0 where the file does not say (``usable_cpus_of``)."""
+        return usable_cpus_of(self.machine)
 
     def with_speedups(self) -> Results:
         """The same results with every cell's speedup computed as today's gilbench

@@ -35,6 +35,7 @@ from typing import Any
 from bench import stats
 from bench.analysis.noise import others_check
 from bench.machine import OthersCpu, collect_machine, cpu_steal_s, noise_checks
+from bench.results import usable_cpus_of
 from bench.runner import CellSpec, Precision, StoppingRule, measure_block
 from bench.runner.precision import stopping_half_width
 from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
@@ -199,7 +200,7 @@ def run_checks(usable: int) -> list[Check]:
 
 def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
     machine = collect_machine()
-    usable = int(machine["usable_cpus"])
+    usable = usable_cpus_of(machine)
     print_line(f"gilbench selfcheck: {usable} usable CPUs, {machine['cpu_model']}, Python "
                f"{machine['python_version']} (under a minute)")
     steal0 = cpu_steal_s()

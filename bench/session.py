@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import phases
 from bench.machine import OthersCpu, cpu_steal_s, noise_checks
-from bench.results import Cell, Results, save, with_speedups
+from bench.results import Cell, Results, save, usable_cpus_of, with_speedups
 from bench.runner import Plan, run
 from bench.runner.plan import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
 from bench.strategies import STRATEGIES
@@ -196,7 +196,7 @@ class Session:
         suite = cost_suite(name)
         phases.reached(suite.phase)
         return self.record_suite(name, lambda measured: suite.run(
-            suite.budget(plan.profile), int(self.machine.get("usable_cpus") or 1), measured,
+            suite.budget(plan.profile), max(1, usable_cpus_of(self.machine)), measured,
             plan.timeout_s, start_method=method, workers=plan.workers), on_entry)
 
     def record_suite(self, name: str, measure: Callable[[Callable[[Entry], None]], None],

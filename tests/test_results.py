@@ -179,3 +179,13 @@ def test_strategy_facts_are_read_from_the_file_and_old_files_get_their_facts_the
     assert {n: STRATEGIES[n].facts() for n in BEFORE_THE_TABLE} == BEFORE_THE_TABLE
     with pytest.raises(ValueError, match="family must be one of"):
         StrategyFacts("processes", "cluster")
+
+
+def test_usable_cpus_is_read_in_one_place_and_unknown_is_zero():
+    from bench.results import Results, usable_cpus_of
+
+    assert usable_cpus_of({"usable_cpus": 16}) == 16
+    assert usable_cpus_of({"usable_cpus": 2.0}) == 2
+    for unknown in ({}, {"usable_cpus": None}, {"usable_cpus": "2"}, {"usable_cpus": 0}):
+        assert usable_cpus_of(unknown) == 0
+    assert Results(machine={"usable_cpus": 4}, cells=()).usable_cpus == 4

@@ -49,7 +49,7 @@ def with_speedup_only(cells: Iterable[Cell]) -> list[Cell]:
 
 def usable_cpus(results: Results) -> int:
     """The run's usable CPUs; 0 where the results do not say (a pytest-benchmark file)."""
-    return int(results.machine.get("usable_cpus") or 0)
+    return results.usable_cpus
 
 
 def gil_on(results: Results) -> bool:

@@ -110,7 +110,7 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     """Speedup vs workers for one workload: a line per strategy, the ideal line,
     the usable-CPU ceiling, error bars from each speedup's 95% CI."""
     cells = [c for c in results.cells_of(workload) if c.strategy != "serial"]
-    usable = int(results.machine.get("usable_cpus") or 1)
+    usable = max(1, results.usable_cpus)
     fig = new_figure(figsize=(7.5, 4.8))
     ax = fig.add_subplot()
     labels = list(dict.fromkeys(c.label for c in cells))

@@ -41,7 +41,7 @@ def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
                 ax.plot([c.workers for c in pts], [c.speedup_value for c in pts], marker="o",
                         markersize=3.5, color=colour, linewidth=1.5, label=name)
                 ymax = max(ymax, *(c.speedup_value for c in pts))
-                usable = res.machine.get("usable_cpus")
+                usable = res.usable_cpus
                 if usable:
                     ax.axvline(usable, color=colour, linestyle="--", linewidth=0.8, alpha=0.5)
             for c in res.cells_of(workload):

@@ -127,7 +127,7 @@ def scaling_table(results: Results, workload: str) -> Table | None:
     cells = [c for c in results.cells_of(workload) if c.strategy != "serial"]
     if not any(c.ok for c in cells):
         return None
-    usable = int(results.machine.get("usable_cpus") or 1)
+    usable = max(1, results.usable_cpus)
     workers = sorted({c.workers for c in cells})
     rows = []
     for label in dict.fromkeys(c.label for c in cells):

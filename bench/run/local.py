@@ -19,7 +19,7 @@ from bench.fmt import fmt_minutes
 from bench.machine import collect_machine
 from bench.options import build_plan, check_plan
 from bench.report.terminal import Progress, SuiteProgress, failures, summary
-from bench.results import Results, load, utc_now
+from bench.results import Results, load, usable_cpus_of, utc_now
 from bench.run.endings import interrupted, render_or_say, say
 from bench.runfolder import (
     RESULTS,
@@ -111,7 +111,7 @@ def first_line(state: Session, plan: Plan, out: Path, todo_suites: Sequence[str]
         what.append(f"{state.cells_to_do()} cells ({'; '.join(parts)})")
     if todo_suites:
         what.append(f"cost suites {', '.join(todo_suites)}")
-    usable = state.machine["usable_cpus"]
+    usable = usable_cpus_of(state.machine)
     return (f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
             f"{plan.profile}, {usable} usable CPU{'s' if usable != 1 else ''} → {out}; "
             f"expect about {fmt_minutes(state.expected_s())}")
@@ -126,7 +126,7 @@ def run_steps(state: Session, plan: Plan, previous: Results | None,
             from bench.selfcheck import start_probe
 
             # a few seconds: is this a noisy phase?
-            probe = start_probe(int(state.machine["usable_cpus"]))
+            probe = start_probe(usable_cpus_of(state.machine))
             if probe:
                 state.add_noise_check(probe)
         for check in state.noise_checks:
