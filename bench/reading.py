@@ -80,7 +80,7 @@ def compare(args: argparse.Namespace) -> int:
     md = args.format == "md"
     print(render_markdown([table], out).rstrip() if md
           else text_table(table.headers, table.rows))
-    flipped = [line.replace("**", "") for line in flips(runs)]
+    flipped = flips(runs, bold=False)
     noise = within_noise_text(runs)
     print("\nFlips (threads or processes, significant on both machines): "
           + ("none" if not flipped else ""))

@@ -9,6 +9,7 @@ from bench.analysis import (
     kind_verdicts,
     size_points,
 )
+from bench.report.verdicts import kind_verdict_lines, kind_verdict_text
 from bench.results import with_speedups
 from tests.helpers import SPREAD, plan_record, ratios_cell
 from tests.helpers import box_results as results
@@ -17,7 +18,15 @@ from tests.helpers import sample_results as sample
 
 
 def test_verdicts_follow_the_numbers():
-    lines = kind_verdicts(sample())
+    verdicts = {v.kind: v for v in kind_verdicts(sample())}
+    # The answer as data: processes for pure Python; threads for IO, where the best (a
+    # pool_map) is not surely more than the tie band faster and threads cost less.
+    assert verdicts["cpu"].outcome == "use" and verdicts["cpu"].top.model == "processes"
+    assert verdicts["io"].top.model == "threads" and verdicts["io"].tie == "threads_cheaper"
+    assert verdicts["io"].passed_over.model == "processes"
+    lines = kind_verdict_lines(list(verdicts.values()))
+    plain = kind_verdict_lines(list(verdicts.values()), bold=False)
+    assert [line.replace("**", "") for line in lines] == plain
     cpu = next(line for line in lines if line.startswith("**CPU-bound pure Python"))
     io = next(line for line in lines if line.startswith("**IO-bound"))
     assert "use **process_pipe[fork]**, 2.00× [" in cpu and "n=10" in cpu
@@ -71,7 +80,7 @@ def test_threads_are_recommended_on_a_tie_only_if_they_surely_beat_serial():
                         threads_ci[1], size=10, gil_enabled_in_workers=gil)
         p = ratios_cell("fib", "cpu", "process_pipe", 2, procs_ci[0], sum(procs_ci) / 2,
                         procs_ci[1], size=10)
-        return kind_verdicts(results([serial, t, p]))[0]
+        return kind_verdict_text(kind_verdicts(results([serial, t, p]))[0])
 
     # Processes surely beat serial, threads may not: processes, with the doubt said.
     line = kind_line((0.83, 1.23), (1.17, 2.08))
@@ -86,8 +95,10 @@ def test_stay_serial_only_when_no_way_could_beat_serial():
     threads = ratios_cell("fib", "cpu", "threads", 1, 0.98, 0.99, 1.01, size=10)
     # Processes' point is 1.55x but their interval reaches down to 0.94x: not "stay serial".
     wide = ratios_cell("fib", "cpu", "process_pool", 2, 0.94, 1.55, 1.74, size=10)
-    line = kind_verdicts(results([serial, threads, wide]))[0]
+    verdict = kind_verdicts(results([serial, threads, wide]))[0]
+    assert verdict.outcome == "unsure" and verdict.top.label.startswith("process_pool")
+    line = kind_verdict_text(verdict)
     assert "can't tell whether anything beats serial" in line and "process_pool" in line
     narrow = ratios_cell("fib", "cpu", "process_pool", 2, 0.95, 0.99, 1.03, size=10)
-    line = kind_verdicts(results([serial, threads, narrow]))[0]
-    assert "stay serial" in line
+    verdict = kind_verdicts(results([serial, threads, narrow]))[0]
+    assert verdict.outcome == "serial" and "stay serial" in kind_verdict_text(verdict)

@@ -143,6 +143,7 @@ def test_flip_needs_a_real_change_of_answer():
     one = Run("one", "-", cells("b", 0.8, 1))  # one CPU: processes only pay
     said = flips([two, one])
     assert len(said) == 1 and said[0].startswith("**fib**")
+    assert flips([two, one], bold=False) == [said[0].replace("**", "")]
     # Threads and processes both 1.0x on one CPU: a tie (an answer, threads), no flip.
     unsure = Run("unsure", "-", cells("c", 1.0, 1))
     assert flips([two, unsure]) == []

@@ -27,7 +27,7 @@ from bench.analysis.cells import (
     tasks_of_about,
     usable_cpus,
 )
-from bench.kinds import KINDS, kind_title
+from bench.kinds import KINDS
 from bench.results import Cell, Results
 
 # Speedups closer than this are reported as a tie rather than a win.
@@ -145,7 +145,7 @@ def _verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None,
 
 
 @dataclass(frozen=True)
-class _Score(GeoSpan):
+class Score(GeoSpan):
     """A model's headline cells over a kind's workloads, taken together."""
 
     model: str = ""
@@ -160,7 +160,7 @@ class _Score(GeoSpan):
                                                for c in self.cells) + ")"
 
 
-def _scores(results: Results, names: list[str]) -> list[_Score]:
+def _scores(results: Results, names: list[str]) -> list[Score]:
     """Each model with a headline on every workload. The best is then chosen among these
     spans, so each factor's interval pays for that choice as well (``share``)."""
     models = dict.fromkeys(c.model for w in names for c in results.cells_of(w)
@@ -170,69 +170,80 @@ def _scores(results: Results, names: list[str]) -> list[_Score]:
         heads = [headline_of(results, w, model) for w in names]
         if all(h is not None for h in heads):
             found.append((model, tuple(h.cell for h in heads if h is not None)))
-    return [_Score(cells, len(found), model) for model, cells in found]
+    return [Score(cells, len(found), model) for model, cells in found]
 
 
-def _with_sizes(results: Results, names: list[str]) -> str:
-    """The workloads, each with the task size its cells ran ("fib, tasks of about 2 ms")."""
-    out = []
-    for w in names:
-        serial = next((c for c in results.cells_of(w) if c.strategy == "serial" and c.ok),
-                      None)
-        size = tasks_of_about([serial]) if serial is not None else ""
-        out.append(f"{w} {size.replace('for tasks', 'tasks')}" if size else w)
-    return ", ".join(out)
+def _with_size(results: Results, workload: str) -> tuple[str, str]:
+    """The workload and the task size its serial cell ran, in words ("tasks of about
+    2 ms"; "" where it has no serial cell)."""
+    serial = next((c for c in results.cells_of(workload) if c.strategy == "serial" and c.ok),
+                  None)
+    size = tasks_of_about([serial]) if serial is not None else ""
+    return workload, size.replace("for tasks", "tasks")
 
 
-def kind_verdicts(results: Results) -> list[str]:
+@dataclass(frozen=True)
+class KindVerdict:
+    """Per kind of work, which kind of worker to use: the answer as data (the report puts
+    it in words: ``bench.report.verdicts``).
+
+    ``outcome``: ``"use"`` (``top`` surely beats serial), ``"serial"`` (nothing beats
+    serial by more than the tie band), ``"unsure"`` (the best is not surely faster than
+    serial: ``top`` is the likeliest), ``"undecided"`` (no kind of worker has a cell
+    precise enough on every workload: ``top`` is None). With ``"use"``, ``tie`` says why
+    threads were kept or not: ``"threads_cheaper"`` (the best, ``passed_over``, is not
+    surely more than the tie band faster than threads, which surely beat serial: threads
+    win, costing less), ``"threads_unsure"`` (``top`` is not surely more than the tie
+    band faster than threads, ``passed_over``, which are not surely faster than serial),
+    or ``""``; ``others``: the best of each other model."""
+
+    kind: str
+    gil: bool  # the run's threads held a GIL: the kind's title says so
+    workloads: tuple[tuple[str, str], ...]  # (workload, its task size in words, or "")
+    outcome: str
+    top: Score | None = None
+    tie: str = ""
+    passed_over: Score | None = None
+    others: tuple[Score, ...] = ()
+
+
+def kind_verdicts(results: Results) -> list[KindVerdict]:
     """Per kind of work, the recommended model (and its strategies) with its speedup: the
     geometric mean of each workload's headline, its range holding jointly after the
     choice of model."""
-    lines = []
+    out = []
     gil = gil_on(results)
     for kind in KINDS:
         names = [w for w in results.workloads()
                  if any(c.kind == kind for c in results.cells_of(w))]
-        if not names:
-            continue
-        title = f"**{kind_title(kind, gil)}** ({_with_sizes(results, names)})"
-        scores = _scores(results, names)
-        if not scores:
-            lines.append(f"{title}: can't tell — no kind of worker has a cell precise enough "
-                         f"to decide on every workload ({MORE_PRECISION}).")
-            continue
-        top = max(scores, key=lambda s: (s.low, s.point))
-        if all(s.high < TIE_RATIO for s in scores):
-            lines.append(f"{title}: nothing beats serial by more than {TIE_RATIO - 1:.0%} "
-                         f"(best: {top.label} {top.text()}): stay serial.")
-            continue
-        if top.low <= 1.0:
-            hope = max(scores, key=lambda s: s.point)
-            lines.append(f"{title}: can't tell whether anything beats serial (most likely: "
-                         f"{hope.label} {hope.text()}; {MORE_PRECISION}).")
-            continue
-        by_model = {s.model: s for s in scores}
-        thread_best = by_model.get("threads")
-        tie = ""
-        if thread_best and top.model != "threads" and top.low / thread_best.high <= TIE_RATIO:
-            if thread_best.low > 1.0:
-                # Not surely more than the tie band apart, and threads surely beat serial
-                # too: threads win (no start-up, no pickling, shared memory).
-                tie = (f" ({top.label}, {top.text()}, is not surely more than "
-                       f"{TIE_RATIO - 1:.0%} faster; threads cost less)")
-                top = thread_best
-            else:
-                tie = (f" (surely faster than serial; not surely more than "
-                       f"{TIE_RATIO - 1:.0%} faster than {thread_best.label} "
-                       f"{thread_best.text()}, which is not surely faster than serial)")
-        parts = [f"{title}: use **{top.label}**, {top.text()} serial{tie} (geometric mean "
-                 "of each workload's confirmed best, its range holding jointly)"]
-        for model in ("threads", "processes"):
-            other = by_model.get(model)
-            if other and other is not top:
-                parts.append(f"best {model}: {other.label} {other.text()}")
-        lines.append("; ".join(parts) + ".")
-    return lines
+        if names:
+            out.append(_kind_verdict(results, kind, gil, names))
+    return out
+
+
+def _kind_verdict(results: Results, kind: str, gil: bool, names: list[str]) -> KindVerdict:
+    workloads = tuple(_with_size(results, w) for w in names)
+    scores = _scores(results, names)
+    if not scores:
+        return KindVerdict(kind, gil, workloads, "undecided")
+    top = max(scores, key=lambda s: (s.low, s.point))
+    if all(s.high < TIE_RATIO for s in scores):
+        return KindVerdict(kind, gil, workloads, "serial", top)
+    if top.low <= 1.0:
+        return KindVerdict(kind, gil, workloads, "unsure", max(scores, key=lambda s: s.point))
+    by_model = {s.model: s for s in scores}
+    thread_best = by_model.get("threads")
+    tie, passed_over = "", None
+    if thread_best and top.model != "threads" and top.low / thread_best.high <= TIE_RATIO:
+        if thread_best.low > 1.0:
+            # Not surely more than the tie band apart, and threads surely beat serial
+            # too: threads win (no start-up, no pickling, shared memory).
+            tie, passed_over, top = "threads_cheaper", top, thread_best
+        else:
+            tie, passed_over = "threads_unsure", thread_best
+    others = tuple(o for m in ("threads", "processes")
+                   if (o := by_model.get(m)) is not None and o is not top)
+    return KindVerdict(kind, gil, workloads, "use", top, tie, passed_over, others)
 
 
 def cpu_share(serial: Cell) -> float | None:

@@ -8,6 +8,7 @@ comparison of several runs. Nothing here imports the execution layer or the CLI.
   and as a self-contained HTML page;
 - ``sections``: the run report as an ordered, appendable list of sections;
 - ``speedups``: the speedup sweep's tables and sections;
+- ``verdicts``: the kind verdicts (``analysis.verdicts.KindVerdict``) in words;
 - ``granularity``: the granularity sweep's section;
 - ``suites/``: one module per cost suite (section, chart, terminal line);
 - ``charts`` and ``compare_charts``: matplotlib figures (object API, Agg, no global style),

@@ -166,14 +166,18 @@ def main_table(runs: list[Run], base: Run) -> Table:
     return Table(tuple(headers), tuple(rows), frozenset({len(rows) - 1}))
 
 
-def flips(runs: list[Run]) -> list[str]:
+def flips(runs: list[Run], bold: bool = True) -> list[str]:
     """Sentences for the workloads whose threads-or-processes answer surely differs:
-    one machine's intervals say threads, another's processes (significant on both)."""
+    one machine's intervals say threads, another's processes (significant on both).
+    Markdown marks the workload and the machines in bold; ``bold=False``: plain words."""
+    def b(text: str) -> str:
+        return f"**{text}**" if bold else text
+
     out = []
     for w in flipped_workloads(runs):
         found = answers(runs, w)
-        parts = [f"on **{label}** {v}" for label, (_, v) in found.items()]
-        out.append(f"**{w}**: the answer flips between threads and processes — "
+        parts = [f"on {b(label)} {v}" for label, (_, v) in found.items()]
+        out.append(f"{b(w)}: the answer flips between threads and processes — "
                    + "; ".join(parts) + ".")
     return out
 

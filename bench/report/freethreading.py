@@ -180,5 +180,5 @@ def terminal_lines(runs: Sequence[Run], serial: Sequence[SerialRuns]) -> list[st
     for i, r in enumerate(runs):
         lines.append(f"  {r.label} ({t.rows[0][i + 1]}, GIL {t.rows[1][i + 1]}):")
         lines += [f"    {row[0]}: {row[i + 1]}" for row in t.rows[2:]]
-    lines += ["- " + s.replace("**", "") for s in sentences(runs, serial)]
+    lines += ["- " + s for s in sentences(runs, serial)]
     return lines

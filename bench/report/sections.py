@@ -28,6 +28,7 @@ from bench.report.speedups import (
     workload_blocks,
 )
 from bench.report.suites import cost_sections
+from bench.report.verdicts import kind_verdict_lines
 from bench.results import Results
 
 Section = Callable[[Results, Charts], list[Block]]
@@ -64,7 +65,8 @@ def free_threading_section(results: Results, charts: Charts) -> list[Block]:
 def verdicts(results: Results, charts: Charts) -> list[Block]:
     if not results.cells:
         return []
-    blocks: list[Block] = [Heading("Verdicts"), Bullets(tuple(kind_verdicts(results)))]
+    lines = kind_verdict_lines(kind_verdicts(results))
+    blocks: list[Block] = [Heading("Verdicts"), Bullets(tuple(lines))]
     sides = mixed_sides(results)
     if sides:
         blocks += [Para("Mixed work (waiting, then Python work on what came back): the answer "

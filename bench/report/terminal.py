@@ -11,6 +11,7 @@ from bench.analysis import entry_counts, findings, granularity, kind_verdicts, m
 from bench.fmt import fmt_minutes
 from bench.report.speedups import machine_warning, precision_line, predates_pairs, summary_table
 from bench.report.suites import headlines
+from bench.report.verdicts import kind_verdict_lines
 from bench.results import Cell, Results
 from bench.suites.entries import Entry
 
@@ -152,7 +153,7 @@ def speedup_lines(results: Results) -> list[str]:
     if results.cells:
         table = summary_table(results)
         lines.append(text_table(table.headers, table.rows))
-        lines += ["- " + line.replace("**", "") for line in kind_verdicts(results)]
+        lines += ["- " + line for line in kind_verdict_lines(kind_verdicts(results), bold=False)]
         lines += ["- " + line for line in mixed_sides(results)]
         lines += granularity_lines(results)
         lines += skipped_lines(results)

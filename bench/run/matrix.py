@@ -210,11 +210,12 @@ class Matrix:
         from bench.analysis.comparison import as_run, pick_baseline
         from bench.report import freethreading, matrix
         from bench.report.compare import write_compare
+        from bench.report.verdicts import kind_verdict_lines
 
         for label, results in self.runs:
             print(f"\n{label}:")
-            for line in kind_verdicts(results):
-                print("- " + line.replace("**", ""))
+            for line in kind_verdict_lines(kind_verdicts(results), bold=False):
+                print("- " + line)
         if len(self.runs) < 2:
             return
         runs = [as_run(label, str(interpreter_folder(self.out, label) / RESULTS), results)
