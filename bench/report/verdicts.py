@@ -34,7 +34,7 @@ def kind_verdict_text(v: KindVerdict, bold: bool = True) -> str:
     elif v.tie == "threads_unsure" and other is not None:
         tie = (f" (surely faster than serial; not surely more than {band} faster than "
                f"{other.label} {other.text()}, which is not surely faster than serial)")
-    parts = [f"{title}: use {b(top.label)}, {top.text()} serial{tie} (geometric mean of "
+    parts = [f"{title}: use {b(top.label)}, {top.text()} over serial{tie} (geometric mean of "
              "each workload's confirmed best, its range holding jointly)"]
     parts += [f"best {o.model}: {o.label} {o.text()}" for o in v.others]
     return "; ".join(parts) + "."
