@@ -18,7 +18,7 @@ from bench.errors import UserError, did_you_mean
 from bench.machine import usable_cpus
 from bench.profiles import PROFILES, default_workers
 from bench.runner import Plan, granularity
-from bench.runner.plan import expected_s, specs
+from bench.runner.expand import expected_s, specs
 from bench.runner.sweep import one_task_s
 from bench.strategies import STRATEGIES
 from bench.suites import ALL_SUITES, COST_SUITES, DEFAULT_SUITES, GRANULARITY
@@ -193,7 +193,7 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
         strategies.insert(0, "serial")
     workers = (parse_workers(args.workers) if args.workers
                else default_workers(usable_cpus(), profile.max_workers))
-    # None given: each interpreter's own default (bench.runner.plan.methods_here).
+    # None given: each interpreter's own default (bench.runner.expand.methods_here).
     methods = parse_start_methods(args.start_method) if args.start_method else []
     if args.repeats is not None and args.target_ci is not None:
         raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
@@ -283,7 +283,7 @@ def default_plan(profile_name: str, usable: int) -> Plan:
 
 def expected_default_s(profile_name: str, usable: int) -> float:
     """How long `gilbench run --profile P` takes on ``usable`` CPUs, from the same
-    estimate (``bench.runner.plan.expected_s``, its costs measured on the 2-CPU VM) as
+    estimate (``bench.runner.expand.expected_s``, its costs measured on the 2-CPU VM) as
     the run's first line: the one source of the durations in --help and the README."""
     plan = default_plan(profile_name, usable)
     return expected_s(plan, specs(plan), list(COST_SUITES))

@@ -1,7 +1,7 @@
 """What a run measures: the ``Plan``, as the data model holds it.
 
 The CLI builds and validates a plan (``bench.options``); the runner expands it into cells
-(``bench.runner.plan.specs``, which needs the kernels' cost models and the strategies);
+(``bench.runner.expand.specs``, which needs the kernels' cost models and the strategies);
 a results file, a ``--python`` run's ``interpreters.json`` and the plan a remote
 interpreter is sent all carry it in one JSON form, written by ``Plan.to_dict`` and read
 back by ``Plan.from_dict``. Everything here is data: reading a plan loads no kernel and
@@ -74,7 +74,7 @@ class Plan:
     strategies: tuple[str, ...]
     workers: tuple[int, ...]
     # The process start methods to run (--start-method); none given: each interpreter's
-    # own default (``bench.runner.plan.methods_here``), as a user's program meets it.
+    # own default (``bench.runner.expand.methods_here``), as a user's program meets it.
     start_methods: tuple[str, ...]
     repeats: int
     warmup: int

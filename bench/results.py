@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import stats
+from bench.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
 from bench.errors import UserError
 from bench.files import writing
 from bench.plan import CellKey, Plan
 from bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
-from bench.suites.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
 
 SCHEMA_VERSION = 1
 STATUSES = ENTRY_STATUSES  # a cell has the same four outcomes as a cost measurement

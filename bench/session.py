@@ -19,7 +19,7 @@ from bench import phases
 from bench.machine import OthersCpu, cpu_steal_s, noise_checks
 from bench.results import Cell, Results, save, usable_cpus_of, with_speedups
 from bench.runner import Plan, run
-from bench.runner.plan import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
+from bench.runner.expand import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
 from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES, Entry, cost_suite
 from workloads import WORKLOADS
@@ -142,7 +142,7 @@ class Session:
         return [s for s in specs(self.planned) if s.key not in done]
 
     def expected_s(self) -> float:
-        """About how long what is left takes (``bench.runner.plan.expected_s``)."""
+        """About how long what is left takes (``bench.runner.expand.expected_s``)."""
         return expected_s(self.planned, self.specs_to_do(), self.suites_to_do())
 
     def cell_cost_s(self, cell: Cell) -> float:

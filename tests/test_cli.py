@@ -448,7 +448,7 @@ def test_a_default_runs_first_line_expects_what_help_and_readme_say():
     from bench.cli import make_parser
     from bench.machine import usable_cpus
     from bench.options import build_plan, expected_default_s
-    from bench.runner.plan import expected_s, specs
+    from bench.runner.expand import expected_s, specs
     from bench.suites import COST_SUITES
 
     for profile in ("quick", "standard"):

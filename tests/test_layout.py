@@ -127,7 +127,7 @@ def test_execution_is_read_from_the_code():
         assert m in ex, m
     # ... and the data floor is not among them.
     for m in ("bench.results", "bench.plan", "bench.serialcost", "bench.runfolder",
-              "bench.kinds", "bench.stats", "bench.files", "bench.suites.entries"):
+              "bench.kinds", "bench.stats", "bench.files", "bench.entries"):
         assert m not in ex, m
 
 

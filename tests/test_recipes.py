@@ -17,6 +17,7 @@ from typing import ClassVar
 import pytest
 
 from bench.cli import make_parser
+from bench.entries import ENTRY_TYPES, Entry, entry_type
 from bench.machine import collect_machine
 from bench.options import build_plan, default_strategies, parse_suites
 from bench.report import build as build_report
@@ -29,7 +30,6 @@ from bench.strategies import STRATEGIES, strategy
 from bench.strategies.threads import ThreadPool
 from bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, cost_suite
 from bench.suites.base import CostSuite
-from bench.suites.entries import ENTRY_TYPES, Entry, entry_type
 from workloads import PROFILE_NAMES, WORKLOADS, workload
 
 

@@ -390,7 +390,7 @@ def test_the_coverage_simulation_stops_where_the_block_measurement_stops():
 
 
 def test_a_run_expects_its_budgets_and_its_process_starts():
-    from bench.runner.plan import CELL_OVERHEAD_S, PROCESS_START_S, expected_s
+    from bench.runner.expand import CELL_OVERHEAD_S, PROCESS_START_S, expected_s
     from bench.suites import cost_suite
 
     plan = Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads",

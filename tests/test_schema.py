@@ -163,10 +163,10 @@ def _schema_types(prop: dict) -> set[str]:
 def _records() -> list[tuple[str, type, dict, dict[str, str]]]:
     """(name, dataclass, its schema object, field -> key) for every record results.json
     holds."""
+    from bench.entries import ENTRY_TYPES
     from bench.interprecord import MACHINE_KEYS, InterpreterRecord
     from bench.plan import Plan
     from bench.results import Cell, Confirmation
-    from bench.suites.entries import ENTRY_TYPES
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     cell = schema["$defs"]["cell"]

@@ -19,7 +19,7 @@ from bench.analysis.matrix import answer, surely_takes
 from bench.errors import EXIT_USAGE
 from bench.plan import Plan
 from bench.results import Cell, Results
-from bench.runner.plan import methods_here, specs
+from bench.runner.expand import methods_here, specs
 from bench.serialcost import SerialRuns
 from tests.helpers import PY315, TODAYS_PYTHONS, needs_py315
 from tests.helpers import run_gilbench as gilbench

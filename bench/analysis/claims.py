@@ -26,9 +26,9 @@ from bench.analysis.costs import nearest_payload, pick
 from bench.analysis.granularity import main_crossover
 from bench.analysis.granularity import workloads as granularity_workloads
 from bench.analysis.verdicts import TIE_RATIO
+from bench.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
 from bench.results import Results
-from bench.suites.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 HOLDS, FAILS, DEPENDS, UNMEASURED = "holds", "does not hold", "depends", "not measured"
 CANT_TELL = "can't tell"

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.analysis import entry_counts, findings, granularity, kind_verdicts, mixed_sides
+from bench.entries import Entry
 from bench.fmt import fmt_minutes
 from bench.report.speedups import machine_warning, precision_line, predates_pairs, summary_table
 from bench.report.suites import headlines
 from bench.report.verdicts import kind_verdict_lines
 from bench.results import Cell, Results
-from bench.suites.entries import Entry
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -50,7 +50,7 @@ from bench.runfolder import (
     saved_so_far,
 )
 from bench.runner import specs
-from bench.runner.plan import expected_s as plan_expected_s
+from bench.runner.expand import expected_s as plan_expected_s
 from bench.serialcost import SerialRuns
 from bench.serialcost import load as load_serial_cost
 from bench.serialcost import save as save_serial_cost

@@ -1,6 +1,6 @@
 """Measurement: how a plan's cells are run and timed.
 
-- ``plan``: the cells a ``Plan`` (``bench.plan``, validated by the CLI) expands to
+- ``expand``: the cells a ``Plan`` (``bench.plan``, validated by the CLI) expands to
   (``specs``), and about how long they take (``expected_s``);
 - ``precision``: when a cell has been repeated enough (``Precision``, ``StoppingRule``);
 - ``block``: ``BlockMeasurement``, the paired, drift-cancelling rounds of a block of
@@ -28,7 +28,14 @@ from bench.runner.block import (
     measure_block,
 )
 from bench.runner.cell import CellMeter, build_cell
-from bench.runner.plan import MAX_SWEEP_TASKS, expected_s, points, spec_cost_s, specs, suite_cost_s
+from bench.runner.expand import (
+    MAX_SWEEP_TASKS,
+    expected_s,
+    points,
+    spec_cost_s,
+    specs,
+    suite_cost_s,
+)
 from bench.runner.precision import Clock, StoppingRule, noise_reason
 from bench.runner.sweep import (
     MAX_LIVE_WORKERS,

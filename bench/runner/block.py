@@ -22,8 +22,8 @@ from bench import machine, meters
 from bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
 from bench.results import Cell
 from bench.runner.cell import CellMeter, build_cell
+from bench.runner.expand import CellSpec
 from bench.runner.placement import Placement
-from bench.runner.plan import CellSpec
 from bench.runner.precision import (
     STOP_CONFIDENCE,
     Clock,

@@ -23,7 +23,7 @@ from bench.plan import CellSpec, Plan
 from bench.results import Cell, CellKey
 from bench.runner.block import Outcome, cell_fields, measure_block
 from bench.runner.confirm import confirm, confirm_precision
-from bench.runner.plan import specs
+from bench.runner.expand import specs
 from bench.runner.precision import Clock
 from bench.strategies import STRATEGIES, Strategy
 from bench.watchdog import watched

@@ -10,12 +10,12 @@ these suites say *why* and *when*:
 - ``latency``: how long a waiting thread takes to respond while CPU-bound
   threads (or processes) run — the GIL's latency, as CPython's ccbench measured.
 
-This package is light: importing it (as ``bench.results`` does, for the entry
-types) imports no execution code. ``entries`` holds the data model, ``base`` what
-the suites share (budgets, partners), and one module per suite its ``run``
-(``base.SuiteRun``), imported only when the suite runs (``suite_run``).
+This package is light: importing it imports no execution code. The records the
+suites write are on the data floor (``bench.entries``, which ``bench.results`` reads);
+here are ``base``, what the suites share (budgets, partners), and one module per suite
+with its ``run`` (``base.SuiteRun``), imported only when the suite runs (``suite_run``).
 
-Adding a cost suite (see docs/developing.md): its entry class in ``entries``
+Adding a cost suite (see docs/developing.md): its entry class in ``bench.entries``
 (``@entry_type``, with ``suite``, ``title``, ``label_fields``), a module here named
 after it with ``run`` and its declaration ``SUITE = CostSuite(...)`` (budget and
 expected seconds per profile; its phase follows from its name), and its report module in
@@ -29,7 +29,7 @@ import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, overload
 
-from bench.suites.entries import (
+from bench.entries import (
     ENTRY_STATUSES,
     ENTRY_TYPES,
     Entry,

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from bench.entries import Entry
 from bench.signals import children_ignore_ctrl_c
 from bench.strategies.base import (
     JOIN_S,
@@ -32,7 +33,6 @@ from bench.strategies.base import (
     describe,
     exit_reason,
 )
-from bench.suites.entries import Entry
 
 E = TypeVar("E", bound=Entry)
 

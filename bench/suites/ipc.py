@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench import stats
+from bench.entries import IpcEntry, timed
 from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
 from bench.strategies.base import (
     Deadline,
@@ -42,7 +43,6 @@ from bench.strategies.base import (
     init_worker,
 )
 from bench.suites.base import KIB, MIB, CostSuite, Partner, failed, partner, wait_for
-from bench.suites.entries import IpcEntry, timed
 
 Ctx = MpContext  # a multiprocessing context
 PARTNER_WAIT_S = 60.0  # longest a side waits for the other before giving up

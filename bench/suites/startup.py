@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from bench.entries import StartupEntry, timed
 from bench.launch import harness_env, module_command
 from bench.reaper import stop_helper
 from bench.strategies import (
@@ -45,7 +46,6 @@ from bench.strategies import (
     reraise_ctrl_c,
 )
 from bench.suites.base import CostSuite, failed
-from bench.suites.entries import StartupEntry, timed
 
 PROBE_GRACE_S = 30.0  # beyond the per-measurement limits, before the probe is killed
 

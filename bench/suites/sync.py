@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from bench.entries import SyncEntry, timed
 from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
 from bench.strategies.base import (
     Deadline,
@@ -40,7 +41,6 @@ from bench.strategies.base import (
     init_worker,
 )
 from bench.suites.base import CostSuite, Partner, failed, partner, wait_for
-from bench.suites.entries import SyncEntry, timed
 
 Ctx = MpContext  # a multiprocessing context
 WAIT_S = 60.0  # longest the partner waits for its turn before giving up

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.analysis.costs import nearest_payload
+from bench.entries import IpcEntry
 from bench.fmt import fmt_bytes, fmt_rate, fmt_s
 from bench.report.charts import (
     formatter,
@@ -17,7 +18,6 @@ from bench.report.charts import (
 from bench.report.document import Block, Heading, Image, Para, Table
 from bench.report.palette import TRANSPORT_COLOURS, UNKNOWN
 from bench.results import Results
-from bench.suites.entries import IpcEntry
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

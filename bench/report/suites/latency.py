@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.entries import LatencyEntry
 from bench.fmt import fmt_s
 from bench.report.charts import (
     new_figure,
@@ -14,7 +15,6 @@ from bench.report.charts import (
 from bench.report.document import Block, Heading, Image, Para, Table
 from bench.report.palette import PROCESSES, SWITCH_INTERVAL_BLUES
 from bench.results import Results
-from bench.suites.entries import LatencyEntry
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.analysis.costs import pick
+from bench.entries import StartupEntry
 from bench.fmt import fmt_bytes, fmt_s
 from bench.report.charts import (
     new_figure,
@@ -17,7 +18,6 @@ from bench.report.charts import (
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
 from bench.report.palette import METHOD_COLOURS, UNKNOWN
 from bench.results import Results
-from bench.suites.entries import StartupEntry
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.entries import SyncEntry
 from bench.fmt import fmt_s
 from bench.report.charts import (
     new_figure,
@@ -16,7 +17,6 @@ from bench.report.charts import (
 from bench.report.document import Block, Heading, Image, Para, Table
 from bench.report.palette import PROCESSES, THREADS
 from bench.results import Results
-from bench.suites.entries import SyncEntry
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:
