@@ -5,7 +5,7 @@ The harness, one place per extension point, imports running one way
 
 - ``strategies/``: the ways to spread tasks over workers (``STRATEGIES``);
 - ``runner/``: plans and the paired, drift-cancelling measurement of blocks of cells;
-- ``suites/``: the cost suites (``entries`` is their data model);
+- ``suites/``: the cost suites (``entries``: their records, on the data floor);
 - ``session``: a run's state and the one way a ``Results`` is assembled;
 - ``results``: results.json; ``analysis/``: numbers and verdicts from it;
 - ``report/``: charts, reports, comparisons and the terminal summary;
