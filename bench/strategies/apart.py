@@ -128,38 +128,60 @@ def _reap() -> None:
             pass
 
 
+def _alive_descendants(proc: Any) -> list[Any]:
+    """Every live process under ``proc`` (psutil), each asked on its own: one that ends
+    while the list is made (they are ending now) raises for itself, not for the list."""
+    import psutil
+
+    out = []
+    with contextlib.suppress(psutil.Error):
+        for c in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if c.status() != psutil.STATUS_ZOMBIE:
+                    out.append(c)
+    return out
+
+
+def _kill_all(procs: list[Any], grace_s: float) -> None:
+    import psutil
+
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.kill()  # psutil checks the pid is still that process
+    with contextlib.suppress(psutil.Error):
+        psutil.wait_procs(procs, timeout=grace_s)
+
+
 def _end_children(grace_s: float = CHILDREN_GRACE_S) -> None:
-    """Before the host exits: every child it still has (the driver closed its own, so
-    these are orphans it adopted) ends within the grace, or is killed; all reaped."""
+    """Before the host exits: every process still under it (the driver closed its own,
+    so these are orphans it adopted, and theirs) ends within the grace, or is killed;
+    then once more for any orphan adopted meanwhile (a Ray agent whose raylet was just
+    killed); all reaped."""
     try:
         import psutil
     except ImportError:  # no way to list them here: reap what has ended
         _reap()
         return
-    def alive_children() -> list[Any]:
-        # Each child asked on its own: one that ends while the list is made (they are
-        # ending now) raises for itself, not for the list (a list comprehension under one
-        # suppress left ``alive`` unset, the host exited at once and its children outlived it).
-        out = []
-        for c in me.children():
-            with contextlib.suppress(psutil.Error):
-                if c.status() != psutil.STATUS_ZOMBIE:
-                    out.append(c)
-        return out
-
     me = psutil.Process()
-    until = time.monotonic() + grace_s
-    while True:
+    for wait_s in (grace_s, 1.0):
+        until = time.monotonic() + wait_s
+        while True:
+            _reap()
+            alive = _alive_descendants(me)
+            if not alive or time.monotonic() > until:
+                break
+            time.sleep(0.05)
+        _kill_all(alive, grace_s)
         _reap()
-        alive = alive_children()
-        if not alive or time.monotonic() > until:
-            break
-        time.sleep(0.05)
-    for child in alive:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
-    psutil.wait_procs(alive, timeout=grace_s)
-    _reap()
+
+
+def _alive(proc: Any) -> bool:
+    import psutil
+
+    try:
+        return bool(proc.is_running()) and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _host(conn: Any, driver: type[Strategy], workers: int, start_method: str | None,
@@ -329,20 +351,37 @@ class Apart(Strategy):
             raise value
         return value
 
+    def _under_host(self) -> list[Any]:
+        """The host's processes now (empty without psutil, or once it has gone)."""
+        try:
+            import psutil
+        except ImportError:
+            return []
+        try:
+            return _alive_descendants(psutil.Process(self._proc.pid))
+        except psutil.Error:
+            return []
+
     def _died(self, verb: str) -> WorkerDied:
         self._proc.join(1.0)
         return WorkerDied(f"the {self.name} driver process {self._proc.pid} "
                           f"{exit_reason(self._proc.exitcode)} during '{verb}'")
 
     def _end(self) -> None:
-        """The host waited for (killed after a grace) and the pipe closed."""
+        """The host waited for (killed after a grace) and the pipe closed; then whatever
+        was under it and outlived it is killed (the host ends its own first, unless it
+        was cut short: killed, or ended abruptly by its library)."""
         proc = self._proc
         if proc is not None:
+            under = self._under_host()
             proc.join(TERMINATE_S)
             if proc.is_alive():
+                under += self._under_host()
                 proc.kill()
                 proc.join()
             proc.close()
             self._proc = None
+            if under:
+                _kill_all([p for p in under if _alive(p)], CHILDREN_GRACE_S)
         with contextlib.suppress(Exception):
             self._conn.close()

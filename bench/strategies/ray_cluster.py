@@ -240,9 +240,15 @@ def _ray_processes() -> list[Any]:
 
     from bench.raywatch import is_ray
 
+    found = []
     with contextlib.suppress(psutil.Error):
-        return [p for p in psutil.Process().children(recursive=True) if is_ray(p)]
-    return []
+        for p in psutil.Process().children(recursive=True):
+            # Each asked on its own: while Ray starts or stops, one that ends meanwhile
+            # raised for the whole list, which then read as no Ray process at all.
+            with contextlib.suppress(psutil.Error):
+                if is_ray(p):
+                    found.append(p)
+    return found
 
 
 def _end_all(procs: list[Any], grace_s: float = 10.0) -> None:
