@@ -302,26 +302,10 @@ def test_plan_runs_serial_first_and_start_methods_only_for_processes():
     assert len(specs) == 2 * (1 + 2 + 4)
 
 
-def test_run_measures_every_cell_and_resume_skips_finished_ones(monkeypatch):
-    import bench.runner.sweep as sweep
-
+def test_run_measures_every_cell_and_resume_skips_finished_ones():
     p = plan(start_methods=("fork",))
     seen: list[Cell] = []
-    blocks: list[list[str]] = []
-    real = sweep.measure_block
-
-    def recorded(specs, *args, **kw):  # the real measurement, its blocks written down
-        blocks.append([s.strategy for s in specs])
-        return real(specs, *args, **kw)
-
-    monkeypatch.setattr(sweep, "measure_block", recorded)
     cells = run(p, on_cell=lambda spec, cell: seen.append(cell))
-    # No block, of the sweep or of the confirmation, mixes cells whose work runs in
-    # gilbench's process (threads) with cells whose work runs in workers (pool_map).
-    assert ["threads", "threads"] in blocks and ["pool_map", "pool_map"] in blocks
-    assert ["threads"] in blocks and ["pool_map"] in blocks  # the two finalists
-    assert all(len({STRATEGIES[s].works_here() for s in b}) == 1 for b in blocks), blocks
-    monkeypatch.undo()
     # Each model's finalist is seen twice: after the sweep, then with its confirmation.
     last = {c.key: c for c in seen}
     assert cells == list(last.values())
@@ -333,22 +317,6 @@ def test_run_measures_every_cell_and_resume_skips_finished_ones(monkeypatch):
     again = run(p, skip=done)
     assert [c.key for c in again] == [c.key for c in cells[-2:]]
     assert all(c.ok for c in again)
-
-
-def test_blocks_keep_work_in_gilbench_apart_from_work_in_workers():
-    # Consecutive strategies share a block only on the same side: a threads run slowed
-    # the next process-pool run of the same rounds (bench.runner.sweep.same_side).
-    from bench.runner import blocks_of
-
-    specs = [CellSpec("fib", name, method, w, 5, 4)
-             for name, method in (("threads", None), ("thread_pool", None),
-                                  ("process_pool", "fork"), ("pool_map", "fork"),
-                                  ("asyncio", None))
-             for w in (1, 2)]
-    got = [sorted({s.strategy for s in b}) for b in blocks_of(specs)]
-    assert got == [["thread_pool", "threads"], ["pool_map", "process_pool"], ["asyncio"]]
-    assert STRATEGIES["threads"].works_here() and not STRATEGIES["process_pool"].works_here()
-    assert not STRATEGIES["loky"].works_here()
 
 
 def test_a_workload_whose_requirement_is_missing_is_skipped(monkeypatch):

@@ -82,9 +82,9 @@ def one_task_s(workload: str, size: int, timeout_s: float | None = None) -> floa
 def blocks_of(specs: Sequence[CellSpec],
               strategies: dict[str, type[Strategy]] = STRATEGIES) -> list[list[CellSpec]]:
     """Cells measured together: consecutive strategies (each with all its worker
-    counts) while their workers add up to at most MAX_LIVE_WORKERS and their work runs
-    on the same side (``same_side``); each cell of a strategy that does not share
-    rounds (its idle workers are busy: Dask's heartbeats) is a block of its own."""
+    counts) while their workers add up to at most MAX_LIVE_WORKERS; each cell
+    of a strategy that does not share rounds (its idle workers are busy:
+    Dask's heartbeats) is a block of its own."""
     per_strategy: dict[tuple[Any, ...], list[CellSpec]] = {}
     for s in specs:
         key = (s.strategy, s.start_method) + (() if strategies[s.strategy].shares_rounds
@@ -96,29 +96,13 @@ def blocks_of(specs: Sequence[CellSpec],
     for (name, *_), group in per_strategy.items():
         workers = sum(s.workers for s in group)
         shares = strategies[name].shares_rounds
-        if (blocks and shares and shared and live + workers <= MAX_LIVE_WORKERS
-                and same_side(strategies[name], strategies[blocks[-1][0].strategy])):
+        if blocks and shares and shared and live + workers <= MAX_LIVE_WORKERS:
             blocks[-1].extend(group)
             live += workers
         else:
             blocks.append(list(group))
             live, shared = workers, shares
     return blocks
-
-
-def same_side(a: type[Strategy], b: type[Strategy]) -> bool:
-    """Whether two strategies' work runs on the same side of gilbench's process
-    (``Strategy.works_here``), so that their cells may share rounds.
-
-    A run of CPU work on threads of gilbench's own process slowed the next runs of a
-    process pool in the same rounds: on the 2-CPU VM, the bare stdlib calls of fib(24)
-    x 8 alternated as a block's rounds are (serial, threads, ProcessPoolExecutor(2))
-    read the pool at 27.7 ms right after the threads' run, 23.5 ms after its own, and
-    26.3 ms even with a serial run between (the effect outlasts 44 ms); the threads'
-    and the serial runs were not slowed by what came before them. A user's pool in
-    steady use reads the 23.5 ms (pyperf's loop runs it back to back), so the two
-    sides are measured in rounds of their own, each paired with its own serial runs."""
-    return a.works_here() == b.works_here()
 
 
 def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
@@ -203,18 +187,11 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
 def confirm_finalists(swept: Sequence[Cell], group: Sequence[CellSpec], task: Task,
                       reference: list[Any], options: dict[str, Any],
                       usable: int) -> list[tuple[CellSpec, Cell]]:
-    """Each model's finalist among ``swept`` (one workload and size), re-measured with
-    ``options`` (``measure_block``'s): one block for the finalists whose work runs in
-    gilbench's process and one for those whose work runs in workers (``same_side``)."""
+    """Each model's finalist among ``swept`` (one workload and size), re-measured in one
+    block with ``options`` (``measure_block``'s)."""
     by_key = {s.key: s for s in group}
 
     def again(chosen: list[CellSpec]) -> list[Outcome]:
-        out: dict[CellSpec, Outcome] = {}
-        for here in (True, False):
-            side = [s for s in chosen if STRATEGIES[s.strategy].works_here() == here]
-            if side:
-                out.update(zip(side, measure_block(side, task, reference, **options),
-                               strict=True))
-        return [out[s] for s in chosen]
+        return measure_block(chosen, task, reference, **options)
 
     return confirm(swept, lambda c: by_key[c.key], again, usable)

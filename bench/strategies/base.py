@@ -219,15 +219,8 @@ class Strategy:
     def _create(self) -> None:
         pass
 
-    @classmethod
-    def works_here(cls) -> bool:
-        """Whether its tasks run in gilbench's own process (serial, threads, asyncio,
-        subinterpreters) rather than in worker processes (``uses_processes``) or a
-        cluster's (``remote_workers``)."""
-        return not (cls.uses_processes or cls.remote_workers)
-
     def _warm(self, deadline: Deadline) -> None:
-        if self.works_here():
+        if not (self.uses_processes or self.remote_workers):  # the work runs in this process
             self.pids, self.gil_in_workers = [os.getpid()], gil_enabled()
             return
         found = self._ping_every_worker(deadline)
@@ -249,7 +242,7 @@ class Strategy:
         """Whether the GIL is on now in any worker. On a free-threaded build it can come
         back on while a cell runs: an extension module without free-threading support
         turns it on, for good, in the process that imports it."""
-        if self.works_here():
+        if not (self.uses_processes or self.remote_workers):
             return gil_enabled()
         return any(self._ping_every_worker(deadline).values())
 
