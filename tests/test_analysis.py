@@ -102,3 +102,16 @@ def test_stay_serial_only_when_no_way_could_beat_serial():
     narrow = ratios_cell("fib", "cpu", "process_pool", 2, 0.95, 0.99, 1.03, size=10)
     verdict = kind_verdicts(results([serial, threads, narrow]))[0]
     assert verdict.outcome == "serial" and "stay serial" in kind_verdict_text(verdict)
+
+
+def test_the_advice_for_more_precision_is_an_option_value_gilbench_run_takes():
+    # "can't tell" says how to get more pairs; the --target-ci it names must parse (it is
+    # a percentage: 0.02 was refused as out of range), and be tighter than quick's.
+    import re
+
+    from bench.analysis.verdicts import MORE_PRECISION
+    from bench.options import parse_target_ci
+    from bench.profiles import PROFILES
+
+    value = re.search(r"--target-ci (\S+?),", MORE_PRECISION).group(1)
+    assert 0 < parse_target_ci(value) < PROFILES["quick"].target_ci

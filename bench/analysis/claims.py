@@ -25,7 +25,7 @@ from bench.analysis.cells import GeoSpan, best_of_model, gil_on, usable_cpus
 from bench.analysis.costs import nearest_payload, pick
 from bench.analysis.granularity import main_crossover
 from bench.analysis.granularity import workloads as granularity_workloads
-from bench.analysis.verdicts import TIE_RATIO
+from bench.analysis.verdicts import MORE_PRECISION, TIE_RATIO
 from bench.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
 from bench.results import Results
@@ -167,8 +167,7 @@ def _unmeasured_speedup(results: Results, kinds: Sequence[str], model: str) -> t
     if not ran:
         return _unmeasured("speedup")
     return UNMEASURED, (f"no {model} cell on this work can decide (an ok cell with a 95% "
-                        "interval, within what the CPUs allow); more pairs: --target-ci "
-                        "0.02 or --profile full")
+                        f"interval, within what the CPUs allow); {MORE_PRECISION}")
 
 
 def threads_on_cpu(results: Results) -> tuple[str, str]:

@@ -32,7 +32,8 @@ from bench.results import Cell, Results
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05
-MORE_PRECISION = "more pairs: --target-ci 0.02, or --profile full"
+# How to get more precision, as ``gilbench run`` takes it (--target-ci is a percentage).
+MORE_PRECISION = "more pairs: --target-ci 2, or --profile full"
 RULE = (f"rule: each side is its best cell measured again after the sweep with fresh "
         "pairs (confirmed), so its 95% interval is honest after the choice; one side wins "
         f"when that interval clears the other side's, and every other cell of the other "
