@@ -37,7 +37,6 @@ from bench.analysis.cells import (
     precision,
     pure_python_workloads,
     serial_cell,
-    usable_cpus,
     with_speedup_only,
 )
 from bench.analysis.claims import Finding, findings
@@ -106,7 +105,6 @@ __all__ = [
     "pure_python_workloads",
     "serial_cell",
     "size_points",
-    "usable_cpus",
     "with_speedup_only",
     "workload_verdict",
 ]

@@ -47,11 +47,6 @@ def with_speedup_only(cells: Iterable[Cell]) -> list[Cell]:
     return [c for c in cells if c.ok and c.speedup is not None]
 
 
-def usable_cpus(results: Results) -> int:
-    """The run's usable CPUs; 0 where the results do not say (a pytest-benchmark file)."""
-    return results.usable_cpus
-
-
 def gil_on(results: Results) -> bool:
     """Whether the run's threads ran with a GIL: False only for an interpreter whose GIL
     was off (a free-threaded build, or PYTHON_GIL=0) and stayed off in every cell whose
@@ -117,7 +112,7 @@ def best_by_speedup(cells: Iterable[Cell], usable: int) -> Cell | None:
 
 def best_cells(results: Results) -> dict[tuple[str, str], Cell]:
     """For each (workload, strategy label), its best decisive cell over worker counts."""
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     groups: dict[tuple[str, str], list[Cell]] = {}
     for c in results.main_cells:
         groups.setdefault((c.workload, c.label), []).append(c)
@@ -200,7 +195,7 @@ def headline(cells: Iterable[Cell], usable: int) -> Headline | None:
 def headline_of(results: Results, workload: str, model: str) -> Headline | None:
     """The workload's headline cell of this model ("threads", "processes")."""
     return headline((c for c in results.cells_of(workload) if c.model == model),
-                    usable_cpus(results))
+                    results.usable_cpus)
 
 
 def best_of_model(results: Results, workload: str, model: str) -> Cell | None:

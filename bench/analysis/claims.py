@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench.analysis.cells import GeoSpan, best_of_model, gil_on, usable_cpus
+from bench.analysis.cells import GeoSpan, best_of_model, gil_on
 from bench.analysis.costs import nearest_payload, pick
 from bench.analysis.granularity import main_crossover
 from bench.analysis.granularity import workloads as granularity_workloads
@@ -93,7 +93,7 @@ def every(outcomes: Sequence[str], yes: str) -> str:
 def parallel_control(results: Results, what: str) -> tuple[str, str] | None:
     """The precondition of a rule whose control runs two processes at once: a verdict
     that says why it cannot decide, or None when the run had two usable CPUs."""
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     if usable == 1:
         return ONE_CPU, (f"{what}: with one usable CPU the two processes of the control "
                          "take turns on it, so they cannot show the difference.")
@@ -174,7 +174,7 @@ def threads_on_cpu(results: Results) -> tuple[str, str]:
     threads = _gains(results, ("cpu",), "threads")
     if not threads:
         return _unmeasured_speedup(results, ("cpu",), "threads")
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     text = f"best thread speedup on pure-Python CPU work: {threads.text()}"
     if usable == 1:
         return ONE_CPU, text + "; with one usable CPU no strategy can run it in parallel."
@@ -205,7 +205,7 @@ def threads_on_cpu(results: Results) -> tuple[str, str]:
 
 
 def threads_in_general(results: Results) -> tuple[str, str]:
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     # Overlapping waits needs no second CPU; running native code in parallel does.
     kinds = ("io",) if usable == 1 else ("io", "native")
     gains = _gains(results, kinds, "threads")
@@ -227,7 +227,7 @@ def processes_use_cores(results: Results) -> tuple[str, str]:
     procs = _gains(results, ("cpu",), "processes")
     if not procs:
         return _unmeasured_speedup(results, ("cpu",), "processes")
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     text = (f"best process speedup on pure-Python CPU work: {procs.text()} on "
             f"{usable or 'an unknown number of'} usable CPU{'s' if usable != 1 else ''}")
     if usable == 1:
@@ -463,7 +463,7 @@ def processes_pay_from(results: Results) -> tuple[str, str]:
              if next(c.kind for c in results.cells if c.workload == w) == "cpu"]
     if not names:
         return _unmeasured("granularity --workloads fib")
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     if usable == 1:
         return ONE_CPU, "with one usable CPU processes cannot beat threads at any task size."
     found = [(w, main_crossover(results, w)) for w in names]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from bench.analysis.cells import best_of_model, headline, serial_cell, usable_cpus
+from bench.analysis.cells import best_of_model, headline, serial_cell
 from bench.analysis.significance import (
     Change,
     Pair,
@@ -49,7 +49,7 @@ class Run:
         finalists, or the simultaneous choice), its interval widened for the choice among
         them (no interval where the pairs are too few for that)."""
         found = headline((c for c in self.results.cells_of(workload)
-                          if c.strategy != "serial"), usable_cpus(self.results))
+                          if c.strategy != "serial"), self.results.usable_cpus)
         if found is None:
             return None
         return dataclasses.replace(found.cell, speedup_ci95=found.interval())

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench import stats
-from bench.analysis.cells import at_confidence, decisive, task_s, usable_cpus
+from bench.analysis.cells import at_confidence, decisive, task_s
 from bench.analysis.verdicts import TIE_RATIO
 from bench.fmt import fmt_s
 from bench.results import Cell, Results
@@ -217,7 +217,7 @@ def models_crossover(results: Results, workload: str, winner: str, loser: str,
                      rising: bool) -> Crossover:
     """Where ``winner``'s best beats ``loser``'s best by more than the tie band."""
     pts = points(results, workload)
-    conf, usable = level(pts), usable_cpus(results)
+    conf, usable = level(pts), results.usable_cpus
 
     def at(p: Point) -> tuple[State, float | None] | None:
         w, lo = _side(p, winner, conf, usable), _side(p, loser, conf, usable)
@@ -235,7 +235,7 @@ def models_crossover(results: Results, workload: str, winner: str, loser: str,
 def pays_crossover(results: Results, workload: str, label: str) -> Crossover:
     """From which task size ``label`` beats serial by at least ``PAYS``."""
     pts = points(results, workload)
-    conf, usable = level(pts), usable_cpus(results)
+    conf, usable = level(pts), results.usable_cpus
 
     def at(p: Point) -> tuple[State, float | None] | None:
         ci = joint(p.cells.get(label), conf, usable)
@@ -251,7 +251,7 @@ def near_crossover(results: Results, workload: str, label: str,
                    reference: str = "process_pool") -> Crossover:
     """From which task size ``label`` comes within 10% of ``reference``'s speedup."""
     pts = points(results, workload)
-    conf, usable = level(pts), usable_cpus(results)
+    conf, usable = level(pts), results.usable_cpus
 
     def at(p: Point) -> tuple[State, float | None] | None:
         mine = joint(p.cells.get(label), conf, usable)

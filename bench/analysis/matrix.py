@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench import stats
-from bench.analysis.cells import artefact, usable_cpus
+from bench.analysis.cells import artefact
 from bench.analysis.comparison import Run
 from bench.kinds import KINDS
 from bench.results import Cell, Results
@@ -101,7 +101,7 @@ def _ways(results: Results, label: str, base_label: str, kind: str,
           serial: Sequence[SerialRuns]) -> list[WayTime]:
     """Every way the interpreter ran on every workload of the kind, on the baseline's
     scale (ways without a cell on one of those workloads are left out)."""
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     is_base = label == base_label
     workloads = [w for w in results.workloads()
                  if any(c.kind == kind for c in results.cells_of(w))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from bench import stats
-from bench.analysis.cells import headline, usable_cpus
+from bench.analysis.cells import headline
 from bench.analysis.verdicts import Duel, duel
 from bench.fmt import fmt_s
 from bench.results import Cell, Results
@@ -50,7 +50,7 @@ class SizePoint(TypedDict):
 def size_points(results: Results, workload: str) -> list[SizePoint]:
     """Per size of a task-size sweep: task time, best thread and process cells."""
     out: list[SizePoint] = []
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     for size, cells in results.sizes_of(workload).items():
         base = next((c for c in cells if c.strategy == "serial" and c.ok and c.median_s), None)
         if base is None:

@@ -25,7 +25,6 @@ from bench.analysis.cells import (
     headline_of,
     reach,
     tasks_of_about,
-    usable_cpus,
 )
 from bench.kinds import KINDS
 from bench.results import Cell, Results
@@ -110,7 +109,7 @@ def duel(cells: Iterable[Cell], usable: int) -> Duel:
 
 def duel_of(results: Results, workload: str) -> Duel:
     """The duel at the workload's main size."""
-    return duel(results.cells_of(workload), usable_cpus(results))
+    return duel(results.cells_of(workload), results.usable_cpus)
 
 
 def workload_verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None = None,
@@ -258,7 +257,7 @@ def mixed_sides(results: Results) -> list[str]:
     """For each mixed workload (and task size), which side of the waiting-versus-Python-
     work balance the measurement landed on, from the serial run's CPU share and the
     threads-or-processes verdict."""
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     gil = gil_on(results)
     lines = []
     for w in results.workloads():

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.analysis import best_cells, gil_on, granularity, size_points, usable_cpus
+from bench.analysis import best_cells, gil_on, granularity, size_points
 from bench.files import write_with
 from bench.fmt import fmt_s
 from bench.kinds import KINDS, kind_title
@@ -236,7 +236,7 @@ def granularity_chart(results: Results, kind: str, stem: Path) -> list[Path] | N
              if next(c.kind for c in results.cells if c.workload == w) == kind]
     if not names:
         return None
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     cols = min(2, len(names))
     rows = math.ceil(len(names) / cols)
     fig = new_figure(figsize=(5.4 * cols, 3.8 * rows))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.analysis import best_of_model, duel_of, gil_on, usable_cpus
+from bench.analysis import best_of_model, duel_of, gil_on
 from bench.analysis.cells import GeoSpan, pure_python_workloads
 from bench.analysis.comparison import Run
 from bench.kinds import gil_words
@@ -102,7 +102,7 @@ def _cost_sentence(c: Cost) -> str:
 def sentences(runs: Sequence[Run], serial: Sequence[SerialRuns]) -> list[str]:
     """What free-threading changes on this machine, each claim decided by intervals."""
     out = []
-    one = [r.label for r in runs if usable_cpus(r.results) == 1]
+    one = [r.label for r in runs if r.results.usable_cpus == 1]
     if one:
         out.append(f"{', '.join(one)} had one usable CPU: nothing runs in parallel there, so "
                    "its runs cannot show what free-threading changes (only the single-thread "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.analysis import granularity, usable_cpus
+from bench.analysis import granularity
 from bench.fmt import fmt_s, fmt_speedup
 from bench.kinds import KINDS
 from bench.report.document import Block, Bullets, Heading, Image, Para, Table
@@ -18,7 +18,7 @@ def blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:
     if not names:
         return []
     plan = results.plan
-    n = plan.granularity_workers if plan else usable_cpus(results)
+    n = plan.granularity_workers if plan else results.usable_cpus
     out: list[Block] = [Heading("Granularity: from which task size each way pays"), Para(
         f"The same strategies on tasks from about 0.1 ms to about 100 ms (`--suite "
         f"granularity`), each at {n} worker{'s' if n != 1 else ''} (the usable CPUs). A "

@@ -27,7 +27,6 @@ from bench.analysis import (
     pure_python_workloads,
     serial_cell,
     size_points,
-    usable_cpus,
 )
 from bench.analysis.noise import others_check
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
@@ -100,7 +99,7 @@ def workload_table(results: Results, workload: str) -> Table:
     workers = sorted({c.workers for c in cells if c.strategy != "serial"})
     labels = list(dict.fromkeys(c.label for c in cells if c.strategy != "serial"))
     by = {(c.label, c.workers): c for c in cells}
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     marks = results.machine.get("gil_enabled", True) is False
     best = best_by_speedup(cells, usable)
     rows = []
@@ -356,7 +355,7 @@ def machine_warning(results: Results) -> str | None:
         reasons.append(f"the hypervisor stole {steal:.1%} of the CPU time")
     # Cells flagged noisy are not evidence here: at 6-8 pairs an interval is wide by
     # construction on any machine. A whole interval above what the CPUs allow is.
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     sure = [c for c in results.cells if c.ok and artefact(c, usable)]
     if sure:
         reasons.append(f"{len(sure)} cells faster than the CPUs allow with their whole 95% "
@@ -371,7 +370,7 @@ def machine_warning(results: Results) -> str | None:
 
 def physics_blocks(results: Results) -> list[Block]:
     """Cells faster than the usable CPUs allow on CPU-bound work: named, with the cause."""
-    usable = usable_cpus(results)
+    usable = results.usable_cpus
     over = [c for c in results.cells if c.ok and over_ceiling(c, usable)]
     if not over:
         return []
