@@ -45,9 +45,19 @@ def test_crossover_in_words():
                                          procs * 1.02)}
 
     pts = [pt(1e-5, 1.0, 0.2), pt(1e-4, 1.0, 0.9), pt(1e-3, 1.0, 1.6), pt(1e-2, 1.0, 1.9)]
-    assert "from tasks of about 1 ms on (at 100 µs per task they did not)" in crossover(pts)
-    assert "every task size" in crossover(pts[2:])
-    assert "never" in crossover(pts[:2])
+    # One crossover analysis: the granularity sweep's, fed one state per size.
+    c = crossover(pts)
+    assert c.status == "crosses" and c.bracket == (1e-4, 1e-3)
+    assert c.text().startswith("from tasks of about ") and "between 100 µs and 1 ms" in c.text()
+    assert crossover(pts[2:]).status == "always" and "every task size" in crossover(pts[2:]).text()
+    assert crossover(pts[:2]).status == "never"
+    # A size that can't be told is not a "no": nothing sure anywhere is "can't tell".
+    wide = {"task_s": 1e-3,  # processes ahead on their points, but the intervals overlap
+            "threads": ratios_cell("fib", "cpu", "threads", 2, 0.7, 1.0, 1.4),
+            "processes": ratios_cell("fib", "cpu", "process_pool", 2, 0.9, 1.3, 1.7)}
+    unsure = [pt(1e-4, 1.0, 0.9), wide]
+    assert crossover(unsure).status == "can't tell"
+    assert "can't be told at 1 of 2 sizes" in crossover(unsure).text()
 
 
 def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
@@ -69,7 +79,7 @@ def test_main_analyses_use_the_profiles_size_and_the_sweep_keeps_the_rest():
     assert pts[0]["processes"].speedup == pytest.approx(0.5)
     assert pts[0]["threads"].speedup == pytest.approx(1.0)
     assert pts[1]["threads"] is None  # the profile's size ran no threads here
-    assert crossover(pts) == "processes never surely beat threads here (tasks up to 1.25 ms)"
+    assert crossover(pts).status == "never"  # threads surely win at 20, the one size with both
 
 
 def test_threads_are_recommended_on_a_tie_only_if_they_surely_beat_serial():

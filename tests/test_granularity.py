@@ -37,7 +37,8 @@ def test_a_crossing_with_nothing_sure_below_says_so():
 
 
 @pytest.mark.parametrize("seq, status", [
-    ((True, True), "always"), ((False, None), "never"), ((True, False, True), "unsteady"),
+    ((True, True), "always"), ((False, False), "never"), ((False, None), "can't tell"),
+    ((True, False, True), "unsteady"),
     ((True, True, False), "unsteady"), ((), "not measured")])
 def test_every_other_shape_is_said(seq, status):
     c = states(*[(10.0 ** -i, s, 0.0) for i, s in zip(range(4, 0, -1), seq, strict=False)])

@@ -113,7 +113,9 @@ class Crossover:
 
     @property
     def status(self) -> str:
-        """"crosses", "always", "never", "unsteady" or "not measured"."""
+        """"crosses", "always", "never", "can't tell", "unsteady" or "not measured".
+        "never" is a claim too: it surely fails at every size measured; where it surely
+        holds nowhere but some sizes can't be told, it is "can't tell"."""
         seq = self._ordered()
         if not seq:
             return "not measured"
@@ -121,7 +123,7 @@ class Crossover:
         if all(held):
             return "always"
         if not any(held):
-            return "never"
+            return "never" if all(s is False for _, s, _ in seq) else "can't tell"
         k = self._start()
         if k is None or any(held[:k]):
             return "unsteady"
@@ -174,8 +176,10 @@ class Crossover:
         if status == "always":
             return f"at every task size measured ({span})"
         if status == "never":
-            tail = (f"; can't tell at {unsure} of {len(seq)} sizes" if unsure else "")
-            return f"at no task size measured ({span}){tail}"
+            return f"at no task size measured ({span})"
+        if status == "can't tell":
+            return (f"at no size surely ({span}): it surely fails at "
+                    f"{len(seq) - unsure} and can't be told at {unsure} of {len(seq)} sizes")
         if status == "unsteady":
             return (f"no steady crossover: it holds at some task sizes and not at others "
                     f"({span})")

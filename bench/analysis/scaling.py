@@ -3,12 +3,13 @@ start to beat threads as tasks grow (a ``--sizes`` sweep)."""
 
 from __future__ import annotations
 
+import math
 from typing import TypedDict
 
 from bench import stats
 from bench.analysis.cells import headline
-from bench.analysis.verdicts import Duel, duel
-from bench.fmt import fmt_s
+from bench.analysis.granularity import Crossover
+from bench.analysis.verdicts import TIE_RATIO, Duel, duel
 from bench.results import Cell, Results
 
 AMDAHL_MIN_POINTS = 2  # worker counts within 2..usable CPUs an Amdahl fit needs
@@ -67,39 +68,29 @@ def size_points(results: Results, workload: str) -> list[SizePoint]:
     return out
 
 
-def crossovers(points: list[SizePoint]) -> list[str]:
+def crossovers(points: list[SizePoint]) -> list[tuple[str, Crossover]]:
     """Per process strategy, where it starts to beat the best thread strategy."""
     labels = dict.fromkeys(label for p in points for label, c in p["by_label"].items()
                            if c.model == "processes")
     out = []
     for label in labels:
         mine: list[SizePoint] = [{**p, "processes": p["by_label"].get(label)} for p in points]
-        out.append(f"{label}: {crossover(mine)}")
+        out.append((label, crossover(mine)))
     return out
 
 
-def crossover(points: list[SizePoint]) -> str:
-    """Where processes start to beat threads as tasks grow, in words."""
-    wins = []
+def crossover(points: list[SizePoint]) -> Crossover:
+    """Where processes start to beat threads as tasks grow: the granularity analysis's
+    ``Crossover``, one state per size from that size's verdict (processes surely win: it
+    holds; threads win or a tie: it does not; can't tell: unknown)."""
+    states: list[tuple[float, bool | None, float | None]] = []
     for p in points:
         t, q = p["threads"], p["processes"]
-        if t is None or q is None:
+        if t is None or q is None or not t.speedup or not q.speedup:
             continue
         mine = p.get("duel")  # the size's duel; a strategy's own curve keeps threads' reach
-        wins.append((p["task_s"],
-                     Duel(t, q, mine.t_reach if mine else None).winner == "processes"))
-    if not wins:
-        return "not measured (threads and processes both needed, with 95% intervals)"
-    if not any(w for _, w in wins):
-        return ("processes never surely beat threads here (tasks up to "
-                + fmt_s(wins[-1][0]) + ")")
-    i = len(wins)
-    while i > 0 and wins[i - 1][1]:
-        i -= 1
-    if i == len(wins):
-        return "no steady crossover: processes win at some task sizes but not at the largest"
-    if i == 0:
-        return f"processes beat threads at every task size measured, down to {fmt_s(wins[0][0])}"
-    return (f"processes beat threads from tasks of about {fmt_s(wins[i][0])} on (at "
-            f"{fmt_s(wins[i - 1][0])} per task they did not): below that, what a process "
-            "pays per task (pickling, a trip through a pipe) outweighs the other cores")
+        winner = Duel(t, q, mine.t_reach if mine else None).winner
+        state = None if winner is None else winner == "processes"
+        states.append((p["task_s"], state,
+                       math.log(q.speedup_value / t.speedup_value / TIE_RATIO)))
+    return Crossover("processes beat threads", True, tuple(states))

@@ -174,10 +174,11 @@ def task_size_blocks(results: Results, charts: dict[str, list[Path]]) -> list[Bl
             d = p["duel"]
             rows.append((str(p["size"]), str(p["tasks"]), fmt_s(p["task_s"]),
                          fmt_best(d.threads), fmt_best(d.processes), d.text))
-        blocks.append(Para(f"**{w}**: {crossover(pts)}."))
+        main = crossover(pts)
+        blocks.append(Para(f"**{w}**: {main.claim} {main.text()}."))
         per = crossovers(pts)
         if len(per) > 1:
-            blocks.append(Bullets(tuple(per)))
+            blocks.append(Bullets(tuple(f"{label}: {c.text()}" for label, c in per)))
         blocks.append(Table(("size", "tasks", "serial time per task", "best threads",
                              "best processes", "verdict"), tuple(rows)))
     return blocks
