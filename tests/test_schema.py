@@ -162,22 +162,15 @@ def _schema_types(prop: dict) -> set[str]:
 
 def _records() -> list[tuple[str, type, dict, dict[str, str]]]:
     """(name, dataclass, its schema object, field -> key) for every record results.json
-    holds."""
-    from bench.entries import ENTRY_TYPES
-    from bench.interprecord import MACHINE_KEYS, InterpreterRecord
-    from bench.plan import Plan
-    from bench.results import Cell, Confirmation
+    holds (``bench.schemagen``'s list, the one the generator writes)."""
+    from bench import schemagen
+    from bench.results import Confirmation
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    out = [(r.name, r.cls, r.locate(schema), r.keys) for r in schemagen.records()
+           if r.file == "results"]
     cell = schema["$defs"]["cell"]
-    out = [("cell", Cell, cell, {}),
-           ("cell.confirmation", Confirmation, cell["properties"]["confirmation"], {}),
-           ("plan", Plan, schema["$defs"]["plan"], {}),
-           ("machine (the interpreter's fields)", InterpreterRecord,
-            schema["properties"]["machine"], MACHINE_KEYS)]
-    out += [(suite, cls, schema["properties"][suite]["items"], {})
-            for suite, cls in ENTRY_TYPES.items()]
-    return out
+    return out + [("cell.confirmation", Confirmation, cell["properties"]["confirmation"], {})]
 
 
 @pytest.mark.parametrize("record", [r[0] for r in _records()])
@@ -219,3 +212,67 @@ def test_every_key_of_the_machine_record_is_in_the_schema_with_its_value_valid()
     assert sorted(set(machine) - set(schema["properties"])) == []
     validator = jsonschema.Draft202012Validator(schema)
     assert [e.message for e in validator.iter_errors(json.loads(json.dumps(machine)))] == []
+
+
+@pytest.mark.parametrize("stem", ["results", "interpreters"])
+def test_the_committed_schema_is_the_one_generated_from_the_dataclasses(stem):
+    from bench import schemagen
+
+    path = schemagen.SCHEMA_DIR / f"{stem}.schema.json"
+    committed = path.read_text(encoding="utf-8")
+    assert schemagen.text(schemagen.generate(stem, json.loads(committed))) == committed, (
+        f"{path.name} differs from its dataclasses: run python -m bench.schemagen")
+
+
+def test_a_field_added_to_a_dataclass_reaches_the_schema_only_by_regenerating(monkeypatch,
+                                                                              tmp_path):
+    import dataclasses
+
+    from bench import schemagen
+    from bench.results import Cell, Confirmation
+
+    @dataclasses.dataclass(frozen=True)
+    class Grown(Cell):  # a field added, as a maintainer would add it to Cell
+        spread_s: tuple[float, ...] | None = None
+        parts: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    grown = [dataclasses.replace(r, cls=Grown) if r.cls is Cell else r
+             for r in schemagen.records()]
+    monkeypatch.setattr(schemagen, "records", lambda: grown)
+    for stem in ("results", "interpreters"):
+        (tmp_path / f"{stem}.schema.json").write_text(
+            (schemagen.SCHEMA_DIR / f"{stem}.schema.json").read_text("utf-8"), "utf-8")
+    before = json.loads((tmp_path / "results.schema.json").read_text("utf-8"))
+    assert schemagen.generate("results", before) != before  # the committed file is stale
+    assert schemagen.regenerate(tmp_path) == [tmp_path / "results.schema.json"]
+    after = json.loads((tmp_path / "results.schema.json").read_text("utf-8"))
+    props = after["$defs"]["cell"]["properties"]
+    assert props["spread_s"] == {"type": ["array", "null"], "items": {"type": "number"}}
+    assert props["parts"] == {"type": "object"}
+    assert list(props)[-2:] == ["spread_s", "parts"]  # new fields after the kept ones
+    assert "spread_s" not in after["$defs"]["cell"]["required"]  # old files lack it
+    # What the type cannot say is kept: the description, the bounds, the enum, if/then.
+    assert props["confirmation"]["description"] == before["$defs"]["cell"]["properties"][
+        "confirmation"]["description"]
+    assert props["workers"]["minimum"] == 1 and "enum" in props["status"]
+    assert after["$defs"]["cell"]["allOf"] == before["$defs"]["cell"]["allOf"]
+    assert set(props["confirmation"]["properties"]) == {
+        f.name for f in dataclasses.fields(Confirmation)}
+    assert schemagen.regenerate(tmp_path) == []  # a fixed point
+    jsonschema.Draft202012Validator.check_schema(after)
+
+
+def test_a_field_a_dataclass_dropped_leaves_its_record_but_not_the_machine():
+    from bench import schemagen
+    from bench.interprecord import MACHINE_KEYS, InterpreterRecord
+    from bench.runfolder import InterpreterEntry
+
+    obj = {"required": ["path", "gone"], "properties": {
+        "gone": {"type": "string"}, "path": {"type": "integer", "minLength": 1}}}
+    out = schemagen.record_object(InterpreterEntry, obj)
+    assert list(out["properties"])[:1] == ["path"] and "gone" not in out["properties"]
+    assert out["required"] == ["path"]
+    assert out["properties"]["path"] == {"type": "string", "minLength": 1}  # type from hint
+    machine = schemagen.record_object(InterpreterRecord, obj, MACHINE_KEYS, own=False)
+    assert "gone" in machine["properties"] and "python_version" in machine["properties"]
+    assert machine["properties"]["jit_enabled"] == {"type": ["boolean", "null"]}
