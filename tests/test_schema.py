@@ -170,7 +170,7 @@ def _records() -> list[tuple[str, type, dict, dict[str, str]]]:
     out = [(r.name, r.cls, r.locate(schema), r.keys) for r in schemagen.records()
            if r.file == "results"]
     cell = schema["$defs"]["cell"]
-    return out + [("cell.confirmation", Confirmation, cell["properties"]["confirmation"], {})]
+    return [*out, ("cell.confirmation", Confirmation, cell["properties"]["confirmation"], {})]
 
 
 @pytest.mark.parametrize("record", [r[0] for r in _records()])
