@@ -72,16 +72,14 @@ class InterpreterRecord:
         return cls(**{k: v for k, v in d.items() if k in known})
 
     def machine_fields(self) -> dict[str, Any]:
-        """Its fields under the machine record's keys."""
-        return {MACHINE_KEYS[k]: v for k, v in asdict(self).items()}
+        """Its fields under the machine record's keys (a field ``MACHINE_KEYS`` does not
+        rename keeps its own name)."""
+        return {MACHINE_KEYS.get(k, k): v for k, v in asdict(self).items()}
 
     @classmethod
     def from_machine(cls, machine: dict[str, Any]) -> InterpreterRecord:
-        """The record a machine record holds (a file's: missing keys read as unknown)."""
-        d = {k: machine.get(key) for k, key in MACHINE_KEYS.items()}
-        return cls(version=str(d["version"] or "?"),
-                   implementation=str(d["implementation"] or "CPython"),
-                   free_threaded_build=bool(d["free_threaded_build"]),
-                   gil_enabled=d["gil_enabled"] is not False,
-                   jit_enabled=d["jit_enabled"], default_start_method=d["default_start_method"],
-                   executable=d["executable"])
+        """The record a machine record holds (a file's: a missing or null key reads as
+        the field's default, unknown)."""
+        d = {f.name: machine[key] for f in fields(cls)
+             if machine.get(key := MACHINE_KEYS.get(f.name, f.name)) is not None}
+        return cls.from_dict({"version": "?", **d})

@@ -1,5 +1,6 @@
 """The recipes of docs/developing.md, followed in a test: a toy kernel, strategy, cost
-suite, report section and comparison section, each added in the places its recipe names
+suite, report section and comparison section, chart, interpreter implementation and build
+fact, and interval method, each added in the places its recipe names
 and nowhere else, and picked up by the registries, the plan, the run's estimate, a real
 run and the report.
 
@@ -210,3 +211,116 @@ def test_the_report_section_recipes_one_function_in_a_list(monkeypatch, tmp_path
                                                                      sample_results())]
     blocks = compare.build(runs, runs[0], {})
     assert "Hello from a new comparison section (2 runs)." in render_markdown(blocks, tmp_path)
+
+
+def test_the_chart_recipe_one_function_in_a_list_and_a_section_that_shows_it(monkeypatch,
+                                                                               tmp_path):
+    from bench.report import charts, render
+    from bench.report.document import Image
+    from tests.helpers import sample_results
+
+    def toy_chart(results, out):  # as the recipe says: new_figure, save_figure, a key
+        fig = charts.new_figure(figsize=(4, 3))
+        ax = fig.add_subplot()
+        ax.bar(range(len(results.cells)), [c.speedup or 0 for c in results.cells])
+        return {"toy:bars": charts.save_figure(fig, out / "toy-bars")}
+
+    def toy_section(results, found):
+        return [Image(found["toy:bars"][0], "toy bars")] if "toy:bars" in found else []
+
+    monkeypatch.setattr(charts, "CHARTS", [*charts.CHARTS, toy_chart])
+    monkeypatch.setattr(sections, "SECTIONS", [*sections.SECTIONS, toy_section])
+    written = render(sample_results(), tmp_path)
+    assert tmp_path / "toy-bars.png" in written and (tmp_path / "toy-bars.svg").is_file()
+    assert "toy-bars.png" in (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert (tmp_path / "overview.png").is_file()  # the run's own charts still drawn
+
+    def clash(results, out):  # a key another maker already gave
+        return {"overview": []}
+
+    monkeypatch.setattr(charts, "CHARTS", [*charts.CHARTS, clash])
+    with pytest.raises(ValueError, match="two charts under one key: 'overview'"):
+        charts.write_charts(sample_results(), tmp_path / "again")
+
+
+def test_the_interpreter_kind_recipe_an_implementation_needs_no_edit(monkeypatch):
+    import platform
+
+    from bench import remote
+    from bench.analysis.comparison import Run
+    from bench.interprecord import InterpreterRecord
+    from bench.report.matrix import interpreter_words
+    from tests.helpers import sample_results
+
+    monkeypatch.setattr(platform, "python_implementation", lambda: "GraalPy")
+    machine = collect_machine()
+    major, minor = sys.version_info[:2]
+    record = InterpreterRecord.from_machine(machine)
+    assert machine["python_implementation"] == "GraalPy"
+    assert record.label == f"graalpy{major}.{minor}"  # never a CPython's python3.x label
+    assert remote.probe()["implementation"] == "GraalPy"
+    results = Results.from_dict({**sample_results().to_dict(), "machine": machine})
+    words = interpreter_words(Run("g", "g.json", results))
+    assert words.startswith(f"GraalPy {platform.python_version()}")
+
+
+def test_the_interpreter_kind_recipe_a_build_fact_is_one_field(monkeypatch, tmp_path):
+    import json
+    from dataclasses import asdict, replace
+
+    from bench import machine as machine_mod
+    from bench import remote, schemagen
+    from bench.interprecord import InterpreterRecord
+
+    @dataclass(frozen=True)
+    class WithTailCalls(InterpreterRecord):  # the field, as the recipe adds it
+        tail_calls: bool | None = None
+
+        def words(self):  # ... and its words
+            return super().words() + (", tail-calling interpreter" if self.tail_calls
+                                      else "")
+
+    plain = machine_mod.this_interpreter
+    monkeypatch.setattr(machine_mod, "this_interpreter",  # ... read where it is read
+                        lambda: WithTailCalls(**asdict(plain()), tail_calls=True))
+    machine = collect_machine()
+    assert machine["tail_calls"] is True and remote.probe()["tail_calls"] is True
+    back = WithTailCalls.from_machine(machine)
+    assert back.tail_calls is True and back == machine_mod.this_interpreter()
+    assert back.words().endswith("tail-calling interpreter")
+    assert WithTailCalls.from_machine({}).tail_calls is None  # an older file: unknown
+    # ... and the published schema takes it by regenerating
+    grown = [replace(r, cls=WithTailCalls) if r.cls is InterpreterRecord else r
+             for r in schemagen.records()]
+    monkeypatch.setattr(schemagen, "records", lambda: grown)
+    for name in ("results.schema.json", "interpreters.schema.json"):
+        (tmp_path / name).write_text((schemagen.SCHEMA_DIR / name).read_text("utf-8"), "utf-8")
+    path = tmp_path / "results.schema.json"
+    assert schemagen.regenerate(tmp_path) == [path]
+    schema = json.loads(path.read_text("utf-8"))
+    assert schema["properties"]["machine"]["properties"]["tail_calls"] == {
+        "type": ["boolean", "null"]}
+
+
+def test_the_statistic_recipe_one_interval_behind_every_figure(monkeypatch):
+    from dataclasses import replace
+
+    from bench import stats
+    from bench.analysis.cells import at_confidence, headline
+    from bench.entries import timed
+    from bench.results import with_speedup
+    from tests.helpers import ratios_cell
+
+    def toy_interval(values, confidence=stats.CONFIDENCE):  # the full range, from 2 values
+        return (min(values), max(values)) if len(values) >= 2 else None
+
+    monkeypatch.setattr(stats, "median_interval", toy_interval)
+    c = ratios_cell("fib", "cpu", "process_pool", 2, 1.5, 1.8, 2.0)
+    three = with_speedup(replace(c, times_s=(0.1,) * 3, serial_times_s=(0.15, 0.18, 0.2)),
+                         ())
+    # A cell's stored interval: three pairs, where the real method needs six
+    assert three.speedup_ci95 == pytest.approx((1.5, 2.0))
+    assert at_confidence(three, 0.999) == pytest.approx((1.5, 2.0))  # any level, the same
+    best = headline([with_speedup(c, ())], 2)
+    assert best is not None and best.cell.speedup_ci95 == pytest.approx((1.5, 2.0))
+    assert timed((0.01, 0.03))["median_ci95_s"] == pytest.approx((0.01, 0.03))  # a suite's

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -285,21 +285,48 @@ def granularity_chart(results: Results, kind: str, stem: Path) -> list[Path] | N
     return save_figure(fig, stem)
 
 
-def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
-    """Every chart of a run: ``speedup-<workload>``, ``overview`` and, with a
-    task-size sweep, ``task-size``."""
-    out.mkdir(parents=True, exist_ok=True)
-    charts: dict[str, list[Path]] = {}
-    sizes = task_size_chart(results, out / "task-size")
-    if sizes:
-        charts["task-size"] = sizes
+def _task_size_charts(results: Results, out: Path) -> dict[str, list[Path]]:
+    found = task_size_chart(results, out / "task-size")
+    return {"task-size": found} if found else {}
+
+
+def _granularity_charts(results: Results, out: Path) -> dict[str, list[Path]]:
+    charts = {}
     for kind in KINDS:
         found = granularity_chart(results, kind, out / f"granularity-{kind}")
         if found:
             charts[f"granularity-{kind}"] = found
-    if any(c.ok for c in results.cells):
-        charts["overview"] = overview_chart(results, out / "overview")
-    for w in results.workloads():
-        if any(c.speedup is not None and c.strategy != "serial" for c in results.cells_of(w)):
-            charts[workload_chart(w)] = speedup_chart(results, w, out / f"speedup-{w}")
+    return charts
+
+
+def _overview_charts(results: Results, out: Path) -> dict[str, list[Path]]:
+    ok = any(c.ok for c in results.cells)
+    return {"overview": overview_chart(results, out / "overview")} if ok else {}
+
+
+def _workload_charts(results: Results, out: Path) -> dict[str, list[Path]]:
+    return {workload_chart(w): speedup_chart(results, w, out / f"speedup-{w}")
+            for w in results.workloads()
+            if any(c.speedup is not None and c.strategy != "serial"
+                   for c in results.cells_of(w))}
+
+
+ChartMaker = Callable[[Results, Path], dict[str, list[Path]]]
+
+# The run's charts, in order: each maker draws the charts it applies to and returns them
+# by key (a section finds its chart in ``charts`` by that key); a plug-in appends one.
+CHARTS: list[ChartMaker] = [_task_size_charts, _granularity_charts, _overview_charts,
+                            _workload_charts]
+
+
+def write_charts(results: Results, out: Path) -> dict[str, list[Path]]:
+    """Every chart of a run (``CHARTS``): ``speedup-<workload>``, ``overview`` and, with a
+    task-size or granularity sweep, ``task-size`` and ``granularity-<kind>``."""
+    out.mkdir(parents=True, exist_ok=True)
+    charts: dict[str, list[Path]] = {}
+    for maker in CHARTS:
+        for key, paths in maker(results, out).items():
+            if key in charts:
+                raise ValueError(f"two charts under one key: {key!r}")
+            charts[key] = paths
     return charts
