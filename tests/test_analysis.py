@@ -125,3 +125,34 @@ def test_the_advice_for_more_precision_is_an_option_value_gilbench_run_takes():
 
     value = re.search(r"--target-ci (\S+?),", MORE_PRECISION).group(1)
     assert 0 < parse_target_ci(value) < PROFILES["quick"].target_ci
+
+
+def test_a_run_is_analysed_once_for_the_report_and_the_terminal(tmp_path):
+    from bench.analysis import once
+    from bench.analysis.cells import headline_of
+    from bench.report import render
+    from bench.report.terminal import summary
+    from tests.helpers import full_sample
+
+    r = full_sample()
+    before = dict(once.COUNTS)
+    render(r, tmp_path)
+    summary(r, tmp_path)
+    summary(r, tmp_path)
+    asked = {k: v - before.get(k, 0) for k, v in once.COUNTS.items() if v != before.get(k, 0)}
+    # Every question computed at most once per workload (and model) for all the readers
+    models = {c.model for c in r.cells} - {"serial"}
+    assert asked["kind_verdicts"] == 1 and asked["findings"] == 1
+    assert asked["headline"] <= len(r.workloads()) * len(models)
+    assert asked["duel"] <= len(r.workloads())
+    # ... and the kept answer is the one computed fresh
+    w = r.workloads()[0]
+    fresh = load_again(r)
+    assert headline_of(r, w, "processes") == headline_of(fresh, w, "processes")
+    assert headline_of(r, w, "processes") is headline_of(r, w, "processes")
+
+
+def load_again(r):
+    from bench.results import Results
+
+    return Results.from_dict(r.to_dict())

@@ -16,7 +16,10 @@ measurement code), prints, or writes files.
 - ``matrix``: interpreters' time per task on the baseline's scale (``--python``);
 - ``granularity``: from which task size each way pays (the granularity sweep);
 - ``comparison``: several runs side by side (what ``compare`` decides: changes against
-  the baseline, flips of the answer, the machines that cannot tell).
+  the baseline, flips of the answer, the machines that cannot tell);
+- ``once``: each typed answer (headlines, duels, kind verdicts, findings, crossovers)
+  computed once per run and kept with it, so the report, the terminal and ``compare``
+  render one answer.
 """
 
 from bench.analysis.cells import (

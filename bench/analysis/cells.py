@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from bench import stats
+from bench.analysis.once import once
 from bench.fmt import fmt_s, fmt_speedup, fmt_x
 from bench.kinds import CEILING_SLACK, gil_bound, pure_python, speedup_ceiling
 from bench.results import Cell, Results, with_speedup
@@ -193,9 +194,10 @@ def headline(cells: Iterable[Cell], usable: int) -> Headline | None:
 
 
 def headline_of(results: Results, workload: str, model: str) -> Headline | None:
-    """The workload's headline cell of this model ("threads", "processes")."""
-    return headline((c for c in results.cells_of(workload) if c.model == model),
-                    results.usable_cpus)
+    """The workload's headline cell of this model ("threads", "processes"), computed once
+    per run (``bench.analysis.once``)."""
+    return once(results, ("headline", workload, model), lambda: headline(
+        (c for c in results.cells_of(workload) if c.model == model), results.usable_cpus))
 
 
 def best_of_model(results: Results, workload: str, model: str) -> Cell | None:

@@ -25,6 +25,7 @@ from bench.analysis.cells import GeoSpan, best_of_model, gil_on
 from bench.analysis.costs import nearest_payload, pick
 from bench.analysis.granularity import main_crossover
 from bench.analysis.granularity import workloads as granularity_workloads
+from bench.analysis.once import once
 from bench.analysis.verdicts import MORE_PRECISION, TIE_RATIO
 from bench.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
@@ -565,6 +566,11 @@ COST_RULE_NOTE = (f"intervals are distribution-free 95% intervals of the medians
 
 
 def findings(results: Results) -> list[Finding]:
+    """The article's claims, each decided on this run (computed once per run)."""
+    return list(once(results, "findings", lambda: tuple(_findings(results))))
+
+
+def _findings(results: Results) -> list[Finding]:
     out = []
     for claim, source, quote, test in CLAIMS:
         verdict, evidence = test(results)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from bench import stats
 from bench.analysis.cells import at_confidence, decisive, task_s
+from bench.analysis.once import once
 from bench.analysis.verdicts import TIE_RATIO
 from bench.fmt import fmt_s
 from bench.results import Cell, Results
@@ -58,7 +59,13 @@ def is_granularity(results: Results, workload: str) -> bool:
 
 
 def points(results: Results, workload: str) -> list[Point]:
-    """The workload's granularity points with a serial time per task, smallest first."""
+    """The workload's granularity points with a serial time per task, smallest first
+    (computed once per run)."""
+    return list(once(results, ("granularity_points", workload),
+                     lambda: tuple(_points(results, workload))))
+
+
+def _points(results: Results, workload: str) -> list[Point]:
     plan = results.plan
     if plan is None or not is_granularity(results, workload):
         return []
@@ -278,6 +285,10 @@ def labels(results: Results, workload: str) -> list[str]:
 def main_crossover(results: Results, workload: str) -> Crossover:
     """Processes against threads, the way round the kind of work makes the question:
     from which size processes pay (CPU, native, mixed), up to which threads win (IO)."""
+    return once(results, ("main_crossover", workload), lambda: _main(results, workload))
+
+
+def _main(results: Results, workload: str) -> Crossover:
     kind = next((c.kind for c in results.cells if c.workload == workload), "cpu")
     if kind == "io":
         return models_crossover(results, workload, "threads", "processes", rising=False)
@@ -286,7 +297,12 @@ def main_crossover(results: Results, workload: str) -> Crossover:
 
 def crossovers(results: Results, workload: str) -> list[Crossover]:
     """Every crossover of the workload: processes against threads, each strategy against
-    serial, and Dask, Ray and loky against process_pool."""
+    serial, and Dask, Ray and loky against process_pool (computed once per run)."""
+    return list(once(results, ("crossovers", workload),
+                     lambda: tuple(_crossovers(results, workload))))
+
+
+def _crossovers(results: Results, workload: str) -> list[Crossover]:
     out = [main_crossover(results, workload)]
     names = labels(results, workload)
     out += [pays_crossover(results, workload, label) for label in names]

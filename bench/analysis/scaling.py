@@ -9,6 +9,7 @@ from typing import TypedDict
 from bench import stats
 from bench.analysis.cells import headline
 from bench.analysis.granularity import Crossover
+from bench.analysis.once import once
 from bench.analysis.verdicts import TIE_RATIO, Duel, duel
 from bench.results import Cell, Results
 
@@ -49,7 +50,13 @@ class SizePoint(TypedDict):
 
 
 def size_points(results: Results, workload: str) -> list[SizePoint]:
-    """Per size of a task-size sweep: task time, best thread and process cells."""
+    """Per size of a task-size sweep: task time, best thread and process cells (computed
+    once per run)."""
+    return list(once(results, ("size_points", workload),
+                     lambda: tuple(_size_points(results, workload))))
+
+
+def _size_points(results: Results, workload: str) -> list[SizePoint]:
     out: list[SizePoint] = []
     usable = results.usable_cpus
     for size, cells in results.sizes_of(workload).items():

@@ -26,6 +26,7 @@ from bench.analysis.cells import (
     reach,
     tasks_of_about,
 )
+from bench.analysis.once import once
 from bench.kinds import KINDS
 from bench.results import Cell, Results
 
@@ -108,8 +109,9 @@ def duel(cells: Iterable[Cell], usable: int) -> Duel:
 
 
 def duel_of(results: Results, workload: str) -> Duel:
-    """The duel at the workload's main size."""
-    return duel(results.cells_of(workload), results.usable_cpus)
+    """The duel at the workload's main size (computed once per run)."""
+    return once(results, ("duel", workload),
+                lambda: duel(results.cells_of(workload), results.usable_cpus))
 
 
 def workload_verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None = None,
@@ -210,7 +212,11 @@ class KindVerdict:
 def kind_verdicts(results: Results) -> list[KindVerdict]:
     """Per kind of work, the recommended model (and its strategies) with its speedup: the
     geometric mean of each workload's headline, its range holding jointly after the
-    choice of model."""
+    choice of model (computed once per run)."""
+    return list(once(results, "kind_verdicts", lambda: tuple(_kind_verdicts(results))))
+
+
+def _kind_verdicts(results: Results) -> list[KindVerdict]:
     out = []
     gil = gil_on(results)
     for kind in KINDS:
