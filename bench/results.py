@@ -45,6 +45,7 @@ class Confirmation:
     serial_times_s: tuple[float, ...] = ()
     noise: str | None = None
     error: str | None = None
+    reached_target: bool = False  # as ``Cell.reached_target``, of these rounds
 
     def __post_init__(self) -> None:
         if len(self.times_s) != len(self.serial_times_s):
@@ -60,7 +61,7 @@ class Confirmation:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Confirmation:
         return cls(tuple(d.get("times_s") or ()), tuple(d.get("serial_times_s") or ()),
-                   d.get("noise"), d.get("error"))
+                   d.get("noise"), d.get("error"), bool(d.get("reached_target")))
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,17 @@ class Cell:
     # The CPU each pair's round was pinned to (``bench.runner.placement``): its serial run
     # and, for one worker, the cell's run too. Empty: placement was free (or an older file).
     pair_cpus: tuple[int, ...] = ()
+    # The cell left the rounds before its maximum because its interval reached the target
+    # (``bench.runner.precision``): a stop its own data decided, so its interval is the
+    # order statistics' (not interpolated), whose margin keeps 95% after such a stop.
+    # Otherwise, and in a file from before, the interpolated one.
+    reached_target: bool = False
+
+    @property
+    def stopped_on_its_data(self) -> bool:
+        """Its rounds ended on what its runs showed: on target, or surely slower than
+        another cell of its strategy (``left_early``)."""
+        return self.reached_target or self.left_early is not None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -321,7 +333,9 @@ def _version() -> str:
 def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
     """The cell with its speedup, its 95% interval and efficiency: over the serial
     runs interleaved with it when it has them (paired: the median per-round
-    ratio), else over these serial times (unpaired: ratio of medians)."""
+    ratio), else over these serial times (unpaired: ratio of medians). The interval is
+    the interpolated one unless the cell's rounds stopped on its own data
+    (``Cell.stopped_on_its_data``)."""
     paired = bool(cell.serial_times_s)
     base = cell.serial_times_s if paired else serial_times_s
     s = stats.speedup(base, cell.times_s, paired=paired)
@@ -329,7 +343,8 @@ def with_speedup(cell: Cell, serial_times_s: Sequence[float]) -> Cell:
         ci: tuple[float, float] | None = (s, s)
         hw = cell.ci_half_width
     else:
-        ci = stats.speedup_ci(base, cell.times_s, paired=paired)
+        ci = stats.speedup_ci(base, cell.times_s, paired=paired,
+                              interpolated=not cell.stopped_on_its_data)
         hw = stats.relative_half_width(s, ci)
     return dataclasses.replace(cell, speedup=s, speedup_ci95=ci, ci_half_width=hw,
                                efficiency=stats.efficiency(s, cell.workers))

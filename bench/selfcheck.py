@@ -160,11 +160,12 @@ def overhead_check(name: str, strategy: str, workers: int,
                 if out != expected:
                     return Check(name, None, None, f"≤ {MAX_OVERHEAD}", False,
                                  f"{who} returned wrong results")
-            if rule.converged(len(ours), stopping_half_width(ours, theirs)) or \
-                    rule.out_of_time(len(ours)):
+            hw = stopping_half_width(ours, theirs)
+            if rule.converged(len(ours), hw) or rule.out_of_time(len(ours)):
+                early = rule.early(len(ours), hw)  # stopped on its data: not interpolated
                 break
     ratio = stats.speedup(ours, theirs, paired=True)  # median of ours_i / bare_i
-    ci = stats.speedup_ci(ours, theirs, paired=True)
+    ci = stats.speedup_ci(ours, theirs, paired=True, interpolated=not early)
     return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}", verdict(ci, at_most=MAX_OVERHEAD),
                  f"— gilbench's time ÷ the bare call's (median of n={len(ours)} pairs)")
 

@@ -159,9 +159,10 @@ PAIRED_SPREAD = (0.99, 0.99, 0.993, 0.997, 1.0, 1.0, 1.003, 1.007, 1.01, 1.01)
 
 
 def ratios_cell(workload, kind, strategy, workers, lo, point, hi, **kw):
-    """A paired cell whose ten per-round ratios are lo, lo, point x 6, hi, hi: its speedup
-    is ``point`` and its interval [lo, hi] at 95% and at every level up to 0.998."""
-    ratios = (lo, lo, *(point,) * 6, hi, hi)
+    """A paired cell whose ten per-round ratios are lo x 3, point x 4, hi x 3: its speedup
+    is ``point`` and its interval [lo, hi] at 95% (interpolated between the 2nd and 3rd
+    order statistics, both lo) and at every level up to 0.998."""
+    ratios = (lo, lo, lo, *(point,) * 4, hi, hi, hi)
     c = Cell(workload=workload, kind=kind, size=kw.pop("size", 1), tasks=8,
              strategy=strategy,
              start_method="fork" if MODELS[strategy] == "processes" else None,

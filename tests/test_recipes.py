@@ -311,7 +311,7 @@ def test_the_statistic_recipe_one_interval_behind_every_figure(monkeypatch):
     from bench.results import with_speedup
     from tests.helpers import ratios_cell
 
-    def toy_interval(values, confidence=stats.CONFIDENCE):  # the full range, from 2 values
+    def toy_interval(values, confidence=stats.CONFIDENCE, *, interpolated=True):  # full range
         return (min(values), max(values)) if len(values) >= 2 else None
 
     monkeypatch.setattr(stats, "median_interval", toy_interval)

@@ -21,7 +21,7 @@ def test_workload_verdict_wording():
     serial = cell("x", "cpu", "serial", 1, 1.0)
     a, b = with_speedups([serial, a, b])[1:]
     # The task size it holds for: the paired serial runs' median over the 8 tasks.
-    assert workload_verdict(a, b) == ("processes, 2.00× faster than threads (at least 1.92×), "
+    assert workload_verdict(a, b) == ("processes, 2.00× faster than threads (at least 1.94×), "
                                       "for tasks of about 125 ms")
     assert workload_verdict(None, b) == ("can't tell: no threads cell precise enough to set "
                                          "against pool_map[fork], for tasks of about 125 ms")
@@ -34,7 +34,7 @@ def test_workload_verdict_wording():
 
     wide = dataclasses.replace(close, speedup_ci95=(0.8, 1.3))
     assert workload_verdict(a, wide).startswith("can't tell at this precision (threads ÷ "
-                                                "processes 0.75–1.28×")
+                                                "processes 0.76–1.27×")
     # Above what its CPUs allow (2 workers, 3.5x): never the basis of a verdict.
     from bench.analysis import best_by_speedup
 

@@ -66,8 +66,47 @@ def test_the_paired_interval_is_the_kth_order_statistics_of_the_ratios():
     serial = [10.0] * 9
     cell = [5.0, 4.0, 5.5, 4.8, 5.2, 6.0, 4.5, 5.1, 4.9]
     ratios = sorted(10.0 / c for c in cell)
-    assert stats.speedup_ci(serial, cell, paired=True) == (ratios[1], ratios[-2])  # k = 2
+    assert stats.speedup_ci(serial, cell, paired=True, interpolated=False) == (
+        ratios[1], ratios[-2])  # k = 2
     assert stats.speedup(serial, cell, paired=True) == ratios[4]
+    # Interpolated: between the 2nd and the 3rd order statistics on each side
+    lo, hi = stats.speedup_ci(serial, cell, paired=True)
+    assert ratios[1] < lo < ratios[2] and ratios[-3] < hi < ratios[-2]
+
+
+def test_the_interpolated_interval_by_hand():
+    # Hettmansperger-Sheather at n = 8, 95%: [X1, X8] covers 0.992, [X2, X7] 0.930;
+    # I = (0.992 - 0.95) / (0.992 - 0.930), lambda = (n - k) I / (k + (n - 2k) I)
+    wide, narrow = stats.median_coverage(8, 1), stats.median_coverage(8, 2)
+    share = (wide - 0.95) / (wide - narrow)
+    lam = 7 * share / (1 + 6 * share)
+    assert lam == pytest.approx(0.9356, abs=1e-4)
+    lo, hi = stats.median_interval([1, 2, 3, 4, 5, 6, 7, 8])
+    assert lo == pytest.approx((1 - lam) * 1 + lam * 2) and hi == pytest.approx(9 - lo)
+    # the middle pair needs no interpolation toward a narrower one: n = 6 at 99%... none
+    assert stats.median_interval([1, 2, 3, 4, 5, 6], 0.99) is None
+    assert stats.median_interval([5.0] * 9) == (5.0, 5.0)
+
+
+@pytest.mark.parametrize("n", [6, 8, 9, 12, 20])
+def test_the_interpolated_interval_covers_at_its_level_and_is_narrower(n):
+    # Simulated through the production function, 4,000 samples each of three shapes
+    # (normal, log-normal, Student t with 2 degrees of freedom: heavy tails). It covers
+    # the median 0.935-0.965 of the time (the order statistics' cover up to 0.992) and
+    # is narrower than the order-statistic interval.
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(n)
+    shapes = {"normal": (rng.normal(0, 1, (4000, n)), 0.0),
+              "log-normal": (np.exp(rng.normal(0, 1, (4000, n))), 1.0),
+              "t2": (rng.standard_t(2, (4000, n)), 0.0)}
+    for name, (draws, truth) in shapes.items():
+        cis = [stats.median_interval(row) for row in draws]
+        hits = sum(lo <= truth <= hi for lo, hi in cis) / len(cis)
+        assert 0.935 <= hits <= 0.965, (name, n, hits)
+        old = [stats.median_interval(row, interpolated=False) for row in draws]
+        gain = np.mean([(b - a) / (d - c) for (a, b), (c, d) in zip(cis, old, strict=True)
+                        if d > c])
+        assert gain <= 1.0, (name, n, gain)
 
 
 def test_the_interval_of_constant_samples_is_the_point():
@@ -80,7 +119,9 @@ def test_the_unpaired_interval_divides_both_medians_intervals_crosswise():
     assert stats.median_rank(7, 0.975) == 1 and stats.median_rank(6, 0.975) is None
     serial = [10.0, 11.0, 9.0, 10.5, 9.5, 10.2, 9.8]
     cell = [5.0, 5.5, 4.5, 5.2, 4.8, 5.1, 4.9]
-    assert stats.speedup_ci(serial, cell) == (9.0 / 5.5, 11.0 / 4.5)
+    assert stats.speedup_ci(serial, cell, interpolated=False) == (9.0 / 5.5, 11.0 / 4.5)
+    lo, hi = stats.speedup_ci(serial, cell)  # interpolated: inside the crosswise one
+    assert 9.0 / 5.5 <= lo <= hi <= 11.0 / 4.5
     assert stats.speedup_ci(serial[:6], cell[:6]) is None
 
 
@@ -141,14 +182,18 @@ def test_coverage_of_the_stopping_rule(profile):
     # Every adaptive profile's rule, 4 true speedups x 11 noise models (different serial
     # and cell noise, slow phases of several rounds among them), 2,000 cells each
     # (tests/coverage.py; the table is in docs/methodology.md). An interval called 95%
-    # must contain the median paired ratio in at least 94% of them, and every cell must
-    # end with one. Stopping on the 95% interval, or a 3-repeat minimum, fails this
-    # (python -m tests.coverage --old; docs/methodology.md quotes it).
+    # must contain the median paired ratio in at least 93% of them (four standard errors
+    # below 95%), 94 to 96.5% on average over the settings (at its level: not above it
+    # either), and every cell must end with one. Keeping the interpolated interval after
+    # a stop on target, or a 3-repeat minimum, fails this (python -m tests.coverage --old;
+    # docs/methodology.md quotes it).
     # One profile a test (the table's own rows and seeds), so that the three run side by
     # side on pytest-xdist workers.
     rows = coverage.rows_of(profile)
     assert len(rows) == len(coverage.SETTINGS) * len(coverage.SPEEDUPS) == 44
     assert not coverage.failing(rows), coverage.failing(rows)
+    low, high = coverage.LEVEL
+    assert low <= coverage.mean_coverage(rows) <= high, coverage.mean_coverage(rows)
     # One setting breaks the rounds' independence on purpose (slow phases of several
     # rounds on one side of the pairs): shown in the table, and below the floor there.
     broken = {s.noise for s in coverage.SETTINGS if s.breaks}
@@ -191,4 +236,4 @@ def test_quantile_bounds_cover_and_lose_the_upper_end_below_about_370():
         lows += lo <= math.log(100)
     assert lows / 1000 >= 0.97  # the lower end alone still misses at most 2.5%
     assert stats.quantile_interval(list(range(1, 21)), 0.5) == stats.median_interval(
-        list(range(1, 21)))
+        list(range(1, 21)), interpolated=False)

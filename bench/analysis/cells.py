@@ -134,7 +134,8 @@ def confirmed_view(cell: Cell) -> Cell | None:
     view = dataclasses.replace(
         cell, times_s=conf.times_s, serial_times_s=conf.serial_times_s,
         median_s=stats.median(conf.times_s), rel_std=stats.rel_std(conf.times_s),
-        noisy=conf.noise is not None, noise=conf.noise, left_early=None, pair_cpus=())
+        noisy=conf.noise is not None, noise=conf.noise, left_early=None, pair_cpus=(),
+        reached_target=conf.reached_target)
     return with_speedup(view, conf.serial_times_s)
 
 
@@ -144,7 +145,7 @@ def at_confidence(cell: Cell, confidence: float) -> tuple[float, float] | None:
     if not cell.serial_times_s:
         return None
     return stats.speedup_ci(cell.serial_times_s, cell.times_s, paired=True,
-                            confidence=confidence)
+                            confidence=confidence, interpolated=not cell.stopped_on_its_data)
 
 
 @dataclass(frozen=True)

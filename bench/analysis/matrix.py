@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench import stats
-from bench.analysis.cells import artefact
+from bench.analysis.cells import artefact, at_confidence
 from bench.analysis.comparison import Run
 from bench.kinds import KINDS
 from bench.results import Cell, Results
@@ -152,9 +152,7 @@ def _way_time(label: str, base: str, kind: str, config: tuple[str, str | None, i
             sp = float(c.speedup) if c.speedup is not None else 0.0
             if sp <= 0:
                 return None
-            sp_ci = stats.speedup_ci(c.serial_times_s, c.times_s, paired=True,
-                                     confidence=level)
-            sp_95 = stats.speedup_ci(c.serial_times_s, c.times_s, paired=True)
+            sp_ci, sp_95 = at_confidence(c, level), at_confidence(c, stats.CONFIDENCE)
             n_sp: int | None = len(c.times_s)
         else:
             sp, sp_ci, n_sp = 1.0, (1.0, 1.0), None

@@ -84,14 +84,17 @@ class _Slot:
         self.left_early: str | None = None
         self.out: list[Any] | None = None
         self.cell: Cell | None = None
+        self.reached_target = False  # left the rounds early, its interval on target
         self._intervals: dict[tuple[int, int, float], Interval] = {}
 
     def interval(self, confidence: float = CONFIDENCE) -> Interval:
-        """``cell_interval`` of the pairs so far, computed once per count of pairs (the
-        block asks for every cell's interval each round, to find dominated cells)."""
+        """``cell_interval`` of the pairs so far, as the rounds' decisions read it (the
+        order statistics, not interpolated), computed once per count of pairs (the block
+        asks for every cell's interval each round, to find dominated cells)."""
         key = (len(self.times), len(self.serial), confidence)
         if key not in self._intervals:
-            self._intervals[key] = cell_interval(self.serial, self.times, confidence)
+            self._intervals[key] = cell_interval(self.serial, self.times, confidence,
+                                                 interpolated=False)
         return self._intervals[key]
 
     def half_width(self) -> float | None:
@@ -236,6 +239,7 @@ class BlockMeasurement:
                 if done.cpu is not None and slot.spec.workers == 1:
                     slot.cpus.append(done.cpu)
             if self.rule.converged(len(slot.times), slot.half_width()):
+                slot.reached_target = self.rule.early(len(slot.times), slot.half_width())
                 self._finish(slot)
         for slot in done.cells:
             if not slot.done and slot.failure is None:
@@ -422,6 +426,7 @@ class BlockMeasurement:
                                precision=self.precision, paired=self.paired,
                                usable_cpus=self.usable, startup_s=slot.startup_s,
                                readings=readings, gil=gil, left_early=slot.left_early,
+                               reached_target=slot.reached_target,
                                pair_cpus=slot.cpus if len(slot.cpus) == len(slot.serial) else ())
 
 

@@ -75,7 +75,7 @@ def build_cell(fields: dict[str, Any], times: Sequence[float], serial: Sequence[
                precision: Precision, paired: bool, usable_cpus: int,
                startup_s: float | None, readings: tuple[float | None, int | None],
                gil: bool | None, left_early: str | None = None,
-               pair_cpus: Sequence[int] = ()) -> Cell:
+               pair_cpus: Sequence[int] = (), reached_target: bool = False) -> Cell:
     """The ok cell of these timed runs (``serial``: the serial runs paired with them, one
     per round, when ``paired``). ``fields``: the cell's identity (``cell_fields``)."""
     cpu_s, peak = readings
@@ -85,12 +85,13 @@ def build_cell(fields: dict[str, Any], times: Sequence[float], serial: Sequence[
     cell = Cell(status="ok", times_s=tuple(times), median_s=stats.median(times),
                 startup_s=startup_s, cpu_s=cpu_s, rel_std=rs, cpu_utilization=util,
                 peak_rss_bytes=peak, gil_enabled_in_workers=gil, left_early=left_early,
-                **fields)
+                reached_target=reached_target, **fields)
     if paired:  # the speedup, its interval and efficiency: computed where a file's are
         cell = with_speedup(dataclasses.replace(cell, serial_times_s=tuple(serial),
                                                 pair_cpus=tuple(pair_cpus)), serial)
     else:  # the serial cell: the spread of its median
-        cell = dataclasses.replace(cell, ci_half_width=cell_interval((), times)[2])
+        cell = dataclasses.replace(cell, ci_half_width=cell_interval(
+            (), times, interpolated=not reached_target)[2])
     reason = None if left_early else noise_reason(cell.ci_half_width, rs, len(times),
                                                   precision)
     return dataclasses.replace(cell, noisy=reason is not None, noise=reason)

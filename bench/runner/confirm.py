@@ -56,7 +56,8 @@ def finalists(cells: Sequence[Cell], usable: int) -> list[Cell]:
 def confirmed(cell: Cell, again: Cell) -> Cell:
     """The finalist with its re-measurement (``again``: the same spec, measured anew)."""
     if again.ok and again.serial_times_s:
-        conf = Confirmation(again.times_s, again.serial_times_s, again.noise)
+        conf = Confirmation(again.times_s, again.serial_times_s, again.noise,
+                            reached_target=again.stopped_on_its_data)
     else:
         conf = Confirmation(error=again.error or "the re-measurement had no paired runs")
     return dataclasses.replace(cell, confirmation=conf)
