@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 from bench.analysis import (
@@ -156,3 +159,72 @@ def load_again(r):
     from bench.results import Results
 
     return Results.from_dict(r.to_dict())
+
+
+def _confirmed(strategy, times, serial, sweep_point):
+    """A confirmed finalist: its sweep cell (a ratios_cell around ``sweep_point``) with a
+    confirmation of these rounds."""
+    from bench.results import Confirmation
+
+    c = ratios_cell("x", "cpu", strategy, 2, sweep_point * 0.9, sweep_point,
+                    sweep_point * 1.1)
+    return dataclasses.replace(c, confirmation=Confirmation(tuple(times), tuple(serial)))
+
+
+def test_a_verdict_is_decided_from_the_finalists_paired_rounds():
+    from bench.analysis.cells import confirmed_view
+    from bench.analysis.verdicts import compare, paired_rounds
+
+    rng = np.random.default_rng(3)
+    n = 12
+    shared = np.exp(rng.normal(0, 0.10, n))  # a round's noise both cells' runs share
+    serial = np.exp(rng.normal(0, 0.10, n))  # ... and the serial run's own
+    t_times = 0.5 * shared * np.exp(rng.normal(0, 0.005, n))
+    p_times = 0.45 * shared * np.exp(rng.normal(0, 0.005, n))  # processes 1.11x faster
+    t = confirmed_view(_confirmed("threads", t_times, serial, 2.0))
+    p = confirmed_view(_confirmed("process_pool", p_times, serial, 2.2))
+    # Each side's own interval is wide (the serial run's noise): crosswise, can't tell
+    (t_lo, t_hi), (p_lo, p_hi) = t.speedup_ci95, p.speedup_ci95
+    assert t_lo / p_hi < 1 / 1.05 < t_hi / p_lo
+    ratios = paired_rounds(t, p)
+    assert ratios == pytest.approx(list(p_times / t_times))
+    c = compare(t, p)
+    assert c.pairs == n and c.winner == "processes" and c.high < 1 / 1.05
+    assert c.ratio == pytest.approx(np.median(p_times / t_times))
+    # Without the confirmation's rounds (a sweep headline, an older file): crosswise
+    crosswise = compare(dataclasses.replace(t, confirmation=None), p)
+    assert crosswise.pairs == 0 and crosswise.winner is None
+    # A tie is an answer: the paired ratio inside the band
+    same = confirmed_view(_confirmed("process_pool", t_times * np.exp(
+        rng.normal(0, 0.005, n)), serial, 2.0))
+    tie = compare(t, same)
+    assert tie.winner == "tie" and tie.pairs == n
+    # Another processes cell that could still be higher than threads blocks "threads"
+    slow = confirmed_view(_confirmed("process_pool", t_times * 1.3, serial, 1.6))
+    assert compare(t, slow).winner == "threads"
+    assert compare(t, slow, p_reach=t_hi * 1.2).winner is None
+
+
+def test_paired_rounds_need_two_confirmed_views():
+    from bench.analysis.cells import confirmed_view
+    from bench.analysis.verdicts import paired_rounds
+
+    t = _confirmed("threads", [0.5] * 10, [1.0] * 10, 2.0)
+    p = _confirmed("process_pool", [0.4] * 7, [1.0] * 7, 2.5)  # left its rounds at 7
+    assert paired_rounds(t, p) is None  # the sweep's cells, not the confirmed views
+    assert paired_rounds(confirmed_view(t), confirmed_view(p)) == [0.8] * 7
+
+
+def test_the_kind_line_and_the_workload_line_say_one_task_size():
+    from bench.analysis import duel_of
+    from bench.analysis.verdicts import _with_size
+
+    # The serial cell's own runs: 1 s (125 ms a task); the serial runs paired with the
+    # headlines: about 0.14 s (17 ms a task). Both lines say the headlines' own.
+    serial = cell("serial", 1, 1.0)
+    t = ratios_cell("fib", "cpu", "threads", 2, 0.95, 1.0, 1.05, size=10)
+    p = ratios_cell("fib", "cpu", "process_pool", 2, 1.8, 1.9, 2.0, size=10)
+    r = results([serial, t, p])
+    said = duel_of(r, "fib").text
+    assert said.endswith("for tasks of about 17.2 ms") and "125 ms" not in said
+    assert _with_size(r, "fib") == ("fib", "tasks of about 17.2 ms")

@@ -4,13 +4,15 @@ A verdict is decided from 95% intervals, never from point estimates alone, and
 only by decisive cells (``cells.decisive``: an interval, within the physics).
 Each side is its model's headline (``cells.headline``): the best cell re-measured
 after the sweep with fresh pairs, so its interval is honest after the choice.
-"Threads beat processes" needs threads' headline interval above every processes
-cell that could still be best by more than the tie band:
-``threads_lo / processes_reach > TIE_RATIO``, where ``processes_reach`` is the
-highest upper end of any decisive processes cell (``cells.reach``), and the same
-the other way. Two 95% intervals apart (each side wrong with at most 2.5% in the
-direction that matters) is a claim that holds at 95%. When the intervals neither
-separate nor fit inside the tie band together, the verdict says it cannot tell.
+"Threads beat processes" needs the two finalists' ratio above the tie band — from
+their direct paired ratio where both were confirmed in the same rounds
+(``paired_rounds``: the round's noise cancels in it, so it decides where two separate
+intervals overlap), else from their intervals divided crosswise — and threads' headline
+above every other processes cell that could still be best
+(``threads_lo / processes_reach > TIE_RATIO``, ``processes_reach`` the highest upper end
+of any decisive processes cell: ``cells.reach``), and the same the other way. A tie is an
+answer: the finalists' ratio lies within the band. Otherwise the verdict says it cannot
+tell.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bench import stats
 from bench.analysis.cells import (
     GeoSpan,
     gil_on,
@@ -35,10 +38,11 @@ TIE_RATIO = 1.05
 # How to get more precision, as ``gilbench run`` takes it (--target-ci is a percentage).
 MORE_PRECISION = "more pairs: --target-ci 2, or --profile full"
 RULE = (f"rule: each side is its best cell measured again after the sweep with fresh "
-        "pairs (confirmed), so its 95% interval is honest after the choice; one side wins "
-        f"when that interval clears the other side's, and every other cell of the other "
-        f"side that could still be best, by more than {TIE_RATIO - 1:.0%}; a tie when both "
-        f"fit within {TIE_RATIO - 1:.0%} of each other; else can't tell. Only cells with an "
+        "pairs (confirmed), so its 95% interval is honest after the choice; the two were "
+        "confirmed in the same rounds, and one side wins when the 95% interval of their "
+        "direct paired ratio, and its headline against every other cell of the other side "
+        f"that could still be best, clear {TIE_RATIO - 1:.0%}; a tie when that paired "
+        f"interval lies within {TIE_RATIO - 1:.0%}; else can't tell. Only cells with an "
         "interval and within what the CPUs (and, for threads on pure Python, the GIL) allow "
         "decide; ⚠ marks a verdict that rests on a cell wider than the target.")
 
@@ -49,27 +53,57 @@ class Comparison:
 
     winner: str | None  # "threads", "processes", "tie"; None: can't tell
     ratio: float  # threads' speedup ÷ processes'
-    low: float  # the ratio's range from the two intervals, divided crosswise
+    low: float  # the ratio's 95% range: paired, or the two intervals divided crosswise
     high: float
+    pairs: int = 0  # rounds the ratio was measured in directly (0: crosswise)
+
+
+def paired_rounds(threads: Cell, procs: Cell) -> list[float] | None:
+    """Threads' speedup ÷ processes' in each round both ran (``procs_time_i /
+    threads_time_i``: the round's serial run cancels), when both are confirmed finalists:
+    ``bench.runner.confirm`` measures a workload's finalists in one block, so their
+    confirmation's round i is one round. None otherwise (an unconfirmed headline, a file
+    from before)."""
+    views = []
+    for c in (threads, procs):
+        conf = c.confirmation
+        if conf is None or not conf.ok or c.times_s != conf.times_s:
+            return None
+        views.append(conf.times_s)
+    k = min(map(len, views))
+    return [p / t for t, p in zip(views[0][:k], views[1][:k], strict=True)] or None
 
 
 def compare(threads: Cell, procs: Cell, t_reach: float | None = None,
             p_reach: float | None = None) -> Comparison:
-    """Which of two decisive headline cells is faster, from their intervals; a side
-    wins only by clearing the other side's ``reach`` too (the highest any of its cells
-    could still be; default: its headline's upper end)."""
+    """Which of two decisive headline cells is faster. Between the two finalists, from
+    their direct paired ratio where both ran in the same confirmation rounds (its own 95%
+    interval: the noise of the rounds they shared cancels), else from their intervals
+    divided crosswise; a side wins only by clearing every other cell of the other side
+    that could still be best too (``reach``: the highest upper end among them; default:
+    none beyond the headline)."""
     assert threads.speedup_ci95 is not None and procs.speedup_ci95 is not None
     (t_lo, t_hi), (p_lo, p_hi) = threads.speedup_ci95, procs.speedup_ci95
-    low, high = t_lo / max(p_hi, p_reach or 0), max(t_hi, t_reach or 0) / p_lo
+    ratios = paired_rounds(threads, procs)
+    direct = None if ratios is None else stats.median_interval(
+        ratios, interpolated=not (threads.stopped_on_its_data or procs.stopped_on_its_data))
+    if ratios is not None and direct is not None:
+        ratio, (d_lo, d_hi), pairs = stats.median(ratios), direct, len(ratios)
+    else:
+        ratio, (d_lo, d_hi), pairs = (threads.speedup_value / procs.speedup_value,
+                                      (t_lo / p_hi, t_hi / p_lo), 0)
+    # every other cell of the loser's side must be cleared too (crosswise: no pairs)
+    low = min(d_lo, t_lo / p_reach) if p_reach and p_reach > p_hi else d_lo
+    high = max(d_hi, t_reach / p_lo) if t_reach and t_reach > t_hi else d_hi
     if low > TIE_RATIO:
         winner: str | None = "threads"
     elif high < 1 / TIE_RATIO:
         winner = "processes"
-    elif t_hi / p_lo <= TIE_RATIO and t_lo / p_hi >= 1 / TIE_RATIO:
+    elif d_hi <= TIE_RATIO and d_lo >= 1 / TIE_RATIO:
         winner = "tie"
     else:
         winner = None
-    return Comparison(winner, threads.speedup_value / procs.speedup_value, low, high)
+    return Comparison(winner, ratio, low, high, pairs)
 
 
 @dataclass(frozen=True)
@@ -135,15 +169,17 @@ def _verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None,
         return f"can't tell: no {missing} cell precise enough to set against {present.label}"
     c = compare(threads, procs, t_reach, p_reach)
     warn = " ⚠" if threads.noisy or procs.noisy else ""
+    how = f", {c.pairs} paired rounds" if c.pairs else ""
     if c.winner == "threads":
-        return f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×){warn}"
+        return (f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×"
+                f"{how}){warn}")
     if c.winner == "processes":
         return (f"processes, {1 / c.ratio:.2f}× faster than threads "
-                f"(at least {1 / c.high:.2f}×){warn}")
+                f"(at least {1 / c.high:.2f}×{how}){warn}")
     if c.winner == "tie":
         return f"tie within {TIE_RATIO - 1:.0%}: threads are cheaper{warn}"
-    return (f"can't tell at this precision (threads ÷ processes {c.low:.2f}–{c.high:.2f}×; "
-            f"{MORE_PRECISION})")
+    return (f"can't tell at this precision (threads ÷ processes {c.low:.2f}–{c.high:.2f}×"
+            f"{how}; {MORE_PRECISION})")
 
 
 @dataclass(frozen=True)
@@ -176,11 +212,15 @@ def _scores(results: Results, names: list[str]) -> list[Score]:
 
 
 def _with_size(results: Results, workload: str) -> tuple[str, str]:
-    """The workload and the task size its serial cell ran, in words ("tasks of about
-    2 ms"; "" where it has no serial cell)."""
-    serial = next((c for c in results.cells_of(workload) if c.strategy == "serial" and c.ok),
-                  None)
-    size = tasks_of_about([serial]) if serial is not None else ""
+    """The workload and its task size in words ("tasks of about 2 ms"; "" where nothing
+    says): the one the workload's verdict states, from the serial runs its headlines were
+    paired with (``duel_of``), so the kind's line and the workload's line agree."""
+    d = duel_of(results, workload)
+    size = tasks_of_about((d.threads, d.processes))
+    if not size:  # no headline: the serial cell's own runs
+        serial = next((c for c in results.cells_of(workload)
+                       if c.strategy == "serial" and c.ok), None)
+        size = tasks_of_about([serial]) if serial is not None else ""
     return workload, size.replace("for tasks", "tasks")
 
 
