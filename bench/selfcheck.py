@@ -11,9 +11,13 @@ Under a minute of measurements whose right answer is known from the physics:
   workers for the CPUs (on 2 CPUs ProcessPoolExecutor loses 10-20% that way,
   which says something about the executor, not the machine);
 - gilbench's timed region costs nothing over the standard-library call it
-  wraps: its strategies against the bare ``ThreadPoolExecutor.map``,
-  ``multiprocessing.Pool.map`` and a plain loop, interleaved in the same run
-  (ratio of medians, target at most 1.05);
+  wraps, for every family of strategy: its strategies against the bare
+  ``ThreadPoolExecutor.map``, a ``threading.Thread`` per slice,
+  ``multiprocessing.Pool.map``, ``ProcessPoolExecutor.map``,
+  ``InterpreterPoolExecutor.map`` (where the interpreter has it) and a plain loop,
+  interleaved in the same run (median of the paired ratios, target at most 1.05),
+  and their spreads side by side: a second mode in gilbench's runs that the bare
+  call's lack (``stats.second_mode``) fails the check even at an equal median;
 
 plus the noise checks of a run (load average, frequency governor, turbo) and
 the hypervisor's CPU steal during the check. Each result carries its 95%
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -144,7 +149,8 @@ def overhead_check(name: str, strategy: str, workers: int,
     with STRATEGIES[strategy](workers, method) as strat:
         strat.start(Deadline(60))
         expected = [task(i) for i in items]
-        rule = StoppingRule(Precision(10, 400, target=0.005, budget_s=8.0))
+        # at least MODE_MIN_RUNS pairs, so that a second mode can be seen
+        rule = StoppingRule(Precision(stats.MODE_MIN_RUNS, 400, target=0.005, budget_s=5.0))
         for _ in range(2):  # warm both
             strat.map(task, items, Deadline(60))
             bare(task, items)
@@ -166,8 +172,58 @@ def overhead_check(name: str, strategy: str, workers: int,
                 break
     ratio = stats.speedup(ours, theirs, paired=True)  # median of ours_i / bare_i
     ci = stats.speedup_ci(ours, theirs, paired=True, interpolated=not early)
-    return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}", verdict(ci, at_most=MAX_OVERHEAD),
-                 f"— gilbench's time ÷ the bare call's (median of n={len(ours)} pairs)")
+    ok = verdict(ci, at_most=MAX_OVERHEAD)
+    spread = spreads(ours, theirs)
+    if spread.startswith("a second mode"):
+        ok = False  # a second mode the bare call lacks is a failure even at an equal median
+    return Check(name, ratio, ci, f"≤ {MAX_OVERHEAD}", ok,
+                 f"— gilbench's time ÷ the bare call's (median of n={len(ours)} pairs); "
+                 + spread)
+
+
+def spreads(ours: list[float], theirs: list[float]) -> str:
+    """The two sets of runs' spreads side by side (interquartile range ÷ median), and a
+    second mode in gilbench's runs that the bare call's lack, which fails the check."""
+    def iqr(xs: list[float]) -> float:
+        return (stats.percentile(xs, 75) - stats.percentile(xs, 25)) / stats.median(xs)
+
+    mine, bare = stats.second_mode(ours), stats.second_mode(theirs)
+    if mine is not None and (bare is None or mine[0] >= bare[0] + 0.15):
+        return (f"a second mode: {mine[0]:.0%} of gilbench's runs {mine[1]:.2f}× slower "
+                f"than the rest, {'none' if bare is None else f'{bare[0]:.0%}'} of the "
+                "bare call's")
+    return f"spread (IQR ÷ median) {iqr(ours):.1%} against the bare call's {iqr(theirs):.1%}"
+
+
+def bare_threads(task: Task, items: list[int], workers: int) -> list[Any]:
+    """A threading.Thread per slice of the items, started and joined, as a user writes it."""
+    size = -(-len(items) // workers)
+    parts = [items[i:i + size] for i in range(0, len(items), size)]
+    out: list[list[Any]] = [[] for _ in parts]
+
+    def work(i: int) -> None:
+        out[i] = [task(x) for x in parts[i]]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(parts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [x for part in out for x in part]
+
+
+def interpreter_pool_check(usable: int) -> Check | None:
+    """gilbench's interpreter_pool against InterpreterPoolExecutor.map, where this
+    Python has one (3.14 on); None elsewhere."""
+    if "interpreter_pool" not in STRATEGIES or not STRATEGIES["interpreter_pool"].available()[0]:
+        return None
+    executor = getattr(concurrent.futures, "InterpreterPoolExecutor", None)
+    if executor is None:
+        return None
+    with executor(usable) as ipe:
+        return overhead_check(
+            "overhead of gilbench's interpreter_pool over InterpreterPoolExecutor.map",
+            "interpreter_pool", usable, lambda t, xs: list(ipe.map(t, xs)))
 
 
 def run_checks(usable: int) -> list[Check]:
@@ -193,6 +249,18 @@ def run_checks(usable: int) -> list[Check]:
             usable, lambda t, xs: pool.map(t, xs)))
         pool.close()
         pool.join()
+    with children_ignore_ctrl_c():
+        ppe = concurrent.futures.ProcessPoolExecutor(usable, mp_context=ctx)
+    with ppe:
+        checks.append(overhead_check(
+            "overhead of gilbench's process_pool over ProcessPoolExecutor.map", "process_pool",
+            usable, lambda t, xs: list(ppe.map(t, xs))))
+    checks.append(overhead_check(
+        "overhead of gilbench's threads over a threading.Thread per slice", "threads",
+        usable, lambda t, xs: bare_threads(t, xs, usable)))
+    interp = interpreter_pool_check(usable)
+    if interp is not None:
+        checks.append(interp)
     checks.append(overhead_check(
         "overhead of gilbench's serial over a plain loop", "serial", 1,
         lambda t, xs: [t(x) for x in xs]))

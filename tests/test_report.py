@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.analysis import workload_verdict
 from bench.report import build, write_report
 from bench.report.charts import write_charts
@@ -218,3 +220,24 @@ def test_a_kernel_named_like_a_chart_replaces_no_chart(tmp_path):
     assert charts["workload:overview"][0].name == "speedup-overview.png"
     md = render_markdown(build(results, charts), tmp_path)
     assert "(overview.png)" in md and "(speedup-overview.png)" in md
+
+
+def test_a_cell_whose_runs_fall_in_two_modes_says_so(tmp_path):
+    import dataclasses
+
+    from bench.analysis.noise import two_modes
+    from bench.report.document import render_markdown
+    from bench.report.sections import build
+    from tests.helpers import box_results as make_results
+
+    serial = tuple(1.0 + 0.01 * (i % 3) for i in range(30))
+    steady = dataclasses.replace(cell("x", "cpu", "pool_map", 2, 0.5), times_s=tuple(
+        0.5 * s for s in serial), serial_times_s=serial, median_s=0.5)
+    split = dataclasses.replace(steady, strategy="process_pool", times_s=tuple(
+        s * (0.65 if i % 3 == 0 else 0.5) for i, s in enumerate(serial)))
+    r = make_results(with_speedups([cell("x", "cpu", "serial", 1, 1.0), steady, split]))
+    found = two_modes(r)
+    assert [m.cell.strategy for m in found] == ["process_pool"]
+    assert found[0].share == pytest.approx(1 / 3) and found[0].slower == pytest.approx(1.3)
+    md = render_markdown(build(r, {}), tmp_path)
+    assert "1 cells ran in two modes" in md and "33% of its runs 1.30× slower" in md

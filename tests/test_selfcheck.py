@@ -54,9 +54,33 @@ def test_selfcheck_runs_for_real(cli_env, repo_root):
     assert r.returncode in (0, 1, 3)
     ok = [c["ok"] for c in report["checks"]]
     assert r.returncode == (1 if False in ok else 3 if None in ok else 0)
-    assert len(report["checks"]) == 5 and report["verdict"]
+    # two physics checks and one overhead check per family of strategy (thread pool,
+    # threads, Pool.map, ProcessPoolExecutor, the serial loop; an interpreter pool where
+    # this Python has InterpreterPoolExecutor), each with the spreads side by side
+    import concurrent.futures
+
+    families = 5 + hasattr(concurrent.futures, "InterpreterPoolExecutor")
+    assert len(report["checks"]) == 2 + families and report["verdict"]
+    names = " ".join(c["name"] for c in report["checks"])
+    for bare in ("ThreadPoolExecutor.map", "threading.Thread", "multiprocessing.Pool.map",
+                 "ProcessPoolExecutor.map", "a plain loop"):
+        assert bare in names
+    assert all("spread (IQR ÷ median)" in c["detail"] or "a second mode" in c["detail"]
+               for c in report["checks"] if c["name"].startswith("overhead"))
     for check in report["checks"]:
         assert check["value"] is not None, check
         lo, hi = check["ci95"]
         assert lo <= check["value"] <= hi
     assert "Verdict:" in r.stderr  # the lines it prints as it goes
+
+
+def test_a_second_mode_in_gilbenchs_runs_fails_the_check_at_an_equal_median():
+    from bench.selfcheck import spreads
+
+    bare = [1.0 + 0.001 * (i % 7) for i in range(40)]
+    ours = [1.0 + 0.001 * (i % 7) if i % 4 else 1.3 for i in range(40)]  # 25% slow
+    said = spreads(ours, bare)
+    assert said.startswith("a second mode: 25% of gilbench's runs 1.30× slower")
+    assert "none of the bare call's" in said
+    assert spreads(bare, bare).startswith("spread (IQR ÷ median)")
+    assert spreads(ours, ours).startswith("spread")  # the bare call has the same mode

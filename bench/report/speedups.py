@@ -28,7 +28,7 @@ from bench.analysis import (
     serial_cell,
     size_points,
 )
-from bench.analysis.noise import others_check
+from bench.analysis.noise import others_check, two_modes
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
 from bench.interprecord import InterpreterRecord
@@ -271,6 +271,22 @@ def precision_line(results: Results) -> str | None:
     return text + f"; {p['noisy']} cells flagged noisy (⚠)"
 
 
+def modes_blocks(results: Results) -> list[Block]:
+    """The cells whose runs fell into two modes (``analysis.noise.two_modes``)."""
+    found = two_modes(results)
+    if not found:
+        return []
+    return [Para(f"{len(found)} cells ran in two modes: most of their runs at one speed and "
+                 "a share of them markedly slower (each run divided by its round's serial "
+                 "run, so a drift both shared does not count) — a worker that lost its CPU, "
+                 "or waited on the GIL, for whole runs. Their median and interval hold for "
+                 "the mix this machine gave them; a quieter machine may give fewer slow "
+                 "runs:"),
+            Bullets(tuple(f"{m.cell.workload} {m.cell.label} @{m.cell.workers}: "
+                          f"{m.share:.0%} of its runs {m.slower:.2f}× slower than the rest"
+                          for m in found))]
+
+
 def noise_blocks(results: Results) -> list[Block]:
     blocks: list[Block] = [Heading("Noise")]
     run = results.run
@@ -316,7 +332,7 @@ def noise_blocks(results: Results) -> list[Block]:
             + (f" — the slowest CPU ran {slowest:.2f}× slower than the fastest: a noisy "
                "phase, which the paired placement keeps out of the one-worker cells' ratios."
                if slowest >= 1.05 else ".")))
-    blocks += physics_blocks(results)
+    blocks += physics_blocks(results) + modes_blocks(results)
     early = [c for c in results.cells if c.left_early]
     if early:
         blocks.append(Para(f"{len(early)} cells left their rounds before their target on "
