@@ -187,11 +187,11 @@ def spreads(ours: list[float], theirs: list[float]) -> str:
     def iqr(xs: list[float]) -> float:
         return (stats.percentile(xs, 75) - stats.percentile(xs, 25)) / stats.median(xs)
 
-    mine, bare = stats.second_mode(ours), stats.second_mode(theirs)
-    if mine is not None and (bare is None or mine[0] >= bare[0] + 0.15):
-        return (f"a second mode: {mine[0]:.0%} of gilbench's runs {mine[1]:.2f}× slower "
-                f"than the rest, {'none' if bare is None else f'{bare[0]:.0%}'} of the "
-                "bare call's")
+    mine = stats.second_mode(ours)
+    if mine is not None and stats.more_in_slow_mode(ours, theirs, mine):
+        bare = sum(t > mine.cut for t in theirs) / len(theirs)
+        return (f"a second mode: {mine.share:.0%} of gilbench's runs {mine.slower:.2f}× "
+                f"slower than the rest, {bare:.0%} of the bare call's as slow")
     return f"spread (IQR ÷ median) {iqr(ours):.1%} against the bare call's {iqr(theirs):.1%}"
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from typing import NamedTuple
 
 NOISY_REL_STD = 0.10  # pyperf's rule: std dev >= 10% of the mean is not trustworthy
 CONFIDENCE = 0.95
@@ -272,10 +273,16 @@ def mode_threshold(n: int) -> float:
     return 4.2 + 46 / n
 
 
-def second_mode(times: Sequence[float]) -> tuple[float, float] | None:
-    """A slow second mode among these run times: (its share of the runs, how much slower
-    its median is than the fast mode's, as a ratio); None when the runs form one mode or
-    are too few to tell (``MODE_MIN_RUNS``).
+class Mode(NamedTuple):
+    share: float  # of the runs in the slow mode
+    slower: float  # its median ÷ the fast mode's
+    cut: float  # the time that separates them (the fast mode's slowest run)
+
+
+def second_mode(times: Sequence[float]) -> Mode | None:
+    """A slow second mode among these run times: its share of the runs, how much slower
+    its median is than the fast mode's (a ratio) and the time that separates the two;
+    None when the runs form one mode or are too few to tell (``MODE_MIN_RUNS``).
 
     The log times are split where the two groups are best separated (the split of
     one-dimensional 2-means, which Otsu's threshold also is); it is a second mode when
@@ -299,4 +306,16 @@ def second_mode(times: Sequence[float]) -> tuple[float, float] | None:
     apart = statistics.fmean(slow) - statistics.fmean(fast)
     if apart <= 0 or (pooled > 0 and apart / pooled <= mode_threshold(n)):
         return None
-    return len(slow) / n, math.exp(statistics.median(slow) - statistics.median(fast))
+    return Mode(len(slow) / n, math.exp(statistics.median(slow) - statistics.median(fast)),
+                math.exp(fast[-1]))
+
+
+def more_in_slow_mode(ours: Sequence[float], theirs: Sequence[float], mode: Mode) -> bool:
+    """Whether ``ours`` put surely more of its runs beyond ``mode.cut`` than ``theirs``
+    did, by at least ``MODE_SHARE`` (two proportions, one-sided z at 0.5%): a second mode
+    of its own, not the machine's, which would slow both sides alike."""
+    a = sum(t > mode.cut for t in ours) / len(ours)
+    b = sum(t > mode.cut for t in theirs) / len(theirs)
+    pooled = (a * len(ours) + b * len(theirs)) / (len(ours) + len(theirs))
+    se = math.sqrt(pooled * (1 - pooled) * (1 / len(ours) + 1 / len(theirs)))
+    return a - b >= MODE_SHARE and se > 0 and (a - b) / se > 2.576

@@ -278,7 +278,16 @@ def test_a_second_mode_is_seen_and_one_mode_is_seldom_called_two():
     two = [stats.second_mode(list(np.where(rng.random(40) < 0.3, 1.25, 1.0)
                                   * np.exp(rng.normal(0, 0.03, 40)))) for _ in range(300)]
     assert np.mean([m is not None for m in two]) >= 0.95
-    share, slower = next(m for m in two if m is not None)
+    share, slower, _ = next(m for m in two if m is not None)
     assert 0.15 <= share <= 0.5 and 1.15 <= slower <= 1.35
-    assert stats.second_mode([20.0] * 10 + [30.0] * 10) == pytest.approx((0.5, 1.5))
+    assert stats.second_mode([20.0] * 10 + [30.0] * 10) == pytest.approx((0.5, 1.5, 20.0))
     assert stats.second_mode([20.0] * 19) is None  # too few runs to tell
+
+
+def test_a_slow_mode_both_sides_share_is_the_machines():
+    ours = [1.0] * 30 + [1.3] * 10  # 25% slow
+    mode = stats.second_mode(ours)
+    assert mode is not None
+    assert stats.more_in_slow_mode(ours, [1.0] * 40, mode)  # the bare call: none slow
+    assert not stats.more_in_slow_mode(ours, [1.0] * 32 + [1.3] * 8, mode)  # 20%: alike
+    assert not stats.more_in_slow_mode(ours, ours, mode)

@@ -53,5 +53,5 @@ def two_modes(results: Results) -> list[TwoModes]:
         rel = [t / s for t, s in zip(times, serial, strict=True)] if serial else list(times)
         found = stats.second_mode(rel)
         if found is not None:
-            out.append(TwoModes(c, *found))
+            out.append(TwoModes(c, found.share, found.slower))
     return out
