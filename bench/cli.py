@@ -53,7 +53,12 @@ EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | h
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one UserError line, not usage + error,
-    naming the closest valid choice to a mistyped one."""
+    naming the closest valid choice to a mistyped one. No option may be abbreviated
+    (``--profil quick`` is refused, not read as ``--profile``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)

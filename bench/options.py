@@ -182,19 +182,21 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
     # Other interpreters: their sweeps and what their workers cost to start (fork,
     # forkserver and spawn, subinterpreters). The user's own kernels: the sweep (the cost
     # suites measure gilbench's own primitives, not a kernel). Unless --suite asks otherwise.
-    suites = parse_suites(args.suite or (",".join(PYTHON_SUITES) if args.python else "speedup"
+    suites = parse_suites(args.suite if args.suite is not None else (
+        ",".join(PYTHON_SUITES) if args.python else "speedup"
                                          if getattr(args, "workloads_from", None)
                                          else ",".join(DEFAULT_SUITES)))
+    # An option given empty ("") is refused by its parser, never read as not given.
     workloads = (parse_names(args.workloads, list(WORKLOADS), "--workloads", "workload")
-                 if args.workloads else from_user or list(WORKLOADS))
+                 if args.workloads is not None else from_user or list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
-                  if args.strategies else default_strategies())
+                  if args.strategies is not None else default_strategies())
     if "serial" not in strategies:  # every speedup divides by it
         strategies.insert(0, "serial")
-    workers = (parse_workers(args.workers) if args.workers
+    workers = (parse_workers(args.workers) if args.workers is not None
                else default_workers(usable_cpus(), profile.max_workers))
     # None given: each interpreter's own default (bench.runner.expand.methods_here).
-    methods = parse_start_methods(args.start_method) if args.start_method else []
+    methods = parse_start_methods(args.start_method) if args.start_method is not None else []
     if args.repeats is not None and args.target_ci is not None:
         raise UserError("--repeats fixes the number of repeats and --target-ci makes it "
                         "adaptive: give one of them")
@@ -205,7 +207,7 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
         repeats, max_repeats = profile.repeats, profile.max_repeats
         target = (parse_target_ci(args.target_ci) if args.target_ci is not None
                   else profile.target_ci)
-    timeout = parse_timeout(args.timeout) if args.timeout else profile.timeout_s
+    timeout = parse_timeout(args.timeout) if args.timeout is not None else profile.timeout_s
     plan = Plan(profile=profile.name, workloads=tuple(workloads), strategies=tuple(strategies),
                 workers=tuple(workers), start_methods=tuple(methods), repeats=repeats,
                 warmup=profile.warmup, tasks=max(profile.tasks, max(workers)),

@@ -180,6 +180,18 @@ BAD_INPUTS = {
                       "unknown suite 'gpu'; valid: speedup, granularity, startup, ipc, sync, "
                       "latency, all"),
     "empty suite list": (["run", "--suite", ","], "--suite: empty list; valid: speedup"),
+    "empty suite": (["run", "--suite", ""], "--suite: empty list; valid: speedup"),
+    # An empty value is refused, never read as "not given" (the whole default sweep).
+    "empty workloads": (["run", "--workloads", ""], "--workloads: empty list; valid: fib"),
+    "empty strategies": (["run", "--strategies", ""], "--strategies: empty list; valid:"),
+    "empty workers": (["run", "--workers", ""], "--workers: empty list"),
+    "empty start method": (["run", "--start-method", ""], "--start-method: empty list"),
+    "empty timeout": (["run", "--timeout", ""], "--timeout: '' is not a number"),
+    # No option is abbreviated: a typo is not read as the option it starts.
+    "abbreviated option": (["run", "--profil", "quick"],
+                           "unrecognized arguments: --profil quick"),
+    "abbreviated option of compare": (["compare", "a.json", "b.json", "--fail-if", "5"],
+                                      "unrecognized arguments: --fail-if 5"),
     "missing results file": (["report", "{tmp}/none.json"], "no such file"),
 }
 
