@@ -20,12 +20,15 @@ import re
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import __version__, phases, reading
 from bench.errors import (
+    EXIT_CODES,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
@@ -34,7 +37,7 @@ from bench.errors import (
     did_you_mean,
 )
 from bench.files import WriteFailed
-from bench.fmt import fmt_minutes
+from bench.fmt import fmt_minutes, tolerant_output
 from bench.machine import collect_machine, gil_enabled
 from bench.options import (
     USER_PROFILES,
@@ -43,7 +46,7 @@ from bench.options import (
 )
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.reaper import reap_children
-from bench.strategies import STRATEGIES, install_stop_handlers, stopped_by
+from bench.strategies import STRATEGIES, describe, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES
 from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 from workloads import WORKLOADS
@@ -176,22 +179,6 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=1))
     return int(result["exit_code"])
 
-
-EXIT_CODES = """exit codes:
-  0    every cell and measurement ok, or skipped with its reason (compare: no regression)
-  1    the run finished but a cell or measurement failed, everything still written
-       (compare --fail-if-slower: a cell got significantly worse)
-  2    bad usage or input, said in one line; nothing run, nothing written
-  3    selfcheck: usable, but noisy (a check could not tell)
-  74   a file could not be written (disk full, quota, read-only): one line says what
-       is saved and the command that finishes the job once there is space
-  124  a kernel did not return within --timeout in gilbench's own process (its serial
-       run, result check or calibration): one line names it and the phase; what
-       finished is written
-  129  the terminal was closed (SIGHUP), as 130 otherwise
-  130  interrupted by Ctrl-C (what finished is written; gilbench run --resume DIR)
-  141  the reader of stdout closed it (gilbench list | head), quietly
-  143  stopped by SIGTERM, as 130 otherwise"""
 
 RUN_EXAMPLES = """examples:
   gilbench run                                   everything, standard profile
@@ -412,6 +399,7 @@ def stuck_threads() -> list[threading.Thread]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     install_stop_handlers()  # Ctrl-C and SIGTERM: what finished is saved, nothing left
+    tolerant_output()  # a terminal that cannot show ÷ or × gets ?, not a traceback
     try:
         args = make_parser().parse_args(argv)
         code = args.func(args)
@@ -434,6 +422,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # /dev/null so the interpreter's last flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_PIPE_CLOSED
+    except Exception as exc:  # a bug: one line (its own exit code), the traceback on asking
+        if os.environ.get("GILBENCH_TRACEBACK"):
+            traceback.print_exc()
+        print(f"gilbench: internal error: {describe(exc)} (a bug in gilbench; "
+              "GILBENCH_TRACEBACK=1 shows where)", file=sys.stderr)
+        code = EXIT_INTERNAL
     signum = stopped_by()
     if code == EXIT_INTERRUPTED and signum not in (None, signal.SIGINT):
         code = 128 + int(signum)  # 143 for SIGTERM, 129 for a closed terminal (SIGHUP)

@@ -6,6 +6,9 @@ use it, and it imports nothing of gilbench's.
 
 from __future__ import annotations
 
+import io
+import sys
+
 
 def fmt_x(x: float | None) -> str:
     """A speedup or a ratio: ``1.95×``."""
@@ -71,3 +74,11 @@ def fmt_machine(key: str, value: object) -> str:
     if key == "memory_bytes" and isinstance(value, int):
         return f"{value / 2**30:.1f} GiB"
     return str(value)
+
+
+def tolerant_output() -> None:
+    """stdout and stderr replace what their encoding cannot show (``PYTHONIOENCODING=ascii``,
+    an old console) with ``?`` rather than raise in the middle of a report."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")

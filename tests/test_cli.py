@@ -513,3 +513,36 @@ def test_a_bad_placement_is_one_line_before_anything_runs(cli_env, tmp_path):
     (line,) = r.stderr.strip().splitlines()
     assert line.startswith("gilbench: error: GILBENCH_PLACEMENT='pinned'") and "free" in line
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_bug_is_one_line_and_its_own_exit_code_never_1(capsys, monkeypatch):
+    # 1 is what a CI gate reads as "slower": an internal error must never exit with it.
+    import bench.cli as cli
+
+    def broken() -> dict:
+        raise RuntimeError("something gilbench did not expect")
+
+    monkeypatch.setattr(cli, "collect_machine", broken)
+    assert main(["info"]) == 70
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "gilbench: internal error: RuntimeError: something gilbench did not expect (a bug "
+        "in gilbench; GILBENCH_TRACEBACK=1 shows where)"]
+    monkeypatch.setenv("GILBENCH_TRACEBACK", "1")
+    assert main(["info"]) == 70
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_terminal_that_cannot_show_the_signs_gets_question_marks(cli_env, repo_root,
+                                                                   tmp_path):
+    # PYTHONIOENCODING=ascii: × and ÷ cannot be written; once a traceback and exit 1
+    ref = repo_root / "reports" / "reference" / "dev-2cpu-compare-2026-11-27"
+    r = subprocess.run([sys.executable, "-m", "bench", "compare",
+                        str(ref / "quick-2cpu" / "results.json"),
+                        str(ref / "quick-taskset-1cpu" / "results.json")],
+                       env={**cli_env, "PYTHONIOENCODING": "ascii"}, cwd=tmp_path,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"Traceback" not in r.stderr
+    out = r.stdout.decode("ascii")  # nothing but ASCII came out
+    assert "slower" in out and "?" in out
