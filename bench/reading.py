@@ -111,7 +111,7 @@ def gate(runs: Sequence[Run], base: Run, percent: float, gate_on: tuple[str, ...
     print(f"\nSignificantly worse than {base.label} by more than {percent:g}% "
           f"({len(worse)} of {compared} {what} compared cell by cell):")
     for r, c in worse:
-        print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()} ({c.change.factor()})")
+        print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()}")
     return EXIT_FAILED_CELLS
 
 

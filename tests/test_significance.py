@@ -100,7 +100,10 @@ def test_marks_follow_the_interval():
     assert Change("time", 1.01, 0.98, 1.03).mark() == "same within 5%"
     assert Change("time", 1.5).mark() == "no interval" and not Change("time", 1.5).significant
     assert Change("time", 0.5, 0.45, 0.55).factor() == "2.00× slower"
-    assert Change("speedup", 0.8, 0.7, 0.9).text() == "0.80× [0.70–0.90] lower"
+    assert Change("speedup", 0.8, 0.7, 0.9).text() == "1.25× [1.11–1.43] lower"
+    assert Change("time", 1.25, 1.1, 1.4).text() == "1.25× [1.10–1.40] faster"
+    assert Change("time", 0.98, 0.9, 1.05).text() == "1.02× [0.95–1.11] slower, not significant"
+    assert Change("time", 1.01, 0.98, 1.03).text() == "1.01× [0.98–1.03] faster, same within 5%"
     # Worse by more than a threshold needs significance *and* the size.
     assert Change("time", 0.85, 0.8, 0.9).worse_by_more_than(10)  # 1.18× slower
     assert not Change("time", 0.95, 0.93, 0.97).worse_by_more_than(10)  # sure, but small

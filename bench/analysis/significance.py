@@ -108,10 +108,18 @@ class Change:
         return "not significant"
 
     def text(self) -> str:
-        """'1.52× [1.31–1.77] faster', '0.98× [0.91–1.06] not significant'."""
+        """As pyperf words it, the factor always at least 1 and its direction named:
+        '1.52× [1.31–1.77] faster', '1.20× [1.10–1.35] slower', '1.02× [0.95–1.10]
+        slower, not significant', '1.01× [0.98–1.03] faster, same within 5%'."""
         if not self.has_interval:
-            return f"{self.point:.2f}× (no interval: under {MIN_RUNS} runs)"
-        return f"{self.point:.2f}× [{self.low:.2f}–{self.high:.2f}] {self.mark()}"
+            return f"{self.factor()} (no interval: under {MIN_RUNS} runs)"
+        assert self.low is not None and self.high is not None
+        up, down = ("faster", "slower") if "time" in self.what else ("higher", "lower")
+        lo, hi, way = ((self.low, self.high, up) if self.point >= 1
+                       else (1 / self.high, 1 / self.low, down))
+        said = f"{max(self.point, 1 / self.point):.2f}× [{lo:.2f}–{hi:.2f}] {way}"
+        mark = self.mark()
+        return said if mark in (up, down) else f"{said}, {mark}"
 
     def factor(self) -> str:
         """pyperf's way: '1.25× slower', '1.10× lower', '1.05× faster'."""

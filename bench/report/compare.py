@@ -149,7 +149,7 @@ def main_table(runs: list[Run], base: Run) -> Table:
     others = [r for r in runs if r is not base]
     headers = ["workload", *[f"best on {r.label}" for r in runs]]
     for r in others:
-        headers += [f"speedup {r.label} ÷ {base.label}", f"time {r.label} vs {base.label}"]
+        headers += [f"speedup {r.label} vs {base.label}", f"time {r.label} vs {base.label}"]
     rows = []
     for w in all_workloads(runs):
         row = [w, *[best_text(r, w) for r in runs]]
@@ -283,9 +283,11 @@ def answer_changes(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
 def relative(c: Comparison, charts: dict[str, list[Path]]) -> list[Block]:
     rel, notes = relative_table(c.runs, c.base)
     blocks: list[Block] = [Heading(f"Relative to {c.base.label}"), Para(
-        "time: the baseline's fastest median ÷ this machine's fastest median (above 1× is "
-        "faster); speedup: this machine's best speedup ÷ the baseline's (above 1× is "
-        "higher). [low–high] is a 95% interval bootstrapped from both runs' stored times "
+        "As pyperf says it, each change is a factor of at least 1× with its direction: time "
+        "*1.20× slower* (this machine's fastest median is 1.20 times the baseline's), "
+        "speedup *1.10× lower* (this machine's best speedup is the baseline's ÷ 1.10). "
+        "[low–high] is a 95% interval of that factor, bootstrapped from both runs' stored "
+        "times "
         "(each cell's rounds resampled as pairs); *not significant* where it contains 1, "
         f"*same within {TIE_RATIO - 1:.0%}* where it fits inside ±{TIE_RATIO - 1:.0%}. "
         "Each machine's best cell is its own pick, which the interval does not account "
