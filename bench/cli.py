@@ -40,6 +40,7 @@ from bench.files import WriteFailed
 from bench.fmt import fmt_minutes, tolerant_output
 from bench.machine import collect_machine, gil_enabled
 from bench.options import (
+    RUN_EXAMPLES,
     USER_PROFILES,
     address_dest,
     expected_default_s,
@@ -180,18 +181,6 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return int(result["exit_code"])
 
 
-RUN_EXAMPLES = """examples:
-  gilbench run                                   everything, standard profile
-  gilbench run --profile quick --suite speedup --workloads fib,sha256,sleep \\
-      --strategies threads,process_pool          one question, in seconds
-  gilbench run --workloads-from mykernels.py --start-method fork,spawn
-  gilbench run --python 3.13t/bin/python --python 3.13/bin/python
-  gilbench run --python python3.11 --python python3.15 --python 'PYTHON_JIT=1 python3.15'
-  gilbench run --resume reports/20261127T101500Z-host
-  gilbench run --profile quick --suite granularity --workloads fib,zlib
-"""
-
-
 def profile_help() -> str:
     """Each profile's expected duration here, from the estimate the run's first line
     gives (bench.options.expected_default_s)."""
@@ -255,6 +244,11 @@ def add_run(sub: Any) -> None:
                    help="output folder (default: reports/<UTC time>-<host>/)")
     g.add_argument("--resume", metavar="DIR",
                    help="finish an interrupted run in DIR without redoing finished cells")
+    say = g.add_mutually_exclusive_group()
+    say.add_argument("-q", "--quiet", action="store_true",
+                     help="print only the answer: a line per kind of work and per workload")
+    say.add_argument("-v", "--verbose", action="store_true",
+                     help="print everything: the article's claims with their rules too")
     g = s.add_argument_group("advanced")
     g.add_argument("--timeout", metavar="S",
                    help="time limit per run of a cell in seconds (default: the profile's)")

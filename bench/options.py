@@ -26,6 +26,18 @@ from bench.watchdog import watched
 from workloads import WORKLOADS
 from workloads.user import WorkloadSourceError, load_all, load_entry_points, prepare
 
+# The run command's examples, as its --help ends.
+RUN_EXAMPLES = """examples:
+  gilbench run                                   everything, standard profile
+  gilbench run --profile quick --suite speedup --workloads fib,sha256,sleep \\
+      --strategies threads,process_pool          one question, in seconds
+  gilbench run --workloads-from mykernels.py --start-method fork,spawn
+  gilbench run --python 3.13t/bin/python --python 3.13/bin/python
+  gilbench run --python python3.11 --python python3.15 --python 'PYTHON_JIT=1 python3.15'
+  gilbench run --resume reports/20261127T101500Z-host
+  gilbench run --profile quick --suite granularity --workloads fib,zlib
+"""
+
 MAX_WORKERS = 1024
 MAX_REPEATS = 1000
 

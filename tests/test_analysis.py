@@ -228,3 +228,22 @@ def test_the_kind_line_and_the_workload_line_say_one_task_size():
     said = duel_of(r, "fib").text
     assert said.endswith("for tasks of about 17.2 ms") and "125 ms" not in said
     assert _with_size(r, "fib") == ("fib", "tasks of about 17.2 ms")
+
+
+def test_the_kind_line_says_what_its_workloads_paired_verdicts_say():
+    # Processes surely more than 5% faster than threads on the workload, by its paired
+    # rounds, while the two headlines' own intervals overlap: the kind line must not call
+    # threads "not surely slower, and cheaper" (one screen, one answer).
+    from bench.analysis import duel_of
+
+    rng = np.random.default_rng(4)
+    n = 12
+    shared, serial = np.exp(rng.normal(0, 0.10, n)), np.exp(rng.normal(0, 0.10, n))
+    t = _confirmed("threads", 0.5 * shared, serial, 2.0)
+    p = _confirmed("process_pool", 0.42 * shared, serial, 2.3)
+    t, p = (dataclasses.replace(c, workload="x", kind="io") for c in (t, p))
+    base = dataclasses.replace(cell("serial", 1, 1.0), workload="x", kind="io", size=1)
+    r = results([base, t, p])
+    assert duel_of(r, "x").winner == "processes"
+    v = kind_verdicts(r)[0]
+    assert v.outcome == "use" and v.top.model == "processes" and v.tie == ""

@@ -127,7 +127,9 @@ def test_smoke_run_of_every_kind_strategy_and_suite_writes_every_file(cli_env, t
     for heading in ("## Findings", "## Start-up", "## IPC", "## Synchronisation",
                     "## GIL latency"):
         assert heading in report
-    assert "Findings (the article's claims" in r.stdout and "cost measurements ok" in r.stdout
+    # the claims are a one-line tally at the end of a run (in full: the report, or -v)
+    assert "\nFindings: " in r.stdout and "of the article's 13 claims measured here" in r.stdout
+    assert "    rule:" not in r.stdout and "cost measurements ok" in r.stdout
     # Re-render elsewhere from the results file alone.
     again = tmp_path / "again"
     r = gilbench("report", str(out / "results.json"), "--out", str(again), env=cli_env,
@@ -188,6 +190,8 @@ BAD_INPUTS = {
     "empty start method": (["run", "--start-method", ""], "--start-method: empty list"),
     "empty timeout": (["run", "--timeout", ""], "--timeout: '' is not a number"),
     # No option is abbreviated: a typo is not read as the option it starts.
+    "quiet and verbose": (["run", "-q", "-v"], "argument -v/--verbose: not allowed with "
+                          "argument -q/--quiet"),
     "abbreviated option": (["run", "--profil", "quick"],
                            "unrecognized arguments: --profil quick"),
     "abbreviated option of compare": (["compare", "a.json", "b.json", "--fail-if", "5"],

@@ -50,7 +50,9 @@ def test_a_reference_file_renders(path, tmp_path):
     if unpaired(results.cells):  # a file from before paired runs: says so, decides nothing
         assert "predates paired measurement" in text and "predates paired measurement" in md
     else:
-        assert "Findings (the article's claims, measured here):" in text
+        assert "Findings (the article's claims, measured here):" not in text
+        assert "Findings (the article's claims, measured here):" in summary(
+            results, tmp_path, 1)
 
 
 RUNS = sorted(p.parent for p in REFERENCE.glob("*/interpreters.json"))  # --python runs

@@ -241,3 +241,32 @@ def test_a_cell_whose_runs_fall_in_two_modes_says_so(tmp_path):
     assert found[0].share == pytest.approx(1 / 3) and found[0].slower == pytest.approx(1.3)
     md = render_markdown(build(r, {}), tmp_path)
     assert "1 cells ran in two modes" in md and "33% of its runs 1.30× slower" in md
+
+
+def test_the_summary_at_three_levels_of_detail(tmp_path):
+    import dataclasses
+
+    from bench.analysis import duel_of, findings
+    from bench.report.terminal import summary
+
+    r = full_sample()
+    quiet = summary(r, tmp_path, -1).splitlines()
+    # -q: the answer alone, a line per kind of work and one per workload
+    workloads = [w for w in r.workloads() if any(c.strategy != "serial"
+                                                  for c in r.cells_of(w))]
+    assert [line for line in quiet if ": " in line and line.split(":")[0] in workloads] == [
+        f"{w}: {duel_of(r, w).text}" for w in workloads]
+    assert not any(line.startswith(("workload", "Findings", "Precision")) for line in quiet)
+    # the default: the claims as one tally line, the full list with -v
+    plain, full = summary(r, tmp_path), summary(r, tmp_path, 1)
+    measured = [f for f in findings(r) if f.verdict != "not measured"]
+    assert f"Findings: {len(measured)} of the article's {len(findings(r))} claims" in plain
+    assert "    rule:" not in plain and plain.count("\n") < full.count("\n")
+    assert all(f.claim in full for f in findings(r))
+    # a run of the user's own kernels: no claims unless asked
+    from tests.helpers import plan_record
+
+    plan = plan_record(workloads_from=("/home/me/kernels.py",))
+    mine = dataclasses.replace(r, run={**r.run, "plan": plan})
+    assert "Findings" not in summary(mine, tmp_path)
+    assert "Findings (the article's claims" in summary(mine, tmp_path, 1)

@@ -280,7 +280,11 @@ def _kind_verdict(results: Results, kind: str, gil: bool, names: list[str]) -> K
     by_model = {s.model: s for s in scores}
     thread_best = by_model.get("threads")
     tie, passed_over = "", None
-    if thread_best and top.model != "threads" and top.low / thread_best.high <= TIE_RATIO:
+    # Surely more than the tie band faster than threads on every workload of the kind, by
+    # the workloads' own verdicts (their paired rounds): the kind says what they say.
+    apart = all(duel_of(results, w).winner == top.model for w in names)
+    if (thread_best and top.model != "threads" and not apart
+            and top.low / thread_best.high <= TIE_RATIO):
         if thread_best.low > 1.0:
             # Not surely more than the tie band apart, and threads surely beat serial
             # too: threads win (no start-up, no pickling, shared memory).

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.analysis import entry_counts, findings, granularity, kind_verdicts, mixed_sides
+from bench.analysis import (
+    duel_of,
+    entry_counts,
+    findings,
+    granularity,
+    kind_verdicts,
+    mixed_sides,
+)
 from bench.entries import Entry
 from bench.fmt import fmt_minutes
 from bench.report.speedups import machine_warning, precision_line, predates_pairs, summary_table
@@ -163,23 +171,50 @@ def speedup_lines(results: Results) -> list[str]:
     return lines
 
 
-def summary(results: Results, out: Path) -> str:
-    """The text printed at the end of a run: table, verdicts, costs, findings, counts."""
+def answer_lines(results: Results) -> list[str]:
+    """The answer alone (``gilbench run -q``): the verdict per kind of work, then one line
+    per workload with its verdict, figure and task size."""
+    lines = kind_verdict_lines(kind_verdicts(results), bold=False)
+    lines += [f"{w}: {duel_of(results, w).text}" for w in results.workloads()
+              if any(c.strategy != "serial" for c in results.cells_of(w))]
+    return lines
+
+
+def findings_lines(results: Results, detail: int) -> list[str]:
+    """The article's claims: a one-line tally (the claims with their rules in the report,
+    or here with ``-v``); nothing for a run of the user's own kernels unless asked."""
+    found = findings(results)
+    measured = [f for f in found if f.verdict != "not measured"]
+    plan = results.plan
+    if detail > 0 and measured:
+        lines = ["\nFindings (the article's claims, measured here):"]
+        for f in found:
+            lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
+        return lines
+    if plan is not None and plan.workloads_from and detail <= 0:
+        return []
+    if measured:
+        tally = Counter(f.verdict for f in measured)
+        return [f"\nFindings: {len(measured)} of the article's {len(found)} claims measured "
+                "here: " + ", ".join(f"{n} {v}" for v, n in tally.most_common())
+                + " (each with its rule: the report's Findings, or -v)."]
+    if predates_pairs(results):
+        return [f"\nFindings: none can be decided. {predates_pairs(results)}"]
+    return ["\nFindings: none of the article's claims is measured by this run (they need "
+            "pure-Python, native or IO kernels, or the cost suites)."]
+
+
+def summary(results: Results, out: Path, detail: int = 0) -> str:
+    """The text printed at the end of a run: table, verdicts, costs, findings, counts
+    (``detail`` -1: the answer lines alone; 1: the claims in full too)."""
+    if detail < 0:
+        return "\n".join(answer_lines(results))
     lines = speedup_lines(results)
     costs = headlines(results)
     if costs:
         lines.append("\nCosts:")
         lines += ["- " + line for line in costs]
-    measured = [f for f in findings(results) if f.verdict != "not measured"]
-    if measured:
-        lines.append("\nFindings (the article's claims, measured here):")
-        for f in findings(results):
-            lines += [f"- [{f.verdict}] {f.claim}", f"    rule: {f.rule}"]
-    elif predates_pairs(results):
-        lines.append(f"\nFindings: none can be decided. {predates_pairs(results)}")
-    else:
-        lines.append("\nFindings: none of the article's claims is measured by this run (they "
-                     "need pure-Python, native or IO kernels, or the cost suites).")
+    lines += findings_lines(results, detail)
     failed = [c for c in results.cells if c.status in ("error", "timeout")]
     ok = sum(c.ok for c in results.cells)
     ok_e, bad_e, total_e = entry_counts(results)

@@ -51,23 +51,24 @@ def start(args: argparse.Namespace) -> int:
             raise UserError("--resume takes no --python: the run's folder says which "
                             "interpreters it uses (gilbench run --resume DIR)")
         return matrix.start(args.python, build_plan(args, say), args.out, args.baseline)
+    detail = int(getattr(args, "verbose", False)) - int(getattr(args, "quiet", False))
     if args.resume:
         out = resume_folder(args.resume)
         if is_interpreters_run(out):
             return matrix.resume(out)
         with FolderLock(out):
             previous = load(out)
-            return run_into(out, check_plan(previous.plan, str(out)), previous)
+            return run_into(out, check_plan(previous.plan, str(out)), previous, detail)
     plan = build_plan(args, say)
     out = run_folder(args.out, utc_now())
     with FolderLock(out):
         if (out / RESULTS).exists():
             raise UserError(f"{out} already holds a {RESULTS}; pass --resume {out} to "
                             "finish it, or choose a new --out")
-        return run_into(out, plan, None)
+        return run_into(out, plan, None, detail)
 
 
-def run_into(out: Path, plan: Plan, previous: Results | None) -> int:
+def run_into(out: Path, plan: Plan, previous: Results | None, detail: int = 0) -> int:
     """The run, in a folder this process holds; ``previous``: what --resume found."""
     created_at = previous.created_at if previous else utc_now()
     # The plan's existing clusters, reached (a resumed run's too) and described.
@@ -91,7 +92,7 @@ def run_into(out: Path, plan: Plan, previous: Results | None) -> int:
         return EXIT_INTERRUPTED
     render_or_say(results, out, f"{out / RESULTS} is saved whole "
                   f"({len(results.cells)} cells)", f"gilbench report {out}")
-    print(summary(results, out))
+    print(summary(results, out, detail))
     return EXIT_FAILED_CELLS if failures(results) else EXIT_OK
 
 
