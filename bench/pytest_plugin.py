@@ -43,7 +43,7 @@ from bench.options import parse_timeout
 from bench.plan import Precision
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
-from bench.report.terminal import speedup_lines
+from bench.report.terminal import speedup_lines, wrapped
 from bench.results import Cell, Results, file_stamp, utc_now, with_speedup
 from bench.runner import (
     CellMeter,
@@ -574,7 +574,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_sep("-", f"gilbench: speedups (profile {gs.profile}; speedup "
                                    "[95% interval] n=pairs, over serial runs paired round "
                                    "by round)")
-        for line in speedup_lines(gs.results):
+        for line in wrapped(speedup_lines(gs.results)):
             terminalreporter.write_line(line)
     out = gs.report_dir
     terminalreporter.write_line(f"gilbench: speedup charts and report in {out} "

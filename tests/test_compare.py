@@ -164,14 +164,19 @@ def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
     two = write(tmp_path, "two", cells("big", 1.95, 2))
     # The same cells on one CPU (2 processes there too), where processes only cost.
     one = write(tmp_path, "one", cells("small", 0.8, 1, proc_workers=2))
+    # a wide terminal: one line per row (test_report checks the wrapping to fit)
     r = gilbench("compare", two, one, "--labels", "two,one", "--out", str(tmp_path / "c1"),
-                 env=cli_env, cwd=tmp_path)
+                 env={**cli_env, "COLUMNS": "300"}, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     head = r.stdout.splitlines()[:2]
     assert head[0].split() == ["workload", "best", "on", "two", "best", "on", "one", "speedup",
                                "one", "vs", "two", "time", "one", "vs", "two"]
     assert set(head[1]) <= {"-", " "}
-    fib = next(line for line in r.stdout.splitlines() if line.startswith("fib "))
+    lines = r.stdout.splitlines()  # fib's row, with the lines its wrapped cells go on to
+    at = next(i for i, line in enumerate(lines) if line.startswith("fib "))
+    end = next((j for j in range(at + 1, len(lines)) if not lines[j].startswith(" ")),
+               len(lines))
+    fib = " ".join(lines[at:end])
     # best 1.00 (threads) against 1.95: 1.95 times lower, surely; pyperf's words
     assert "1.95× [" in fib and "] lower" in fib and "] slower" in fib
     assert "- fib: the answer flips between threads and processes" in r.stdout

@@ -35,7 +35,8 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
                         str(ROOT / "tests" / "test_fmt.py"), "-k", f"{SELECT} or test_fmt",
                         "--benchmark-only", "--gilbench-profile=quick",
                         f"--benchmark-json={out_json}", f"--gilbench-out={report}"],
-                       cwd=repo_root, env=cli_env, capture_output=True, text=True, timeout=300)
+                       cwd=repo_root, env={**cli_env, "COLUMNS": "300"}, capture_output=True,
+                       text=True, timeout=300)  # wide: a row a line (wrapping: test_report)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "Skipping non-benchmark" not in r.stdout and "SKIPPED" not in r.stdout
     assert " deselected" in r.stdout.splitlines()[-1]

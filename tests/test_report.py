@@ -243,9 +243,10 @@ def test_a_cell_whose_runs_fall_in_two_modes_says_so(tmp_path):
     assert "1 cells ran in two modes" in md and "33% of its runs 1.30× slower" in md
 
 
-def test_the_summary_at_three_levels_of_detail(tmp_path):
+def test_the_summary_at_three_levels_of_detail(tmp_path, monkeypatch):
     import dataclasses
 
+    monkeypatch.setenv("COLUMNS", "1000")  # a line per answer (wrapping: the test below)
     from bench.analysis import duel_of, findings
     from bench.report.terminal import summary
 
@@ -262,7 +263,8 @@ def test_the_summary_at_three_levels_of_detail(tmp_path):
     measured = [f for f in findings(r) if f.verdict != "not measured"]
     assert f"Findings: {len(measured)} of the article's {len(findings(r))} claims" in plain
     assert "    rule:" not in plain and plain.count("\n") < full.count("\n")
-    assert all(f.claim in full for f in findings(r))
+    flat = " ".join(full.split())  # wrapped to the terminal: compare the words
+    assert all(" ".join(f.claim.split()) in flat for f in findings(r))
     # a run of the user's own kernels: no claims unless asked
     from tests.helpers import plan_record
 
@@ -270,3 +272,24 @@ def test_the_summary_at_three_levels_of_detail(tmp_path):
     mine = dataclasses.replace(r, run={**r.run, "plan": plan})
     assert "Findings" not in summary(mine, tmp_path)
     assert "Findings (the article's claims" in summary(mine, tmp_path, 1)
+
+
+def test_the_summary_fits_the_terminal_wrapping_never_cutting(tmp_path, monkeypatch):
+    from bench.report.terminal import summary, text_table
+
+    r = full_sample()
+    for cols in ("100", "80"):
+        monkeypatch.setenv("COLUMNS", cols)
+        text = summary(r, tmp_path)
+        assert max(map(len, text.splitlines())) <= int(cols), text
+    # every word of every verdict is still there, only on more lines
+    monkeypatch.setenv("COLUMNS", "400")
+    wide = summary(r, tmp_path)
+    monkeypatch.setenv("COLUMNS", "100")
+    narrow = summary(r, tmp_path)
+    def words(text):  # the rules under the table's headers are as wide as their columns
+        return sorted(w for w in text.split() if set(w) != {"-"})
+
+    assert words(wide) == words(narrow)
+    table = text_table(("a", "verdict"), [("x", "word " * 40)], width=40)
+    assert max(map(len, table.splitlines())) <= 40 and table.count("word") == 40

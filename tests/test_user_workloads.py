@@ -299,7 +299,7 @@ def test_the_mixed_example_and_http_json_with_a_sizes_sweep(cli_env, tmp_path):
     assert "% of its serial time on the CPU" in report
     assert "Task size: where processes start to pay" in report
     assert "- skipped: asyncio on order_totals" in r.stdout  # the printed summary says why
-    assert "Findings: none of the article's claims is measured by this run" in r.stdout
+    assert "Findings" not in r.stdout  # the article's claims: not for the user's own kernels
 
 
 @pytest.mark.slow

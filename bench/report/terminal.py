@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,13 +25,60 @@ from bench.report.suites import headlines
 from bench.report.verdicts import kind_verdict_lines
 from bench.results import Cell, Results
 
+NARROWEST = 12  # a column is wrapped down to this many characters, never fewer
 
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join(x.rstrip() for x in [line.format(*headers),
-                                          line.format(*("-" * w for w in widths)),
-                                          *(line.format(*r) for r in rows)])
+
+def columns() -> int:
+    """The width to fit: the terminal's, ``$COLUMNS`` where set, 100 otherwise (a pipe,
+    a log, CI)."""
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _fit(widths: list[int], room: int) -> list[int]:
+    """Column widths that fit ``room`` (gaps included): the widest column narrowed first,
+    none below ``NARROWEST`` (a table that cannot fit even so stays wider)."""
+    widths = list(widths)
+    while sum(widths) + 2 * (len(widths) - 1) > room:
+        i = max(range(len(widths)), key=lambda k: widths[k])
+        over = sum(widths) + 2 * (len(widths) - 1) - room
+        second = max((w for k, w in enumerate(widths) if k != i), default=NARROWEST)
+        new = max(NARROWEST, widths[i] - over, min(widths[i] - 1, second))
+        if new >= widths[i]:
+            break
+        widths[i] = new
+    return widths
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
+               width: int | None = None) -> str:
+    """A plain table that fits ``width`` columns (default: the terminal's): a column too
+    wide is wrapped onto more lines within its row, never cut."""
+    natural = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    widths = _fit(natural, width or columns())
+    out = []
+    for k, row in enumerate([headers, ["-" * w for w in widths], *rows]):
+        cells = [[str(x)] if k == 1 else textwrap.wrap(str(x), w, break_on_hyphens=False)
+                 or [""] for x, w in zip(row, widths, strict=False)]
+        for i in range(max(map(len, cells))):
+            out.append("  ".join(f"{(c[i] if i < len(c) else ''):<{w}}"
+                                 for c, w in zip(cells, widths, strict=False)).rstrip())
+    return "\n".join(out)
+
+
+def wrapped(lines: Sequence[str], width: int | None = None) -> list[str]:
+    """Prose lines wrapped to ``width`` (default: the terminal's), a wrapped line's rest
+    indented under its text; blank lines and tables' lines (already fitted) kept."""
+    room = width or columns()
+    out: list[str] = []
+    for line in lines:
+        for part in line.split("\n"):
+            if len(part) <= room:
+                out.append(part)
+                continue
+            lead = len(part) - len(part.lstrip(" -⚠"))
+            out += textwrap.wrap(part, room, subsequent_indent=" " * (lead + 2),
+                                 break_on_hyphens=False)
+    return out
 
 
 def _eta(elapsed: float, done: float, total: float) -> str:
@@ -208,7 +257,7 @@ def summary(results: Results, out: Path, detail: int = 0) -> str:
     """The text printed at the end of a run: table, verdicts, costs, findings, counts
     (``detail`` -1: the answer lines alone; 1: the claims in full too)."""
     if detail < 0:
-        return "\n".join(answer_lines(results))
+        return "\n".join(wrapped(answer_lines(results)))
     lines = speedup_lines(results)
     costs = headlines(results)
     if costs:
@@ -229,4 +278,4 @@ def summary(results: Results, out: Path, detail: int = 0) -> str:
                      + (f", {skipped_e} skipped with their reason" if skipped_e else ""))
     lines.append("\n" + "; ".join(parts) + (" (see report)" if failed or bad_e else "")
                  + f"; report: {out / 'report.html'}")
-    return "\n".join(lines)
+    return "\n".join(wrapped(lines))
