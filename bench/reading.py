@@ -92,6 +92,24 @@ def compare(args: argparse.Namespace) -> int:
     return code
 
 
+def sensitivity_line(base: Run, run: Run, percent: float, gate_on: tuple[str, ...]) -> str:
+    """What the gate could see in ``run`` against ``base``: the smallest slowdown it could
+    have failed, over the figures compared (median, 90% of them, the least sensitive)."""
+    from bench.analysis.significance import sensitivity
+
+    found = sensitivity(base.results, run.results, percent, gate_on)
+    seen = sorted(((f, c) for c, f in found if f is not None), key=lambda x: x[0])
+    blind = len(found) - len(seen)
+    if not seen:
+        return f"\nThe gate could see nothing in {run.label}: no figure has an interval."
+    worst_f, worst = seen[-1]
+    return (f"\nThe gate could catch, in {run.label}, a slowdown of {seen[len(seen) // 2][0]:.2f}× "
+            f"in half of its {len(found)} figures, {seen[int(0.9 * (len(seen) - 1))][0]:.2f}× "
+            f"in 90%, and only {worst_f:.2f}× in the least precise ({worst.where} "
+            f"{worst.change.what})" + (f"; {blind} without an interval, none" if blind else "")
+            + " (a slowdown that size is caught about half the time; larger ones surely).")
+
+
 def gate(runs: Sequence[Run], base: Run, percent: float, gate_on: tuple[str, ...]) -> int:
     """``--fail-if-slower``: the cells significantly worse than the baseline's by more
     than ``percent``, listed; exit 1 if there are any."""
@@ -104,6 +122,9 @@ def gate(runs: Sequence[Run], base: Run, percent: float, gate_on: tuple[str, ...
             worse += [(r, c) for c in found]
             compared += n
     what = " and ".join(f"{x}s" for x in gate_on)
+    for r in runs:
+        if r is not base:
+            print(sensitivity_line(base, r, percent, gate_on))
     if not worse:
         print(f"\nNo cell got significantly worse than {base.label} by more than "
               f"{percent:g}% ({compared} {what} compared cell by cell).")

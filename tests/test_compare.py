@@ -193,6 +193,9 @@ def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
     assert listed.startswith("4 of 10 speedups and times compared cell by cell):")
     assert "- one: fib process_pool[fork] @2: speedup 2.44× [2.39–2.49] lower" in listed
     assert "sleep threads @2" not in listed  # threads sped up sleep on both machines
+    # and how small a slowdown it could have caught, over its 10 figures
+    seen = " ".join(worse.stdout.split())
+    assert "The gate could catch, in one, a slowdown of " in seen and "of its 10 figures" in seen
     better = gilbench("compare", one, two, "--labels", "one,two", "--fail-if-slower", "10%",
                       "--out", str(tmp_path / "c4"), env=cli_env, cwd=tmp_path)
     assert better.returncode == 0, better.stdout

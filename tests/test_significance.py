@@ -200,3 +200,20 @@ def test_the_gate_still_fails_a_real_regression_among_many_cells():
     assert compared == 36
     assert {(c.where, c.change.what) for c in found} == {
         ("w5 process_pool[fork] @2", "speedup"), ("w5 process_pool[fork] @2", "time")}
+
+
+def test_the_gate_says_the_smallest_slowdown_it_could_have_seen():
+    from bench.analysis.significance import Change, detectable, t_quantile
+
+    assert t_quantile(0.975, 5) == pytest.approx(2.5706, abs=1e-3)  # the t table's
+    assert t_quantile(0.5, 9) == pytest.approx(0.0, abs=1e-9)
+    tight = Change("speedup", 1.0, 0.98, 1.02, log_sd=0.01, runs=20)
+    loose = Change("speedup", 1.0, 0.8, 1.25, log_sd=0.10, runs=6)
+    # more figures compared: Holm's strictest level is stricter, so less is seen
+    assert detectable(tight, 10, 0) < detectable(tight, 300, 0) < detectable(loose, 300, 0)
+    assert detectable(tight, 1, 10) == pytest.approx(1.10)  # the minimum effect bounds it
+    assert detectable(Change("speedup", 1.0), 10, 10) is None  # no interval: blind
+    # a slowdown of exactly the detectable size is just significant at that level
+    f = detectable(loose, 50, 0)
+    at = Change("speedup", 1 / f, log_sd=0.10, runs=6)
+    assert at.p_not_worse == pytest.approx(0.025 / 50, rel=1e-3)

@@ -335,6 +335,35 @@ def regressions(base: Results, new: Results, pct: float,
             if s and c.change.point < 1 / (1 + pct / 100)], len(changes)
 
 
+def t_quantile(p: float, df: int) -> float:
+    """Student's t quantile (``student_cdf`` inverted by bisection), for 0.5 <= p < 1."""
+    lo, hi = 0.0, 1.0
+    while student_cdf(hi, df) < p:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if student_cdf(mid, df) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def detectable(change: Change, compared: int, pct: float) -> float | None:
+    """The smallest slowdown factor (time ×, or speedup ÷) of this figure the gate could
+    have failed: where its point estimate alone would clear Holm's strictest level,
+    GATE_ALPHA / compared (about even odds of being caught; a larger one more surely),
+    and the minimum effect ``pct``. None: no interval, nothing could be caught."""
+    if change.log_sd is None:
+        return None
+    t = t_quantile(1 - GATE_ALPHA / max(1, compared), max(1, change.runs - 1))
+    return max(1 + pct / 100, math.exp(t * change.log_sd))
+
+
+def sensitivity(base: Results, new: Results, pct: float,
+                on: tuple[str, ...] = ("speedup", "time")) -> list[tuple[CellChange, float | None]]:
+    """Each compared figure with the smallest slowdown the gate could have seen in it."""
+    changes = [c for c in cell_changes(base, new) if c.change.what in on]
+    return [(c, detectable(c.change, len(changes), pct)) for c in changes]
+
+
 def bootstrappable(results: Results) -> bool:
     """Does any parallel cell carry timed runs to resample — at least 2 of its own, with
     their paired serial runs or beside a serial cell's? (A summary of one number per
