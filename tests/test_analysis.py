@@ -247,3 +247,37 @@ def test_the_kind_line_says_what_its_workloads_paired_verdicts_say():
     assert duel_of(r, "x").winner == "processes"
     v = kind_verdicts(r)[0]
     assert v.outcome == "use" and v.top.model == "processes" and v.tie == ""
+
+
+def test_a_kind_range_without_confirmation_pays_for_each_headlines_choice():
+    # The fallback path (no confirmation: an older file, the pytest path): each workload's
+    # headline is the best of 24 equal cells (20 pairs each). Taken together over two
+    # workloads, the range must also pay for those choices (GeoSpan.families): without
+    # it the kind's range covered the true speedup 0.86 of the time.
+    from bench.analysis.cells import GeoSpan, headline
+    from bench.results import Cell
+
+    rng = np.random.default_rng(1)
+
+    def cells(w):
+        out = []
+        for k in range(24):
+            serial = tuple(float(x) for x in np.exp(rng.normal(0, 0.05, 20)))
+            times = tuple(float(x) for x in np.exp(rng.normal(0, 0.05, 20)) / 1.5)
+            c = Cell(workload=w, kind="io", size=1, tasks=8, strategy="threads",
+                     start_method=None, workers=k + 1, status="ok", model="threads",
+                     times_s=times, serial_times_s=serial, median_s=float(np.median(times)))
+            out.append(with_speedups([c])[0])
+        return out
+
+    paid = bare = 0
+    trials = 150
+    for _ in range(trials):
+        heads = [headline(cells(w), 64) for w in ("a", "b")]
+        assert all(not h.confirmed and h.family == 24 for h in heads)
+        both = tuple(h.cell for h in heads)
+        span = GeoSpan(both, families=tuple(h.family for h in heads))
+        paid += span.low <= 1.5 <= span.high
+        old = GeoSpan(both)
+        bare += old.low <= 1.5 <= old.high
+    assert paid / trials >= 0.95 and bare / trials < 0.93

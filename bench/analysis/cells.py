@@ -224,18 +224,23 @@ class GeoSpan:
     speedups and of their intervals' ends, and the fewest pairs behind any.
 
     The range holds at 95% only if every factor's interval holds at once, so each is
-    taken at 1 - 0.05/(cells x ``share``) from its pairs (Bonferroni; ``share``: how many
-    such spans a later choice picks among). A factor whose pairs are too few for that
+    taken at 1 - 0.05/(cells x ``share`` x its family) from its pairs (Bonferroni;
+    ``share``: how many such spans a later choice picks among; ``families``: for each
+    factor, how many cells its headline was chosen among without a confirmation,
+    ``Headline.family``; 1 for a confirmed one). A factor whose pairs are too few for that
     level leaves the range unbounded (0 to infinity: it decides nothing)."""
 
     cells: tuple[Cell, ...]
     share: int = 1
+    families: tuple[int, ...] = ()  # empty: each factor 1
 
     @functools.cached_property
     def _ends(self) -> list[tuple[float, float] | None]:
         """Each factor's interval at the joint level (computed once: ranking reads it)."""
-        level = 1 - (1 - stats.CONFIDENCE) / (max(1, len(self.cells)) * self.share)
-        return [at_confidence(c, level) for c in self.cells]
+        families = self.families or (1,) * len(self.cells)
+        spent = max(1, len(self.cells)) * self.share
+        return [at_confidence(c, 1 - (1 - stats.CONFIDENCE) / (spent * f))
+                for c, f in zip(self.cells, families, strict=True)]
 
     @property
     def bounded(self) -> bool:

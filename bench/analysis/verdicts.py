@@ -200,15 +200,18 @@ class Score(GeoSpan):
 
 def _scores(results: Results, names: list[str]) -> list[Score]:
     """Each model with a headline on every workload. The best is then chosen among these
-    spans, so each factor's interval pays for that choice as well (``share``)."""
+    spans, so each factor's interval pays for that choice as well (``share``), and for
+    the choice of its headline where no confirmation paid for it (``families``)."""
     models = dict.fromkeys(c.model for w in names for c in results.cells_of(w)
                            if c.strategy != "serial")
     found = []
     for model in models:
-        heads = [headline_of(results, w, model) for w in names]
-        if all(h is not None for h in heads):
-            found.append((model, tuple(h.cell for h in heads if h is not None)))
-    return [Score(cells, len(found), model) for model, cells in found]
+        heads = [h for w in names if (h := headline_of(results, w, model)) is not None]
+        if len(heads) == len(names):
+            found.append((model, heads))
+    return [Score(tuple(h.cell for h in heads), share=len(found),
+                  families=tuple(h.family for h in heads), model=model)
+            for model, heads in found]
 
 
 def _with_size(results: Results, workload: str) -> tuple[str, str]:
