@@ -293,3 +293,49 @@ def test_the_summary_fits_the_terminal_wrapping_never_cutting(tmp_path, monkeypa
     assert words(wide) == words(narrow)
     table = text_table(("a", "verdict"), [("x", "word " * 40)], width=40)
     assert max(map(len, table.splitlines())) <= 40 and table.count("word") == 40
+
+
+def test_every_strategy_of_a_run_has_a_colour_and_marker_of_its_own():
+    # Over the whole registry and every start method: the default sweep's 8 process
+    # strategies once shared a colour with solid lines and squares (process_queue, dask).
+    import multiprocessing
+
+    from bench.report.charts import _style_for
+    from bench.report.palette import CPUS
+    from bench.strategies import STRATEGIES
+
+    labels, models = [], {}
+    for name, cls in STRATEGIES.items():
+        for method in (multiprocessing.get_all_start_methods() if cls.uses_processes
+                       else [None]):
+            label = f"{name}[{method}]" if method else name
+            labels.append(label)
+            models[label] = cls.model
+    style = _style_for(labels, models)
+    pairs = [(s["color"], s["marker"]) for s in style.values()]
+    assert len(set(pairs)) == len(labels) > 20
+    assert CPUS not in {s["color"] for s in style.values()}  # the CPUs line is no strategy
+
+
+def test_the_speedup_charts_ideal_and_dodged_error_bars(monkeypatch, tmp_path):
+    from bench.report import charts
+
+    r = full_sample()
+    drawn = {}
+    monkeypatch.setattr(charts, "save_figure", lambda fig, stem: drawn.setdefault(stem, fig)
+                        and [])
+    for w in r.workloads():
+        charts.speedup_chart(r, w, tmp_path / w)
+    usable = r.usable_cpus
+    for w in r.workloads():
+        ax = drawn[tmp_path / w].axes[0]
+        ideal = next(line for line in ax.lines if "ideal" in str(line.get_label()))
+        top = max(c.workers for c in r.cells_of(w))
+        kind = r.cells_of(w)[0].kind
+        if kind in ("cpu", "native"):  # the CPUs bound it: min(workers, CPUs)
+            assert max(ideal.get_ydata()) == pytest.approx(min(top, usable))
+        else:
+            assert max(ideal.get_ydata()) == pytest.approx(top)
+        # every strategy's points at one worker count sit apart (dodged)
+        xs = [round(float(x), 6) for bars in ax.containers for x in bars.lines[0].get_xdata()]
+        assert xs and len(xs) == len(set(xs))

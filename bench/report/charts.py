@@ -22,7 +22,7 @@ import numpy as np
 from bench.analysis import best_cells, gil_on, granularity, size_points
 from bench.files import write_with
 from bench.fmt import fmt_s
-from bench.kinds import KINDS, kind_title
+from bench.kinds import CPU_BOUND_KINDS, KINDS, kind_title
 from bench.report.document import workload_chart
 from bench.report.palette import (
     AXIS,
@@ -31,8 +31,11 @@ from bench.report.palette import (
     GUIDE,
     IDEAL,
     OTHER_FAMILY,
+    OTHER_MARKERS,
     PROCESS_FAMILY,
+    PROCESS_MARKERS,
     THREAD_FAMILY,
+    THREAD_MARKERS,
 )
 from bench.results import Results
 
@@ -40,7 +43,6 @@ if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilb
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-_MARKERS = {"threads": "o", "processes": "s"}
 CHART_FORMATS = ("png", "svg")
 
 
@@ -75,18 +77,23 @@ def rate_axis(v: float, _pos: int) -> str:
 
 
 def _style_for(labels: Sequence[str], models: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each label's colour (its kind of worker's family), marker and line: a pair of
+    colour and marker no other label of the chart has (markers change once a family's
+    colours are used up)."""
     counters = {"threads": 0, "processes": 0, "other": 0}
-    palettes = {"threads": THREAD_FAMILY, "processes": PROCESS_FAMILY, "other": OTHER_FAMILY}
+    palettes = {"threads": (THREAD_FAMILY, THREAD_MARKERS),
+                "processes": (PROCESS_FAMILY, PROCESS_MARKERS),
+                "other": (OTHER_FAMILY, OTHER_MARKERS)}
     style = {}
     for label in labels:
         model = models.get(label, "other")
         family = model if model in palettes else "other"
         i = counters[family]
         counters[family] += 1
-        colours = palettes[family]
+        colours, markers = palettes[family]
         style[label] = {
             "color": colours[i % len(colours)],
-            "marker": _MARKERS.get(model, "^"),
+            "marker": markers[(i // len(colours)) % len(markers)],
             "linestyle": "-" if family == "processes" else ("--" if family == "threads" else ":"),
         }
     return style
@@ -117,20 +124,26 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     style = _style_for(labels, {c.label: c.model for c in cells})
     workers = sorted({c.workers for c in cells} | {1})
     top = max(workers)
-    # y = x is a curve on a log-x axis: draw it through many points, not two.
+    # y = x is a curve on a log-x axis: draw it through many points, not two. For work
+    # the CPUs bound, the ideal stops at the usable CPUs: min(workers, CPUs).
     ideal = np.geomspace(1, top, 64)
-    ax.plot(ideal, ideal, color=IDEAL, linestyle=":", linewidth=1.2,
-            label="ideal (linear)", zorder=1)
+    bound = cells[0].kind in CPU_BOUND_KINDS if cells else False
+    ax.plot(ideal, np.minimum(ideal, usable) if bound else ideal, color=IDEAL, linestyle=":",
+            linewidth=1.2, label=f"ideal ({'min(workers, CPUs)' if bound else 'linear'})",
+            zorder=1)
     ax.axhline(1.0, color=AXIS, linewidth=0.8, zorder=1)
     ax.axvline(usable, color=CPUS, linestyle="-.", linewidth=1.2, alpha=0.8,
                label=f"usable CPUs = {usable}", zorder=1)
     best = 1.0
-    for label in labels:
+    for i, label in enumerate(labels):
+        # dodged: each strategy a little to the side at a worker count, so that error bars
+        # at one count do not hide one another (the log axis: a constant factor)
+        shift = 2 ** (0.04 * (i - (len(labels) - 1) / 2))
         pts = sorted((c for c in cells if c.label == label and c.ok and c.speedup),
                      key=lambda c: c.workers)
         failed = [c for c in cells if c.label == label and c.status in ("error", "timeout")]
         if pts:
-            xs = [c.workers for c in pts]
+            xs = [c.workers * shift for c in pts]
             ys = [c.speedup_value for c in pts]
             lo = [c.speedup_value - c.speedup_ci95[0] if c.speedup_ci95 else 0 for c in pts]
             hi = [c.speedup_ci95[1] - c.speedup_value if c.speedup_ci95 else 0 for c in pts]
@@ -139,16 +152,18 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
             best = max(best, max(ys))
             noisy = [c for c in pts if c.noisy]
             if noisy:  # hollow: flagged noisy (see the report's Noise section)
-                ax.plot([c.workers for c in noisy], [c.speedup_value for c in noisy], marker="o",
+                ax.plot([c.workers * shift for c in noisy], [c.speedup_value for c in noisy],
+                        marker="o",
                         markersize=8, markerfacecolor="white",
                         markeredgecolor=style[label]["color"], linestyle="none", zorder=4)
         for c in failed:
-            ax.plot([c.workers], [1.0], marker="x", color=style[label]["color"], markersize=9,
+            ax.plot([c.workers * shift], [1.0], marker="x", color=style[label]["color"],
+                    markersize=9,
                     linestyle="none", zorder=4)
     ax.set_xscale("log", base=2)
     ax.set_xticks(workers)
     ax.set_xticklabels([str(w) for w in workers])
-    ax.set_xlim(min(workers) / 1.2, top * 1.2)
+    ax.set_xlim(min(workers) / 1.35, top * 1.35)
     ax.set_ylim(0, max(best, min(top, usable) + 0.5) * 1.12)
     ax.set_xlabel("workers (threads or processes)")
     ax.set_ylabel("speedup over serial (×)")

@@ -12,14 +12,19 @@ THREADS, PROCESSES = "#1f77b4", "#d62728"
 
 # The speedup charts: a strategy's colour from its kind of worker's family.
 THREAD_FAMILY = [THREADS, "#17becf", "#4c72b0", "#2ca0d0"]
-PROCESS_FAMILY = [PROCESSES, "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#9467bd", "#b8860b"]
+PROCESS_FAMILY = [PROCESSES, "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#9467bd", "#393b79"]
 OTHER_FAMILY = ["#2ca02c", "#7f7f7f", "#17a768", "#6b8e23"]
+# A family's markers, in turn once its colours are used up: every label of a chart has a
+# colour and marker pair of its own (4 thread, 7 x 4 process and 4 x 4 other labels).
+THREAD_MARKERS = ["o", "h", "p", "8"]
+PROCESS_MARKERS = ["s", "D", "P", "X"]
+OTHER_MARKERS = ["^", "v", "<", ">"]
 
 # Lines and marks that are not data.
 AXIS = "#444444"  # the 1x line, axes drawn over the data
 IDEAL = "#999999"  # linear scaling
 GUIDE = "#888888"  # a secondary guide (the usable CPUs on a speedup axis)
-CPUS = "#2ca02c"  # the usable CPUs, as a vertical line
+CPUS = "#000000"  # the usable CPUs, as a vertical line (no strategy's colour)
 BAND = "#f2c14e"  # a highlighted span (a crossover's interval)
 UNKNOWN = "#7f7f7f"  # something this palette has no colour for
 
