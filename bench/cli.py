@@ -347,8 +347,9 @@ def add_compare(sub: Any) -> None:
                    "usable CPUs and Python)")
     s.add_argument("--baseline", metavar="LABEL", help="the machine others are compared "
                    "to (default: the first)")
-    s.add_argument("--format", choices=("text", "md"), default="text",
-                   help="the table on stdout: aligned text (default) or Markdown to paste")
+    s.add_argument("--format", choices=("text", "md", "json"), default="text",
+                   help="stdout: an aligned table (default), Markdown to paste, or JSON for "
+                        "a program (the changes, flips and the gate's result)")
     s.add_argument("--fail-if-slower", metavar="PCT", type=percent,
                    help="exit 1 when a cell's speedup (or, for the same work, time) got "
                         "significantly worse than the baseline's by more than PCT%%, "
@@ -357,7 +358,8 @@ def add_compare(sub: Any) -> None:
                    help="what --fail-if-slower checks: speedup (ratios measured inside each "
                         "run: the robust choice on a shared or noisy CI machine), time, or "
                         "both (default)")
-    s.add_argument("--out", metavar="DIR", help="output folder (default: reports/compare-<time>/)")
+    s.add_argument("--out", metavar="DIR", help="also write the comparison report and its "
+                   "charts into DIR (default: print only)")
     s.set_defaults(func=cmd_compare)
 
 

@@ -9,15 +9,20 @@ import errno
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench import serialcost
 from bench.analysis.comparison import Run
 from bench.errors import EXIT_FAILED_CELLS, EXIT_OK, UserError
-from bench.files import FolderLock, WriteFailed, new_folder, write_text
-from bench.results import file_stamp, load, utc_now
+from bench.files import FolderLock, WriteFailed, write_text
+from bench.results import load
 from bench.run.endings import render_or_say
 from bench.runfolder import SERIAL_COST
+
+if TYPE_CHECKING:  # numpy's bootstrap is loaded by compare only, not by every command
+    from bench.analysis.significance import CellChange, Change
 
 
 def write_stdout(text: str) -> None:
@@ -65,75 +70,137 @@ def compare(args: argparse.Namespace) -> int:
     gate_on = GATE_ON[args.fail_on or "both"]
     runs = load_runs(args.results, labels)
     base = pick_baseline(runs, args.baseline)
-    out = Path(args.out) if args.out else new_folder(
-        Path("reports") / ("compare-" + file_stamp(utc_now())))
-    serial, left = serialcost.beside([r.source for r in runs], [r.label for r in runs],
-                                     SERIAL_COST)
-    with FolderLock(out, "compare"):
-        try:
-            paths = write_compare(runs, base, out, serial, left)
-        except WriteFailed as exc:
-            raise exc.saying("the results files are unchanged (only read); the comparison "
-                             "is not complete", "once there is space: run the same "
-                             "gilbench compare again") from None
-    table = main_table(runs, base)
-    md = args.format == "md"
-    print(render_markdown([table], out).rstrip() if md
-          else text_table(table.headers, table.rows))
-    flipped = flips(runs, bold=False)
-    noise = within_noise_text(runs)
-    print("\nFlips (threads or processes, significant on both machines): "
-          + ("none" if not flipped else ""))
-    for line in flipped + noise:
-        print(f"- {line}")
-    code = EXIT_OK if args.fail_if_slower is None else gate(runs, base, args.fail_if_slower,
-                                                              gate_on)
-    print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}", file=sys.stderr)
-    return code
+    out = Path(args.out) if args.out else None
+    if out is not None:  # the report and its charts only when asked for: --out DIR
+        serial, left = serialcost.beside([r.source for r in runs], [r.label for r in runs],
+                                         SERIAL_COST)
+        with FolderLock(out, "compare"):
+            try:
+                paths = write_compare(runs, base, out, serial, left)
+            except WriteFailed as exc:
+                raise exc.saying("the results files are unchanged (only read); the "
+                                 "comparison is not complete", "once there is space: run "
+                                 "the same gilbench compare again") from None
+    checked = (None if args.fail_if_slower is None
+               else gate_result(runs, base, args.fail_if_slower, gate_on))
+    if args.format == "json":
+        print(json.dumps(comparison_record(runs, base, checked), indent=1))
+    else:
+        table = main_table(runs, base)
+        print(render_markdown([table], out or Path(".")).rstrip() if args.format == "md"
+              else text_table(table.headers, table.rows))
+        flipped = flips(runs, bold=False)
+        noise = within_noise_text(runs)
+        print("\nFlips (threads or processes, significant on both machines): "
+              + ("none" if not flipped else ""))
+        for line in flipped + noise:
+            print(f"- {line}")
+        if checked is not None:
+            print_gate(checked, base)
+    if out is not None:
+        print(f"wrote {len(paths)} files to {out}; open {out / 'compare.html'}",
+              file=sys.stderr)
+    return EXIT_OK if checked is None or not checked.worse else EXIT_FAILED_CELLS
 
 
-def sensitivity_line(base: Run, run: Run, percent: float, gate_on: tuple[str, ...]) -> str:
-    """What the gate could see in ``run`` against ``base``: the smallest slowdown it could
-    have failed, over the figures compared (median, 90% of them, the least sensitive)."""
-    from bench.analysis.significance import sensitivity
+@dataclass(frozen=True)
+class GateResult:
+    """What ``--fail-if-slower`` found: the changes surely worse by more than ``percent``,
+    how many figures it compared, and, per other run, the smallest slowdown it could have
+    caught in each figure (``significance.sensitivity``)."""
 
-    found = sensitivity(base.results, run.results, percent, gate_on)
-    seen = sorted(((f, c) for c, f in found if f is not None), key=lambda x: x[0])
-    blind = len(found) - len(seen)
-    if not seen:
-        return f"\nThe gate could see nothing in {run.label}: no figure has an interval."
-    worst_f, worst = seen[-1]
-    return (f"\nThe gate could catch, in {run.label}, a slowdown of {seen[len(seen) // 2][0]:.2f}× "
-            f"in half of its {len(found)} figures, {seen[int(0.9 * (len(seen) - 1))][0]:.2f}× "
-            f"in 90%, and only {worst_f:.2f}× in the least precise ({worst.where} "
-            f"{worst.change.what})" + (f"; {blind} without an interval, none" if blind else "")
-            + " (a slowdown that size is caught about half the time; larger ones surely).")
+    percent: float
+    figures: tuple[str, ...]
+    worse: list[tuple[Run, CellChange]]
+    compared: int
+    seen: dict[str, list[tuple[CellChange, float | None]]]
 
 
-def gate(runs: Sequence[Run], base: Run, percent: float, gate_on: tuple[str, ...]) -> int:
-    """``--fail-if-slower``: the cells significantly worse than the baseline's by more
-    than ``percent``, listed; exit 1 if there are any."""
-    from bench.analysis.significance import regressions
+def gate_result(runs: Sequence[Run], base: Run, percent: float,
+                gate_on: tuple[str, ...]) -> GateResult:
+    """``--fail-if-slower``'s answer, for every run against the baseline."""
+    from bench.analysis.significance import regressions, sensitivity
 
-    worse, compared = [], 0
+    worse, compared, seen = [], 0, {}
     for r in runs:
         if r is not base:
             found, n = regressions(base.results, r.results, percent, gate_on)
             worse += [(r, c) for c in found]
             compared += n
-    what = " and ".join(f"{x}s" for x in gate_on)
-    for r in runs:
-        if r is not base:
-            print(sensitivity_line(base, r, percent, gate_on))
-    if not worse:
+            seen[r.label] = sensitivity(base.results, r.results, percent, gate_on)
+    return GateResult(percent, gate_on, worse, compared, seen)
+
+
+def sensitivity_summary(found: list[tuple[CellChange, float | None]]
+                        ) -> dict[str, Any] | None:
+    """The median, 90th-percentile and least sensitive figure's detectable slowdown."""
+    seen = sorted(((f, c) for c, f in found if f is not None), key=lambda x: x[0])
+    if not seen:
+        return None
+    worst_f, worst = seen[-1]
+    return {"figures": len(found), "without_interval": len(found) - len(seen),
+            "median": seen[len(seen) // 2][0], "p90": seen[int(0.9 * (len(seen) - 1))][0],
+            "least": worst_f, "least_where": f"{worst.where} {worst.change.what}"}
+
+
+def print_gate(g: GateResult, base: Run) -> None:
+    """The gate in words: what it could see in each run, then what got worse."""
+    for label, found in g.seen.items():
+        s = sensitivity_summary(found)
+        if s is None:
+            print(f"\nThe gate could see nothing in {label}: no figure has an interval.")
+            continue
+        print(f"\nThe gate could catch, in {label}, a slowdown of {s['median']:.2f}× in half "
+              f"of its {s['figures']} figures, {s['p90']:.2f}× in 90%, and only "
+              f"{s['least']:.2f}× in the least precise ({s['least_where']})"
+              + (f"; {s['without_interval']} without an interval, none"
+                 if s["without_interval"] else "")
+              + " (a slowdown that size is caught about half the time; larger ones surely).")
+    what = " and ".join(f"{x}s" for x in g.figures)
+    if not g.worse:
         print(f"\nNo cell got significantly worse than {base.label} by more than "
-              f"{percent:g}% ({compared} {what} compared cell by cell).")
-        return EXIT_OK
-    print(f"\nSignificantly worse than {base.label} by more than {percent:g}% "
-          f"({len(worse)} of {compared} {what} compared cell by cell):")
-    for r, c in worse:
+              f"{g.percent:g}% ({g.compared} {what} compared cell by cell).")
+        return
+    print(f"\nSignificantly worse than {base.label} by more than {g.percent:g}% "
+          f"({len(g.worse)} of {g.compared} {what} compared cell by cell):")
+    for r, c in g.worse:
         print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()}")
-    return EXIT_FAILED_CELLS
+
+
+def _change(c: Change) -> dict[str, Any]:
+    return {"point": c.point, "low": c.low, "high": c.high, "mark": c.mark(),
+            "text": c.text()}
+
+
+def comparison_record(runs: list[Run], base: Run, g: GateResult | None) -> dict[str, Any]:
+    """``compare --format json``: the runs, per workload each run's answer and its changes
+    against the baseline (a figure's ``point`` above 1 is better for that run), their
+    geometric means, the flipped workloads, and the gate's result."""
+    from bench.analysis.comparison import answers, flipped_workloads, relative_changes
+
+    rel = relative_changes(runs, base)
+    workloads = {}
+    for w in dict.fromkeys(w for r in runs for w in r.results.workloads()):
+        workloads[w] = {
+            "answers": {k: {"winner": v[0], "verdict": v[1]} for k, v in answers(runs, w).items()},
+            "changes": {k: {fig: _change(c) for fig, c in v.items()}
+                        for k, v in rel.per.get(w, {}).items()}}
+    out: dict[str, Any] = {
+        "baseline": base.label,
+        "runs": [{"label": r.label, "source": r.source} for r in runs],
+        "workloads": workloads,
+        "geometric_mean": {k: {fig: _change(c) for fig, c in v.items()}
+                           for k, v in rel.geo.items()},
+        "not_compared": [{"workload": n.workload, "why": n.why} for n in rel.not_compared],
+        "flipped": flipped_workloads(runs), "gate": None}
+    if g is not None:
+        out["gate"] = {
+            "fail_if_slower_pct": g.percent, "figures": list(g.figures),
+            "compared": g.compared, "failed": bool(g.worse),
+            "worse": [{"run": r.label, "where": c.where, "figure": c.change.what,
+                       **_change(c.change)} for r, c in g.worse],
+            "could_catch": {k: sensitivity_summary(v) for k, v in g.seen.items()}}
+    return out
 
 
 def export(args: argparse.Namespace) -> int:

@@ -256,3 +256,28 @@ def test_bad_compare_input_is_one_line_exit_2(args, message, tmp_path, capsys):
     assert code == 2 and "Traceback" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
+
+
+def test_compare_prints_by_default_writes_files_only_with_out_and_speaks_json(tmp_path,
+                                                                              cli_env):
+    two = write(tmp_path, "two", cells("big", 1.95, 2))
+    one = write(tmp_path, "one", cells("small", 0.8, 1, proc_workers=2))
+    r = gilbench("compare", two, one, "--labels", "two,one", env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "workload" in r.stdout and "wrote" not in r.stderr
+    assert not (tmp_path / "reports").exists()  # nothing written without --out
+    js = gilbench("compare", two, one, "--labels", "two,one", "--format", "json",
+                  "--fail-if-slower", "10", env=cli_env, cwd=tmp_path)
+    assert js.returncode == 1, js.stderr  # the gate still decides the exit code
+    data = json.loads(js.stdout)  # stdout is the JSON alone
+    assert data["baseline"] == "two" and [r["label"] for r in data["runs"]] == ["two", "one"]
+    fib = data["workloads"]["fib"]
+    assert fib["answers"]["two"]["winner"] == "processes"
+    change = fib["changes"]["one"]["speedup"]
+    assert change["point"] < 1 and change["mark"] == "lower" and "lower" in change["text"]
+    assert data["flipped"] == ["fib"]
+    gate = data["gate"]
+    assert gate["failed"] and gate["compared"] == 10 and gate["fail_if_slower_pct"] == 10
+    assert any(w["where"] == "fib process_pool[fork] @2" for w in gate["worse"])
+    assert gate["could_catch"]["one"]["figures"] == 10
+    assert not (tmp_path / "reports").exists()
