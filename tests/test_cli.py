@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.cli import main
+from bench.cli import main, make_parser
 from bench.strategies import STRATEGIES
 from bench.suites import COST_SUITES
 from tests.helpers import start_interruptible, temp_leftovers
@@ -550,3 +550,42 @@ def test_a_terminal_that_cannot_show_the_signs_gets_question_marks(cli_env, repo
     assert b"Traceback" not in r.stderr
     out = r.stdout.decode("ascii")  # nothing but ASCII came out
     assert "slower" in out and "?" in out
+
+
+def _suggested(text: str) -> list[list[str]]:
+    """Every `gilbench ...` command line in a text, as argv (an example's comment after two
+    spaces, a pipe, a redirection and a shell continuation dropped)."""
+    import re
+    import shlex
+
+    found = []
+    for line in re.sub(r"\\\n\s*", "", text).splitlines():
+        m = re.search(r"gilbench ((?:run|report|compare|selfcheck|export|list|info)\b.*)", line)
+        if m:
+            command = re.split(r"\s{2,}|\s+#|\s+>|\s+\||;|\)|, or ", m.group(1))[0]
+            found.append(shlex.split(command))
+    return found
+
+
+def test_every_command_a_message_or_example_suggests_is_accepted(tmp_path):
+    # The examples in every --help, the advice of a verdict that can't tell, the resume
+    # line of an interrupted run and of a full disk: each parses (no "--target-ci 0.02",
+    # refused as out of range, again).
+    from bench.analysis.verdicts import MORE_PRECISION
+    from bench.options import parse_target_ci
+    from bench.run.endings import interrupted
+    from bench.runfolder import how_to_finish
+
+    parser = make_parser()
+    subparsers = next(a for a in parser._actions if hasattr(a, "choices") and a.choices)
+    texts = [parser.epilog or ""] + [s.epilog or "" for s in subparsers.choices.values()]
+    commands = [c for t in texts for c in _suggested(t)]
+    commands += [["run", *part.split()] for part in
+                 MORE_PRECISION.removeprefix("more pairs: ").split(", or ")]
+    commands += _suggested(interrupted("under x", tmp_path / "run"))
+    commands += _suggested(how_to_finish(tmp_path, ["run", "--profile", "quick"]))
+    assert len(commands) >= 12, commands
+    for argv in commands:
+        args = parser.parse_args(argv)  # a refused one raises UserError: the test fails
+        if getattr(args, "target_ci", None) is not None:
+            parse_target_ci(args.target_ci)
