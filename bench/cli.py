@@ -170,12 +170,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from bench.report.terminal import wrapped
     from bench.selfcheck import selfcheck
 
     phases.reached("selfcheck")
     # With --json, stdout carries the JSON alone (a pipe into jq); the progress goes to stderr.
     stream = sys.stderr if args.json else sys.stdout
-    result = selfcheck(lambda line: print(line, file=stream, flush=True))
+    result = selfcheck(lambda line: print("\n".join(wrapped([line])), file=stream, flush=True))
     if args.json:
         print(json.dumps(result, indent=1))
     return int(result["exit_code"])
