@@ -119,15 +119,16 @@ class GateResult:
 def gate_result(runs: Sequence[Run], base: Run, percent: float,
                 gate_on: tuple[str, ...]) -> GateResult:
     """``--fail-if-slower``'s answer, for every run against the baseline."""
-    from bench.analysis.significance import regressions, sensitivity
+    from bench.analysis.significance import compared_changes, regressions, sensitivity
 
     worse, compared, seen = [], 0, {}
     for r in runs:
         if r is not base:
-            found, n = regressions(base.results, r.results, percent, gate_on)
+            changes = compared_changes(base.results, r.results, gate_on)  # bootstrapped once
+            found, n = regressions(base.results, r.results, percent, gate_on, changes)
             worse += [(r, c) for c in found]
             compared += n
-            seen[r.label] = sensitivity(base.results, r.results, percent, gate_on)
+            seen[r.label] = sensitivity(changes, percent)
     return GateResult(percent, gate_on, worse, compared, seen)
 
 

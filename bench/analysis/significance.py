@@ -321,15 +321,25 @@ def holm(pvalues: Sequence[float], alpha: float = GATE_ALPHA) -> list[bool]:
     return out
 
 
+def compared_changes(base: Results, new: Results,
+                     on: tuple[str, ...] = ("speedup", "time")) -> list[CellChange]:
+    """The changes the gate compares: ``cell_changes`` of the figures ``on`` names (each
+    one bootstrapped; compute them once and hand them to ``regressions`` and
+    ``sensitivity``)."""
+    return [c for c in cell_changes(base, new) if c.change.what in on]
+
+
 def regressions(base: Results, new: Results, pct: float,
-                on: tuple[str, ...] = ("speedup", "time")) -> tuple[list[CellChange], int]:
+                on: tuple[str, ...] = ("speedup", "time"),
+                changes: list[CellChange] | None = None) -> tuple[list[CellChange], int]:
     """The cells whose speedup (or, with the same work, time) got surely worse by more
     than ``pct`` percent, and how many changes were compared; ``on``: which figures
     count. Surely worse: rejected by Holm's procedure over *every* change compared
     (``holm``, one-sided at ``GATE_ALPHA``), so that two runs of identical code on one
     machine fail the gate at most that often however many cells they have; by more
     than ``pct``: the change itself is beyond it (the minimum effect, asv's factor)."""
-    changes = [c for c in cell_changes(base, new) if c.change.what in on]
+    if changes is None:
+        changes = compared_changes(base, new, on)
     surely = holm([c.change.p_not_worse for c in changes])
     return [c for c, s in zip(changes, surely, strict=True)
             if s and c.change.point < 1 / (1 + pct / 100)], len(changes)
@@ -357,10 +367,9 @@ def detectable(change: Change, compared: int, pct: float) -> float | None:
     return max(1 + pct / 100, math.exp(t * change.log_sd))
 
 
-def sensitivity(base: Results, new: Results, pct: float,
-                on: tuple[str, ...] = ("speedup", "time")) -> list[tuple[CellChange, float | None]]:
-    """Each compared figure with the smallest slowdown the gate could have seen in it."""
-    changes = [c for c in cell_changes(base, new) if c.change.what in on]
+def sensitivity(changes: list[CellChange], pct: float) -> list[tuple[CellChange, float | None]]:
+    """Each compared figure (``compared_changes``) with the smallest slowdown the gate
+    could have seen in it."""
     return [(c, detectable(c.change, len(changes), pct)) for c in changes]
 
 
