@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.profiles import PROFILES
+from bench.runner.placement import mean_speed_time
 from bench.runner.precision import (
     STOP_CONFIDENCE,
     Precision,
@@ -80,6 +81,23 @@ def _phases(rng: np.random.Generator, n: int, enter: float = 0.1, stay: float = 
     return np.where(slow, 1.4, 1.0) * np.exp(rng.normal(0, 0.02, n))
 
 
+def _sticky_cpu(rng: np.random.Generator, n: int, stay: float = 0.8) -> np.ndarray:
+    """Which of 2 CPUs the OS runs a thread on, round by round: it stays on its CPU with
+    probability ``stay`` (a thread stays near the CPU it last ran on)."""
+    return np.cumsum(rng.random(n) >= stay) % 2
+
+
+def _at_mean_speed(_rng: np.random.Generator, per_cpu: np.ndarray) -> np.ndarray:
+    """gilbench's baseline for a cell of several workers: one serial run pinned to each CPU,
+    combined by the production ``mean_speed_time``."""
+    return np.array([mean_speed_time(row) for row in per_cpu])
+
+
+def _os_placed(rng: np.random.Generator, per_cpu: np.ndarray) -> np.ndarray:
+    """What gilbench did before: one serial run on the CPU the OS picked."""
+    return per_cpu[np.arange(len(per_cpu)), _sticky_cpu(rng, len(per_cpu))]
+
+
 @dataclass(frozen=True)
 class Setting:
     noise: str
@@ -89,6 +107,13 @@ class Setting:
     # Slow phases shared by the serial and the cell run of a round (one slow vCPU under
     # both), on top of each one's own noise.
     shared: Noise | None = None
+    # A cell of several workers on 2 CPUs (None: the runs' CPUs play no part): the second
+    # CPU's time factor each round (slow phases on it alone); the cell keeps both CPUs
+    # busy, so it runs at their mean speed; ``baseline`` makes the round's serial time
+    # from the per-CPU ones. The truth is the physics': the speedup over the CPUs' mean
+    # speed (the noise-free cell reads exactly its speedup over it).
+    second_cpu: Noise | None = None
+    baseline: Callable[[np.random.Generator, np.ndarray], np.ndarray] = _at_mean_speed
     # Why the interval cannot be expected to cover here (None: it must): the setting
     # breaks an assumption the order-statistic interval stands on, and is shown, not held
     # to the floor.
@@ -114,6 +139,14 @@ SETTINGS = (
                    "neighbouring ratios alike, so n pairs carry less than n rounds' "
                    "evidence; what placing both runs of a pair on the same CPU removes"),
     Setting("slow phases of ~5 rounds, both sides", _lognormal(0.03), shared=_phases),
+    Setting("2 CPUs, slow phases on one, several workers: serial at the CPUs' mean speed",
+            _lognormal(0.03), second_cpu=_phases),
+    Setting("2 CPUs, slow phases on one, several workers: serial where the OS put it",
+            _lognormal(0.03), second_cpu=_phases, baseline=_os_placed,
+            breaks="the serial run lands on the slow CPU in some rounds and the fast one "
+                   "in others (staying a while), while the cell uses both: each pair is "
+                   "biased one way or the other, and neighbouring pairs alike; what "
+                   "pairing the cell with a serial run on each CPU removes"),
 )
 PROFILE_NAMES = ("quick", "standard", "full")
 
@@ -193,6 +226,10 @@ def one_cell(rng: np.random.Generator, precision: Precision, speedup: float,
     if setting.shared is not None:
         both = setting.shared(rng, most)
         serial, cell = serial * both, cell * both
+    if setting.second_cpu is not None:
+        per_cpu = np.stack([np.ones(most), setting.second_cpu(rng, most)], axis=1)
+        serial = serial * setting.baseline(rng, per_cpu)
+        cell = cell * 2 / np.sum(1 / per_cpu, axis=1)  # both CPUs busy: their mean speed
     return stop(precision, round_times(speedup, setting, serial, cell), rule)
 
 

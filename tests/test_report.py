@@ -339,3 +339,47 @@ def test_the_speedup_charts_ideal_and_dodged_error_bars(monkeypatch, tmp_path):
         # every strategy's points at one worker count sit apart (dodged)
         xs = [round(float(x), 6) for bars in ax.containers for x in bars.lines[0].get_xdata()]
         assert xs and len(xs) == len(set(xs))
+
+
+def test_rounds_alike_more_than_chance_are_found_and_said(tmp_path):
+    # Bartels' rank test, combined over a group's cells: independent rounds pass (and the
+    # one-worker and several-worker cells are judged apart); slow phases of several rounds
+    # on one side of the pairs (neighbouring ratios alike) fail, and the report says so.
+    import dataclasses
+
+    import numpy as np
+
+    from bench.analysis.noise import bartels_z, round_dependence
+    from bench.report.document import render_markdown
+    from bench.report.sections import build
+    from tests.helpers import box_results as make_results
+
+    rng = np.random.default_rng(3)
+    assert bartels_z([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]) < -2.5  # a trend: alike
+    assert bartels_z([1.0, 8.0, 2.0, 7.0, 3.0, 6.0, 4.0, 5.0]) > 2.0  # zig-zag: unlike
+
+    def made(workload: str, strategy: str, workers: int, phases: bool) -> Cell:
+        n = 20
+        serial = tuple(np.exp(rng.normal(0, 0.03, n)))
+        slow = np.repeat(rng.random(n // 5) < 0.5, 5) if phases else np.zeros(n, bool)
+        times = tuple(0.5 * s * np.exp(rng.normal(0, 0.03)) * (1.4 if p else 1.0)
+                      for s, p in zip(serial, slow, strict=True))
+        return dataclasses.replace(cell(workload, "cpu", strategy, workers, 0.5), times_s=times,
+                                   serial_times_s=serial, median_s=float(np.median(times)))
+
+    names = ("pool_map", "process_pool", "process_pipe", "threads", "thread_pool")
+    serials = [cell(w, "cpu", "serial", 1, 1.0) for w in "xy"]
+    quiet = [made(x, s, w, False) for x in "xy" for s in names for w in (1, 2)]
+    r = make_results(with_speedups(serials + quiet))
+    found = {d.group: d for d in round_dependence(r)}
+    assert set(found) == {"one worker", "several workers"}
+    assert found["several workers"].cells == 10 and not any(d.dependent for d in found.values())
+    assert "Consecutive rounds were alike" not in render_markdown(build(r, {}), tmp_path)
+    phased = [made(x, s, w, w > 1) for x in "xy" for s in names for w in (1, 2)]
+    r = make_results(with_speedups(serials + phased))
+    found = {d.group: d for d in round_dependence(r)}
+    assert found["several workers"].dependent and found["several workers"].z < 0
+    assert not found["one worker"].dependent
+    md = render_markdown(build(r, {}), tmp_path)
+    assert "Consecutive rounds were alike more than chance allows in the cells of several " \
+           "workers (10 cells" in md

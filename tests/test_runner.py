@@ -560,32 +560,73 @@ def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
             self.pool.shutdown()
             return super().close()
 
+    everything = frozenset(os.sched_getaffinity(0))
+    cpus = sorted(everything)
+
     class RecordingSerial(base["serial"]):  # type: ignore[misc,valid-type]
         def map(self, fn, items, deadline):
             seen.append(("S", *where()))
+            if where()[0] == {cpus[1]}:
+                clock.now += 2.0  # the second CPU runs the serial kernel 3x slower
             return super().map(fn, items, deadline)
 
     strategies = {"fake": Recording, "serial": RecordingSerial}
-    everything = frozenset(os.sched_getaffinity(0))
     specs = [CellSpec("fib", "fake", None, n, 1, 3) for n in (1, 2)]
     m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=Precision.fixed(4),
                          warmup=0, timeout_s=None, serial=RecordingSerial(), clock=clock,
                          usable_cpus=2, strategies=strategies, placement=Placement(PAIRED))
     cells = [c for c, _ in m.measure()]
-    cpus = sorted(everything)
-    # Round 0: a serial run on a helper thread pinned to the round's CPU, one on a helper
-    # thread left to the OS, then c1's work pinned to that CPU and c2's on every CPU.
-    assert seen[:4] == [("S", frozenset({cpus[0]}), False), ("S", everything, False),
-                        ("c1", frozenset({cpus[0]}), False), ("c2", everything, False)]
-    # Round 1 runs backwards, on the next CPU.
-    assert seen[4:8] == [("c2", everything, False), ("c1", frozenset({cpus[1]}), False),
-                         ("S", frozenset({cpus[1]}), False), ("S", everything, False)]
+    # Round 0: a serial run on a helper thread pinned to the round's CPU, one pinned to the
+    # other CPU, then c1's work pinned to the round's CPU and c2's on every CPU.
+    pinned = [frozenset({c}) for c in cpus]
+    assert seen[:4] == [("S", pinned[0], False), ("S", pinned[1], False),
+                        ("c1", pinned[0], False), ("c2", everything, False)]
+    # Round 1 runs backwards, on the next CPU first.
+    assert seen[4:8] == [("c2", everything, False), ("c1", pinned[1], False),
+                         ("S", pinned[1], False), ("S", pinned[0], False)]
     assert frozenset(os.sched_getaffinity(0)) == everything  # the main thread: released
     assert not any(t.name.startswith("gilbench-") for t in threading.enumerate())
     one, two = cells
     assert one.pair_cpus == tuple(cpus[r % len(cpus)] for r in range(4))
-    assert two.pair_cpus == ()  # several workers: paired with the main thread's serial run
-    assert log.count("S") == 8  # two serial runs a round: one pinned, one free
+    # c1 pairs with the serial run on its own CPU: 1 s on the first, 3 s on the second
+    assert one.serial_times_s == pytest.approx((1.0, 3.0, 1.0, 3.0))
+    # c2 uses both CPUs: its serial time is the CPUs' mean speed's, 2 / (1/1 + 1/3) = 1.5 s,
+    # every round, whichever CPU the round's own is (with 2 CPUs, the first 4 of these 6:
+    # a slow CPU no longer makes a 2-worker cell look faster than 2 CPUs allow)
+    assert two.pair_cpus == ()
+    assert two.serial_times_s == pytest.approx((1.5,) * 4)
+    assert log.count("S") == 8  # two serial runs a round, as before: one on each CPU
+
+
+def test_mean_speed_time_is_the_serial_time_at_the_cpus_mean_speed():
+    from bench.runner.placement import mean_speed_time
+
+    assert mean_speed_time([2.0]) == 2.0
+    assert mean_speed_time([1.0, 3.0]) == pytest.approx(1.5)
+    # a cell of k workers keeping k CPUs of these speeds busy takes 1/sum(speeds) per unit of
+    # work: its speedup over this baseline is k exactly, whatever the speeds
+    times = [1.0, 1.4, 2.0, 0.9]
+    assert mean_speed_time(times) / (1 / sum(1 / t for t in times)) == pytest.approx(4)
+    with pytest.raises(ValueError, match="positive"):
+        mean_speed_time([1.0, 0.0])
+    with pytest.raises(ValueError, match="positive"):
+        mean_speed_time([])
+
+
+def test_the_spread_takes_every_cpu_as_often_and_at_most_spread_per_round():
+    from collections import Counter
+
+    from bench.runner.placement import SPREAD
+
+    place = Placement(PAIRED)
+    place.cpus, place.active = list(range(10)), True  # a 10-CPU machine's CPU list
+    spreads = [place.spread_of(r) for r in range(10)]
+    assert all(len(s) == SPREAD and s[0] == place.cpu_of(r) and len(set(s)) == SPREAD
+               for r, s in enumerate(spreads))
+    assert set(Counter(c for s in spreads for c in s).values()) == {SPREAD}
+    place.cpus = [3, 5]
+    assert [place.spread_of(r) for r in range(2)] == [[3, 5], [5, 3]]
+    assert Placement(FREE).spread_of(0) == []
 
 
 def test_a_round_alternates_its_direction():

@@ -28,7 +28,7 @@ from bench.analysis import (
     serial_cell,
     size_points,
 )
-from bench.analysis.noise import others_check, two_modes
+from bench.analysis.noise import others_check, round_dependence, two_modes
 from bench.analysis.scaling import AMDAHL_MIN_POINTS
 from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
 from bench.interprecord import InterpreterRecord
@@ -287,6 +287,22 @@ def modes_blocks(results: Results) -> list[Block]:
                           for m in found))]
 
 
+def order_blocks(results: Results) -> list[Block]:
+    """Whether the rounds were independent, as every interval assumes
+    (``analysis.noise.round_dependence``): said when they were not."""
+    bad = [d for d in round_dependence(results) if d.dependent]
+    if not bad:
+        return []
+    return [Para("Consecutive rounds were alike more than chance allows in "
+                 + "; ".join(f"the cells of {d.group} ({d.cells} cells, Bartels' rank test "
+                             f"combined, p = {d.p:.2g})" for d in bad)
+                 + ": a slow phase hit one side of several pairs in a row, so their "
+                   "intervals are narrower than the evidence (a run from before "
+                   "2026-12 paired cells of several workers with one serial run the OS "
+                   "placed; see docs/methodology.md, Placement). Run again on a quieter "
+                   "machine to confirm their figures.")]
+
+
 def noise_blocks(results: Results) -> list[Block]:
     blocks: list[Block] = [Heading("Noise")]
     run = results.run
@@ -332,7 +348,7 @@ def noise_blocks(results: Results) -> list[Block]:
             + (f" — the slowest CPU ran {slowest:.2f}× slower than the fastest: a noisy "
                "phase, which the paired placement keeps out of the one-worker cells' ratios."
                if slowest >= 1.05 else ".")))
-    blocks += physics_blocks(results) + modes_blocks(results)
+    blocks += physics_blocks(results) + modes_blocks(results) + order_blocks(results)
     early = [c for c in results.cells if c.left_early]
     if early:
         blocks.append(Para(f"{len(early)} cells left their rounds before their target on "

@@ -23,7 +23,7 @@ from bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
 from bench.results import Cell
 from bench.runner.cell import CellMeter, build_cell
 from bench.runner.expand import CellSpec
-from bench.runner.placement import Placement
+from bench.runner.placement import Placement, mean_speed_time
 from bench.runner.precision import (
     STOP_CONFIDENCE,
     Clock,
@@ -118,9 +118,11 @@ class Round:
     """The cells one round ran, and the serial run paired with them (None: unpaired)."""
 
     cells: list[_Slot]
-    serial_s: float | None  # the serial run the cells of several workers pair with
+    serial_s: float | None  # the serial time the cells of several workers pair with
     cpu: int | None = None  # the CPU the one-worker cells and their serial run were pinned to
     pinned_s: float | None = None  # that pinned serial run (None: none this round)
+    spread: tuple[int, ...] = ()  # the CPUs of the serial runs behind ``serial_s`` (empty:
+    # one run the OS placed)
 
     def serial_for(self, slot: _Slot) -> float | None:
         """The serial run this cell's run pairs with."""
@@ -207,15 +209,18 @@ class BlockMeasurement:
         return [s for s in self.slots if not s.done and s.failure is None]
 
     def run_round(self) -> Round | None:
-        """Each active cell once and the serial kernel once, in the order that alternates
-        every round; the serial run and every one-worker cell on the round's CPU
-        (``placement``). None when the serial run failed (and with it the round's cells)."""
+        """Each active cell once and the serial kernel once per CPU it pairs on, in the
+        order that alternates every round; the serial run and every one-worker cell on the
+        round's CPU, and for the cells of several workers a serial run on each CPU of the
+        round's spread (``placement``). None when a serial run failed (and with it the
+        round's cells)."""
         active = self.active()
         ahead = forward(self.rounds)
         cpu = self.placement.cpu_of(self.rounds) if self.paired else None
         ones = cpu is not None and any(s.spec.workers == 1 for s in active)
         several = any(s.spec.workers > 1 for s in active) or not ones
-        done = Round(active, None, cpu if ones else None)
+        spread = self.placement.spread_of(self.rounds) if self.paired and several else []
+        done = Round(active, None, cpu if ones else None, spread=tuple(spread))
         if self.paired and ahead and not self._serial_runs(done, ones, several):
             return None
         for slot in in_order(active, self.rounds):
@@ -333,16 +338,24 @@ class BlockMeasurement:
             slot.fail(exc)
 
     def _serial_runs(self, done: Round, ones: bool, several: bool) -> bool:
-        """The round's serial runs: one pinned to its CPU for the one-worker cells, one
-        placed by the OS for the cells of several workers (which use every CPU, so a
-        serial run pinned to a slow one would bias them the other way). False when one
-        failed (and with it the round's cells)."""
-        if ones:
-            pinned = self.placement.run_on(done.cpu, lambda: self._serial_run(done.cells))
+        """The round's serial runs: one pinned to its CPU for the one-worker cells; for the
+        cells of several workers (which use every CPU) one pinned to each CPU of the round's
+        spread, the run on the round's CPU included, combined at the CPUs' mean speed
+        (``mean_speed_time``, see ``bench.runner.placement``), or one the OS placed where
+        placement is free. False when one failed (and with it the round's cells)."""
+        runs: dict[int, float] = {}
+        for cpu in ([done.cpu] if ones and done.cpu is not None else []) + list(done.spread):
+            if cpu in runs:
+                continue
+            pinned = self.placement.run_on(cpu, lambda: self._serial_run(done.cells))
             if pinned is None:
                 return False
-            done.pinned_s = pinned
-        if several:
+            runs[cpu] = pinned
+        if ones and done.cpu is not None:
+            done.pinned_s = runs[done.cpu]
+        if several and done.spread:
+            done.serial_s = mean_speed_time([runs[c] for c in done.spread])
+        elif several:
             free = self.placement.run_on(None, lambda: self._serial_run(done.cells))
             if free is None:
                 return False

@@ -14,10 +14,21 @@ helper thread pinned to CPU r mod k of the k usable CPUs, and pins gilbench's th
 main one included, so that threads a cell starts inside its run inherit the CPU) and the
 workers of every one-worker cell to the same CPU for their runs, releasing them
 afterwards. Both runs of a pair then share a CPU, so a slow CPU slows both and cancels in
-their ratio; across rounds each CPU takes its turn. The round's other serial run, which
-the cells of several workers pair with (they use every CPU), runs on a second helper
-thread that is never pinned: the OS places it, as before — a serial run pinned to a slow
-CPU would bias those cells the other way, and a thread once pinned stays near its CPU.
+their ratio; across rounds each CPU takes its turn.
+
+A cell of several workers uses every CPU, so no single CPU's serial run is its fair
+baseline: one placed by the OS lands on the slow CPU in some rounds and on a fast one in
+others, and the pair is biased either way (a 2-worker cell read 2.02x [1.94-2.08] on 2
+CPUs, wholly above the physics, and its consecutive rounds were dependent, p = 0.002).
+Its baseline is the round's serial run *at the mean speed of the CPUs*: one serial run
+pinned to each CPU (``spread_of``) and the harmonic mean of their times
+(``mean_speed_time``): the time at the CPUs' mean speed, so that a cell of k workers that
+keeps k CPUs busy reads k whatever each CPU's speed — the only baseline under which the
+physics' bound holds exactly. On a machine of more than ``SPREAD`` CPUs a round pins to
+``SPREAD`` of them in turn (every CPU as often as the others across rounds), so a round
+costs at most ``SPREAD`` serial runs. The run on the round's own CPU is the one the
+one-worker cells pair with, so on 2 CPUs a round costs what it cost before (a pinned and
+a free serial run).
 
 Linux only (``os.sched_setaffinity``), and only with two usable CPUs or more; elsewhere,
 or with ``GILBENCH_PLACEMENT=free``, nothing is pinned and the OS places every run (the
@@ -30,8 +41,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from bench.errors import UserError
@@ -40,6 +50,16 @@ T = TypeVar("T")
 
 PAIRED, FREE = "paired", "free"
 ENV = "GILBENCH_PLACEMENT"
+SPREAD = 4  # the most CPUs a round's serial runs for cells of several workers pin to
+
+
+def mean_speed_time(times: Sequence[float]) -> float:
+    """The serial time at the mean speed of the CPUs that ran ``times`` (one run pinned to
+    each): their harmonic mean. A CPU's speed is 1/t; at their mean a serial run takes
+    len/sum(1/t)."""
+    if len(times) == 0 or min(times) <= 0:
+        raise ValueError(f"serial times must be positive, got {list(times)}")
+    return len(times) / sum(1.0 / float(t) for t in times)
 
 
 def mode() -> str:
@@ -74,27 +94,18 @@ def _set(ids: Iterable[int], cpus: set[int]) -> None:
 
 
 class Placement:
-    """Pins a round's serial run and one-worker cells to one CPU, in turn."""
+    """Pins a round's serial runs and one-worker cells to CPUs, in turn."""
 
     def __init__(self, requested: str | None = None) -> None:
         self.cpus = usable() if (requested or mode()) == PAIRED else []
         self.active = len(self.cpus) >= 2
         self._pinned: concurrent.futures.ThreadPoolExecutor | None = None
-        self._free: concurrent.futures.ThreadPoolExecutor | None = None
-        self._free_tid: int | None = None
 
     def run_on(self, cpu: int | None, fn: Callable[[], T]) -> T:
-        """``fn()`` on a helper thread pinned to ``cpu``; with ``cpu`` None, on a helper
-        thread that is never pinned (the OS places it) while placement is paired, or on
-        the calling thread while it is free. Its exception is raised here."""
-        if not self.active:
+        """``fn()`` on a helper thread pinned to ``cpu``; with ``cpu`` None, or while
+        placement is free, on the calling thread. Its exception is raised here."""
+        if not self.active or cpu is None:
             return fn()
-        if cpu is None:
-            if self._free is None:
-                self._free = concurrent.futures.ThreadPoolExecutor(
-                    1, thread_name_prefix="gilbench-free-serial")
-                self._free_tid = self._free.submit(threading.get_native_id).result()
-            return self._free.submit(fn).result()
         if self._pinned is None:
             self._pinned = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix="gilbench-pinned-serial")
@@ -107,16 +118,24 @@ class Placement:
         return self._pinned.submit(pinned).result()
 
     def close(self) -> None:
-        """Stop the helper threads (after their run, if one is going)."""
-        for pool in (self._pinned, self._free):
-            if pool is not None:
-                pool.shutdown(wait=True)
-        self._pinned = self._free = None
-        self._free_tid = None
+        """Stop the helper thread (after its run, if one is going)."""
+        if self._pinned is not None:
+            self._pinned.shutdown(wait=True)
+        self._pinned = None
 
     def cpu_of(self, round_no: int) -> int | None:
         """The CPU of a round (None: placement is free)."""
         return self.cpus[round_no % len(self.cpus)] if self.active else None
+
+    def spread_of(self, round_no: int) -> list[int]:
+        """The CPUs a round's serial runs are pinned to for the cells of several workers:
+        every usable CPU, the round's own first; past ``SPREAD`` CPUs, ``SPREAD`` of them
+        from the round's on, so that across rounds each is taken as often (empty: placement
+        is free, and the OS places one serial run)."""
+        if not self.active:
+            return []
+        k, start = len(self.cpus), round_no % len(self.cpus)
+        return [self.cpus[(start + i) % k] for i in range(min(k, SPREAD))]
 
     @contextlib.contextmanager
     def on(self, cpu: int | None, pids: Iterable[int] = ()) -> Iterator[None]:
@@ -128,10 +147,9 @@ class Placement:
         own = os.getpid()
         workers = [p for p in pids if p != own]
         # Every thread of gilbench's process — the main one too, so that a thread the cell
-        # starts inside its run inherits the CPU — but the free serial run's helper, and
-        # the cell's worker processes.
-        _set([t for t in _threads() if t != self._free_tid] + workers, {cpu})
+        # starts inside its run inherits the CPU — and the cell's worker processes.
+        _set(_threads() + workers, {cpu})
         try:
             yield
         finally:
-            _set([t for t in _threads() if t != self._free_tid] + workers, set(self.cpus))
+            _set(_threads() + workers, set(self.cpus))
