@@ -25,6 +25,10 @@ KIND_TITLES_NO_GIL = {
     "io": "IO-bound (waits; no GIL in this interpreter)",
     "mixed": "Mixed: waiting, then Python work (no GIL in this interpreter)",
 }
+# What a kernel of each kind does with the GIL unless it says otherwise (the titles above):
+# native code and waiting release it; pure Python, and a mix whose Python part decides,
+# hold it.
+RELEASES_GIL_BY_KIND = {"cpu": False, "native": True, "io": True, "mixed": False}
 PURE_PYTHON = "cpu"  # the kind whose work is Python bytecode alone: what the GIL serialises
 
 # Work that only CPUs do: no strategy can beat serial by more than the CPUs it runs

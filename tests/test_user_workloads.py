@@ -153,9 +153,13 @@ BAD_SOURCES = {
     "no such file": ("missing.py", None, "--workloads-from missing.py: no such file"),
     "no such module": ("no_such_module_xyz", None, "no module named 'no_such_module_xyz'"),
     "import fails": ("broken.py", "import not_a_module_xyz\n",
-                     "importing it failed: ModuleNotFoundError: No module named "
-                     "'not_a_module_xyz'"),
-    "syntax error": ("typo.py", "def kernel(:\n", "importing it failed: SyntaxError"),
+                     "importing it failed: {tmp}/broken.py:1: ModuleNotFoundError: No module "
+                     "named 'not_a_module_xyz'"),
+    "syntax error": ("typo.py", "x = 1\ndef kernel(:\n",
+                     "importing it failed: {tmp}/typo.py:2: SyntaxError: invalid syntax"),
+    "raises at import": ("raising.py", "x = 1\nraise RuntimeError('no config')\n",
+                         "importing it failed: {tmp}/raising.py:2: RuntimeError: no config"),
+    "a folder": ("kernels/", "", "--workloads-from kernels/: is a folder (give a .py file"),
     "no kernel": ("empty.py", "from workloads import workload\n", "registers no kernel"),
     "a module without kernels": ("json", None, "--workloads-from json: registers no kernel"),
     "only under __main__": ("main_only.py", "if __name__ == '__main__':\n"
@@ -182,12 +186,13 @@ BAD_SOURCES = {
                     "@contextlib.contextmanager\ndef boom():\n    raise OSError('port in use')\n"
                     "    yield\n@workload(kind='io', setup=boom)\n"
                     "def needs_server(size, seed, res):\n    return seed\n",
-                    "kernel 'needs_server': its setup failed: OSError: port in use"),
+                    "kernel 'needs_server': its setup failed: {tmp}/setup.py:5: OSError: port "
+                    "in use"),
     "raises while calibrated": ("raises.py", "from workloads import workload\n"
                                 "@workload(kind='cpu')\ndef bad(size, seed):\n"
                                 "    return 1 / 0\n",
                                 "kernel 'bad' failed while gilbench calibrated its size: "
-                                "ZeroDivisionError: division by zero"),
+                                "{tmp}/raises.py:4: ZeroDivisionError: division by zero"),
     "unpicklable result": ("lock.py", "import threading\nfrom workloads import workload\n"
                            "@workload(kind='cpu', sizes={'smoke': 1, 'quick': 1, "
                            "'standard': 1, 'full': 1})\n"
@@ -200,7 +205,10 @@ BAD_SOURCES = {
 def test_a_bad_kernel_source_is_one_line_and_exit_2_before_anything_runs(case, cli_env,
                                                                          tmp_path):
     name, source, message = BAD_SOURCES[case]
-    if source is not None:
+    message = message.format(tmp=tmp_path.resolve())
+    if name.endswith("/"):
+        (tmp_path / name).mkdir()
+    elif source is not None:
         write(tmp_path, name, source)
     r = run_gilbench("run", "--profile", "smoke", "--workloads-from", name, env=cli_env,
                      cwd=tmp_path)
@@ -463,3 +471,24 @@ def test_mixed_work_says_which_side_the_measurement_landed_on():
                    _mixed("process_pool", 2, 0.6, 0.5)])
     assert "tie" in close or "can't tell" in close
     assert "--sizes shows where the answer flips" in close
+
+
+def test_the_kind_sets_the_gil_default_and_a_kernel_can_say_otherwise(registry):
+    from bench.kinds import KINDS, RELEASES_GIL_BY_KIND
+    from workloads import workload
+
+    assert set(RELEASES_GIL_BY_KIND) == set(KINDS)
+    for kind in KINDS:
+        def kernel(size, seed):
+            return seed
+        kernel.__name__ = f"k_{kind}"
+        workload(kind=kind, sizes={p: 1 for p in ("smoke", "quick", "standard", "full")})(
+            kernel)
+    assert {k: WORKLOADS[f"k_{k}"].releases_gil for k in KINDS} == {
+        "cpu": False, "native": True, "io": True, "mixed": False}
+
+    def parses(size, seed):
+        return seed
+    workload(kind="io", releases_gil=False,
+             sizes={p: 1 for p in ("smoke", "quick", "standard", "full")})(parses)
+    assert WORKLOADS["parses"].releases_gil is False

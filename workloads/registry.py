@@ -21,7 +21,7 @@ from typing import Any
 
 # The kinds' vocabulary is the data floor's (bench.kinds): the analysis and the report
 # read it without importing a kernel. The package re-exports it, where kernels are written.
-from bench.kinds import KINDS
+from bench.kinds import KINDS, RELEASES_GIL_BY_KIND
 from bench.profiles import PROFILES
 
 PROFILE_NAMES = tuple(PROFILES)  # a kernel has a size for each profile
@@ -94,7 +94,7 @@ class DuplicateWorkload(ValueError):
 def workload(
     *,
     kind: str,
-    releases_gil: bool = False,
+    releases_gil: bool | None = None,
     sizes: dict[str, int] | None = None,
     size_unit: str = "",
     setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
@@ -129,7 +129,8 @@ def workload(
     process around the workload's cells; what it yields (picklable: it goes to every
     worker) is the kernel's ``resource``. ``requires``: modules the kernel imports,
     so a missing one skips its cells with the reason. ``releases_gil``: whether the
-    kernel's work runs with the GIL released (native code, waiting).
+    kernel's work runs with the GIL released (native code, waiting); by default what its
+    kind says (``RELEASES_GIL_BY_KIND``: "native" and "io" do, "cpu" and "mixed" hold it).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -157,7 +158,7 @@ def workload(
         WORKLOADS[name] = Workload(
             name=name,
             kind=kind,
-            releases_gil=releases_gil,
+            releases_gil=RELEASES_GIL_BY_KIND[kind] if releases_gil is None else releases_gil,
             description=doc[0] if doc else name,
             func=func,
             sizes=dict(sizes or {}),

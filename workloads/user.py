@@ -74,9 +74,20 @@ def _same_file(a: str | None, path: Path) -> bool:
     return a is not None and Path(a).resolve() == path
 
 
+_OURS = (str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent
+                                                    / "bench"))
+
+
 def _last_line(exc: BaseException) -> str:
+    """The error in one line, after the file and line of the user's code it came from: a
+    syntax error's own, else the innermost frame outside gilbench and the import system."""
     lines = traceback.format_exception_only(type(exc), exc)
-    return " ".join(line.strip() for line in lines[-1:]).strip()
+    text = " ".join(line.strip() for line in lines[-1:]).strip()
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        return f"{exc.filename}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(("<", *_OURS))]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: {text}" if frames else text
 
 
 def is_file_spec(spec: str) -> bool:
@@ -90,6 +101,10 @@ def load(spec: str) -> list[str]:
     origin = f"--workloads-from {spec}"
     if is_file_spec(spec):
         path = Path(spec).expanduser().resolve()
+        if path.is_dir():
+            raise WorkloadSourceError(f"{origin}: is a folder (give a .py file in it that "
+                                      "defines kernels with @workload, or an importable "
+                                      "module name)")
         if not path.is_file():
             raise WorkloadSourceError(f"{origin}: no such file (give a .py file that defines "
                                       "kernels with @workload, or an importable module name)")
