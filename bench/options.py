@@ -300,4 +300,4 @@ def expected_default_s(profile_name: str, usable: int) -> float:
     estimate (``bench.runner.expand.expected_s``, its costs measured on the 2-CPU VM) as
     the run's first line: the one source of the durations in --help and the README."""
     plan = default_plan(profile_name, usable)
-    return expected_s(plan, specs(plan), list(COST_SUITES))
+    return expected_s(plan, specs(plan), list(COST_SUITES), usable=usable)

@@ -54,6 +54,11 @@ PROFILES: dict[str, Profile] = {
     )
 }
 DEFAULT_PROFILE = "standard"
+# About how long one serial run of a kernel (the profile's tasks) takes at each profile, for
+# the estimates: the standard matrix on the 2-CPU VM (six interpreters from 3.11 to 3.15,
+# 13 rounds of 11 kernels: 858 runs) took about 60 s, 0.07 s a run; the other profiles'
+# are that scaled by their task cost, not measured.
+SERIAL_RUN_S = {"smoke": 0.005, "quick": 0.03, "standard": 0.07, "full": 0.6}
 
 
 MAX_WORKER_COUNTS = 6  # so that a big machine's default run stays within its time

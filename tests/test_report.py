@@ -358,7 +358,7 @@ def test_rounds_alike_more_than_chance_are_found_and_said(tmp_path):
     assert bartels_z([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]) < -2.5  # a trend: alike
     assert bartels_z([1.0, 8.0, 2.0, 7.0, 3.0, 6.0, 4.0, 5.0]) > 2.0  # zig-zag: unlike
 
-    def made(workload: str, strategy: str, workers: int, phases: bool) -> Cell:
+    def made(workload: str, strategy: str, workers: int, phases: bool):
         n = 20
         serial = tuple(np.exp(rng.normal(0, 0.03, n)))
         slow = np.repeat(rng.random(n // 5) < 0.5, 5) if phases else np.zeros(n, bool)

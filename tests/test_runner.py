@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from bench import stats
+from bench import machine, stats
 from bench.profiles import PROFILES, default_workers
 from bench.results import Cell
 from bench.runner import (
@@ -407,6 +407,38 @@ def test_a_run_expects_its_budgets_and_its_process_starts():
     want += per + (per + 4 * PROCESS_START_S)
     assert expected_s(plan, specs, ["sync"]) == pytest.approx(want)
     assert expected_s(plan, [], []) == 0
+
+
+def test_worker_counts_past_the_tasks_make_longer_runs_and_the_estimate_says_so():
+    # --workers 1000 on 2 CPUs: every run does 1000 tasks (serial runs too), not the
+    # profile's 8; the estimate counts each cell's fewest runs that much longer (it said 5 s
+    # for a run that took 80 s), and the run says why in one line.
+    from bench.profiles import SERIAL_RUN_S
+    from bench.run.local import workers_note
+    from bench.runner.expand import more_serial_s, more_tasks_s, spec_cost_s
+    from bench.runner.placement import SPREAD
+
+    def plan_of(workers: tuple[int, ...]) -> Plan:
+        return Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads"),
+                    workers=workers, start_methods=(), repeats=6, warmup=1,
+                    tasks=max(8, *workers), timeout_s=60, sizes=(("fib", 22),),
+                    max_repeats=16, target_ci=0.05, cell_budget_s=0.2)
+
+    small, big = plan_of((1, 2)), plan_of((1, 1000))
+    assert all(more_tasks_s(small, s) == 0 for s in runner_specs(small))
+    assert more_serial_s(small, runner_specs(small)) == 0
+    threads = next(s for s in runner_specs(big) if s.strategy == "threads" and s.workers == 1000)
+    extra = SERIAL_RUN_S["quick"] * (1000 / 8 - 1)  # each run: 125x the profile's 8 tasks
+    cpus = machine.usable_cpus()
+    assert more_tasks_s(big, threads) == pytest.approx(7 * extra / min(1000, cpus))
+    assert spec_cost_s(big, threads) > 5  # not the 0.3 s of a cell at 8 tasks
+    # the rounds' serial runs, once for the workload's block: 6 rounds of one per CPU
+    assert more_serial_s(big, runner_specs(big)) == pytest.approx(
+        6 * min(SPREAD, cpus) * extra)
+    assert workers_note(small, 2) is None and workers_note(plan_of((1, 8)), 2) is None
+    note = workers_note(big, 2)
+    assert note is not None and note.startswith(
+        "note: --workers 1000 is 500× the 2 usable CPUs: every run does 1000 tasks")
 
 
 def test_a_cell_surely_slower_than_its_strategys_best_leaves_early_and_says_why():

@@ -22,6 +22,7 @@ from bench.interpreters.found import Interpreter
 from bench.kinds import pure_python
 from bench.launch import module_command
 from bench.plan import Plan
+from bench.profiles import SERIAL_RUN_S
 from bench.reaper import stop_helper
 from bench.runner.rounds import in_order
 from bench.serialcost import SerialRuns
@@ -30,11 +31,6 @@ from workloads import WORKLOADS
 # 12 rounds: the matrix's intervals hold for a kind of four workloads at once (each taken
 # at 1 - 0.05/8, which needs 9 rounds; bench.analysis.matrix).
 MIN_ROUNDS = 12
-# About how long one interleaved serial run of a kernel takes at each profile, for the
-# run's estimate: the standard matrix on the 2-CPU VM (six interpreters from 3.11 to 3.15,
-# 13 rounds of 11 kernels: 858 runs) took about 60 s, 0.07 s a run; the other profiles'
-# are that scaled by their task cost, not measured.
-SERIAL_RUN_S = {"smoke": 0.005, "quick": 0.03, "standard": 0.07, "full": 0.6}
 
 
 class _Server:

@@ -78,6 +78,9 @@ def run_into(out: Path, plan: Plan, previous: Results | None, detail: int = 0) -
     state = Session(out, machine, created_at, plan=plan, previous=previous)
     todo_suites = state.suites_to_do()
     say(first_line(state, plan, out, todo_suites))
+    note = workers_note(plan, usable_cpus_of(state.machine))
+    if note:
+        say(note)
     watchdog.RUN_FOLDER[:] = [str(out)]
     try:
         results = run_steps(state, plan, previous, todo_suites)
@@ -116,6 +119,22 @@ def first_line(state: Session, plan: Plan, out: Path, todo_suites: Sequence[str]
     return (f"gilbench {__version__}: {' + '.join(what) or 'nothing left to do'}, profile "
             f"{plan.profile}, {usable} usable CPU{'s' if usable != 1 else ''} → {out}; "
             f"expect about {fmt_minutes(state.expected_s())}")
+
+
+FAR_PAST_CPUS = 4  # worker counts past this many times the usable CPUs get a word
+
+
+def workers_note(plan: Plan, usable: int) -> str | None:
+    """A word on worker counts far past the CPUs (the default goes to twice them): what
+    they cost, which the estimate above includes (``more_tasks_s``)."""
+    most = max(plan.workers, default=0)
+    if not plan.sweeps or most <= FAR_PAST_CPUS * max(1, usable):
+        return None
+    return (f"note: --workers {most} is {most / max(1, usable):.0f}× the {usable} usable "
+            f"CPU{'s' if usable != 1 else ''}: every run does {plan.tasks} tasks (one per "
+            f"worker at least, serial runs included) and each cell starts {most} workers, "
+            "so the run takes longer than one at the CPU count (the estimate above counts "
+            "it); past the CPUs, speedups measure oversubscription")
 
 
 def run_steps(state: Session, plan: Plan, previous: Results | None,

@@ -7,7 +7,9 @@ import multiprocessing
 from collections.abc import Collection
 
 import bench.runner.granularity as granularity
+from bench import machine
 from bench.plan import CellSpec, Plan
+from bench.profiles import PROFILES, SERIAL_RUN_S
 from bench.strategies import STRATEGIES
 from bench.suites import cost_suite
 from workloads import WORKLOADS, Task
@@ -70,7 +72,8 @@ CELL_OVERHEAD_S = {"smoke": 0.05, "quick": 0.1, "standard": 0.1, "full": 4.0}
 PROCESS_START_S = 0.02
 
 
-def spec_cost_s(plan: Plan, spec: CellSpec, available: Collection[str] | None = None) -> float:
+def spec_cost_s(plan: Plan, spec: CellSpec, available: Collection[str] | None = None,
+                usable: int | None = None) -> float:
     """About how long one cell takes: its time budget, what a cell costs beyond it and
     the workers it starts (0 for a cell that will be skipped with its reason).
     ``available``: the strategies the interpreter that runs it has (None: this one's)."""
@@ -81,9 +84,45 @@ def spec_cost_s(plan: Plan, spec: CellSpec, available: Collection[str] | None = 
     if granularity.is_point(plan, spec.workload, spec.size):
         return granularity.cost_s(plan, spec)
     total = plan.cell_budget_s + CELL_OVERHEAD_S.get(plan.profile, CELL_OVERHEAD_S["standard"])
+    total += more_tasks_s(plan, spec, usable)
     if cls.uses_processes:
         total += spec.workers * PROCESS_START_S
     return total + cls.extra_start_s  # a cluster, fork+exec'd workers: the strategy's own
+
+
+def extra_run_s(plan: Plan, spec: CellSpec) -> float:
+    """How much longer one serial run of the cell's workload is than at its profile's task
+    count, when a run has more tasks (one per worker at least: ``--workers`` past the
+    profile's task count); 0 otherwise."""
+    profile = PROFILES.get(plan.profile)
+    if profile is None or spec.tasks <= profile.tasks:
+        return 0.0
+    return SERIAL_RUN_S.get(plan.profile, SERIAL_RUN_S["standard"]) * (
+        spec.tasks / profile.tasks - 1)
+
+
+def more_tasks_s(plan: Plan, spec: CellSpec, usable: int | None = None) -> float:
+    """What a cell's own runs cost beyond its profile's when a run has more tasks than the
+    profile's: its fewest runs (warm-up and repeats), each that much longer, spread over
+    its workers on the usable CPUs. (The serial runs of its rounds, shared by the cells of
+    a block, are counted once per workload: ``more_serial_s``.)"""
+    extra = extra_run_s(plan, spec)
+    if extra == 0:
+        return 0.0
+    cpus = usable or machine.usable_cpus()
+    return (plan.warmup + plan.repeats) * extra / min(spec.workers, cpus)
+
+
+def more_serial_s(plan: Plan, specs: list[CellSpec], usable: int | None = None) -> float:
+    """The rounds' serial runs beyond the profile's when runs have more tasks: per workload
+    and size, its fewest rounds (the repeats), each with a serial run per CPU it pairs on
+    (``bench.runner.placement``: up to ``SPREAD``), that much longer."""
+    from bench.runner.placement import SPREAD
+
+    per_round = min(SPREAD, usable or machine.usable_cpus())
+    blocks = {(s.workload, s.size): extra_run_s(plan, s) for s in specs
+              if s.strategy != "serial"}
+    return sum(plan.repeats * per_round * extra for extra in blocks.values())
 
 
 def suite_cost_s(plan: Plan, suite: str) -> float:
@@ -93,7 +132,8 @@ def suite_cost_s(plan: Plan, suite: str) -> float:
 
 
 def confirmation_cost_s(plan: Plan, specs: list[CellSpec],
-                        available: Collection[str] | None = None) -> float:
+                        available: Collection[str] | None = None,
+                        usable: int | None = None) -> float:
     """About how long the confirmations of these cells take: per workload and size, one
     more cell for each kind of worker that runs there (``bench.runner.confirm``: its
     finalist, measured again), priced as the dearest cell of that kind."""
@@ -102,15 +142,16 @@ def confirmation_cost_s(plan: Plan, specs: list[CellSpec],
         if spec.strategy == "serial" or granularity.is_point(plan, spec.workload, spec.size):
             continue  # a granularity point is read with joint intervals, not confirmed
         key = (spec.workload, spec.size, STRATEGIES[spec.strategy].model)
-        dearest[key] = max(dearest.get(key, 0.0), spec_cost_s(plan, spec, available))
+        dearest[key] = max(dearest.get(key, 0.0), spec_cost_s(plan, spec, available, usable))
     return sum(dearest.values())
 
 
 def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str],
-               available: Collection[str] | None = None) -> float:
+               available: Collection[str] | None = None, usable: int | None = None) -> float:
     """About how long these cells (their confirmations included) and cost suites take (an
     estimate from the budgets), in an interpreter that has the strategies ``available``
-    (None: this one)."""
-    return (sum(spec_cost_s(plan, spec, available) for spec in specs)
-            + confirmation_cost_s(plan, specs, available)
+    (None: this one), on ``usable`` CPUs (None: this machine's)."""
+    return (sum(spec_cost_s(plan, spec, available, usable) for spec in specs)
+            + more_serial_s(plan, specs, usable)
+            + confirmation_cost_s(plan, specs, available, usable)
             + sum(suite_cost_s(plan, s) for s in suites))
