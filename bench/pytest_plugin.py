@@ -1,12 +1,12 @@
 """pytest-benchmark integration: the same sweep as ``gilbench run``, as benchmarks.
 
-Loaded only where asked for: gilbench's own ``tests/conftest.py`` names it in
-``pytest_plugins`` (or ``pytest -p bench.pytest_plugin``). It is deliberately not a
-``pytest11`` entry point: installing gilbench must leave every other project's
-pytest sessions exactly as they were (their ``pytest``, ``--benchmark-only``,
-``--benchmark-autosave``, ``-n`` and benchmark JSON). Where loaded, pytest has the
-``gilbench_cell`` fixture, the ``--gilbench-*`` options and these
-pytest-benchmark hooks:
+The harness behind ``gilbench.pytest_plugin`` (the ``pytest11`` entry point every session
+with gilbench installed loads): that module registers this one only when a test asks for a
+gilbench fixture or a ``--gilbench-*`` option is given, so every other project's pytest
+sessions stay exactly as they were (their ``pytest``, ``--benchmark-only``,
+``--benchmark-autosave``, ``-n`` and benchmark JSON). Once registered, it has the
+fixtures' bodies (``parametrize_cells``, ``cell_of``, ``benchmark_fixture``,
+``session_fixture``) and these pytest-benchmark hooks:
 
 - ``pytest_benchmark_update_machine_info`` adds a ``gilbench`` block (GIL
   state, free-threaded build, usable CPUs, start method, CPU model);
@@ -17,14 +17,13 @@ Timing uses gilbench's own pieces: the strategy is created and warmed outside
 the timed region (``startup_s`` goes in ``extra_info``), ``benchmark.pedantic``
 times the runs, results are checked equal to serial's. At the end of a
 session that timed anything, the charts and report are written like
-``gilbench run``'s. Plain ``pytest`` runs each benchmark once at smoke size,
-untimed (``--benchmark-disable``), unless ``--benchmark-only`` or
+``gilbench run``'s. Plain ``pytest`` runs each gilbench benchmark once at smoke size,
+untimed (its own benchmark disabled), unless ``--benchmark-only`` or
 ``--benchmark-enable`` asks for timing.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import multiprocessing
 import time
@@ -39,7 +38,6 @@ from bench import meters, phases
 from bench.errors import UserError
 from bench.files import FolderLock, WriteFailed, new_folder
 from bench.machine import collect_machine, free_threaded_build, usable_cpus
-from bench.options import parse_timeout
 from bench.plan import Precision
 from bench.profiles import PROFILES, default_workers
 from bench.report import render
@@ -68,27 +66,6 @@ TIMED_PROFILES = ("quick", "standard", "full")
 VOLATILE = ("load_average", "cpu_freq_mhz")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("gilbench", "gilbench: threads vs processes benchmarks")
-    group.addoption("--gilbench-profile", choices=TIMED_PROFILES, default=None,
-                    help="sizes, repeats and worker counts of the benchmarks "
-                         "(default quick when timing; smoke sizes when not)")
-    group.addoption("--gilbench-out", metavar="DIR", default=None,
-                    help="where the charts and report go (default reports/pytest-<time>)")
-    group.addoption("--gilbench-timeout", metavar="SECONDS", type=_seconds, default=None,
-                    help="time limit of each run of a benchmark (default the profile's: "
-                         "60 s at quick and standard); a kernel that never returns in "
-                         "pytest's own process fails its tests in one line")
-
-
-def _seconds(text: str) -> float:
-    """``--gilbench-timeout``, checked as ``gilbench run --timeout`` is."""
-    try:
-        return parse_timeout(text)
-    except UserError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout: ")) from None
-
-
 def _timing(config: pytest.Config) -> bool:
     return bool(config.getoption("benchmark_only", False)
                 or config.getoption("benchmark_enable", False))
@@ -96,23 +73,16 @@ def _timing(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "gilbench(workloads=None, strategies=None, workers=None, start_methods=None):"
-        " the cells a test that uses gilbench_cell or gilbench_benchmark is parametrised over "
-        "(default: the kernels its module defines, else every kernel; every strategy; the "
-        "profile's worker counts; the default start method)")
+    """The session's gilbench state, once a test uses gilbench (``gilbench.pytest_plugin``
+    registers this module then; pytest calls this hook for it at once). It changes no
+    benchmark setting of the session's other tests: a gilbench benchmark that is not timed
+    is disabled by its own fixture (``benchmark_fixture``), and a timed session keeps each
+    round's time in the JSON, for ``gilbench report``."""
     if not config.pluginmanager.hasplugin("benchmark"):
         return
-    xdist = config.getoption("dist", "no") != "no" or config.getoption("numprocesses", None)
-    if xdist and config.getoption("benchmark_only", False):
-        raise pytest.UsageError("gilbench: pytest-xdist runs benchmarks side by side "
-                                "(their times mean nothing); use -n 0")
-    if _timing(config):
-        # Keep each round's time in the JSON, so `gilbench report` can compute the intervals.
-        config.option.benchmark_save_data = True
-    else:
-        # Plain pytest: every benchmark runs once as a smoke test, untimed.
-        config.option.benchmark_disable = True
+    bs = getattr(config, "_benchmarksession", None)  # pytest-benchmark's own session
+    if _timing(config) and bs is not None:
+        bs.save_data = True
     profile = config.getoption("gilbench_profile") or ("quick" if _timing(config) else "smoke")
     config.stash[STATE] = BenchmarkSession(
         profile=profile, timed=_timing(config),
@@ -220,13 +190,17 @@ def _names(given: Any, valid: Any, what: str, nodeid: str) -> list[Any]:
     return names
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "gilbench_cell" not in metafunc.fixturenames:
-        return
+NEEDS_BENCHMARK = ("gilbench: timing a cell needs pytest-benchmark, which this environment "
+                   "lacks: pip install 'gilbench[pytest]'")
+
+
+def parametrize_cells(metafunc: pytest.Metafunc) -> None:
+    """A test that asks for ``gilbench_cell`` gets one item per cell (``gilbench_cell``);
+    without pytest-benchmark, one item that fails saying so (never a skip: a suite must
+    not pass having measured nothing)."""
     session: BenchmarkSession | None = metafunc.config.stash.get(STATE, None)
     if session is None:
-        metafunc.parametrize("gilbench_cell", [pytest.param(
-            None, marks=pytest.mark.skip(reason="needs pytest-benchmark"))])
+        metafunc.parametrize("gilbench_cell", [pytest.param(None, id="needs-pytest-benchmark")])
         return
     nodeid = metafunc.definition.nodeid
     mark = _marked(metafunc)
@@ -261,32 +235,52 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("gilbench_cell", params)
 
 
-@pytest.fixture
-def gilbench_cell(request: pytest.FixtureRequest) -> tuple[str, str, int]:
-    """(workload, strategy, workers) of this benchmark (parametrised by the plugin; the
-    strategy is ``name[start method]`` where ``@pytest.mark.gilbench`` names start methods)."""
+def cell_of(request: pytest.FixtureRequest) -> tuple[str, str, int]:
+    """The ``gilbench_cell`` fixture's value: its parameter (``parametrize_cells``)."""
+    if request.param is None:
+        pytest.fail(NEEDS_BENCHMARK, pytrace=False)
     return request.param
 
 
-@pytest.fixture
-def gilbench_benchmark(benchmark: Any, gilbench_cell: tuple[str, str, int],
-                       gilbench_session: Any) -> Any:
-    """Call it to time this test's cell (``gilbench_cell``) with pytest-benchmark, paired
-    with serial runs; returns the measured ``Cell`` (None when not timing)."""
+CALLED = pytest.StashKey[list[bool]]()  # whether a test called its gilbench_benchmark
+
+
+def benchmark_fixture(benchmark: Any, cell: tuple[str, str, int], session: BenchmarkSession,
+                      node: pytest.Item) -> Iterator[Any]:
+    """The ``gilbench_benchmark`` fixture: a callable that times the cell (not timing: runs
+    it once, this benchmark alone disabled). A test that passes without calling it fails
+    (``pytest_runtest_makereport``): it measured nothing."""
+    if not session.timed:
+        benchmark.disabled = True
+    called = node.stash[CALLED] = [False]
+
     def run() -> Cell | None:
-        return run_benchmark(benchmark, gilbench_session, *gilbench_cell)
+        called[0] = True
+        return run_benchmark(benchmark, session, *cell)
 
-    return run
+    yield run
 
 
-@pytest.fixture(scope="session")
-def gilbench_session(pytestconfig: pytest.Config) -> Any:
-    """The session's measurements; its resources (echo server, folders) close after it."""
-    session: BenchmarkSession | None = pytestconfig.stash.get(STATE, None)
+def session_fixture(config: pytest.Config) -> Iterator[BenchmarkSession]:
+    """The ``gilbench_session`` fixture; its resources close after the session."""
+    session: BenchmarkSession | None = config.stash.get(STATE, None)
     if session is None:
-        pytest.skip("needs pytest-benchmark")
+        pytest.fail(NEEDS_BENCHMARK, pytrace=False)
     yield session
     session.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Iterator[Any]:
+    outcome: Any = yield
+    report = outcome.get_result()
+    called = item.stash.get(CALLED, None)
+    if report.when == "call" and report.passed and called is not None and not called[0]:
+        report.outcome = "failed"
+        report.longrepr = (f"gilbench: {item.nodeid} asks for gilbench_benchmark but never "
+                           "calls it: nothing was measured (call gilbench_benchmark() in the "
+                           "test)")
 
 
 def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: list[int]) -> tuple:

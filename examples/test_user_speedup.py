@@ -1,11 +1,11 @@
 """Threads or processes for *your* function, inside your own pytest-benchmark suite.
 
 Copy this file into your project's tests and replace ``checksum_rows`` with your code.
-gilbench's pytest plugin is loaded only where you ask for it (it never loads itself into
-other projects' pytest sessions):
+gilbench's pytest plugin comes with the install and wakes only for tests that use its
+fixtures (other tests and other projects' sessions are left as they were):
 
     pip install 'gilbench[pytest]'
-    pytest -p bench.pytest_plugin examples/test_user_speedup.py --benchmark-only
+    pytest examples/test_user_speedup.py --benchmark-only
 
 Each benchmark is one cell (your kernel x strategy x workers, ids like
 ``checksum_kernel-process_pool[spawn]-2``), timed by pytest-benchmark in rounds, each

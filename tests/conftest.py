@@ -22,9 +22,8 @@ from tests.helpers import (
     shm_names,
 )
 
-# gilbench's pytest-benchmark integration, for gilbench's own test session only: it is
-# not a pytest11 entry point, so installing gilbench changes no other project's pytest.
-pytest_plugins = ["bench.pytest_plugin"]
+# gilbench's pytest-benchmark integration comes from its pytest11 entry point
+# (gilbench.pytest_plugin), as in a user's project: nothing to load here.
 
 
 # pyproject's addopts run the tests on pytest-xdist workers, one per core (a serial run
@@ -43,7 +42,14 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.numprocesses = 0
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # Timed benchmarks side by side on xdist workers would time each other: refused in
+    # one line, before pytest-benchmark's own refusal.
+    if config.getoption("benchmark_only", False) and (
+            config.getoption("dist", "no") != "no" or config.getoption("numprocesses", None)):
+        raise pytest.UsageError("gilbench: pytest-xdist runs benchmarks side by side "
+                                "(their times mean nothing); use -n 0")
     # In an xdist worker: the pytest sessions and commands a test starts must meet the
     # machine a user's do, not "a parallelized environment" (pytest-benchmark reads
     # PYTEST_XDIST_WORKER from the environment and disables itself).

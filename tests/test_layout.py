@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bench", "workloads")
+PACKAGES = ("bench", "workloads", "gilbench")
 
 # The standard library's ways to start work: what makes a module "execution".
 STARTS_WORK = ("multiprocessing", "subprocess", "socket", "socketserver", "threading",

@@ -380,16 +380,17 @@ def test_an_installed_package_ships_kernels_through_an_entry_point(cli_env, tmp_
     assert r.returncode == 2
     assert r.stderr.strip() == (
         "gilbench: error: entry point shipped = shipped_kernels (group gilbench.workloads, "
-        "from shipped-kernels): importing it failed: RuntimeError: half-installed; fix or "
-        "uninstall shipped-kernels")
+        f"from shipped-kernels): importing it failed: {broken}/shipped_kernels.py:1: "
+        "RuntimeError: half-installed; fix or uninstall shipped-kernels")
 
 
 @pytest.mark.slow
 def test_the_pytest_example_gives_a_speedup_per_benchmark(cli_env, tmp_path):
-    # As a user has it: the example copied into their project, the plugin asked for by -p.
+    # As a user has it: the example copied into their project, nothing asked for (the
+    # pytest11 entry point registers gilbench's plugin; no -p).
     shutil.copy(EXAMPLES / "test_user_speedup.py", tmp_path)
-    base = [sys.executable, "-m", "pytest", "-p", "bench.pytest_plugin", "-p",
-            "no:cacheprovider", "test_user_speedup.py", "-q"]
+    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_user_speedup.py",
+            "-q"]
     r = subprocess.run(base, env=cli_env, cwd=tmp_path, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stdout[-3000:]  # plain pytest: each cell once, untimed
@@ -430,11 +431,35 @@ def test_the_marker_refuses_bad_values_in_one_line(marker, message, cli_env, tmp
         def test_x(gilbench_benchmark):
             gilbench_benchmark()
         """))
-    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "bench.pytest_plugin", "-p",
-                        "no:cacheprovider", "test_bad_marker.py", "-q"], env=cli_env,
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                        "test_bad_marker.py", "-q"], env=cli_env,
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert message in r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_a_gilbench_test_that_measures_nothing_fails(cli_env, tmp_path):
+    # A test that asks for gilbench_benchmark and never calls it must not pass: a green
+    # suite that measured nothing is a lie. One that calls it passes, in the same session.
+    (tmp_path / "test_forgot.py").write_text(textwrap.dedent("""\
+        import pytest
+
+        @pytest.mark.gilbench(workloads=["fib"], strategies=["threads"], workers=[2])
+        def test_forgot(gilbench_benchmark):
+            pass
+
+        @pytest.mark.gilbench(workloads=["fib"], strategies=["threads"], workers=[2])
+        def test_called(gilbench_benchmark):
+            gilbench_benchmark()
+        """))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                        "test_forgot.py", "-q", "-n", "0"], env=cli_env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stdout[-3000:]
+    assert "test_forgot[fib-threads-2] asks for gilbench_benchmark but never calls it: " \
+           "nothing was measured" in r.stdout, r.stdout[-3000:]
+    assert "2 failed, 2 passed" in r.stdout  # each test has its cell and a serial one
 
 
 # ------------------------------------------------------------ the mixed kind's words
