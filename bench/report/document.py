@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,20 @@ def workload_chart(workload: str) -> str:
     return f"workload:{workload}"
 
 
+def anchor(text: str) -> str:
+    """A heading's anchor, as GitHub makes it for Markdown (lower case, spaces to hyphens,
+    other punctuation dropped), so a link works in report.md and report.html alike."""
+    words = re.sub(r"[^\w\- ]", "", text.lower(), flags=re.UNICODE)
+    return words.replace(" ", "-")
+
+
+def contents(blocks: Iterable[Block], level: int = 2) -> Para:
+    """A table of contents on one line: a link to every heading of ``level``."""
+    links = [f"[{b.text.split(':')[0]}](#{anchor(b.text)})" for b in blocks
+             if isinstance(b, Heading) and b.level == level]
+    return Para("**Contents:** " + " · ".join(links))
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -94,14 +109,18 @@ def _inline(text: str) -> str:
     parts = out.split("**")
     out = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
     parts = out.split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    out = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    return _LINK.sub(r'<a href="\2">\1</a>', out)
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\((#[-\w]+)\)")  # [text](#anchor): a link within the page
 
 
 def render_html(blocks: Iterable[Block], title: str) -> str:
     body: list[str] = []
     for b in blocks:
         if isinstance(b, Heading):
-            body.append(f"<h{b.level}>{_inline(b.text)}</h{b.level}>")
+            body.append(f'<h{b.level} id="{anchor(b.text)}">{_inline(b.text)}</h{b.level}>')
         elif isinstance(b, Para):
             text = b.text[2:] if b.text.startswith("> ") else b.text
             tag = "blockquote" if b.text.startswith("> ") else "p"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import bench.report.granularity as granularity
 from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
-from bench.report.document import Block, Bullets, Heading, Image, Para
+from bench.report.document import Block, Bullets, Heading, Image, Para, contents
 from bench.report.speedups import (
     Charts,
     findings_table,
@@ -66,13 +66,17 @@ def verdicts(results: Results, charts: Charts) -> list[Block]:
     if not results.cells:
         return []
     lines = kind_verdict_lines(kind_verdicts(results))
-    blocks: list[Block] = [Heading("Verdicts"), Bullets(tuple(lines))]
-    sides = mixed_sides(results)
-    if sides:
-        blocks += [Para("Mixed work (waiting, then Python work on what came back): the answer "
-                        "depends on the ratio of the two, and this is where it landed:"),
-                   Bullets(tuple(sides))]
-    return [*blocks, Para(f"How a verdict is decided — {RULE}")]
+    return [Heading("Verdicts"), Bullets(tuple(lines))]
+
+
+def mixed(results: Results, charts: Charts) -> list[Block]:
+    """Where mixed work landed (after the table the verdicts come from)."""
+    sides = mixed_sides(results) if results.cells else []
+    if not sides:
+        return []
+    return [Para("Mixed work (waiting, then Python work on what came back): the answer "
+                 "depends on the ratio of the two, and this is where it landed:"),
+            Bullets(tuple(sides))]
 
 
 def findings_section(results: Results, charts: Charts) -> list[Block]:
@@ -120,6 +124,7 @@ def failed_measurements(results: Results, charts: Charts) -> list[Block]:
 
 def how_to_read(results: Results, charts: Charts) -> list[Block]:
     return [Heading("How to read this report"), Bullets((
+        f"How a verdict is decided — {RULE}",
         "Speedup = the median over the cell's rounds of (the serial run of that round ÷ the "
         "cell's run), for the same total work (strong scaling): results.json keeps both "
         "lists of times (serial_times_s, times_s) to reproduce it. [lo–hi] is its 95% "
@@ -156,13 +161,22 @@ def how_to_read(results: Results, charts: Charts) -> list[Block]:
         "measurement in a hundred is slower). Times read as ns, µs (10⁻⁶ s), ms and s."))]
 
 
+# The answer first (what to use, then the table it comes from), then the charts, the costs,
+# the article's claims, and the methods: a reader has the answer on the first screen.
 SECTIONS: list[Section] = [
-    title, partial_run, old_file, noisy_machine, free_threading_section, verdicts, findings_section,
-    summary, machine, workloads, task_size_blocks, granularity.blocks, cost_sections, noise,
-    failed_cells, failed_measurements, how_to_read,
+    title, partial_run, old_file, verdicts, summary, mixed, noisy_machine, free_threading_section,
+    workloads, task_size_blocks, granularity.blocks, cost_sections, findings_section, machine,
+    noise, failed_cells, failed_measurements, how_to_read,
 ]
+HEAD = (title, partial_run, old_file)  # what comes before the table of contents
 
 
 def build(results: Results, charts: Charts) -> list[Block]:
-    """The report's blocks: every section of ``SECTIONS``, in order."""
-    return [block for section in SECTIONS for block in section(results, charts)]
+    """The report's blocks: every section of ``SECTIONS``, in order, with a table of
+    contents after the title (and any partial-run or old-file note)."""
+    head = [block for section in SECTIONS if section in HEAD
+            for block in section(results, charts)]
+    rest = [block for section in SECTIONS if section not in HEAD
+            for block in section(results, charts)]
+    toc = contents(rest)
+    return head + ([toc] if toc.text.count("](#") > 1 else []) + rest
