@@ -383,3 +383,37 @@ def test_rounds_alike_more_than_chance_are_found_and_said(tmp_path):
     md = render_markdown(build(r, {}), tmp_path)
     assert "Consecutive rounds were alike more than chance allows in the cells of several " \
            "workers (10 cells" in md
+
+
+def test_the_overview_heat_map_shows_the_summarys_figures(tmp_path):
+    # The heat map and the Summary table read the same figures: a workload's confirmed
+    # headline where the strategy is one (its fresh runs' figure and interval, not the
+    # sweep's), else the strategy's best sweep cell; a strategy skipped everywhere has no
+    # column. On the 440-cell reference run, drawn for real.
+    from pathlib import Path
+
+    from bench.analysis import best_cells, headline_of
+    from bench.report.charts import overview_cells, overview_chart
+    from bench.results import load
+
+    r = load(Path(__file__).resolve().parent.parent / "reports" / "reference"
+             / "dev-2cpu-standard-2026-12-06.json")
+    shown = overview_cells(r)
+    confirmed = 0
+    for w in r.workloads():
+        for model in ("threads", "processes"):
+            h = headline_of(r, w, model)
+            if h is None or not h.confirmed:
+                continue
+            cell, is_headline = shown[(w, h.cell.label)]
+            assert is_headline and cell.speedup == h.cell.speedup
+            assert cell.speedup_ci95 == h.cell.speedup_ci95
+            confirmed += 1
+    assert confirmed >= 15
+    # a confirmed figure differs from the sweep's own for the same strategy: the heat map
+    # showed the sweep's before
+    sweep = best_cells(r)
+    assert any(shown[k][1] and shown[k][0].speedup != sweep[k].speedup for k in sweep
+               if k in shown)
+    (png,) = [p for p in overview_chart(r, tmp_path / "overview") if p.suffix == ".png"]
+    assert png.stat().st_size > 10_000

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.analysis import best_cells, gil_on, granularity, size_points
+from bench.analysis import best_cells, gil_on, granularity, headline_of, size_points
 from bench.files import write_with
 from bench.fmt import fmt_s
 from bench.kinds import CPU_BOUND_KINDS, KINDS, kind_title
@@ -176,31 +176,80 @@ def speedup_chart(results: Results, workload: str, stem: Path) -> list[Path]:
     return save_figure(fig, stem)
 
 
+HEADLINE_MODELS = ("threads", "processes")  # the Summary's two headlines per workload
+
+
+def overview_cells(results: Results) -> dict[tuple[str, str], tuple[Any, bool]]:
+    """What the heat map shows for each (workload, strategy label): the Summary's figure —
+    a headline's confirmed view where this strategy is a workload's headline, else the
+    strategy's best decisive sweep cell — and whether it is that confirmed headline."""
+    out: dict[tuple[str, str], tuple[Any, bool]] = {
+        key: (c, False) for key, c in best_cells(results).items()}
+    for w in results.workloads():
+        for model in HEADLINE_MODELS:
+            found = headline_of(results, w, model)
+            if found is not None and found.confirmed:
+                out[(w, found.cell.label)] = (found.cell, True)
+    return out
+
+
+def _missing(results: Results, workload: str, label: str) -> str:
+    """Why a heat map square is empty: its cells failed, were skipped, or came out above
+    the physics (✗); '' when no such cell was run."""
+    cells = [c for c in results.cells_of(workload) if c.label == label]
+    if not cells:
+        return ""
+    if any(c.ok for c in cells):
+        return "✗"  # ok cells, none decisive: above what the CPUs allow
+    return "skipped" if all(c.status == "skipped" for c in cells) else "failed"
+
+
 def overview_chart(results: Results, stem: Path) -> list[Path]:
-    """Heat map of each strategy's best speedup on each workload, annotated
-    with the worker count that reached it."""
+    """Heat map of each strategy's figure on each workload — the Summary's: the confirmed
+    headline (✓, with its interval) where the strategy is a workload's headline, else the
+    strategy's best sweep cell over worker counts, with its interval and worker count — on
+    a colour-blind-safe diverging scale centred on 1×."""
+    from matplotlib.patches import Rectangle
+
     workloads = results.workloads()
-    labels = list(dict.fromkeys(c.label for c in results.main_cells))
-    best = best_cells(results)
-    grid = [[best[(w, s)].speedup_value if (w, s) in best else math.nan for s in labels]
+    # A strategy skipped on every workload (not available here) has no column: the report's
+    # "Failed and skipped cells" says why.
+    labels = list(dict.fromkeys(c.label for c in results.main_cells if c.status != "skipped"))
+    shown = overview_cells(results)
+    grid = [[shown[(w, s)][0].speedup_value if (w, s) in shown else math.nan for s in labels]
             for w in workloads]
     finite = [v for row in grid for v in row if not math.isnan(v)] or [1.0]
     span = max(max(finite), 1 / min(finite), 2.0)
-    fig = new_figure(figsize=(1.0 + 0.85 * len(labels), 1.2 + 0.5 * len(workloads)))
+    fig = new_figure(figsize=(1.2 + 0.95 * len(labels), 1.6 + 0.62 * len(workloads)))
     ax = fig.add_subplot()
-    im = ax.imshow(grid, cmap="RdYlGn", norm=_log_norm(1 / span, span), aspect="auto")
+    im = ax.imshow(grid, cmap="BrBG", norm=_log_norm(1 / span, span), aspect="auto")
     for i, w in enumerate(workloads):
         for j, s in enumerate(labels):
-            c = best.get((w, s))
-            text = "—" if c is None else f"{c.speedup:.2f}×\n@{c.workers}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7)
+            if (w, s) not in shown:
+                ax.text(j, i, _missing(results, w, s) or "not run", ha="center",
+                        va="center", fontsize=6.5, color=AXIS)
+                continue
+            c, confirmed = shown[(w, s)]
+            ci = c.speedup_ci95
+            text = (f"{c.speedup:.2f}×" + (" ✓" if confirmed else "")
+                    + (f"\n[{ci[0]:.2f}–{ci[1]:.2f}]" if ci else "") + f"\n@{c.workers}")
+            r, g, b, _ = im.cmap(im.norm(c.speedup_value))
+            dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45  # white text on dark squares
+            ax.text(j, i, text, ha="center", va="center", fontsize=6.5,
+                    fontweight="bold" if confirmed else "normal",
+                    color="white" if dark else "black")
+            if confirmed:
+                ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False,
+                                       linewidth=1.8, edgecolor="#d62728"))
     kinds = {c.workload: c.kind for c in results.cells}
     ax.set_yticks(range(len(workloads)))
     ax.set_yticklabels([f"{w} ({kinds[w]})" for w in workloads], fontsize=8)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=35, ha="right", fontsize=8)
-    ax.set_title("Best speedup over serial (× at its best worker count); green is faster",
-                 fontsize=10)
+    ax.set_title("Speedup over serial [95% interval] @workers, as in the Summary: ✓ boxed in "
+                 "red = the workload's confirmed\nheadline (fresh runs), else the strategy's "
+                 "best sweep cell; teal is faster, brown slower; ✗ = above what the CPUs "
+                 "allow", fontsize=9)
     bar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     ticks = [2.0**k for k in range(-8, 9) if 1 / span <= 2.0**k <= span]
     bar.set_ticks(ticks, labels=[f"{t:g}×" for t in ticks])
