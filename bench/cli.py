@@ -359,6 +359,12 @@ def add_compare(sub: Any) -> None:
                    help="what --fail-if-slower checks: speedup (ratios measured inside each "
                         "run: the robust choice on a shared or noisy CI machine), time, or "
                         "both (default)")
+    s.add_argument("--gate-workloads", metavar="LIST",
+                   help="what --fail-if-slower checks: only these workloads' cells and "
+                        "headlines (comma-separated; default: every workload)")
+    s.add_argument("--gate-strategies", metavar="LIST",
+                   help="what --fail-if-slower checks: only these strategies' cells "
+                        "(comma-separated; default: every strategy)")
     s.add_argument("--out", metavar="DIR", help="also write the comparison report and its "
                    "charts into DIR (default: print only)")
     s.set_defaults(func=cmd_compare)

@@ -70,6 +70,11 @@ def compare(args: argparse.Namespace) -> int:
     gate_on = GATE_ON[args.fail_on or "both"]
     runs = load_runs(args.results, labels)
     base = pick_baseline(runs, args.baseline)
+    narrow = {"workloads": _names(args.gate_workloads, "--gate-workloads", args,
+                                  {c.workload for r in runs for c in r.results.cells}),
+              "strategies": _names(args.gate_strategies, "--gate-strategies", args,
+                                   {c.strategy for r in runs for c in r.results.cells
+                                    if c.strategy != "serial"} | {"serial"})}
     out = Path(args.out) if args.out else None
     if out is not None:  # the report and its charts only when asked for: --out DIR
         serial, left = serialcost.beside([r.source for r in runs], [r.label for r in runs],
@@ -82,7 +87,7 @@ def compare(args: argparse.Namespace) -> int:
                                  "comparison is not complete", "once there is space: run "
                                  "the same gilbench compare again") from None
     checked = (None if args.fail_if_slower is None
-               else gate_result(runs, base, args.fail_if_slower, gate_on))
+               else gate_result(runs, base, args.fail_if_slower, gate_on, **narrow))
     if args.format == "json":
         print(json.dumps(comparison_record(runs, base, checked), indent=1))
     else:
@@ -103,6 +108,22 @@ def compare(args: argparse.Namespace) -> int:
     return EXIT_OK if checked is None or not checked.worse else EXIT_FAILED_CELLS
 
 
+def _names(text: str | None, option: str, args: argparse.Namespace,
+           valid: set[str]) -> tuple[str, ...]:
+    """A --gate-* list, checked against what the compared runs measured."""
+    if text is None:
+        return ()
+    if args.fail_if_slower is None:
+        raise UserError(f"{option} narrows what --fail-if-slower checks; give both, e.g. "
+                        f"--fail-if-slower 10 {option} {sorted(valid)[0]}")
+    names = [n.strip() for n in text.split(",")]
+    unknown = [n for n in names if n not in valid]
+    if not all(names) or unknown:
+        raise UserError(f"{option}: {', '.join(unknown) or 'an empty name'} is not in the "
+                        f"compared runs; valid: {', '.join(sorted(valid))}")
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class GateResult:
     """What ``--fail-if-slower`` found: the changes surely worse by more than ``percent``,
@@ -117,14 +138,17 @@ class GateResult:
 
 
 def gate_result(runs: Sequence[Run], base: Run, percent: float,
-                gate_on: tuple[str, ...]) -> GateResult:
-    """``--fail-if-slower``'s answer, for every run against the baseline."""
+                gate_on: tuple[str, ...], workloads: Sequence[str] = (),
+                strategies: Sequence[str] = ()) -> GateResult:
+    """``--fail-if-slower``'s answer, for every run against the baseline (narrowed to
+    ``workloads`` and ``strategies`` where given)."""
     from bench.analysis.significance import compared_changes, regressions, sensitivity
 
     worse, compared, seen = [], 0, {}
     for r in runs:
         if r is not base:
-            changes = compared_changes(base.results, r.results, gate_on)  # bootstrapped once
+            changes = compared_changes(base.results, r.results, gate_on,  # bootstrapped once
+                                       workloads, strategies)
             found, n = regressions(base.results, r.results, percent, gate_on, changes)
             worse += [(r, c) for c in found]
             compared += n
@@ -157,13 +181,17 @@ def print_gate(g: GateResult, base: Run) -> None:
               + (f"; {s['without_interval']} without an interval, none"
                  if s["without_interval"] else "")
               + " (a slowdown that size is caught about half the time; larger ones surely).")
+    from bench.analysis.significance import HeadlineChange
+
     what = " and ".join(f"{x}s" for x in g.figures)
+    heads = sum(isinstance(c, HeadlineChange) for found in g.seen.values() for c, _ in found)
+    how = "compared cell by cell" + (f", {heads} of them confirmed headlines" if heads else "")
     if not g.worse:
         print(f"\nNo cell got significantly worse than {base.label} by more than "
-              f"{g.percent:g}% ({g.compared} {what} compared cell by cell).")
+              f"{g.percent:g}% ({g.compared} {what} {how}).")
         return
     print(f"\nSignificantly worse than {base.label} by more than {g.percent:g}% "
-          f"({len(g.worse)} of {g.compared} {what} compared cell by cell):")
+          f"({len(g.worse)} of {g.compared} {what} {how}):")
     for r, c in g.worse:
         print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()}")
 

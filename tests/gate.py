@@ -24,7 +24,7 @@ import numpy as np
 
 from bench.analysis import significance
 from bench.analysis.significance import cell_changes, regressions
-from bench.results import Cell, Results, with_speedups
+from bench.results import Cell, Confirmation, Results, with_speedups
 
 COMPARISONS = 1000
 CELLS = 12  # parallel cells a side (each gives a speedup and a time change)
@@ -32,7 +32,10 @@ PAIRS = 8
 NOISE = 0.05
 
 
-def _results(rng: np.random.Generator, cells: int, pairs: int, noise: float) -> Results:
+def _results(rng: np.random.Generator, cells: int, pairs: int, noise: float,
+             confirmed: bool = False) -> Results:
+    """``confirmed``: each parallel cell is its workload's confirmed headline too (10
+    fresh pairs, as the sweep's confirmation measures), which the gate compares as well."""
     out = []
     for w in range(cells):
         serial = np.exp(rng.normal(0, noise, pairs))
@@ -42,10 +45,12 @@ def _results(rng: np.random.Generator, cells: int, pairs: int, noise: float) -> 
                         times_s=tuple(np.exp(rng.normal(0, noise, pairs))),
                         median_s=1.0))
         times = 0.5 * np.exp(rng.normal(0, noise, pairs))
+        again = (Confirmation(tuple(0.5 * np.exp(rng.normal(0, noise, 10))),
+                              tuple(np.exp(rng.normal(0, noise, 10)))) if confirmed else None)
         out.append(Cell(workload=name, kind="cpu", size=1, tasks=4, strategy="process_pool",
                         start_method="fork", workers=2, status="ok", model="processes",
                         times_s=tuple(times), serial_times_s=tuple(serial),
-                        median_s=float(np.median(times))))
+                        median_s=float(np.median(times)), confirmation=again))
     return Results(machine={"usable_cpus": 2}, cells=tuple(with_speedups(out)))
 
 
@@ -64,18 +69,18 @@ def _judge(job: tuple[Results, Results, float, int]) -> tuple[int, bool, bool]:
     a, b, pct, resamples = job
     significance.RESAMPLES = resamples
     changes = cell_changes(a, b)
-    return (len(changes), any(c.change.worse_by_more_than(pct) for c in changes),
-            bool(regressions(a, b, pct)[0]))
+    found, compared = regressions(a, b, pct)
+    return (compared, any(c.change.worse_by_more_than(pct) for c in changes), bool(found))
 
 
 def simulate(pct: float, comparisons: int = COMPARISONS, seed: int = 0,
-             resamples: int = 1000) -> Row:
+             resamples: int = 1000, confirmed: bool = False) -> Row:
     """``resamples``: the bootstrap's, fewer than a real compare's 4000 for speed (the
     gate reads the bootstrap's spread, which 1000 resamples give to about 2%). The runs
     are drawn here, from one stream, and judged on every CPU."""
     rng = np.random.default_rng(seed)
-    jobs = [(*(_results(rng, CELLS, PAIRS, NOISE) for _ in range(2)), pct, resamples)
-            for _ in range(comparisons)]
+    jobs = [(*(_results(rng, CELLS, PAIRS, NOISE, confirmed) for _ in range(2)), pct,
+             resamples) for _ in range(comparisons)]
     with concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         judged = list(pool.map(_judge, jobs, chunksize=25))
     old = sum(o for _, o, _ in judged)
@@ -92,3 +97,5 @@ def markdown(rows: list[Row]) -> str:
 
 if __name__ == "__main__":
     print(markdown([simulate(p) for p in (0, 2, 5)]))
+    print("with a confirmed headline per workload:")
+    print(markdown([simulate(p, confirmed=True) for p in (0, 2, 5)]))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.analysis.cells import headline_of
 from bench.analysis.verdicts import TIE_RATIO
 from bench.results import Cell, Results, serial_by_size
 
@@ -291,6 +292,44 @@ class CellChange:
         return f"{c.workload} {c.label} @{c.workers}"
 
 
+@dataclass(frozen=True)
+class HeadlineChange(CellChange):
+    """A workload's headline of one kind of worker (its confirmed best cell, re-measured
+    after the sweep with fresh pairs: the figure the answer rests on) on both sides. Its
+    cell may differ between the runs (process_pool @2 on one, pool_map @2 on the other):
+    what is compared is the answer's figure. Confirmed on both sides only, so neither
+    figure is flattered by the choice."""
+
+    model: str = ""
+
+    @property
+    def where(self) -> str:
+        b, n = self.pair.base, self.pair.new
+        cells = (f"{b.label} @{b.workers}" if (b.label, b.workers) == (n.label, n.workers)
+                 else f"{b.label} @{b.workers} → {n.label} @{n.workers}")
+        return f"{b.workload} best {self.model} ({cells}, confirmed)"
+
+
+HEADLINE_MODELS = ("threads", "processes")
+
+
+def headline_changes(base: Results, new: Results) -> list[CellChange]:
+    """Each workload's confirmed headline of each kind of worker, measured on both sides
+    for the same work: the new figure ÷ the base one (``HeadlineChange``). A lost CPU shows
+    here first: the headlines rest on 10 or more fresh pairs where a quick sweep's cells
+    have 6."""
+    out: list[CellChange] = []
+    for w in (w for w in base.workloads() if w in set(new.workloads())):
+        for model in HEADLINE_MODELS:
+            b, n = headline_of(base, w, model), headline_of(new, w, model)
+            if b is None or n is None or not (b.confirmed and n.confirmed):
+                continue
+            pair = Pair(b.cell, n.cell)
+            if pair.same_work and b.cell.speedup and n.cell.speedup:
+                out.append(HeadlineChange(pair, speedup_change(pair), model))
+    return out
+
+
 def cell_changes(base: Results, new: Results) -> list[CellChange]:
     """Each matched cell's speedup change (parallel cells), and its time change where
     both sides did the same work (serial cells: only time, a speedup of 1 is 1)."""
@@ -322,11 +361,22 @@ def holm(pvalues: Sequence[float], alpha: float = GATE_ALPHA) -> list[bool]:
 
 
 def compared_changes(base: Results, new: Results,
-                     on: tuple[str, ...] = ("speedup", "time")) -> list[CellChange]:
-    """The changes the gate compares: ``cell_changes`` of the figures ``on`` names (each
-    one bootstrapped; compute them once and hand them to ``regressions`` and
-    ``sensitivity``)."""
-    return [c for c in cell_changes(base, new) if c.change.what in on]
+                     on: tuple[str, ...] = ("speedup", "time"),
+                     workloads: Sequence[str] = (), strategies: Sequence[str] = ()
+                     ) -> list[CellChange]:
+    """The changes the gate compares: ``cell_changes`` of the figures ``on`` names, and
+    with speedups the workloads' confirmed headlines (``headline_changes``), narrowed to
+    these ``workloads`` and ``strategies`` where given (each one bootstrapped; compute them
+    once and hand them to ``regressions`` and ``sensitivity``)."""
+    found = [c for c in cell_changes(base, new) if c.change.what in on]
+    if "speedup" in on:
+        found += headline_changes(base, new)
+    if workloads:
+        found = [c for c in found if c.pair.base.workload in workloads]
+    if strategies:
+        found = [c for c in found if c.pair.base.strategy in strategies
+                 or c.pair.new.strategy in strategies]
+    return found
 
 
 def regressions(base: Results, new: Results, pct: float,
