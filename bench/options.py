@@ -179,6 +179,19 @@ def calibrate_plan(plan: Plan, say: Any = None) -> Plan:
         (w, c.task_s) for w, c in found.items()))
 
 
+def refuse_unrunnable(strategies: list[str]) -> None:
+    """--strategies where none of the asked-for ways can run on this interpreter (say,
+    subinterpreters on 3.11): a run of serial alone would answer nothing, and exit 0."""
+    wanted = [s for s in strategies if s != "serial"]
+    why = {s: STRATEGIES[s].available() for s in wanted}
+    if not wanted or any(ok for ok, _ in why.values()):
+        return
+    here = [n for n, c in STRATEGIES.items() if n != "serial" and c.available()[0]]
+    raise UserError(f"--strategies: none of {', '.join(wanted)} can run on this interpreter "
+                    f"({'; '.join(f'{s}: {reason}' for s, (_, reason) in why.items())}); "
+                    f"here: {', '.join(here)}; or run them in another with --python PATH")
+
+
 def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
     """The run's plan from the options: user kernels loaded, checked and, without sizes
     of their own, calibrated here (``say`` hears what was chosen)."""
@@ -203,6 +216,9 @@ def build_plan(args: argparse.Namespace, say: Any = None) -> Plan:
                  if args.workloads is not None else from_user or list(WORKLOADS))
     strategies = (parse_names(args.strategies, list(STRATEGIES), "--strategies", "strategy")
                   if args.strategies is not None else default_strategies())
+    if args.strategies is not None and not args.python and (
+            "speedup" in suites or GRANULARITY in suites):
+        refuse_unrunnable(strategies)
     if "serial" not in strategies:  # every speedup divides by it
         strategies.insert(0, "serial")
     workers = (parse_workers(args.workers) if args.workers is not None
