@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 
 from bench import meters, phases
+from bench.analysis.verdicts import in_its_words
 from bench.errors import UserError
 from bench.files import FolderLock, WriteFailed, new_folder
 from bench.machine import collect_machine, free_threaded_build, usable_cpus
@@ -54,6 +55,7 @@ from bench.runner import (
     rounds,
     single_thread_blas,
 )
+from bench.runner.confirm import CONFIRM_MIN_PAIRS
 from bench.session import Session
 from bench.strategies import STRATEGIES, Deadline, Strategy, ctrl_c_deferred
 from bench.watchdog import KernelHung, watched
@@ -155,6 +157,15 @@ class BenchmarkSession:
             except WorkloadSourceError as exc:
                 raise pytest.UsageError(f"gilbench: {exc}") from None
         return self.sizes[workload]
+
+    @property
+    def rounds(self) -> int:
+        """Timed rounds a benchmark: as many pairs as the CLI's confirmed headlines rest on
+        (``CONFIRM_MIN_PAIRS``), at least. This path has no confirmation, so its headline is
+        the simultaneous choice among the cells; with the profile's 6 rounds (quick) no
+        joint interval existed and a clear 1.93× [1.89–1.97] was headlined "can't tell"."""
+        repeats = PROFILES[self.profile].repeats
+        return max(repeats, CONFIRM_MIN_PAIRS) if self.timed else repeats
 
     def workers(self) -> list[int]:
         if self.profile == "smoke":
@@ -288,7 +299,7 @@ def _serial_times(session: BenchmarkSession, workload: str, task: Any, items: li
     if workload not in session.serial_times:
         profile = PROFILES[session.profile]
         spec = CellSpec(workload, "serial", None, 1, session.size(workload), len(items))
-        cell, _ = measure(spec, task, session.references.get(workload), repeats=profile.repeats,
+        cell, _ = measure(spec, task, session.references.get(workload), repeats=session.rounds,
                           warmup=profile.warmup, timeout_s=session.timeout_s)
         if not cell.ok:
             raise RuntimeError(f"the serial baseline of {workload} failed: {cell.error}")
@@ -390,20 +401,20 @@ def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strateg
                     "same strategy and workers (started once)")
             # The serial runs between the rounds, and the rounds themselves when the cell
             # runs in this thread, bounded together: each run has the profile's time limit.
-            runs = (profile.repeats + profile.warmup) * (2 if paired else 1)
+            runs = (session.rounds + profile.warmup) * (2 if paired else 1)
             with watched(workload, f"the rounds of its {strategy} benchmark and their "
                          f"serial runs ({runs} runs)", session.timeout_s * runs):
-                benchmark.pedantic(timed, setup=between_rounds, rounds=profile.repeats,
+                benchmark.pedantic(timed, setup=between_rounds, rounds=session.rounds,
                                    warmup_rounds=profile.warmup, iterations=1)
             if calls[0] > profile.warmup:  # the last round's readings, and its serial run
                 meter.after_run()
-                if paired and not rounds.forward(profile.repeats - 1):
+                if paired and not rounds.forward(session.rounds - 1):
                     serial_run()
             if free_threaded_build() and s.gil_in_workers is False:
                 # An import during the runs can turn the GIL back on (see BlockMeasurement).
                 s.gil_in_workers = s.gil_now(deadline)
                 benchmark.extra_info["gil_enabled_in_workers"] = s.gil_in_workers
-            readings = meter.readings(profile.repeats)
+            readings = meter.readings(session.rounds)
     for i, out in enumerate(outs):
         assert out == reference, f"{strategy} results differ from the serial run's (run {i})"
     if not session.timed or not benchmark.enabled:
@@ -412,7 +423,7 @@ def _benchmark(benchmark: Any, session: BenchmarkSession, workload: str, strateg
     if strategy == "serial":
         session.serial_times[workload] = times
     cell = build_cell(cell_fields(spec), times, serial_s, paired=paired,
-                      precision=Precision.fixed(profile.repeats), usable_cpus=usable_cpus(),
+                      precision=Precision.fixed(session.rounds), usable_cpus=usable_cpus(),
                       startup_s=startup_s, readings=readings, gil=s.gil_in_workers)
     if not paired:
         cell = with_speedup(cell, _serial_times(session, workload, task, items))
@@ -568,7 +579,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_sep("-", f"gilbench: speedups (profile {gs.profile}; speedup "
                                    "[95% interval] n=pairs, over serial runs paired round "
                                    "by round)")
-        for line in wrapped(speedup_lines(gs.results)):
+        results = gs.results
+        for line in wrapped([in_its_words(results, x) for x in speedup_lines(results)]):
             terminalreporter.write_line(line)
     out = gs.report_dir
     terminalreporter.write_line(f"gilbench: speedup charts and report in {out} "

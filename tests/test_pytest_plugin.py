@@ -47,7 +47,10 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
     assert summary.index("best threads") < summary.index("\nfib ") < summary.index(
         "gilbench: speedup charts and report")
     fib = next(line for line in summary.splitlines() if line.startswith("fib "))
-    assert "n=6" in fib and ("processes" in fib or "can't tell" in fib or "threads" in fib)
+    # 10 rounds (the CLI's confirmed headlines rest on as many), and advice in the
+    # session's own options, never the CLI's it lacks
+    assert "n=10" in fib and ("processes" in fib or "can't tell" in fib or "threads" in fib)
+    assert "--target-ci" not in summary and "--profile full" not in summary
     assert "- CPU-bound pure Python (holds the GIL) (fib tasks of about " in summary
     assert f"gilbench: speedup charts and report in {report}" in r.stdout
     assert "benchmark 'fib'" in r.stdout  # grouped by workload
@@ -61,9 +64,9 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
                 "efficiency", "speedup_ci95"} <= set(x)
         assert x["speedup_ci95"][0] <= x["speedup"] <= x["speedup_ci95"][1]
         assert b["group"] == "fib"
-        assert len(b["stats"]["data"]) == 6  # quick: 6 timed rounds
-        # each paired with a serial run: 6 pairs, an honest 95% interval
-        assert x["pairs"] == (0 if x["strategy"] == "serial" else 6)
+        assert len(b["stats"]["data"]) == 10  # quick: 10 timed rounds (CONFIRM_MIN_PAIRS)
+        # each paired with a serial run: 10 pairs, an honest 95% interval
+        assert x["pairs"] == (0 if x["strategy"] == "serial" else 10)
         assert len(x["serial_times_s"]) == x["pairs"]  # so compare can bootstrap from them
         assert "median over the rounds" in x["speedup_is"]
     assert data["machine_info"]["gilbench"]["usable_cpus"] >= 1

@@ -35,8 +35,18 @@ from bench.results import Cell, Results
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05
-# How to get more precision, as ``gilbench run`` takes it (--target-ci is a percentage).
+# How to get more precision, as ``gilbench run`` takes it (--target-ci is a percentage);
+# and as a pytest session takes it (``in_its_words``).
 MORE_PRECISION = "more pairs: --target-ci 2, or --profile full"
+PYTEST_MORE_PRECISION = "more pairs: --gilbench-profile standard, or full"
+
+
+def in_its_words(results: Results, text: str) -> str:
+    """``text`` with the advice a results file's own source takes: a pytest session's
+    options (``--gilbench-profile``) where it came from one, not the CLI's it lacks."""
+    if results.run.get("source") == "pytest-benchmark":
+        return text.replace(MORE_PRECISION, PYTEST_MORE_PRECISION)
+    return text
 RULE = (f"rule: each side is its best cell measured again after the sweep with fresh "
         "pairs (confirmed), so its 95% interval is honest after the choice; the two were "
         "confirmed in the same rounds, and one side wins when the 95% interval of their "

@@ -9,11 +9,13 @@ a plug-in), and ``build`` renders whatever the list holds.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import bench.report.granularity as granularity
 from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
-from bench.report.document import Block, Bullets, Heading, Image, Para, contents
+from bench.analysis.verdicts import in_its_words
+from bench.report.document import Block, Bullets, Heading, Image, Para, Table, contents
 from bench.report.speedups import (
     Charts,
     findings_table,
@@ -179,4 +181,17 @@ def build(results: Results, charts: Charts) -> list[Block]:
     rest = [block for section in SECTIONS if section not in HEAD
             for block in section(results, charts)]
     toc = contents(rest)
-    return head + ([toc] if toc.text.count("](#") > 1 else []) + rest
+    blocks = head + ([toc] if toc.text.count("](#") > 1 else []) + rest
+    return [_worded(results, b) for b in blocks]
+
+
+def _worded(results: Results, block: Block) -> Block:
+    """A block with its advice in the words of the file's source (``in_its_words``)."""
+    if isinstance(block, Para):
+        return Para(in_its_words(results, block.text))
+    if isinstance(block, Bullets):
+        return Bullets(tuple(in_its_words(results, i) for i in block.items))
+    if isinstance(block, Table):
+        return dataclasses.replace(block, rows=tuple(
+            tuple(in_its_words(results, c) for c in row) for row in block.rows))
+    return block

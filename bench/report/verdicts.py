@@ -34,8 +34,11 @@ def kind_verdict_text(v: KindVerdict, bold: bool = True) -> str:
     elif v.tie == "threads_unsure" and other is not None:
         tie = (f" (surely faster than serial; not surely more than {band} faster than "
                f"{other.label} {other.text()}, which is not surely faster than serial)")
+    confirmed = all(c.confirmation is not None and c.confirmation.ok for c in top.cells)
+    best = ("confirmed best" if confirmed else
+            "best, its interval widened for the choice among the cells (not confirmed)")
     parts = [f"{title}: use {b(top.label)}, {top.text()} over serial{tie} (geometric mean of "
-             "each workload's confirmed best, its range holding jointly)"]
+             f"each workload's {best}, its range holding jointly)"]
     parts += [f"best {o.model}: {o.label} {o.text()}" for o in v.others]
     return "; ".join(parts) + "."
 
