@@ -259,10 +259,8 @@ CALLED = pytest.StashKey[list[bool]]()  # whether a test called its gilbench_ben
 def benchmark_fixture(benchmark: Any, cell: tuple[str, str, int], session: BenchmarkSession,
                       node: pytest.Item) -> Iterator[Any]:
     """The ``gilbench_benchmark`` fixture: a callable that times the cell (not timing: runs
-    it once, this benchmark alone disabled). A test that passes without calling it fails
+    it once, ``run_benchmark``). A test that passes without calling it fails
     (``pytest_runtest_makereport``): it measured nothing."""
-    if not session.timed:
-        benchmark.disabled = True
     called = node.stash[CALLED] = [False]
 
     def run() -> Cell | None:
@@ -312,7 +310,11 @@ def run_benchmark(benchmark: Any, session: BenchmarkSession, workload: str, stra
                   workers: int) -> Cell | None:
     """Time one (workload, strategy, workers) cell with pytest-benchmark (``_benchmark``).
     A kernel that never returns in this process fails the test in one line, as it stops
-    ``gilbench run`` (``bench.watchdog``); the next test goes on."""
+    ``gilbench run`` (``bench.watchdog``); the next test goes on. Not timing, this
+    benchmark alone is disabled (it runs once): the session's other benchmarks keep their
+    settings."""
+    if not session.timed:
+        benchmark.disabled = True
     if workload in session.hung:  # an earlier test of it found it hung: not again
         pytest.fail(session.hung[workload], pytrace=False)
     try:
