@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["workload"]
+__all__ = ["measure", "workload"]
 
 
 def __getattr__(name: str) -> Any:
-    """``gilbench.workload``: the decorator that registers a kernel (``workloads.workload``),
+    """``gilbench.workload``: the decorator that registers a kernel (``workloads.workload``);
+    ``gilbench.measure``: a run of one kernel from Python (``bench.api.measure``). Each
     imported on first use."""
     if name == "workload":
         from workloads import workload
 
         return workload
+    if name == "measure":
+        from bench.api import measure
+
+        return measure
     raise AttributeError(f"module 'gilbench' has no attribute {name!r}")

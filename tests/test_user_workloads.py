@@ -517,3 +517,39 @@ def test_the_kind_sets_the_gil_default_and_a_kernel_can_say_otherwise(registry):
     workload(kind="io", releases_gil=False,
              sizes={p: 1 for p in ("smoke", "quick", "standard", "full")})(parses)
     assert WORKLOADS["parses"].releases_gil is False
+
+
+@pytest.mark.slow
+def test_measure_from_python_returns_the_runs_results(cli_env, tmp_path):
+    # gilbench.measure: a user's kernel from a script (or notebook), the run's Results back,
+    # the verdicts from bench.analysis; a function that is not a kernel is refused in one
+    # line naming what to do.
+    (tmp_path / "mykern.py").write_text(textwrap.dedent("""\
+        from gilbench import workload
+
+        @workload(kind="cpu")
+        def squares(size, seed):
+            return sum(i * i for i in range(seed, seed + size))
+        """))
+    script = textwrap.dedent("""\
+        import sys
+        import gilbench, mykern
+        from bench.analysis import kind_verdicts
+        from bench.errors import UserError
+
+        r = gilbench.measure(mykern.squares, strategies=["threads", "process_pool"],
+                             workers=[2], profile="smoke", out=sys.argv[1])
+        print("cells", sorted(c.strategy for c in r.cells))
+        print("kinds", [v.kind for v in kind_verdicts(r)])
+        try:
+            gilbench.measure(lambda size, seed: 1)
+        except UserError as exc:
+            print("refused", exc)
+        """)
+    r = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run")], env=cli_env,
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "cells ['process_pool', 'serial', 'threads']" in r.stdout
+    assert "kinds ['cpu']" in r.stdout
+    assert "refused '<lambda>' is not a registered kernel: decorate" in r.stdout
+    assert (tmp_path / "run" / "results.json").exists()
