@@ -595,3 +595,19 @@ def test_every_command_a_message_or_example_suggests_is_accepted(tmp_path):
         args = parser.parse_args(argv)  # a refused one raises UserError: the test fails
         if getattr(args, "target_ci", None) is not None:
             parse_target_ci(args.target_ci)
+
+
+def test_a_runs_own_lines_fit_the_terminal_and_its_errors_stay_whole(capsys, monkeypatch):
+    # The first line of the README's run was 186 columns in a 100-column terminal; what the
+    # run tells is wrapped (its rest indented), an error or a command to copy is not.
+    from bench.run.endings import say, tell
+
+    monkeypatch.setenv("COLUMNS", "60")
+    long = "gilbench 0.1.0: 440 cells (11 workloads × 14 strategies × workers 1,2,4) + " \
+           "cost suites startup, ipc, sync, latency, profile standard → reports/x"
+    tell(long)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) > 1 and all(len(x) <= 60 for x in lines)
+    assert lines[1].startswith("  ") and " ".join(x.strip() for x in lines) == long
+    say("gilbench: error: " + "x" * 100)
+    assert len(capsys.readouterr().err.splitlines()) == 1

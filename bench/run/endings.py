@@ -13,8 +13,17 @@ from bench.results import Results
 
 
 def say(line: str) -> None:
-    """A line of what the run is doing, on stderr (stdout is for its summary)."""
+    """A line of what the run is doing, on stderr (stdout is for its summary): one line,
+    whatever its length (an error, a command to copy)."""
     print(line, file=sys.stderr, flush=True)
+
+
+def tell(line: str) -> None:
+    """What the run will do or noticed (its first line, a note, the noise probe), on
+    stderr, wrapped to the terminal's width as the summary is (the rest indented)."""
+    from bench.report.terminal import wrapped
+
+    print("\n".join(wrapped([line])), file=sys.stderr, flush=True)
 
 
 def render_or_say(results: Results, out: Path, saved: str, again: str) -> list[Path]:

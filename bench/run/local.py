@@ -20,7 +20,7 @@ from bench.machine import collect_machine
 from bench.options import build_plan, check_plan
 from bench.report.terminal import Progress, SuiteProgress, failures, summary
 from bench.results import Results, load, usable_cpus_of, utc_now
-from bench.run.endings import interrupted, render_or_say, say
+from bench.run.endings import interrupted, render_or_say, say, tell
 from bench.runfolder import (
     RESULTS,
     how_to_finish,
@@ -77,10 +77,10 @@ def run_into(out: Path, plan: Plan, previous: Results | None, detail: int = 0) -
     machine = previous.machine if previous else {**collect_machine(), **clusters}
     state = Session(out, machine, created_at, plan=plan, previous=previous)
     todo_suites = state.suites_to_do()
-    say(first_line(state, plan, out, todo_suites))
+    tell(first_line(state, plan, out, todo_suites))
     note = workers_note(plan, usable_cpus_of(state.machine))
     if note:
-        say(note)
+        tell(note)
     watchdog.RUN_FOLDER[:] = [str(out)]
     try:
         results = run_steps(state, plan, previous, todo_suites)
@@ -151,8 +151,7 @@ def run_steps(state: Session, plan: Plan, previous: Results | None,
                 state.add_noise_check(probe)
         for check in state.noise_checks:
             if check["ok"] is False or (check["ok"] is None and "probe" in check["check"]):
-                print(f"noise: {check['check']} {check['value']}: {check['advice']}",
-                      file=sys.stderr, flush=True)
+                tell(f"noise: {check['check']} {check['value']}: {check['advice']}")
         if plan.sweeps:
             run_sweep(state)
         for name in suites:
