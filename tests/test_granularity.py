@@ -150,7 +150,7 @@ def test_a_real_granularity_run(cli_env, tmp_path):
                      env=cli_env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "granularity: fib at tasks of about" in r.stderr
-    assert "granularity: 2 task sizes × 3 strategies at" in r.stderr
+    assert "granularity: 2 task sizes × 3 strategies at" in " ".join(r.stderr.split())
     data = json.loads((out / "results.json").read_text())
     points = data["run"]["plan"]["granularity"]
     assert len(points) == 2 and all(p[0] == "fib" for p in points)
