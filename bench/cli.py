@@ -310,7 +310,7 @@ def add_run_selection(g: Any) -> None:
 def add_selfcheck(sub: Any) -> None:
     """The ``selfcheck`` command's arguments."""
     raw = argparse.RawDescriptionHelpFormatter
-    s = sub.add_parser("selfcheck", help="under a minute: can this machine and gilbench be "
+    s = sub.add_parser("selfcheck", help="about a minute: can this machine and gilbench be "
                        "trusted? (known answers: sleeping threads, CPU-bound processes, "
                        "gilbench's overhead over the bare standard-library call)",
                        epilog=EXIT_CODES, formatter_class=raw)

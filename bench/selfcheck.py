@@ -1,6 +1,6 @@
 """``gilbench selfcheck``: can this machine, and gilbench itself, be trusted?
 
-Under a minute of measurements whose right answer is known from the physics:
+About a minute of measurements whose right answer is known from the physics:
 
 - threads that sleep overlap perfectly: N sleeping threads are N times faster
   than one after another (efficiency near 1);
@@ -12,8 +12,10 @@ Under a minute of measurements whose right answer is known from the physics:
   which says something about the executor, not the machine);
 - gilbench's timed region costs nothing over the standard-library call it
   wraps, for every family of strategy: its strategies against the bare
-  ``ThreadPoolExecutor.map``, a ``threading.Thread`` per slice,
-  ``multiprocessing.Pool.map``, ``ProcessPoolExecutor.map``,
+  ``ThreadPoolExecutor.map``, a ``threading.Thread`` per slice, ``Process``
+  workers with two ``Queue``s, a ``Process`` and a ``Pipe`` per worker,
+  ``multiprocessing.Pool``'s ``map``, ``imap`` and ``apply_async``,
+  ``ProcessPoolExecutor.map``, loky's executor (where installed),
   ``InterpreterPoolExecutor.map`` (where the interpreter has it) and a plain loop,
   interleaved in the same run (median of the paired ratios, target at most 1.05),
   and their spreads side by side: a second mode in gilbench's runs that the bare
@@ -30,10 +32,12 @@ every check ok, 1 a check failed, 3 none failed but one could not tell.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
+import multiprocessing.connection
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,6 +48,7 @@ from bench.results import usable_cpus_of
 from bench.runner import CellSpec, Precision, StoppingRule, measure_block
 from bench.runner.precision import stopping_half_width
 from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
+from bench.strategies.base import JOIN_S
 from workloads import Task
 
 EXIT_FAILED, EXIT_CANT_TELL = 1, 3
@@ -212,6 +217,99 @@ def bare_threads(task: Task, items: list[int], workers: int) -> list[Any]:
     return [x for part in out for x in part]
 
 
+BARE_WAIT_S = 60.0  # a bare call's longest wait for a result: a dead worker fails, not hangs
+
+Bare = Callable[[Task, list[int]], list[Any]]
+
+
+def _bare_queue_worker(tasks: Any, results: Any) -> None:
+    """A user's Process + Queue worker: (seq, fn, item) in, (seq, result) out, until None."""
+    for seq, fn, item in iter(tasks.get, None):
+        results.put((seq, fn(item)))
+
+
+def _bare_pipe_worker(conn: Any) -> None:
+    """A user's Process + Pipe worker: a slice in, its results out, until None."""
+    for fn, items in iter(conn.recv, None):
+        conn.send([fn(x) for x in items])
+
+
+def _end(procs: list[Any]) -> None:
+    for p in procs:
+        p.join(JOIN_S)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
+@contextlib.contextmanager
+def bare_queue(ctx: Any, workers: int) -> Iterator[Bare]:
+    """multiprocessing.Process workers fed and drained through two Queues, as a user
+    writes it: every task put, every result got and put back in order."""
+    tasks, results = ctx.Queue(), ctx.Queue()
+    with children_ignore_ctrl_c():
+        procs = [ctx.Process(target=_bare_queue_worker, args=(tasks, results), daemon=True)
+                 for _ in range(workers)]
+        for p in procs:
+            p.start()
+
+    def call(task: Task, items: list[int]) -> list[Any]:
+        for seq, item in enumerate(items):
+            tasks.put((seq, task, item))
+        out: list[Any] = [None] * len(items)
+        for _ in items:
+            seq, value = results.get(timeout=BARE_WAIT_S)
+            out[seq] = value
+        return out
+
+    try:
+        yield call
+    finally:
+        for _ in procs:
+            tasks.put(None)
+        _end(procs)
+        for q in (tasks, results):
+            q.close()
+            q.join_thread()
+
+
+@contextlib.contextmanager
+def bare_pipe(ctx: Any, workers: int) -> Iterator[Bare]:
+    """A multiprocessing.Process per worker, each sent its slice over its own Pipe, as a
+    user writes it: every slice sent, then every answer received in turn."""
+    conns, procs = [], []
+    with children_ignore_ctrl_c():
+        for _ in range(workers):
+            mine, theirs = ctx.Pipe()
+            procs.append(ctx.Process(target=_bare_pipe_worker, args=(theirs,), daemon=True))
+            procs[-1].start()
+            theirs.close()
+            conns.append(mine)
+
+    def call(task: Task, items: list[int]) -> list[Any]:
+        size = -(-len(items) // workers)
+        parts = [items[i:i + size] for i in range(0, len(items), size)]
+        for conn, part in zip(conns, parts, strict=False):
+            conn.send((task, part))
+        out: list[Any] = []
+        for conn in conns[:len(parts)]:
+            if not conn.poll(BARE_WAIT_S):
+                raise TimeoutError(f"a bare Pipe worker sent nothing in {BARE_WAIT_S:g} s")
+            out.extend(conn.recv())
+        return out
+
+    try:
+        yield call
+    finally:
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        _end(procs)
+        for conn in conns:
+            conn.close()
+
+
 def interpreter_pool_check(usable: int) -> Check | None:
     """gilbench's interpreter_pool against InterpreterPoolExecutor.map, where this
     Python has one (3.14 on); None elsewhere."""
@@ -226,7 +324,27 @@ def interpreter_pool_check(usable: int) -> Check | None:
             "interpreter_pool", usable, lambda t, xs: list(ipe.map(t, xs)))
 
 
+def loky_check(usable: int) -> Check | None:
+    """gilbench's loky against loky's own ProcessPoolExecutor.map, where loky is
+    installed; None elsewhere."""
+    if "loky" not in STRATEGIES or not STRATEGIES["loky"].available()[0]:
+        return None
+    import loky
+
+    with children_ignore_ctrl_c():
+        executor = loky.ProcessPoolExecutor(max_workers=usable, timeout=3600)
+    try:
+        return overhead_check("overhead of gilbench's loky over loky's ProcessPoolExecutor.map",
+                              "loky", usable, lambda t, xs: list(executor.map(t, xs)))
+    finally:
+        executor.shutdown(wait=True)
+
+
 def run_checks(usable: int) -> list[Check]:
+    """Two physics checks, then gilbench's cell against the bare call for every family
+    of strategy: the thread pool, threads, every process model (Process + Queue, Process
+    + Pipe, Pool's map, imap and apply_async, ProcessPoolExecutor), loky and an
+    interpreter pool where present, and the serial loop."""
     checks = []
     n = 4 * usable
     checks.append(efficiency_check(
@@ -237,33 +355,35 @@ def run_checks(usable: int) -> list[Check]:
         CPU_SIZE, "process_pipe", usable, usable, MIN_EFFICIENCY_CPU,
         f"on {usable} usable CPUs", tasks=8 * usable))  # 8 tasks each: the pool's own cost small
     ctx = multiprocessing.get_context()
+
+    def over(strategy: str, bare_name: str, bare: Bare, workers: int = usable) -> None:
+        checks.append(overhead_check(f"overhead of gilbench's {strategy} over {bare_name}",
+                                     strategy, workers, bare))
+
     with concurrent.futures.ThreadPoolExecutor(usable) as tpe:
-        checks.append(overhead_check(
-            "overhead of gilbench's thread_pool over ThreadPoolExecutor.map", "thread_pool",
-            usable, lambda t, xs: list(tpe.map(t, xs))))
+        over("thread_pool", "ThreadPoolExecutor.map", lambda t, xs: list(tpe.map(t, xs)))
+    over("threads", "a threading.Thread per slice", lambda t, xs: bare_threads(t, xs, usable))
+    with bare_queue(ctx, usable) as call:
+        over("process_queue", "Process workers and two Queues", call)
+    with bare_pipe(ctx, usable) as call:
+        over("process_pipe", "a Process and a Pipe per worker", call)
     with children_ignore_ctrl_c():  # a plain Pool, as a user writes it, quiet on Ctrl-C
         plain_pool = ctx.Pool(usable)
     with plain_pool as pool:
-        checks.append(overhead_check(
-            "overhead of gilbench's pool_map over multiprocessing.Pool.map", "pool_map",
-            usable, lambda t, xs: pool.map(t, xs)))
+        over("pool_map", "multiprocessing.Pool.map", lambda t, xs: pool.map(t, xs))
+        over("pool_imap", "multiprocessing.Pool.imap", lambda t, xs: list(pool.imap(t, xs)))
+        over("pool_apply_async", "multiprocessing.Pool.apply_async",
+             lambda t, xs: [r.get(BARE_WAIT_S) for r in [pool.apply_async(t, (x,)) for x in xs]])
         pool.close()
         pool.join()
     with children_ignore_ctrl_c():
         ppe = concurrent.futures.ProcessPoolExecutor(usable, mp_context=ctx)
     with ppe:
-        checks.append(overhead_check(
-            "overhead of gilbench's process_pool over ProcessPoolExecutor.map", "process_pool",
-            usable, lambda t, xs: list(ppe.map(t, xs))))
-    checks.append(overhead_check(
-        "overhead of gilbench's threads over a threading.Thread per slice", "threads",
-        usable, lambda t, xs: bare_threads(t, xs, usable)))
-    interp = interpreter_pool_check(usable)
-    if interp is not None:
-        checks.append(interp)
-    checks.append(overhead_check(
-        "overhead of gilbench's serial over a plain loop", "serial", 1,
-        lambda t, xs: [t(x) for x in xs]))
+        over("process_pool", "ProcessPoolExecutor.map", lambda t, xs: list(ppe.map(t, xs)))
+    for extra in (loky_check(usable), interpreter_pool_check(usable)):
+        if extra is not None:
+            checks.append(extra)
+    over("serial", "a plain loop", lambda t, xs: [t(x) for x in xs], workers=1)
     return checks
 
 
@@ -271,7 +391,7 @@ def selfcheck(print_line: Callable[[str], None] = print) -> dict[str, Any]:
     machine = collect_machine()
     usable = usable_cpus_of(machine)
     print_line(f"gilbench selfcheck: {usable} usable CPUs, {machine['cpu_model']}, Python "
-               f"{machine['python_version']} (under a minute)")
+               f"{machine['python_version']} (about a minute)")
     steal0 = cpu_steal_s()
     others = OthersCpu()
     checks = []

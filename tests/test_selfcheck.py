@@ -58,15 +58,19 @@ def test_selfcheck_runs_for_real(cli_env, repo_root):
     ok = [c["ok"] for c in report["checks"]]
     assert r.returncode == (1 if False in ok else 3 if None in ok else 0)
     # two physics checks and one overhead check per family of strategy (thread pool,
-    # threads, Pool.map, ProcessPoolExecutor, the serial loop; an interpreter pool where
-    # this Python has InterpreterPoolExecutor), each with the spreads side by side
+    # threads, every process model, the serial loop; loky where installed, an interpreter
+    # pool where this Python has InterpreterPoolExecutor), each with the spreads side by side
     import concurrent.futures
+    import importlib.util
 
-    families = 5 + hasattr(concurrent.futures, "InterpreterPoolExecutor")
+    families = (9 + hasattr(concurrent.futures, "InterpreterPoolExecutor")
+                + (importlib.util.find_spec("loky") is not None))
     assert len(report["checks"]) == 2 + families and report["verdict"]
     names = " ".join(c["name"] for c in report["checks"])
-    for bare in ("ThreadPoolExecutor.map", "threading.Thread", "multiprocessing.Pool.map",
-                 "ProcessPoolExecutor.map", "a plain loop"):
+    for bare in ("ThreadPoolExecutor.map", "threading.Thread", "two Queues", "a Pipe",
+                 "multiprocessing.Pool.map", "multiprocessing.Pool.imap",
+                 "multiprocessing.Pool.apply_async", "ProcessPoolExecutor.map",
+                 "a plain loop"):
         assert bare in names
     assert all("spread (IQR ÷ median)" in c["detail"] or "a second mode" in c["detail"]
                for c in report["checks"] if c["name"].startswith("overhead"))
@@ -87,3 +91,27 @@ def test_a_second_mode_in_gilbenchs_runs_fails_the_check_at_an_equal_median():
     assert "0% of the bare call's as slow" in said
     assert spreads(bare, bare).startswith("spread (IQR ÷ median)")
     assert spreads(ours, ours).startswith("spread")  # the bare call has the same mode
+
+
+@pytest.mark.parametrize("make", ["bare_queue", "bare_pipe"])
+def test_the_bare_process_models_answer_as_a_user_writes_them_and_leave_nothing(make):
+    import multiprocessing
+
+    import psutil
+
+    from workloads import Task
+
+    task = Task("fib", 12)
+    items = list(range(9))  # not a multiple of the workers: the last slice is short
+    before = {c.pid for c in psutil.Process().children()}  # a resource tracker, say
+    with getattr(selfcheck, make)(multiprocessing.get_context(), 2) as call:
+        children = [c for c in psutil.Process().children() if c.pid not in before]
+        assert len(children) >= 2
+        assert call(task, items) == [task(i) for i in items]
+        assert call(task, items[:1]) == [task(0)]  # fewer items than workers
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker._pid  # started for them; it stays, as always
+    left = [c for c in children if c.pid != tracker and c.is_running()
+            and c.status() != psutil.STATUS_ZOMBIE]
+    assert not left
