@@ -44,6 +44,7 @@ from bench.profiles import PROFILES, default_workers
 from bench.report import render
 from bench.report.terminal import speedup_lines, wrapped
 from bench.results import Cell, Results, file_stamp, utc_now, with_speedup
+from bench.runfolder import reports_root
 from bench.runner import (
     CellMeter,
     CellSpec,
@@ -551,7 +552,7 @@ def _write_report(session: pytest.Session, gs: BenchmarkSession) -> None:
     created = utc_now()
     out_opt = session.config.getoption("gilbench_out")
     out = (Path(out_opt) if out_opt
-           else new_folder(Path("reports") / f"pytest-{file_stamp(created)}"))
+           else new_folder(reports_root() / f"pytest-{file_stamp(created)}"))
     run = Session(out, _machine(session.config), created, profile=gs.profile,
                   check_noise=False, resumable=False, source="pytest-benchmark")
     run.cells = list(gs.cells)

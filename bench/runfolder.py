@@ -39,14 +39,38 @@ SERIAL_COST = "serial-cost.json"  # a --python run's interleaved serial runs
 RECORD_VERSION = 1
 
 
+REPORTS = Path("reports")
+# What a reports/ folder gilbench makes holds, so that runs made inside a user's project
+# stay out of its `git status` (as pytest's own cache folder does): one line to delete.
+REPORTS_GITIGNORE = ("# made by gilbench: its runs are output, not source; delete this file "
+                     "to commit them\n*\n")
+
+
+def reports_root() -> Path:
+    """``reports/`` in the current folder, where runs go without --out. Where gilbench makes
+    it, it writes a ``.gitignore`` into it; a ``reports/`` that exists is left as it is."""
+    try:
+        REPORTS.mkdir()
+    except FileExistsError:
+        return REPORTS
+    except OSError as exc:
+        raise UserError(f"cannot make {REPORTS.resolve()}: {exc.strerror or exc}; choose a "
+                        "folder with --out") from None
+    write_text(REPORTS / ".gitignore", REPORTS_GITIGNORE)
+    return REPORTS
+
+
 def default_out_dir(created_at: str) -> Path:
     """``reports/<UTC time>-<host>``: where a run goes without --out."""
-    return Path("reports") / f"{file_stamp(created_at)}-{platform.node() or 'host'}"
+    return REPORTS / f"{file_stamp(created_at)}-{platform.node() or 'host'}"
 
 
 def run_folder(given: str | None, created_at: str) -> Path:
     """--out DIR, or a new reports/<UTC time>-<host>/ (-2, -3 ... if that is taken)."""
-    return Path(given) if given else new_folder(default_out_dir(created_at))
+    if given:
+        return Path(given)
+    reports_root()
+    return new_folder(default_out_dir(created_at))
 
 
 def resume_folder(given: str) -> Path:

@@ -612,3 +612,25 @@ def test_a_runs_own_lines_fit_the_terminal_and_its_errors_stay_whole(capsys, mon
     assert lines[1].startswith("  ") and " ".join(x.strip() for x in lines) == long
     say("gilbench: error: " + "x" * 100)
     assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_a_reports_folder_gilbench_makes_stays_out_of_the_users_git(tmp_path, monkeypatch):
+    import subprocess
+
+    from bench.runfolder import REPORTS_GITIGNORE, run_folder
+
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q"], check=True)
+    out = run_folder(None, "2026-12-07T21:00:00Z")
+    (out / "results.json").write_text("{}")
+    assert out.parent.name == "reports"
+    assert (tmp_path / "reports" / ".gitignore").read_text() == REPORTS_GITIGNORE
+    listed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert listed == ""  # the run is not offered to the user's next commit
+    # a reports/ folder the user has is theirs: nothing is written into it but runs
+    (tmp_path / "reports" / ".gitignore").unlink()
+    again = run_folder(None, "2026-12-07T21:00:01Z")
+    assert again.is_dir() and not (tmp_path / "reports" / ".gitignore").exists()
+    # --out is taken as given
+    assert run_folder(str(tmp_path / "mine"), "2026-12-07T21:00:02Z") == tmp_path / "mine"
