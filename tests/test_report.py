@@ -188,6 +188,16 @@ def test_a_cost_suite_prints_a_line_per_measurement_in_a_log(monkeypatch, capsys
         "): ok (4 s of about 60 s)")
     assert lines[1].startswith("  [sync] 2. sync queue (") and ": error (9 s" in lines[1]
     assert lines[2].endswith(": error: worker died")
+    # a long line (an error's text) wraps to the terminal, its rest indented
+    monkeypatch.setattr(terminal, "columns", lambda: 60)
+    clock = iter([0.0, 4.0])
+    p = terminal.SuiteProgress("sync", 60.0)
+    p.entry(SyncEntry(mechanism="queue", model="processes", start_method="fork",
+                      status="error", error="the worker died " * 8))
+    p.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) > 3 and all(len(line) <= 60 for line in lines)
+    assert lines[-1].startswith("    ") and "died" in lines[-1]
 
 
 def test_a_file_without_paired_runs_says_it_predates_them():

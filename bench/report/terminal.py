@@ -159,10 +159,11 @@ class SuiteProgress:
             self.bar.n = min(elapsed, 0.99 * self.expected_s)
             self.bar.set_postfix_str(f"{self.count} measured, {what}", refresh=True)
         else:
-            print(f"  [{self.name}] {self.count}. {what} ({elapsed:.0f} s of about "
-                  f"{fmt_minutes(self.expected_s)})", file=sys.stderr, flush=True)
+            print("\n".join(wrapped([f"  [{self.name}] {self.count}. {what} ({elapsed:.0f} s "
+                                     f"of about {fmt_minutes(self.expected_s)})"])),
+                  file=sys.stderr, flush=True)
         if not entry.ok:
-            line = f"  {entry.describe()}: {entry.status}: {entry.error}"
+            line = "\n".join(wrapped([f"  {entry.describe()}: {entry.status}: {entry.error}"]))
             (self.bar.write(line, file=sys.stderr) if self.tty
              else print(line, file=sys.stderr, flush=True))
 

@@ -38,7 +38,7 @@ from bench.plan import Plan
 from bench.report import render
 from bench.report.terminal import Progress
 from bench.results import Results, load, utc_now
-from bench.run.endings import interrupted, say
+from bench.run.endings import interrupted, say, tell
 from bench.runfolder import (
     RESULTS,
     SERIAL_COST,
@@ -129,7 +129,7 @@ class Matrix:
                     else None for i in self.found}
         cells = len(specs(self.plan))
         todo = {label: cells - (len(p.cells) if p else 0) for label, p in previous.items()}
-        say(f"gilbench {__version__}: {cells} cells in each of "
+        tell(f"gilbench {__version__}: {cells} cells in each of "
             f"{', '.join(f'{i.label} ({i.spec})' for i in self.found)} → {self.out}"
             + (f"; {sum(todo.values())} cells left" if self.resumed else "")
             + f"; expect about {fmt_minutes(self.expected_s(previous))}")
@@ -197,7 +197,7 @@ class Matrix:
         if not workloads:
             return [], []
         rounds = max(MIN_ROUNDS, self.plan.repeats)
-        say(f"single-thread cost and time per task: interleaved serial runs of "
+        tell(f"single-thread cost and time per task: interleaved serial runs of "
             f"{', '.join(workloads)} in every interpreter ({rounds} rounds)")
         phases.reached("single-thread")
         runs, left = measure(self.found, self.plan, rounds, log=say)
@@ -210,12 +210,14 @@ class Matrix:
         from bench.analysis.comparison import as_run, pick_baseline
         from bench.report import freethreading, matrix
         from bench.report.compare import write_compare
+        from bench.report.terminal import wrapped
         from bench.report.verdicts import kind_verdict_lines
 
         for label, results in self.runs:
             print(f"\n{label}:")
-            for line in kind_verdict_lines(kind_verdicts(results), bold=False):
-                print("- " + line)
+            lines = ["- " + line for line in kind_verdict_lines(kind_verdicts(results),
+                                                               bold=False)]
+            print("\n".join(wrapped(lines)))
         if len(self.runs) < 2:
             return
         runs = [as_run(label, str(interpreter_folder(self.out, label) / RESULTS), results)
