@@ -46,13 +46,24 @@ class Confirmation:
     noise: str | None = None
     error: str | None = None
     reached_target: bool = False  # as ``Cell.reached_target``, of these rounds
+    # The threads-or-processes duel this finalist is in (``bench.runner.decide``): the
+    # error its verdict may spend at each look the run planned (the confirmation's rounds,
+    # then the follow-up's; empty: one look at 5%, as runs before and the pytest path),
+    # and this cell's times in the follow-up rounds it ran with the other finalist
+    # (no serial runs: the duel reads their direct ratio; empty: no follow-up).
+    alphas: tuple[float, ...] = ()
+    duel_times_s: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.times_s) != len(self.serial_times_s):
             raise ValueError("a confirmation's serial_times_s must pair with its times_s")
         if any(not isinstance(t, (int, float)) or t <= 0 or math.isnan(t)
-               for t in (*self.times_s, *self.serial_times_s)):
+               for t in (*self.times_s, *self.serial_times_s, *self.duel_times_s)):
             raise ValueError("a confirmation's times must be positive numbers")
+        if (any(not 0 < a < 1 for a in self.alphas)
+                or sum(self.alphas) > 1 - stats.CONFIDENCE + 1e-12):
+            raise ValueError("a confirmation's alphas must be errors that add up to "
+                             f"{1 - stats.CONFIDENCE:.0%} at most")
 
     @property
     def ok(self) -> bool:
@@ -61,7 +72,8 @@ class Confirmation:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Confirmation:
         return cls(tuple(d.get("times_s") or ()), tuple(d.get("serial_times_s") or ()),
-                   d.get("noise"), d.get("error"), bool(d.get("reached_target")))
+                   d.get("noise"), d.get("error"), bool(d.get("reached_target")),
+                   tuple(d.get("alphas") or ()), tuple(d.get("duel_times_s") or ()))
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """How often "threads or processes" is decided, and decided wrongly, on the path a verdict
 takes: the two finalists measured in one confirmation block by the production
 ``BlockMeasurement`` (``confirm_precision`` of the profile, the alternating order, the
-stopping rule) on a fake clock, made headlines by the production ``confirmed`` and
-``confirmed_view``, and compared by the production ``verdicts.compare`` — from their
-direct paired ratio.
+stopping rule) on a fake clock, made headlines by the production ``confirmed``, looked at
+again where undecided by the production ``decide.follow_up`` (its error split between the
+looks: ``DUEL_ALPHAS``) and judged by the production ``verdicts.duel`` — from their direct
+paired ratio. ``budget_s=0`` gives one look at 5%, the rule before the second look.
 
 The true difference: processes' speedup is threads' times 1 + d. Noise, per run:
 log-normal 5%; heavy-tailed (Student t with 2 degrees of freedom, 3% scale, clipped at
@@ -22,6 +23,7 @@ draws of the same noise).
 from __future__ import annotations
 
 import concurrent.futures
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from bench.analysis.cells import confirmed_view
-from bench.analysis.verdicts import compare
+from bench.analysis.verdicts import duel
 from bench.plan import CellSpec, Precision
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.runner.block import measure_block
 from bench.runner.confirm import confirm_precision, confirmed
+from bench.runner.decide import DUEL_ALPHAS, Budget, follow_up
 from bench.runner.placement import FREE, Placement
 from bench.strategies import Strategy
 
@@ -141,6 +143,7 @@ class Row:
     wrong: float
     coverage: float
     pairs: float  # median paired rounds
+    one_look: float = math.nan  # decided with one look at 5% (no second look), same draws
 
 
 def _right(winner: str | None, d: float) -> bool | None:
@@ -154,24 +157,36 @@ def _right(winner: str | None, d: float) -> bool | None:
     return d >= 0.05
 
 
-def one_trial(rng: np.random.Generator, noise: Noise, d: float, precision: Precision
-              ) -> tuple[str | None, tuple[float, float], int]:
+def one_trial(rng: np.random.Generator, noise: Noise, d: float, precision: Precision,
+              budget_s: float = math.inf) -> tuple[str | None, tuple[float, float], int]:
+    """One run's verdict: the confirmation block, then, where it left the duel undecided
+    and ``budget_s`` allows, the production second look (``bench.runner.decide``)."""
     clock, machine = _Clock(), _Machine(rng, noise)
     strats = _strategies(clock, machine, d)
     specs = [CellSpec(WORKLOAD, name, None, 2, 1, 2) for name in ("fake_threads",
                                                                   "fake_processes")]
-    cells = [c for c, _ in measure_block(
-        specs, lambda i: i, None, precision=confirm_precision(precision), warmup=0,
-        timeout_s=None, serial=strats["serial"](1), clock=clock, usable_cpus=64,
-        strategies=strats, placement=Placement(FREE))]
-    t, p = (confirmed_view(confirmed(c, c)) for c in cells)
-    assert t is not None and p is not None
-    c = compare(t, p)
+    options: dict[str, Any] = dict(warmup=0, timeout_s=None, clock=clock, usable_cpus=64,
+                                   strategies=strats, placement=Placement(FREE))
+    measured = measure_block(specs, lambda i: i, None, precision=confirm_precision(precision),
+                             serial=strats["serial"](1), **options)
+    alphas = DUEL_ALPHAS if budget_s > 0 else ()
+    cells = [confirmed(c, c, alphas) for c, _ in measured]
+    by_name = {s.strategy: s for s in specs}
+    again = follow_up(
+        cells, lambda c: by_name[c.strategy],
+        lambda chosen, p: measure_block(chosen, lambda i: i, None, precision=p, serial=None,
+                                        **options),
+        64, precision.budget_s, Budget(budget_s), clock)
+    if again:
+        cells = [c for _, c in again]
+    c = duel(cells, 64).comparison
+    assert c is not None
     return c.winner, (c.low, c.high), c.pairs
 
 
 def simulate(noise: Noise, d: float, trials: int = TRIALS, seed: int = 0,
-             profile: str = DEFAULT_PROFILE) -> Row:
+             profile: str = DEFAULT_PROFILE, budget_s: float = math.inf,
+             against_one_look: bool = False) -> Row:
     p = PROFILES[profile]
     precision = Precision(p.repeats, p.max_repeats, p.target_ci, p.cell_budget_s)
     true = truth(noise, d, seed + 1)
@@ -179,19 +194,21 @@ def simulate(noise: Noise, d: float, trials: int = TRIALS, seed: int = 0,
     decided = wrong = covered = 0
     pairs = []
     for _ in range(trials):
-        winner, (lo, hi), n = one_trial(rng, noise, d, precision)
+        winner, (lo, hi), n = one_trial(rng, noise, d, precision, budget_s)
         right = _right(winner, d)
         decided += right is not None
         wrong += right is False
         covered += lo <= true <= hi
         pairs.append(n)
+    one = (simulate(noise, d, trials, seed, profile, budget_s=0).decided
+           if against_one_look else math.nan)
     return Row(noise.name, d, decided / trials, wrong / trials, covered / trials,
-               float(np.median(pairs)))
+               float(np.median(pairs)), one)
 
 
 def _row(key: tuple[int, int, int]) -> Row:
     n, i, trials = key
-    return simulate(NOISES[n], DIFFERENCES[i], trials, seed=10 * n + i)
+    return simulate(NOISES[n], DIFFERENCES[i], trials, seed=10 * n + i, against_one_look=True)
 
 
 def table(trials: int = TRIALS) -> list[Row]:
@@ -201,10 +218,11 @@ def table(trials: int = TRIALS) -> list[Row]:
 
 
 def markdown(rows: list[Row]) -> str:
-    lines = ["| noise | true difference | decided | wrong | coverage | paired rounds |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| noise | true difference | decided | wrong | coverage | paired rounds (median) "
+             "| decided with one look |",
+             "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.noise} | {r.d:.0%} | {r.decided:.0%} | {r.wrong:.1%} | "
-              f"{r.coverage:.3f} | {r.pairs:g} |" for r in rows]
+              f"{r.coverage:.3f} | {r.pairs:g} | {r.one_look:.0%} |" for r in rows]
     return "\n".join(lines)
 
 

@@ -244,8 +244,9 @@ def test_quantile_bounds_cover_and_lose_the_upper_end_below_about_370():
 @pytest.mark.parametrize("noise", range(3))
 def test_verdicts_decide_and_are_seldom_wrong(noise):
     # The verdict's whole path (tests/decisions.py): two finalists in one confirmation
-    # block through the real BlockMeasurement at the default profile, compared by the
-    # real verdicts.compare from their paired rounds. Under independent noise: never more
+    # block through the real BlockMeasurement at the default profile, looked at again
+    # where undecided (the real decide.follow_up, its 5% split between the looks) and
+    # judged by the real verdicts.duel from their paired rounds. Under independent noise: never more
     # than 5% wrong, at least half decided at a true 10% difference, and the paired range
     # holds the true ratio at least 93% of the time. The one-sided phases break the
     # rounds' independence: shown in the table, and held to nothing but being shown.

@@ -66,22 +66,40 @@ class Comparison:
     low: float  # the ratio's 95% range: paired, or the two intervals divided crosswise
     high: float
     pairs: int = 0  # rounds the ratio was measured in directly (0: crosswise)
+    looks: int = 1  # 2: read again after a follow-up (``bench.runner.decide``)
 
 
 def paired_rounds(threads: Cell, procs: Cell) -> list[float] | None:
     """Threads' speedup ÷ processes' in each round both ran (``procs_time_i /
     threads_time_i``: the round's serial run cancels), when both are confirmed finalists:
     ``bench.runner.confirm`` measures a workload's finalists in one block, so their
-    confirmation's round i is one round. None otherwise (an unconfirmed headline, a file
+    confirmation's round i is one round, and so is a follow-up's (``bench.runner.decide``:
+    their ``duel_times_s``, appended). None otherwise (an unconfirmed headline, a file
     from before)."""
-    views = []
+    views, more = [], []
     for c in (threads, procs):
         conf = c.confirmation
         if conf is None or not conf.ok or c.times_s != conf.times_s:
             return None
         views.append(conf.times_s)
-    k = min(map(len, views))
-    return [p / t for t, p in zip(views[0][:k], views[1][:k], strict=True)] or None
+        more.append(conf.duel_times_s)
+    k, m = min(map(len, views)), min(map(len, more))
+    rounds = zip((*views[0][:k], *more[0][:m]), (*views[1][:k], *more[1][:m]), strict=True)
+    return [p / t for t, p in rounds] or None
+
+
+def duel_confidence(threads: Cell, procs: Cell) -> float:
+    """The level the duel's paired interval is read at: 1 - the error its look may spend.
+    A run that planned a follow-up for undecided duels split its 5% between the looks
+    (``Confirmation.alphas``: the confirmation's, then the follow-up's); one look (runs
+    before, the pytest path) spends all of it."""
+    confs = [c.confirmation for c in (threads, procs)]
+    alphas = [conf.alphas for conf in confs if conf is not None and conf.alphas]
+    if not alphas:
+        return stats.CONFIDENCE
+    followed = all(conf is not None and conf.duel_times_s for conf in confs)
+    look = min(int(followed), min(map(len, alphas)) - 1)
+    return 1 - min(a[look] for a in alphas)
 
 
 def compare(threads: Cell, procs: Cell, t_reach: float | None = None,
@@ -96,9 +114,13 @@ def compare(threads: Cell, procs: Cell, t_reach: float | None = None,
     (t_lo, t_hi), (p_lo, p_hi) = threads.speedup_ci95, procs.speedup_ci95
     ratios = paired_rounds(threads, procs)
     direct = None if ratios is None else stats.median_interval(
-        ratios, interpolated=not (threads.stopped_on_its_data or procs.stopped_on_its_data))
+        ratios, duel_confidence(threads, procs),
+        interpolated=not (threads.stopped_on_its_data or procs.stopped_on_its_data))
+    looks = 1
     if ratios is not None and direct is not None:
         ratio, (d_lo, d_hi), pairs = stats.median(ratios), direct, len(ratios)
+        looks = 1 + all(c.confirmation is not None and bool(c.confirmation.duel_times_s)
+                        for c in (threads, procs))
     else:
         ratio, (d_lo, d_hi), pairs = (threads.speedup_value / procs.speedup_value,
                                       (t_lo / p_hi, t_hi / p_lo), 0)
@@ -113,7 +135,7 @@ def compare(threads: Cell, procs: Cell, t_reach: float | None = None,
         winner = "tie"
     else:
         winner = None
-    return Comparison(winner, ratio, low, high, pairs)
+    return Comparison(winner, ratio, low, high, pairs, looks)
 
 
 @dataclass(frozen=True)
@@ -179,7 +201,8 @@ def _verdict(threads: Cell | None, procs: Cell | None, t_reach: float | None,
         return f"can't tell: no {missing} cell precise enough to set against {present.label}"
     c = compare(threads, procs, t_reach, p_reach)
     warn = " ⚠" if threads.noisy or procs.noisy else ""
-    how = f", {c.pairs} paired rounds" if c.pairs else ""
+    how = (f", {c.pairs} paired rounds" + (" in two looks" if c.looks > 1 else "")
+           if c.pairs else "")
     if c.winner == "threads":
         return (f"threads, {c.ratio:.2f}× faster than processes (at least {c.low:.2f}×"
                 f"{how}){warn}")

@@ -53,11 +53,13 @@ def finalists(cells: Sequence[Cell], usable: int) -> list[Cell]:
     return out
 
 
-def confirmed(cell: Cell, again: Cell) -> Cell:
-    """The finalist with its re-measurement (``again``: the same spec, measured anew)."""
+def confirmed(cell: Cell, again: Cell, alphas: tuple[float, ...] = ()) -> Cell:
+    """The finalist with its re-measurement (``again``: the same spec, measured anew);
+    ``alphas``: how its duel's verdict splits its error between looks, where the run
+    plans a second one (``bench.runner.decide``)."""
     if again.ok and again.serial_times_s:
         conf = Confirmation(again.times_s, again.serial_times_s, again.noise,
-                            reached_target=again.stopped_on_its_data)
+                            reached_target=again.stopped_on_its_data, alphas=alphas)
     else:
         conf = Confirmation(error=again.error or "the re-measurement had no paired runs")
     return dataclasses.replace(cell, confirmation=conf)
@@ -65,7 +67,7 @@ def confirmed(cell: Cell, again: Cell) -> Cell:
 
 def confirm(cells: Sequence[Cell], spec_of: Callable[[Cell], CellSpec],
             measure: Callable[[list[CellSpec]], list[tuple[Cell, Any]]],
-            usable: int) -> list[tuple[CellSpec, Cell]]:
+            usable: int, alphas: tuple[float, ...] = ()) -> list[tuple[CellSpec, Cell]]:
     """Re-measure the finalists of ``cells`` (one workload and size) in one block
     (``measure``: ``measure_block`` with the sweep's options); each finalist's spec and
     its cell with the ``Confirmation``."""
@@ -74,4 +76,5 @@ def confirm(cells: Sequence[Cell], spec_of: Callable[[Cell], CellSpec],
         return []
     specs = [spec_of(c) for c in chosen]
     again = measure(specs)
-    return [(s, confirmed(c, a)) for s, c, (a, _) in zip(specs, chosen, again, strict=True)]
+    return [(s, confirmed(c, a, alphas))
+            for s, c, (a, _) in zip(specs, chosen, again, strict=True)]

@@ -148,10 +148,13 @@ def confirmation_cost_s(plan: Plan, specs: list[CellSpec],
 
 def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str],
                available: Collection[str] | None = None, usable: int | None = None) -> float:
-    """About how long these cells (their confirmations included) and cost suites take (an
-    estimate from the budgets), in an interpreter that has the strategies ``available``
-    (None: this one), on ``usable`` CPUs (None: this machine's)."""
+    """About how long these cells (their confirmations and the decision budget for
+    undecided duels included: ``bench.runner.decide``) and cost suites take (an estimate
+    from the budgets), in an interpreter that has the strategies ``available`` (None:
+    this one), on ``usable`` CPUs (None: this machine's)."""
+    from bench.runner.decide import DECISION_SHARE
+
     return (sum(spec_cost_s(plan, spec, available, usable) for spec in specs)
             + more_serial_s(plan, specs, usable)
-            + confirmation_cost_s(plan, specs, available, usable)
+            + (1 + DECISION_SHARE) * confirmation_cost_s(plan, specs, available, usable)
             + sum(suite_cost_s(plan, s) for s in suites))

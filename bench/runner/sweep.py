@@ -19,10 +19,11 @@ from typing import Any
 
 import bench.runner.granularity as granularity
 from bench import machine
-from bench.plan import CellSpec, Plan
+from bench.plan import CellSpec, Plan, Precision
 from bench.results import Cell, CellKey
 from bench.runner.block import Outcome, cell_fields, measure_block
 from bench.runner.confirm import confirm, confirm_precision
+from bench.runner.decide import DUEL_ALPHAS, Budget, decision_budget_s, follow_up
 from bench.runner.expand import specs
 from bench.runner.precision import Clock
 from bench.strategies import STRATEGIES, Strategy
@@ -113,9 +114,12 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
     strategy and start method (its worker counts measured together, with
     serial runs interleaved), then the confirmation of each model's best cell
     (``bench.runner.confirm``): ``on_cell`` sees that cell a second time, with its
-    ``confirmation``, and keeps the later one. ``skip`` holds the keys of cells already
-    measured (a resumed run); they are not run again, but a skipped serial
-    cell's results are recomputed when a later cell needs them as a reference.
+    ``confirmation``, and keeps the later one; then, where threads against processes is
+    still undecided and the run's decision budget lasts, a second look at that duel
+    (``bench.runner.decide``): its two finalists, seen a third time. ``skip`` holds the
+    keys of cells already measured (a resumed run); they are not run again, but a
+    skipped serial cell's results are recomputed when a later cell needs them as a
+    reference.
     """
     cells: list[Cell] = []
     usable = machine.usable_cpus()
@@ -123,6 +127,9 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
     groups: dict[tuple[str, int], list[CellSpec]] = {}
     for s in specs(plan):
         groups.setdefault((s.workload, s.size), []).append(s)
+    # the run's time for second looks at undecided duels (bench.runner.decide)
+    budget = Budget(decision_budget_s(plan, [s for g in groups.values() for s in g],
+                                      usable=usable))
 
     def report(s: CellSpec, cell: Cell) -> None:
         at = next((i for i, c in enumerate(cells) if c.key == cell.key), None)
@@ -178,15 +185,21 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                                timeout_s=plan.timeout_s, serial=serial,
                                initializer=initializer, clock=clock,
                                addresses=dict(plan.addresses))
+                alphas = DUEL_ALPHAS if budget.total_s > 0 else ()
                 for s, cell in confirm_finalists(swept, group, task, reference, options,
-                                                 usable):
+                                                 usable, alphas):
                     report(s, cell)  # the same key again: now with its confirmation
+                mine = [c for c in cells if (c.workload, c.size) == (name, size)]
+                for s, cell in decide_duel(mine, group, task, reference, options, usable,
+                                           plan.cell_budget_s, budget, clock):
+                    report(s, cell)  # and again: now with its duel's second look
     return cells
 
 
 def confirm_finalists(swept: Sequence[Cell], group: Sequence[CellSpec], task: Task,
                       reference: list[Any], options: dict[str, Any],
-                      usable: int) -> list[tuple[CellSpec, Cell]]:
+                      usable: int, alphas: tuple[float, ...] = ()
+                      ) -> list[tuple[CellSpec, Cell]]:
     """Each model's finalist among ``swept`` (one workload and size), re-measured in one
     block with ``options`` (``measure_block``'s)."""
     by_key = {s.key: s for s in group}
@@ -194,4 +207,20 @@ def confirm_finalists(swept: Sequence[Cell], group: Sequence[CellSpec], task: Ta
     def again(chosen: list[CellSpec]) -> list[Outcome]:
         return measure_block(chosen, task, reference, **options)
 
-    return confirm(swept, lambda c: by_key[c.key], again, usable)
+    return confirm(swept, lambda c: by_key[c.key], again, usable, alphas)
+
+
+def decide_duel(cells: Sequence[Cell], group: Sequence[CellSpec], task: Task,
+                reference: list[Any], options: dict[str, Any], usable: int,
+                per_cell_s: float, budget: Budget, clock: Clock
+                ) -> list[tuple[CellSpec, Cell]]:
+    """The duel of one workload and size's ``cells``, looked at again where the
+    confirmation left it undecided (``bench.runner.decide``): its finalists measured
+    together with ``options`` but no serial runs."""
+    by_key = {s.key: s for s in group}
+
+    def again(chosen: list[CellSpec], precision: Precision) -> list[Outcome]:
+        return measure_block(chosen, task, reference,
+                             **{**options, "precision": precision, "serial": None})
+
+    return follow_up(cells, lambda c: by_key[c.key], again, usable, per_cell_s, budget, clock)

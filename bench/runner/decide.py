@@ -1,0 +1,107 @@
+"""The decision budget: a duel still undecided after the confirmation gets a second look.
+
+The confirmation (``bench.runner.confirm``) measures a workload's finalists in one block,
+and the verdict reads threads against processes from their direct paired ratio
+(``bench.analysis.verdicts.compare``). Where that ratio's interval straddles a bound (a
+10% difference, or a tie near the 5% band), ten rounds were not enough, and the time a
+run has left is best spent there: the two finalists run again, together, for
+``FOLLOW_UP_ROUNDS`` more rounds (the direction alternating every round, so a carry-over
+from one to the other falls on both alike; no serial runs: the ratio does not read them),
+and the verdict is read again from all their shared rounds.
+
+Looking twice spends the error twice, so a run that plans a second look splits the
+verdict's 5% between the looks (``DUEL_ALPHAS``: the first at 1 - 0.02, the second at
+1 - 0.03): by the union bound, the chance that either look's interval misses the true
+ratio is at most 5%, whatever the first look's outcome did to the choice to look again
+(``tests/decisions.py`` simulates it through the production code). The headlines'
+figures and intervals stay the confirmation's own; the follow-up feeds only the duel.
+
+A run's follow-ups share one budget (``decision_budget_s``: half its confirmations'
+estimated cost, counted in its estimate); a duel is followed up only while some is left,
+with at most the per-cell budget each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from bench.analysis.verdicts import Duel, duel
+from bench.plan import CellSpec, Plan, Precision
+from bench.results import Cell
+
+DUEL_ALPHAS = (0.02, 0.03)  # the error at the confirmation's look, then at the follow-up's
+FOLLOW_UP_ROUNDS = 20
+DECISION_SHARE = 0.5  # of the confirmations' estimated cost
+
+
+def decision_budget_s(plan: Plan, specs: list[CellSpec],
+                      available: Collection[str] | None = None,
+                      usable: int | None = None) -> float:
+    """How long a run's follow-ups may take together: ``DECISION_SHARE`` of its
+    confirmations' estimated cost (0 when nothing is confirmed)."""
+    from bench.runner.expand import confirmation_cost_s
+
+    return DECISION_SHARE * confirmation_cost_s(plan, specs, available, usable)
+
+
+@dataclasses.dataclass
+class Budget:
+    """What is left of a run's decision budget."""
+
+    total_s: float
+    spent_s: float = 0.0
+
+    @property
+    def left_s(self) -> float:
+        return max(0.0, self.total_s - self.spent_s)
+
+
+def undecided(cells: Sequence[Cell], usable: int) -> Duel | None:
+    """The duel of one workload and size's cells when a second look could decide it: both
+    headlines confirmed, read from their paired rounds, neither a winner nor a tie, and no
+    follow-up yet. None otherwise."""
+    d = duel(cells, usable)
+    c = d.comparison
+    if c is None or c.winner is not None or c.pairs == 0:
+        return None
+    assert d.threads is not None and d.processes is not None
+    confs = (d.threads.confirmation, d.processes.confirmation)
+    if any(conf is None or not conf.alphas or conf.duel_times_s for conf in confs):
+        return None  # a run that planned one look, or already looked twice
+    return d
+
+
+def follow_up(cells: Sequence[Cell], spec_of: Callable[[Cell], CellSpec],
+              measure: Callable[[list[CellSpec], Precision], list[tuple[Cell, Any]]],
+              usable: int, per_cell_s: float, budget: Budget,
+              clock: Callable[[], float] = time.perf_counter) -> list[tuple[CellSpec, Cell]]:
+    """The second look at one workload and size's undecided duel, if any and while the
+    budget lasts: its two finalists measured together (``measure``: ``measure_block`` with
+    the sweep's options but no serial runs), each returned with ``duel_times_s``. Empty
+    when there is nothing to decide, no budget left, or either re-run failed (the first
+    look's verdict stands)."""
+    d = undecided(cells, usable)
+    if d is None or budget.left_s <= 0:
+        return []
+    assert d.threads is not None and d.processes is not None
+    finalists = (d.threads, d.processes)
+    specs = [spec_of(c) for c in finalists]
+    seconds = min(per_cell_s, budget.left_s / len(specs)) if per_cell_s else \
+        budget.left_s / len(specs)
+    # all FOLLOW_UP_ROUNDS rounds unless the time runs out first (a target no interval
+    # reaches: the rounds stop on the count or the clock, never on the data)
+    precision = Precision(2, FOLLOW_UP_ROUNDS, target=1e-9, budget_s=seconds)
+    t0 = clock()
+    again = measure(specs, precision)
+    budget.spent_s += clock() - t0
+    if not all(a.ok and a.times_s for a, _ in again):
+        return []
+    out = []
+    for spec, cell, (a, _) in zip(specs, finalists, again, strict=True):
+        assert cell.confirmation is not None
+        conf = dataclasses.replace(cell.confirmation, duel_times_s=a.times_s)
+        out.append((spec, dataclasses.replace(cell, confirmation=conf)))
+    return out
