@@ -52,7 +52,9 @@ RULE = (f"rule: each side is its best cell measured again after the sweep with f
         "confirmed in the same rounds, and one side wins when the 95% interval of their "
         "direct paired ratio, and its headline against every other cell of the other side "
         f"that could still be best, clear {TIE_RATIO - 1:.0%}; a tie when that paired "
-        f"interval lies within {TIE_RATIO - 1:.0%}; else can't tell. Only cells with an "
+        f"interval lies within {TIE_RATIO - 1:.0%}; where neither, the two run together "
+        "for more rounds within the run's decision budget and are read again (the 5% "
+        "split between the two looks); else can't tell. Only cells with an "
         "interval and within what the CPUs (and, for threads on pure Python, the GIL) allow "
         "decide; ⚠ marks a verdict that rests on a cell wider than the target.")
 

@@ -10,7 +10,9 @@
 - ``rounds``: the alternating order of a round, for every place that pairs runs;
 - ``placement``: which CPU a round's serial run and one-worker cells run on;
 - ``sweep``: the whole sweep, block by block (``run``), and ``confirm``: the best cells
-  measured again after it, so their intervals hold after the choice;
+  measured again after it, so their intervals hold after the choice; ``decide``: a
+  second look at a threads-or-processes duel the confirmation left undecided, within
+  the run's decision budget;
 - ``granularity``: the task sizes and estimate of the granularity sweep.
 
 Every timed run is also bracketed by a CPU-time and a peak-memory reading

@@ -25,26 +25,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.analysis.verdicts import Duel, duel
-from bench.plan import CellSpec, Plan, Precision
+from bench.plan import CellSpec, Precision
 from bench.results import Cell
+from bench.runner.expand import DECISION_SHARE, decision_budget_s
+
+__all__ = ["DECISION_SHARE", "DUEL_ALPHAS", "FOLLOW_UP_ROUNDS", "Budget", "decision_budget_s",
+           "follow_up", "undecided"]
 
 DUEL_ALPHAS = (0.02, 0.03)  # the error at the confirmation's look, then at the follow-up's
 FOLLOW_UP_ROUNDS = 20
-DECISION_SHARE = 0.5  # of the confirmations' estimated cost
-
-
-def decision_budget_s(plan: Plan, specs: list[CellSpec],
-                      available: Collection[str] | None = None,
-                      usable: int | None = None) -> float:
-    """How long a run's follow-ups may take together: ``DECISION_SHARE`` of its
-    confirmations' estimated cost (0 when nothing is confirmed)."""
-    from bench.runner.expand import confirmation_cost_s
-
-    return DECISION_SHARE * confirmation_cost_s(plan, specs, available, usable)
 
 
 @dataclasses.dataclass

@@ -146,14 +146,24 @@ def confirmation_cost_s(plan: Plan, specs: list[CellSpec],
     return sum(dearest.values())
 
 
+DECISION_SHARE = 0.5  # a run's decision budget, of its confirmations' estimated cost
+
+
+def decision_budget_s(plan: Plan, specs: list[CellSpec],
+                      available: Collection[str] | None = None,
+                      usable: int | None = None) -> float:
+    """How long a run's second looks at undecided duels (``bench.runner.decide``) may take
+    together: ``DECISION_SHARE`` of its confirmations' estimated cost (0 when nothing is
+    confirmed)."""
+    return DECISION_SHARE * confirmation_cost_s(plan, specs, available, usable)
+
+
 def expected_s(plan: Plan, specs: list[CellSpec], suites: list[str],
                available: Collection[str] | None = None, usable: int | None = None) -> float:
     """About how long these cells (their confirmations and the decision budget for
     undecided duels included: ``bench.runner.decide``) and cost suites take (an estimate
     from the budgets), in an interpreter that has the strategies ``available`` (None:
     this one), on ``usable`` CPUs (None: this machine's)."""
-    from bench.runner.decide import DECISION_SHARE
-
     return (sum(spec_cost_s(plan, spec, available, usable) for spec in specs)
             + more_serial_s(plan, specs, usable)
             + (1 + DECISION_SHARE) * confirmation_cost_s(plan, specs, available, usable)
