@@ -38,6 +38,7 @@ from bench.errors import (
 )
 from bench.files import WriteFailed
 from bench.fmt import fmt_minutes, tolerant_output
+from bench.kinds import KINDS
 from bench.machine import collect_machine, gil_enabled
 from bench.options import (
     RUN_EXAMPLES,
@@ -49,6 +50,7 @@ from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.reaper import reap_children
 from bench.strategies import STRATEGIES, describe, install_stop_handlers, stopped_by
 from bench.suites import ALL_SUITES, SUITE_TITLES
+from bench.timeit import DEFAULT_KIND as TIMEIT_KIND
 from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 from workloads import WORKLOADS
 
@@ -169,6 +171,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return start(args)
 
 
+def cmd_timeit(args: argparse.Namespace) -> int:
+    from bench import timeit
+
+    return timeit.start(args, make_parser())
+
+
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from bench.report.terminal import wrapped
     from bench.selfcheck import selfcheck
@@ -202,7 +210,8 @@ def make_parser() -> Parser:
     p.add_argument("--version", action="version", version=f"gilbench {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for add in (add_list, add_info, add_run, add_selfcheck, add_report, add_compare, add_export):
+    for add in (add_list, add_info, add_run, add_timeit, add_selfcheck, add_report, add_compare,
+                add_export):
         add(sub)
     return p
 
@@ -305,6 +314,39 @@ def add_run_selection(g: Any) -> None:
                         "profile's task cost (e.g. 0.01,0.1,1), the total work kept the same "
                         "(more, smaller tasks); the report shows where processes start to "
                         "beat threads")
+
+
+def add_timeit(sub: Any) -> None:
+    """The ``timeit`` command's arguments."""
+    s = sub.add_parser(
+        "timeit", help="is this function thread-friendly? MODULE:FUNCTION against serial, "
+        "threads and processes",
+        description="Measure one function, called with no arguments, serially, with threads "
+        "and with processes (gilbench run --suite speedup on a kernel that calls it), and "
+        "say which way is faster for it. The current folder is on the path, as for python "
+        "-m timeit.",
+        epilog="examples:\n  gilbench timeit mymod:parse_logs\n"
+        "  gilbench timeit tools/resize.py:resize_all --kind native --workers 2,4\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("target", metavar="MODULE:FUNCTION",
+                   help="mymod:myfunc, or path/to/file.py:myfunc: a module-level function "
+                        "that takes no arguments")
+    s.add_argument("--kind", choices=KINDS, default=TIMEIT_KIND,
+                   help="what its work is: cpu (pure Python), native (releases the GIL), io "
+                        "(waits), mixed (default: nothing assumed); a kind lets the physics "
+                        "check the cells (threads on pure Python cannot pass 1x)")
+    s.add_argument("--profile", type=profile_name, default="quick",
+                   metavar="{" + ",".join(USER_PROFILES) + "}",
+                   help="how long and how precise (default quick: seconds to a minute)")
+    s.add_argument("--strategies", metavar="LIST",
+                   help="comma-separated, or all (default: threads, thread_pool, pool_map, "
+                        "process_pool; `gilbench list` names them)")
+    s.add_argument("--workers", metavar="LIST",
+                   help="comma-separated worker counts (default: the profile's)")
+    s.add_argument("--out", metavar="DIR",
+                   help="output folder (default: reports/<UTC time>-<host>/)")
+    s.add_argument("-q", "--quiet", action="store_true", help="print only the answer lines")
+    s.set_defaults(func=cmd_timeit)
 
 
 def add_selfcheck(sub: Any) -> None:

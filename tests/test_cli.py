@@ -180,7 +180,7 @@ BAD_INPUTS = {
     "unknown start method": (["run", "--start-method", "teleport"],
                              "unknown start method 'teleport'; valid: fork"),
     "unknown subcommand": (["frobnicate"], "argument COMMAND: unknown choice 'frobnicate'; "
-                           "valid: list, info, run, selfcheck, report, compare, export"),
+                           "valid: list, info, run, timeit, selfcheck, report, compare, export"),
     "mistyped subcommand": (["comapre"], "unknown choice 'comapre' (did you mean 'compare'?)"),
     "unknown suite": (["run", "--suite", "ipc,gpu"],
                       "unknown suite 'gpu'; valid: speedup, granularity, startup, ipc, sync, "

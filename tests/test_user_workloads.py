@@ -553,3 +553,54 @@ def test_measure_from_python_returns_the_runs_results(cli_env, tmp_path):
     assert "kinds ['cpu']" in r.stdout
     assert "refused '<lambda>' is not a registered kernel: decorate" in r.stdout
     assert (tmp_path / "run" / "results.json").exists()
+
+
+TIMEIT_MODULE = '''
+def squares():
+    return sum(i * i for i in range(3000))
+
+
+def needs(x):
+    return x
+'''
+
+
+@pytest.mark.slow
+def test_timeit_measures_a_function_by_import_path(cli_env, tmp_path):
+    """`gilbench timeit mod:func`: the function, called with no arguments, measured
+    serially, with threads and with processes in this folder (as python -m timeit has it
+    on the path), with a verdict; the kernel file and the report in the run's folder."""
+    import json
+
+    write(tmp_path, "mymod.py", TIMEIT_MODULE)
+    out = tmp_path / "run"
+    r = run_gilbench("timeit", "mymod:squares", "--kind", "cpu", "--profile", "smoke",
+                     "--workers", "2", "--out", str(out), env=cli_env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "squares" in r.stdout and "Traceback" not in r.stderr
+    assert (out / "timeit_kernel.py").is_file() and (out / "report.html").is_file()
+    data = json.loads((out / "results.json").read_text())
+    cells = [c for c in data["cells"] if c["workload"] == "squares"]
+    assert {c["strategy"] for c in cells} == {"serial", "threads", "thread_pool", "pool_map",
+                                               "process_pool"}
+    assert all(c["status"] == "ok" for c in cells), [c.get("error") for c in cells]
+    assert {c["kind"] for c in cells} == {"cpu"}
+
+
+@pytest.mark.parametrize("target, says", [
+    ("mymod", "not a target"),
+    ("mymod:", "not a target"),
+    ("nosuch:f", "importing nosuch failed: ModuleNotFoundError"),
+    ("mymod:missing", "mymod has no function 'missing'"),
+    ("mymod:needs", "needs() needs arguments"),
+    ("no/such.py:f", "no such file no/such.py"),
+    ("1x:f", "'1x' is not a module name"),
+])
+def test_a_bad_timeit_target_is_one_line_and_exit_2(cli_env, tmp_path, target, says):
+    write(tmp_path, "mymod.py", TIMEIT_MODULE)
+    r = run_gilbench("timeit", target, env=cli_env, cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gilbench: error: timeit"), r.stderr
+    assert says in lines[0], lines[0]
+    assert not (tmp_path / "reports").exists()  # nothing ran, nothing written
