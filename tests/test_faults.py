@@ -261,8 +261,10 @@ def test_runs_started_together_without_out_get_folders_of_their_own(cli_env, tmp
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-2000:]
-    folders = sorted((tmp_path / "reports").iterdir())
+    folders = sorted(p for p in (tmp_path / "reports").iterdir() if p.is_dir())
     assert len(folders) == 3, folders
+    # the folder they made together got its .gitignore once, whole (bench.runfolder)
+    assert (tmp_path / "reports" / ".gitignore").read_text().endswith("\n*\n")
     assert all(len(load(f).cells) == 2 for f in folders)
 
 
