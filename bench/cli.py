@@ -72,7 +72,19 @@ class Parser(argparse.ArgumentParser):
             valid = [v.strip(" '") for v in found[2].split(",")]
             message = (f"{message[:found.start()]}unknown choice '{found[1]}'"
                        f"{did_you_mean(found[1], valid)}; valid: {', '.join(valid)}")
+        unknown = re.match(r"unrecognized arguments: (--?[\w-]+)", message)
+        if unknown:  # a mistyped option (abbreviations are refused): name the closest one
+            message += did_you_mean(unknown[1], self.option_names())
         raise UserError(message)
+
+    def option_names(self) -> list[str]:
+        """Every option string of this parser and of its commands'."""
+        names = list(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    names += list(sub._option_string_actions)
+        return sorted(set(names))
 
 
 def profile_name(text: str) -> str:

@@ -197,9 +197,12 @@ BAD_INPUTS = {
     "quiet and verbose": (["run", "-q", "-v"], "argument -v/--verbose: not allowed with "
                           "argument -q/--quiet"),
     "abbreviated option": (["run", "--profil", "quick"],
-                           "unrecognized arguments: --profil quick"),
+                           "unrecognized arguments: --profil quick (did you mean '--profile'?)"),
     "abbreviated option of compare": (["compare", "a.json", "b.json", "--fail-if", "5"],
                                       "unrecognized arguments: --fail-if 5"),
+    "mistyped option": (["run", "--worker", "2"],
+                        "unrecognized arguments: --worker 2 (did you mean '--workers'?)"),
+    "unknown option": (["run", "--zzz"], "unrecognized arguments: --zzz"),
     "missing results file": (["report", "{tmp}/none.json"], "no such file"),
 }
 
