@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import inspect
 import os
 import sys
 from pathlib import Path
 
 from bench.errors import UserError
+from workloads.user import is_file_spec
 
 KERNEL_FILE = "timeit_kernel.py"
 DEFAULT_KIND = "mixed"  # no physics bound assumed for threads or processes
@@ -39,7 +39,7 @@ def parse_target(target: str) -> tuple[str, str | None, str]:
     where, sep, func = target.rpartition(":")
     if not sep or not where or not func.isidentifier():
         raise UserError(f"timeit {target!r}: not a target: {VALID}")
-    if where.endswith(".py") or os.sep in where or "/" in where:
+    if is_file_spec(where):  # as --workloads-from tells a file from a module
         path = Path(where).expanduser().resolve()
         if not path.is_file():
             raise UserError(f"timeit {target!r}: no such file {where}: {VALID}")
@@ -52,10 +52,15 @@ def parse_target(target: str) -> tuple[str, str | None, str]:
     return where, None, func
 
 
+def folder_of(file: str | None) -> str:
+    """The folder the target is imported from: its file's, or the current one."""
+    return str(Path(file).parent) if file else os.getcwd()
+
+
 def check_target(module: str, file: str | None, func: str, target: str) -> None:
     """Import the target here, first: a missing module or function, or one that needs
     arguments, is one line before anything runs."""
-    folder = str(Path(file).parent) if file else os.getcwd()
+    folder = folder_of(file)
     added = folder not in sys.path
     if added:
         sys.path.insert(0, folder)
@@ -83,7 +88,7 @@ def check_target(module: str, file: str | None, func: str, target: str) -> None:
 
 def kernel_source(module: str, file: str | None, func: str, kind: str, target: str) -> str:
     """The kernel file that registers the target as a kernel named after it."""
-    folder = str(Path(file).parent) if file else os.getcwd()
+    folder = folder_of(file)
     return f'''"""Made by `gilbench timeit {target}`: {func}() called `size` times a task."""
 
 import sys

@@ -90,6 +90,12 @@ def paired_rounds(threads: Cell, procs: Cell) -> list[float] | None:
     return [p / t for t, p in rounds] or None
 
 
+def followed_up(threads: Cell, procs: Cell) -> bool:
+    """Whether the two finalists ran a second look together (``bench.runner.decide``)."""
+    return all(c.confirmation is not None and bool(c.confirmation.duel_times_s)
+               for c in (threads, procs))
+
+
 def duel_confidence(threads: Cell, procs: Cell) -> float:
     """The level the duel's paired interval is read at: 1 - the error its look may spend.
     A run that planned a follow-up for undecided duels split its 5% between the looks
@@ -99,8 +105,7 @@ def duel_confidence(threads: Cell, procs: Cell) -> float:
     alphas = [conf.alphas for conf in confs if conf is not None and conf.alphas]
     if not alphas:
         return stats.CONFIDENCE
-    followed = all(conf is not None and conf.duel_times_s for conf in confs)
-    look = min(int(followed), min(map(len, alphas)) - 1)
+    look = min(int(followed_up(threads, procs)), min(map(len, alphas)) - 1)
     return 1 - min(a[look] for a in alphas)
 
 
@@ -121,8 +126,7 @@ def compare(threads: Cell, procs: Cell, t_reach: float | None = None,
     looks = 1
     if ratios is not None and direct is not None:
         ratio, (d_lo, d_hi), pairs = stats.median(ratios), direct, len(ratios)
-        looks = 1 + all(c.confirmation is not None and bool(c.confirmation.duel_times_s)
-                        for c in (threads, procs))
+        looks = 1 + followed_up(threads, procs)
     else:
         ratio, (d_lo, d_hi), pairs = (threads.speedup_value / procs.speedup_value,
                                       (t_lo / p_hi, t_hi / p_lo), 0)
