@@ -132,11 +132,24 @@ def test_no_second_look_when_decided_unplanned_out_of_budget_or_failed():
 def test_the_budget_bounds_the_follow_up_and_is_spent():
     seed = undecided_seed()
     cells, spec_of, again, calls, clock = confirmation_block(0.10, seed)
-    budget = decide.Budget(0.3)  # less than 20 rounds of the two (25 ms ÷ 1.6 a run)
+    budget = decide.Budget(0.55)  # 17 rounds of the two, not 20 (25 ms ÷ 1.6 a run)
     out = decide.follow_up(cells, spec_of, again, 64, 5.0, budget, clock)
-    assert calls[0].budget_s == pytest.approx(0.15)  # shared by the two cells
-    assert out and 2 <= len(out[0][1].confirmation.duel_times_s) < decide.FOLLOW_UP_ROUNDS
+    assert calls[0].budget_s == pytest.approx(0.275)  # shared by the two cells
+    assert out and (decide.MIN_FOLLOW_UP_ROUNDS <= len(out[0][1].confirmation.duel_times_s)
+                    < decide.FOLLOW_UP_ROUNDS)
     assert budget.left_s == 0
+
+
+def test_no_second_look_the_budget_cannot_pay_for():
+    # 0.3 s buys about 9 rounds of the two: the look would spend its 3% for nothing
+    seed = undecided_seed()
+    cells, spec_of, again, calls, clock = confirmation_block(0.10, seed)
+    budget = decide.Budget(0.3)
+    assert decide.follow_up(cells, spec_of, again, 64, 5.0, budget, clock) == []
+    assert calls == [] and budget.left_s == 0.3
+    # the per-cell budget bounds it as well, whatever the run has left
+    assert decide.follow_up(cells, spec_of, again, 64, 0.1, decide.Budget(math.inf),
+                            clock) == [] and calls == []
 
 
 def test_the_estimate_counts_the_decision_budget():

@@ -17,13 +17,15 @@ ratio is at most 5%, whatever the first look's outcome did to the choice to look
 figures and intervals stay the confirmation's own; the follow-up feeds only the duel.
 
 A run's follow-ups share one budget (``decision_budget_s``: half its confirmations'
-estimated cost, counted in its estimate); a duel is followed up only while some is left,
-with at most the per-cell budget each.
+estimated cost, counted in its estimate); a duel is followed up only while enough is left
+for ``MIN_FOLLOW_UP_ROUNDS`` rounds at the confirmation's own pace (a look that buys two
+rounds would spend its 3% of the error for nothing), with at most the per-cell budget each.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,11 +35,12 @@ from bench.plan import CellSpec, Precision
 from bench.results import Cell
 from bench.runner.expand import DECISION_SHARE, decision_budget_s
 
-__all__ = ["DECISION_SHARE", "DUEL_ALPHAS", "FOLLOW_UP_ROUNDS", "Budget", "decision_budget_s",
-           "follow_up", "undecided"]
+__all__ = ["DECISION_SHARE", "DUEL_ALPHAS", "FOLLOW_UP_ROUNDS", "MIN_FOLLOW_UP_ROUNDS", "Budget",
+           "decision_budget_s", "follow_up", "undecided"]
 
 DUEL_ALPHAS = (0.02, 0.03)  # the error at the confirmation's look, then at the follow-up's
 FOLLOW_UP_ROUNDS = 20
+MIN_FOLLOW_UP_ROUNDS = 15  # a second look starts only if the time left buys this many rounds
 
 
 @dataclasses.dataclass
@@ -74,8 +77,9 @@ def follow_up(cells: Sequence[Cell], spec_of: Callable[[Cell], CellSpec],
     """The second look at one workload and size's undecided duel, if any and while the
     budget lasts: its two finalists measured together (``measure``: ``measure_block`` with
     the sweep's options but no serial runs), each returned with ``duel_times_s``. Empty
-    when there is nothing to decide, no budget left, or either re-run failed (the first
-    look's verdict stands)."""
+    when there is nothing to decide, too little budget left for ``MIN_FOLLOW_UP_ROUNDS``
+    rounds of either finalist at its confirmation's median run time, or either re-run
+    failed (the first look's verdict stands)."""
     d = undecided(cells, usable)
     if d is None or budget.left_s <= 0:
         return []
@@ -84,6 +88,10 @@ def follow_up(cells: Sequence[Cell], spec_of: Callable[[Cell], CellSpec],
     specs = [spec_of(c) for c in finalists]
     seconds = min(per_cell_s, budget.left_s / len(specs)) if per_cell_s else \
         budget.left_s / len(specs)
+    pace = [statistics.median(c.confirmation.times_s) for c in finalists
+            if c.confirmation is not None and c.confirmation.times_s]
+    if seconds < MIN_FOLLOW_UP_ROUNDS * max(pace, default=0.0):
+        return []
     # all FOLLOW_UP_ROUNDS rounds unless the time runs out first (a target no interval
     # reaches: the rounds stop on the count or the clock, never on the data)
     precision = Precision(2, FOLLOW_UP_ROUNDS, target=1e-9, budget_s=seconds)
