@@ -11,8 +11,15 @@ The harness, one place per extension point, imports running one way
 - ``report/``: charts, reports, comparisons and the terminal summary;
 - ``cli``, ``options``: the ``gilbench`` command; ``pytest_plugin``: the pytest path.
 
-This module imports nothing: ``bench.startprobe`` measures process start-up, and a
-spawned child imports this package too.
+This module imports nothing: ``gilbench.bench.startprobe`` measures process start-up,
+and a spawned child imports this package too. Imported under its old top-level name
+``bench`` (a checkout's working folder, or code written before the move), it becomes an
+alias of ``gilbench.bench`` with a deprecation warning (``gilbench._legacy``).
 """
+
+if __name__ == "bench":
+    from gilbench._legacy import alias
+
+    alias(__name__)
 
 __version__ = "0.1.0"

@@ -1,8 +1,8 @@
-"""``python -m bench`` is the ``gilbench`` command."""
+"""``python -m gilbench.bench`` (as ``python -m gilbench``) is the ``gilbench`` command."""
 
 import sys
 
-from bench.cli import main
+from gilbench.bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UserError
-from bench.results import Results
+from gilbench.bench.errors import UserError
+from gilbench.bench.results import Results
 
 
 def measure(kernel: str | Callable[..., Any], *, strategies: Sequence[str] | None = None,
@@ -24,10 +24,10 @@ def measure(kernel: str | Callable[..., Any], *, strategies: Sequence[str] | Non
     """Measure one kernel (a registered kernel's name, or the function decorated with
     ``@gilbench.workload``) under ``strategies`` (default: the run's) at ``workers`` (default:
     the profile's counts), paired with serial runs; the run's ``Results``."""
-    from bench.cli import make_parser
-    from bench.results import load
-    from bench.run.local import start
-    from workloads import WORKLOADS
+    from gilbench.bench.cli import make_parser
+    from gilbench.bench.results import load
+    from gilbench.bench.run.local import start
+    from gilbench.workloads import WORKLOADS
 
     name = kernel if isinstance(kernel, str) else getattr(kernel, "__name__", repr(kernel))
     found = WORKLOADS.get(name)

@@ -1,4 +1,4 @@
-"""The ``gilbench`` command (also ``python -m bench``).
+"""The ``gilbench`` command (also ``python -m gilbench``).
 
 Exit codes: 0 every cell ok; 1 the run finished but some cell failed
 (everything is still written); 2 bad usage or input, said in one line;
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import __version__, phases, reading
-from bench.errors import (
+from gilbench.bench import __version__, phases, reading
+from gilbench.bench.errors import (
     EXIT_CODES,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -36,23 +36,23 @@ from bench.errors import (
     UserError,
     did_you_mean,
 )
-from bench.files import WriteFailed
-from bench.fmt import fmt_minutes, tolerant_output
-from bench.kinds import KINDS
-from bench.machine import collect_machine, gil_enabled
-from bench.options import (
+from gilbench.bench.files import WriteFailed
+from gilbench.bench.fmt import fmt_minutes, tolerant_output
+from gilbench.bench.kinds import KINDS
+from gilbench.bench.machine import collect_machine, gil_enabled
+from gilbench.bench.options import (
     RUN_EXAMPLES,
     USER_PROFILES,
     address_dest,
     expected_default_s,
 )
-from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.reaper import reap_children
-from bench.strategies import STRATEGIES, describe, install_stop_handlers, stopped_by
-from bench.suites import ALL_SUITES, SUITE_TITLES
-from bench.timeit import DEFAULT_KIND as TIMEIT_KIND
-from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
-from workloads import WORKLOADS
+from gilbench.bench.profiles import DEFAULT_PROFILE, PROFILES
+from gilbench.bench.reaper import reap_children
+from gilbench.bench.strategies import STRATEGIES, describe, install_stop_handlers, stopped_by
+from gilbench.bench.suites import ALL_SUITES, SUITE_TITLES
+from gilbench.bench.timeit import DEFAULT_KIND as TIMEIT_KIND
+from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
+from gilbench.workloads import WORKLOADS
 
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
 
@@ -111,7 +111,7 @@ def percent(text: str) -> float:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bench.options import user_workloads
+    from gilbench.bench.options import user_workloads
 
     user_workloads(args.workloads_from)
     workloads: list[dict[str, Any]] = [
@@ -178,20 +178,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.run.local import start
+    from gilbench.bench.run.local import start
 
     return start(args)
 
 
 def cmd_timeit(args: argparse.Namespace) -> int:
-    from bench import timeit
+    from gilbench.bench import timeit
 
     return timeit.start(args, make_parser())
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
-    from bench.report.terminal import wrapped
-    from bench.selfcheck import selfcheck
+    from gilbench.bench.report.terminal import wrapped
+    from gilbench.bench.selfcheck import selfcheck
 
     phases.reached("selfcheck")
     # With --json, stdout carries the JSON alone (a pipe into jq); the progress goes to stderr.
@@ -205,7 +205,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
 def profile_help() -> str:
     """Each profile's expected duration here, from the estimate the run's first line
     gives (bench.options.expected_default_s)."""
-    from bench.machine import usable_cpus
+    from gilbench.bench.machine import usable_cpus
 
     n = usable_cpus()
     times = ", ".join(f"{p} {fmt_minutes(expected_default_s(p, n))}" for p in USER_PROFILES)
@@ -307,7 +307,7 @@ def add_run_selection(g: Any) -> None:
                    help="workloads to run (default: all; with --workloads-from, its kernels)")
     g.add_argument("--workloads-from", metavar="FILE_OR_MODULE", action="append",
                    help="your own kernels: a .py file or an importable module whose "
-                        "functions use @workload (from workloads import workload); "
+                        "functions use @workload (from gilbench import workload); "
                         "repeatable (docs/user-workloads.md)")
     g.add_argument("--strategies", metavar="X,Y",
                    help="strategies to run (default: all but ray, whose local cluster takes "

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from bench import stats
+from gilbench.bench import stats
 
 ENTRY_STATUSES = ("ok", "error", "timeout", "skipped")
 _E = TypeVar("_E", bound="Entry")

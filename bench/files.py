@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bench.errors import UserError
+from gilbench.bench.errors import UserError
 
 LOCK_NAME = ".gilbench-lock"  # in the folder a run writes into, while it runs
 # A temporary file is made private (0600); the file it becomes gets the usual mode.

@@ -17,7 +17,7 @@ def setup(path: Sequence[str]) -> None:
     import sys
 
     sys.path[:] = list(path)
-    import workloads  # noqa: F401
+    import gilbench.workloads  # noqa: F401
 
 
 def run_part(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:

@@ -1,9 +1,9 @@
-"""Starting gilbench's own helper programs (``bench.startprobe``, ``bench.remote``) in a
-fresh interpreter, so that they import *gilbench's* modules whatever the user's working
-directory holds.
+"""Starting gilbench's own helper programs (``gilbench.bench.startprobe``,
+``gilbench.bench.remote``) in a fresh interpreter, so that they import *gilbench's*
+modules whatever the user's working directory holds.
 
-``python -m bench.remote`` would put the working directory first on ``sys.path``: a
-``bench/`` or ``workloads/`` folder of the user's own there would be imported instead of
+``python -m gilbench.bench.remote`` would put the working directory first on
+``sys.path``: a ``gilbench/`` folder of the user's own there would be imported instead of
 gilbench's (an editable install's import hook hides this; a regular install does not).
 ``module_command`` runs the module through ``-c`` with gilbench's own folder in that
 first place instead, and the working directory off the path. The module still runs as
@@ -15,9 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import bench
+import gilbench.bench
 
-ROOT = str(Path(bench.__file__).resolve().parent.parent)  # the folder holding bench/
+# The folder holding the package gilbench/ (a checkout's root, or site-packages): above
+# gilbench/bench/__init__.py. Not resolved: in a checkout gilbench/bench links to bench/.
+ROOT = str(Path(gilbench.bench.__file__).absolute().parent.parent.parent)
 
 # GILBENCH_PARENT_PID: the helper's parent, so that it can tell it was orphaned even
 # before it started watching (bench.reaper.watch_parent).

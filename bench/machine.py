@@ -19,8 +19,8 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from bench.interprecord import InterpreterRecord
-from bench.results import usable_cpus_of
+from gilbench.bench.interprecord import InterpreterRecord
+from gilbench.bench.results import usable_cpus_of
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -170,7 +170,7 @@ def collect_libraries() -> dict[str, Any]:
 
 def collect_machine() -> dict[str, Any]:
     """Everything a reader needs to interpret (and compare) a run."""
-    from bench import __version__
+    from gilbench.bench import __version__
 
     record: dict[str, Any] = {
         "hostname": socket.gethostname(),

@@ -14,17 +14,17 @@ import multiprocessing
 from collections.abc import Sequence
 from typing import Any
 
-from bench.errors import UserError, did_you_mean
-from bench.machine import usable_cpus
-from bench.profiles import PROFILES, default_workers
-from bench.runner import Plan, granularity
-from bench.runner.expand import expected_s, specs
-from bench.runner.sweep import one_task_s
-from bench.strategies import STRATEGIES
-from bench.suites import ALL_SUITES, COST_SUITES, DEFAULT_SUITES, GRANULARITY
-from bench.watchdog import watched
-from workloads import WORKLOADS
-from workloads.user import WorkloadSourceError, load_all, load_entry_points, prepare
+from gilbench.bench.errors import UserError, did_you_mean
+from gilbench.bench.machine import usable_cpus
+from gilbench.bench.profiles import PROFILES, default_workers
+from gilbench.bench.runner import Plan, granularity
+from gilbench.bench.runner.expand import expected_s, specs
+from gilbench.bench.runner.sweep import one_task_s
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.bench.suites import ALL_SUITES, COST_SUITES, DEFAULT_SUITES, GRANULARITY
+from gilbench.bench.watchdog import watched
+from gilbench.workloads import WORKLOADS
+from gilbench.workloads.user import WorkloadSourceError, load_all, load_entry_points, prepare
 
 # The run command's examples, as its --help ends.
 RUN_EXAMPLES = """examples:
@@ -269,7 +269,7 @@ def _spec_for_plan(spec: str) -> str:
     in another folder); a module name as given."""
     from pathlib import Path
 
-    from workloads.user import is_file_spec
+    from gilbench.workloads.user import is_file_spec
 
     return str(Path(spec).expanduser().resolve()) if is_file_spec(spec) else spec
 

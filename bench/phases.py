@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from bench.suites import COST_SUITES
+from gilbench.bench.suites import COST_SUITES
 
 ENV = "GILBENCH_SIGINT_AT"
 MARK = "gilbench test hook: SIGINT at"

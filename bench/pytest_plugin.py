@@ -34,18 +34,18 @@ from typing import Any
 
 import pytest
 
-from bench import meters, phases
-from bench.analysis.verdicts import in_its_words
-from bench.errors import UserError
-from bench.files import FolderLock, WriteFailed, new_folder
-from bench.machine import collect_machine, free_threaded_build, usable_cpus
-from bench.plan import Precision
-from bench.profiles import PROFILES, default_workers
-from bench.report import render
-from bench.report.terminal import speedup_lines, wrapped
-from bench.results import Cell, Results, file_stamp, utc_now, with_speedup
-from bench.runfolder import reports_root
-from bench.runner import (
+from gilbench.bench import meters, phases
+from gilbench.bench.analysis.verdicts import in_its_words
+from gilbench.bench.errors import UserError
+from gilbench.bench.files import FolderLock, WriteFailed, new_folder
+from gilbench.bench.machine import collect_machine, free_threaded_build, usable_cpus
+from gilbench.bench.plan import Precision
+from gilbench.bench.profiles import PROFILES, default_workers
+from gilbench.bench.report import render
+from gilbench.bench.report.terminal import speedup_lines, wrapped
+from gilbench.bench.results import Cell, Results, file_stamp, utc_now, with_speedup
+from gilbench.bench.runfolder import reports_root
+from gilbench.bench.runner import (
     CellMeter,
     CellSpec,
     blas_limit,
@@ -56,12 +56,12 @@ from bench.runner import (
     rounds,
     single_thread_blas,
 )
-from bench.runner.confirm import CONFIRM_MIN_PAIRS
-from bench.session import Session
-from bench.strategies import STRATEGIES, Deadline, Strategy, ctrl_c_deferred
-from bench.watchdog import KernelHung, watched
-from workloads import WORKLOADS, Task, no_resource
-from workloads.user import WorkloadSourceError, size_and_check
+from gilbench.bench.runner.confirm import CONFIRM_MIN_PAIRS
+from gilbench.bench.session import Session
+from gilbench.bench.strategies import STRATEGIES, Deadline, Strategy, ctrl_c_deferred
+from gilbench.bench.watchdog import KernelHung, watched
+from gilbench.workloads import WORKLOADS, Task, no_resource
+from gilbench.workloads.user import WorkloadSourceError, size_and_check
 
 TIMED_PROFILES = ("quick", "standard", "full")
 # Readings that change from one run to the next: they go with the run's JSON, not in

@@ -9,7 +9,7 @@ its parent; when the parent is gone it SIGKILLs each of them that is still the s
 process, and exits. After a normal ``ray.shutdown`` the
 strategy stops it with one SIGINT, as every helper program is stopped.
 
-    python -m bench.raywatch
+    python -m gilbench.bench.raywatch
 
 Standard library and psutil only.
 """
@@ -24,7 +24,7 @@ import threading
 
 import psutil
 
-from bench.reaper import PARENT_ENV, WATCH_S, _parent_gone_check
+from gilbench.bench.reaper import PARENT_ENV, WATCH_S, _parent_gone_check
 
 
 def _same(pid: int, started: float) -> psutil.Process | None:

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench import serialcost
-from bench.analysis.comparison import Run
-from bench.errors import EXIT_FAILED_CELLS, EXIT_OK, UserError
-from bench.files import FolderLock, WriteFailed, write_text
-from bench.results import load
-from bench.run.endings import render_or_say
-from bench.runfolder import SERIAL_COST
+from gilbench.bench import serialcost
+from gilbench.bench.analysis.comparison import Run
+from gilbench.bench.errors import EXIT_FAILED_CELLS, EXIT_OK, UserError
+from gilbench.bench.files import FolderLock, WriteFailed, write_text
+from gilbench.bench.results import load
+from gilbench.bench.run.endings import render_or_say
+from gilbench.bench.runfolder import SERIAL_COST
 
 if TYPE_CHECKING:  # numpy's bootstrap is loaded by compare only, not by every command
-    from bench.analysis.significance import CellChange, Change
+    from gilbench.bench.analysis.significance import CellChange, Change
 
 
 def write_stdout(text: str) -> None:
@@ -54,10 +54,10 @@ def report(args: argparse.Namespace) -> int:
 
 def compare(args: argparse.Namespace) -> int:
     """``gilbench compare``: runs side by side, and the CI gate."""
-    from bench.analysis.comparison import load_runs, pick_baseline
-    from bench.report.compare import flips, main_table, within_noise_text, write_compare
-    from bench.report.document import render_markdown
-    from bench.report.terminal import text_table
+    from gilbench.bench.analysis.comparison import load_runs, pick_baseline
+    from gilbench.bench.report.compare import flips, main_table, within_noise_text, write_compare
+    from gilbench.bench.report.document import render_markdown
+    from gilbench.bench.report.terminal import text_table
 
     labels = None
     if args.labels is not None:
@@ -142,7 +142,7 @@ def gate_result(runs: Sequence[Run], base: Run, percent: float,
                 strategies: Sequence[str] = ()) -> GateResult:
     """``--fail-if-slower``'s answer, for every run against the baseline (narrowed to
     ``workloads`` and ``strategies`` where given)."""
-    from bench.analysis.significance import compared_changes, regressions, sensitivity
+    from gilbench.bench.analysis.significance import compared_changes, regressions, sensitivity
 
     worse, compared, seen = [], 0, {}
     for r in runs:
@@ -181,7 +181,7 @@ def print_gate(g: GateResult, base: Run) -> None:
               + (f"; {s['without_interval']} without an interval, none"
                  if s["without_interval"] else "")
               + " (a slowdown that size is caught about half the time; larger ones surely).")
-    from bench.analysis.significance import HeadlineChange
+    from gilbench.bench.analysis.significance import HeadlineChange
 
     what = " and ".join(f"{x}s" for x in g.figures)
     heads = sum(isinstance(c, HeadlineChange) for found in g.seen.values() for c, _ in found)
@@ -205,7 +205,7 @@ def comparison_record(runs: list[Run], base: Run, g: GateResult | None) -> dict[
     """``compare --format json``: the runs, per workload each run's answer and its changes
     against the baseline (a figure's ``point`` above 1 is better for that run), their
     geometric means, the flipped workloads, and the gate's result."""
-    from bench.analysis.comparison import answers, flipped_workloads, relative_changes
+    from gilbench.bench.analysis.comparison import answers, flipped_workloads, relative_changes
 
     rel = relative_changes(runs, base)
     workloads = {}
@@ -234,7 +234,7 @@ def comparison_record(runs: list[Run], base: Run, g: GateResult | None) -> dict[
 
 def export(args: argparse.Namespace) -> int:
     """``gilbench export``: a results file as CSV or pyperf JSON."""
-    from bench.report.export import check_raw_times, to_csv, to_pyperf
+    from gilbench.bench.report.export import check_raw_times, to_csv, to_pyperf
 
     results = load(Path(args.results))
     check_raw_times(results, args.results)

@@ -15,17 +15,17 @@ import os
 import sys
 from typing import Any
 
-from bench.machine import collect_machine
-from bench.reaper import reap_children, stop_myself, watch_parent
-from bench.runner import Plan, run
-from bench.signals import install_stop_handlers
-from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
+from gilbench.bench.machine import collect_machine
+from gilbench.bench.reaper import reap_children, stop_myself, watch_parent
+from gilbench.bench.runner import Plan, run
+from gilbench.bench.signals import install_stop_handlers
+from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 
 
 def probe() -> dict[str, Any]:
     """What the parent needs to know before it sends a plan."""
-    from bench.machine import this_interpreter
-    from bench.strategies import STRATEGIES
+    from gilbench.bench.machine import this_interpreter
+    from gilbench.bench.strategies import STRATEGIES
 
     # Who it is: the typed record (bench.interprecord) every report reads, and
     return {**this_interpreter().to_dict(),
@@ -40,9 +40,9 @@ def serve_serial_runs(out: Any) -> int:
     import contextlib
     import time
 
-    from bench.runner.sweep import blas_limit
-    from workloads import WORKLOADS, Task, no_resource
-    from workloads.user import load_all
+    from gilbench.bench.runner.sweep import blas_limit
+    from gilbench.workloads import WORKLOADS, Task, no_resource
+    from gilbench.workloads.user import load_all
 
     resources: dict[str, Any] = {}  # a kernel's server or folder, opened on first use
     with contextlib.ExitStack() as stack:
@@ -102,7 +102,7 @@ def serve(out: Any) -> int:
     given = json.load(sys.stdin)
     skip = {tuple(key) for key in given.pop("skip", [])}  # cells a resumed run has
     plan = Plan.from_dict(given)
-    from workloads.user import WorkloadSourceError, load_all
+    from gilbench.workloads.user import WorkloadSourceError, load_all
 
     try:
         load_all(plan.workloads_from)  # the user's kernels, as in gilbench's process

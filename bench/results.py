@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import stats
-from bench.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
-from bench.errors import UserError
-from bench.files import writing
-from bench.plan import CellKey, Plan
-from bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
+from gilbench.bench import stats
+from gilbench.bench.entries import ENTRY_STATUSES, ENTRY_TYPES, Entry
+from gilbench.bench.errors import UserError
+from gilbench.bench.files import writing
+from gilbench.bench.plan import CellKey, Plan
+from gilbench.bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
 
 SCHEMA_VERSION = 1
 STATUSES = ENTRY_STATUSES  # a cell has the same four outcomes as a cost measurement
@@ -337,7 +337,7 @@ class Results:
 
 
 def _version() -> str:
-    from bench import __version__
+    from gilbench.bench import __version__
 
     return __version__
 

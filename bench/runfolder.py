@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UserError
-from bench.files import new_folder, write_text
-from bench.plan import Plan
-from bench.results import file_stamp, load
+from gilbench.bench.errors import UserError
+from gilbench.bench.files import new_folder, write_text
+from gilbench.bench.plan import Plan
+from gilbench.bench.results import file_stamp, load
 
 RESULTS = "results.json"
 INTERPRETERS_RECORD = "interpreters.json"  # what --resume needs of a --python run

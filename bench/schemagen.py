@@ -12,7 +12,7 @@ kept by the generator: descriptions, bounds (``minimum``, ``minLength``), enums,
 the tests), and which fields are required (a contract with the files already written: a
 new field is never required, or older files would stop matching).
 
-``python -m bench.schemagen`` rewrites ``bench/schema/*.schema.json`` in place;
+``python -m gilbench.bench.schemagen`` rewrites ``bench/schema/*.schema.json`` in place;
 ``tests/test_schema.py`` fails while a committed schema differs from what this module
 generates, so a field added to a dataclass reaches the schema by running it.
 """
@@ -50,11 +50,11 @@ class Record:
 
 def records() -> list[Record]:
     """Every record a published schema holds, with the way to its object."""
-    from bench.entries import ENTRY_TYPES
-    from bench.interprecord import MACHINE_KEYS, InterpreterRecord
-    from bench.plan import Plan
-    from bench.results import Cell
-    from bench.runfolder import InterpreterEntry
+    from gilbench.bench.entries import ENTRY_TYPES
+    from gilbench.bench.interprecord import MACHINE_KEYS, InterpreterRecord
+    from gilbench.bench.plan import Plan
+    from gilbench.bench.results import Cell
+    from gilbench.bench.runfolder import InterpreterEntry
 
     out = [Record("cell", Cell, "results", _at("$defs", "cell")),
            Record("plan", Plan, "results", _at("$defs", "plan")),

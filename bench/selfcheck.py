@@ -41,15 +41,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import stats
-from bench.analysis.noise import others_check
-from bench.machine import OthersCpu, collect_machine, cpu_steal_s, noise_checks
-from bench.results import usable_cpus_of
-from bench.runner import CellSpec, Precision, StoppingRule, measure_block
-from bench.runner.precision import stopping_half_width
-from bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
-from bench.strategies.base import JOIN_S
-from workloads import Task
+from gilbench.bench import stats
+from gilbench.bench.analysis.noise import others_check
+from gilbench.bench.machine import OthersCpu, collect_machine, cpu_steal_s, noise_checks
+from gilbench.bench.results import usable_cpus_of
+from gilbench.bench.runner import CellSpec, Precision, StoppingRule, measure_block
+from gilbench.bench.runner.precision import stopping_half_width
+from gilbench.bench.strategies import STRATEGIES, Deadline, children_ignore_ctrl_c
+from gilbench.bench.strategies.base import JOIN_S
+from gilbench.workloads import Task
 
 EXIT_FAILED, EXIT_CANT_TELL = 1, 3
 MIN_EFFICIENCY_SLEEP = 0.90

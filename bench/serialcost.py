@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import stats
-from bench.errors import UserError
-from bench.files import write_text
-from bench.kinds import PURE_PYTHON, pure_python
+from gilbench.bench import stats
+from gilbench.bench.errors import UserError
+from gilbench.bench.files import write_text
+from gilbench.bench.kinds import PURE_PYTHON, pure_python
 
 SCHEMA_VERSION = 1
 ORDER = "interleaved, reversed every other round"

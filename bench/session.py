@@ -15,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import phases
-from bench.machine import OthersCpu, cpu_steal_s, noise_checks
-from bench.results import Cell, Results, save, usable_cpus_of, with_speedups
-from bench.runner import Plan, run
-from bench.runner.expand import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
-from bench.strategies import STRATEGIES
-from bench.suites import COST_SUITES, Entry, cost_suite
-from workloads import WORKLOADS
+from gilbench.bench import phases
+from gilbench.bench.machine import OthersCpu, cpu_steal_s, noise_checks
+from gilbench.bench.results import Cell, Results, save, usable_cpus_of, with_speedups
+from gilbench.bench.runner import Plan, run
+from gilbench.bench.runner.expand import CellSpec, expected_s, spec_cost_s, specs, suite_cost_s
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.bench.suites import COST_SUITES, Entry, cost_suite
+from gilbench.workloads import WORKLOADS
 
 # What each part of a run (the first, then each --resume) records about itself.
 PART_KEYS = ("argv", "duration_s", "noise_checks", "cpu_steal_fraction", "others_cpu_fraction")

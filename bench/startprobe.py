@@ -1,4 +1,4 @@
-"""Start-up costs measured in a bare interpreter: ``python -m bench.startprobe ARGS_JSON``.
+"""Start-up costs measured in a bare interpreter: ``python -m gilbench.bench.startprobe ARGS_JSON``.
 
 spawn and forkserver children import the parent's main module before they
 run anything, so a worker's start-up depends on what that module imports
@@ -35,9 +35,9 @@ import threading
 import time
 from typing import Any
 
-from bench import stats
-from bench.reaper import reap_children, stop_myself, watch_parent
-from bench.signals import install_stop_handlers
+from gilbench.bench import stats
+from gilbench.bench.reaper import reap_children, stop_myself, watch_parent
+from gilbench.bench.signals import install_stop_handlers
 
 JOIN_S = 5.0
 WAIT_S = 0.05  # the longest a wait goes without a _check

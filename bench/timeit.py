@@ -21,8 +21,8 @@ import os
 import sys
 from pathlib import Path
 
-from bench.errors import UserError
-from workloads.user import is_file_spec
+from gilbench.bench.errors import UserError
+from gilbench.workloads.user import is_file_spec
 
 KERNEL_FILE = "timeit_kernel.py"
 DEFAULT_KIND = "mixed"  # no physics bound assumed for threads or processes
@@ -123,9 +123,9 @@ def run_argv(args: argparse.Namespace, kernel: Path, name: str, out: Path) -> li
 def start(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """The timeit ``args`` as the run it is, parsed by gilbench's ``parser`` (the CLI's:
     every run option's default and check)."""
-    from bench.results import utc_now
-    from bench.run.local import start as run
-    from bench.runfolder import run_folder
+    from gilbench.bench.results import utc_now
+    from gilbench.bench.run.local import start as run
+    from gilbench.bench.runfolder import run_folder
 
     module, file, func = parse_target(args.target)
     check_target(module, file, func, args.target)

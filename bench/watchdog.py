@@ -109,7 +109,7 @@ class _Watch:
         wait = self.hung.limit_s + (GRACE_S if self.signals else 0.0)
         if self.done.wait(wait):
             return
-        from bench.reaper import reap_children
+        from gilbench.bench.reaper import reap_children
 
         print(f"gilbench: error: {self.hung}, and it does not come back to Python: gilbench "
               f"stops at once; {saved_note()}; {self.hung.advice()}", file=sys.stderr,

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from workloads import workload
+from gilbench import workload
 
 API_LATENCY_S = 0.005
 

@@ -15,7 +15,7 @@ import random
 import re
 from collections import Counter
 
-from workloads import workload
+from gilbench import workload
 
 _PATHS = ("/", "/login", "/api/orders", "/api/items", "/static/app.js", "/static/site.css",
           "/search", "/cart", "/checkout", "/account")

@@ -23,7 +23,7 @@ import random
 
 import pytest
 
-from workloads import workload
+from gilbench import workload
 
 
 def checksum_rows(rows: list[tuple[int, str, float]]) -> str:

@@ -6,7 +6,7 @@ a test that asks for ``gilbench_benchmark`` (or ``gilbench_cell``) is parametris
 the cells and timed, never skipped unmeasured. A session that uses none of it is left as it
 was: this module defines the options (so ``--gilbench-profile`` parses anywhere), the
 ``gilbench`` marker and the fixtures' names, and imports nothing of gilbench; the harness
-(``bench.pytest_plugin``) is imported and registered only when a test asks for a
+(``gilbench.bench.pytest_plugin``) is imported and registered only when a test asks for a
 gilbench fixture or a ``--gilbench-*`` option is given. Until then no benchmark setting,
 no JSON, no summary and no item of the session is touched (a test runs a foreign
 project's session with gilbench installed and compares).
@@ -40,8 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _seconds(text: str) -> float:
     """``--gilbench-timeout``, checked as ``gilbench run --timeout`` is."""
-    from bench.errors import UserError
-    from bench.options import parse_timeout
+    from gilbench.bench.errors import UserError
+    from gilbench.bench.options import parse_timeout
 
     try:
         return parse_timeout(text)
@@ -60,15 +60,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def harness(config: pytest.Config) -> Any:
-    """``bench.pytest_plugin``, registered with this session (once; its
+    """``gilbench.bench.pytest_plugin``, registered with this session (once; its
     ``pytest_configure`` runs then, as pytest calls it for a plugin registered late)."""
     pm = config.pluginmanager
     found = pm.get_plugin(HARNESS)
     if found is not None:
         return found
-    from bench import pytest_plugin
+    from gilbench.bench import pytest_plugin
 
-    if not pm.is_registered(pytest_plugin):  # not already given with -p bench.pytest_plugin
+    if not pm.is_registered(pytest_plugin):  # not already given with -p
         pm.register(pytest_plugin, HARNESS)
     return pytest_plugin
 

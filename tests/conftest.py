@@ -173,7 +173,7 @@ def repo_root() -> Path:
 
 @pytest.fixture
 def cli_env(repo_root: Path) -> dict[str, str]:
-    """Environment for running ``python -m bench`` from any folder."""
+    """Environment for running ``python -m gilbench`` from any folder."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(repo_root) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("PYTHON_GIL", None)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.profiles import PROFILES
-from bench.runner.placement import mean_speed_time
-from bench.runner.precision import (
+from gilbench.bench.profiles import PROFILES
+from gilbench.bench.runner.placement import mean_speed_time
+from gilbench.bench.runner.precision import (
     STOP_CONFIDENCE,
     Precision,
     StoppingRule,

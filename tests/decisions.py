@@ -31,14 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from bench.analysis.verdicts import duel
-from bench.plan import CellSpec, Precision
-from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.runner.block import measure_block
-from bench.runner.confirm import confirm_precision, confirmed
-from bench.runner.decide import DUEL_ALPHAS, Budget, follow_up
-from bench.runner.placement import FREE, Placement
-from bench.strategies import Strategy
+from gilbench.bench.analysis.verdicts import duel
+from gilbench.bench.plan import CellSpec, Precision
+from gilbench.bench.profiles import DEFAULT_PROFILE, PROFILES
+from gilbench.bench.runner.block import measure_block
+from gilbench.bench.runner.confirm import confirm_precision, confirmed
+from gilbench.bench.runner.decide import DUEL_ALPHAS, Budget, follow_up
+from gilbench.bench.runner.placement import FREE, Placement
+from gilbench.bench.strategies import Strategy
 
 SERIAL_S = 0.025
 THREADS_X = 1.6  # threads' true speedup; processes' is this times 1 + d

@@ -12,7 +12,7 @@ import os
 import resource
 import signal
 
-from workloads import workload
+from gilbench import workload
 
 SIZES = {"smoke": 1, "quick": 1, "standard": 1, "full": 1}
 

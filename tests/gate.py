@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.analysis import significance
-from bench.analysis.significance import cell_changes, regressions
-from bench.results import Cell, Confirmation, Results, with_speedups
+from gilbench.bench.analysis import significance
+from gilbench.bench.analysis.significance import cell_changes, regressions
+from gilbench.bench.results import Cell, Confirmation, Results, with_speedups
 
 COMPARISONS = 1000
 CELLS = 12  # parallel cells a side (each gives a speedup and a time change)

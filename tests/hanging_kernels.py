@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 import time
 
-from workloads import workload
+from gilbench import workload
 
 SIZES = {"smoke": 100, "quick": 100, "standard": 100, "full": 100}
 _CALLS = {"seed 1": 0}  # how often this process ran task 1

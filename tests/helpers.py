@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.results import Cell, Results, with_speedup, with_speedups
-from bench.suites import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
+from gilbench.bench.results import Cell, Results, with_speedup, with_speedups
+from gilbench.bench.suites import IpcEntry, LatencyEntry, StartupEntry, SyncEntry
 
 SHM = Path("/dev/shm")
 # What multiprocessing leaves in /dev/shm when a process dies before cleaning up: shared
@@ -198,7 +198,7 @@ def fib_cell(strategy, workers, median, *, workload="fib", size=10, tasks=8, **k
 
 def plan_record(**fields) -> dict:
     """A whole plan's JSON form (as results.json's run.plan holds it), ``fields`` changed."""
-    from bench.plan import Plan
+    from gilbench.bench.plan import Plan
 
     base = dict(profile="quick", workloads=("fib",), strategies=("serial", "threads"),
                 workers=(2,), start_methods=("fork",), repeats=3, warmup=0, tasks=8,
@@ -292,7 +292,7 @@ def full_sample() -> Results:
 # ------------------------------------------------------------ gilbench as a user runs it
 
 def run_gilbench(*args: str, env: dict[str, str], cwd: Path, timeout: float = 300):
-    return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "gilbench", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import threading
 
-from bench.strategies import STRATEGIES, Deadline, TaskFailed
-from bench.strategies.subinterpreters import interpreters_api
+from gilbench.bench.strategies import STRATEGIES, Deadline, TaskFailed
+from gilbench.bench.strategies.subinterpreters import interpreters_api
+from gilbench.workloads import Task
 from tests import kernels
-from workloads import Task
 
 
 def main() -> None:

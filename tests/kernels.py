@@ -96,7 +96,7 @@ def sits_through_a_ctrl_c(ready: object, go_on: object) -> None:
 def starts_slowly() -> None:
     """A pool initializer that takes a second before it is gilbench's own: the worker's
     parent can die meanwhile, so that it is orphaned before ``init_worker`` runs."""
-    from bench.strategies import init_worker
+    from gilbench.bench.strategies import init_worker
 
     time.sleep(1.0)
     init_worker()

@@ -36,13 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from bench.analysis.cells import best_by_speedup, headline
-from bench.plan import CellSpec, Precision
-from bench.profiles import PROFILES
-from bench.runner.block import measure_block
-from bench.runner.confirm import confirm, confirm_precision
-from bench.runner.placement import FREE, Placement
-from bench.strategies import Strategy
+from gilbench.bench.analysis.cells import best_by_speedup, headline
+from gilbench.bench.plan import CellSpec, Precision
+from gilbench.bench.profiles import PROFILES
+from gilbench.bench.runner.block import measure_block
+from gilbench.bench.runner.confirm import confirm, confirm_precision
+from gilbench.bench.runner.placement import FREE, Placement
+from gilbench.bench.strategies import Strategy
 
 SERIAL_S = 0.025  # one serial run on the fake clock: the quick profile's size
 FLOOR = 0.93

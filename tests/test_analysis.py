@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bench.analysis import (
+from gilbench.bench.analysis import (
     crossover,
     kind_verdicts,
     size_points,
 )
-from bench.report.verdicts import kind_verdict_lines, kind_verdict_text
-from bench.results import with_speedups
+from gilbench.bench.report.verdicts import kind_verdict_lines, kind_verdict_text
+from gilbench.bench.results import with_speedups
 from tests.helpers import SPREAD, plan_record, ratios_cell
 from tests.helpers import box_results as results
 from tests.helpers import fib_cell as cell
@@ -122,19 +122,19 @@ def test_the_advice_for_more_precision_is_an_option_value_gilbench_run_takes():
     # a percentage: 0.02 was refused as out of range), and be tighter than quick's.
     import re
 
-    from bench.analysis.verdicts import MORE_PRECISION
-    from bench.options import parse_target_ci
-    from bench.profiles import PROFILES
+    from gilbench.bench.analysis.verdicts import MORE_PRECISION
+    from gilbench.bench.options import parse_target_ci
+    from gilbench.bench.profiles import PROFILES
 
     value = re.search(r"--target-ci (\S+?),", MORE_PRECISION).group(1)
     assert 0 < parse_target_ci(value) < PROFILES["quick"].target_ci
 
 
 def test_a_run_is_analysed_once_for_the_report_and_the_terminal(tmp_path):
-    from bench.analysis import once
-    from bench.analysis.cells import headline_of
-    from bench.report import render
-    from bench.report.terminal import summary
+    from gilbench.bench.analysis import once
+    from gilbench.bench.analysis.cells import headline_of
+    from gilbench.bench.report import render
+    from gilbench.bench.report.terminal import summary
     from tests.helpers import full_sample
 
     r = full_sample()
@@ -156,7 +156,7 @@ def test_a_run_is_analysed_once_for_the_report_and_the_terminal(tmp_path):
 
 
 def load_again(r):
-    from bench.results import Results
+    from gilbench.bench.results import Results
 
     return Results.from_dict(r.to_dict())
 
@@ -164,7 +164,7 @@ def load_again(r):
 def _confirmed(strategy, times, serial, sweep_point):
     """A confirmed finalist: its sweep cell (a ratios_cell around ``sweep_point``) with a
     confirmation of these rounds."""
-    from bench.results import Confirmation
+    from gilbench.bench.results import Confirmation
 
     c = ratios_cell("x", "cpu", strategy, 2, sweep_point * 0.9, sweep_point,
                     sweep_point * 1.1)
@@ -172,8 +172,8 @@ def _confirmed(strategy, times, serial, sweep_point):
 
 
 def test_a_verdict_is_decided_from_the_finalists_paired_rounds():
-    from bench.analysis.cells import confirmed_view
-    from bench.analysis.verdicts import compare, paired_rounds
+    from gilbench.bench.analysis.cells import confirmed_view
+    from gilbench.bench.analysis.verdicts import compare, paired_rounds
 
     rng = np.random.default_rng(3)
     n = 12
@@ -206,8 +206,8 @@ def test_a_verdict_is_decided_from_the_finalists_paired_rounds():
 
 
 def test_paired_rounds_need_two_confirmed_views():
-    from bench.analysis.cells import confirmed_view
-    from bench.analysis.verdicts import paired_rounds
+    from gilbench.bench.analysis.cells import confirmed_view
+    from gilbench.bench.analysis.verdicts import paired_rounds
 
     t = _confirmed("threads", [0.5] * 10, [1.0] * 10, 2.0)
     p = _confirmed("process_pool", [0.4] * 7, [1.0] * 7, 2.5)  # left its rounds at 7
@@ -216,8 +216,8 @@ def test_paired_rounds_need_two_confirmed_views():
 
 
 def test_the_kind_line_and_the_workload_line_say_one_task_size():
-    from bench.analysis import duel_of
-    from bench.analysis.verdicts import _with_size
+    from gilbench.bench.analysis import duel_of
+    from gilbench.bench.analysis.verdicts import _with_size
 
     # The serial cell's own runs: 1 s (125 ms a task); the serial runs paired with the
     # headlines: about 0.14 s (17 ms a task). Both lines say the headlines' own.
@@ -234,7 +234,7 @@ def test_the_kind_line_says_what_its_workloads_paired_verdicts_say():
     # Processes surely more than 5% faster than threads on the workload, by its paired
     # rounds, while the two headlines' own intervals overlap: the kind line must not call
     # threads "not surely slower, and cheaper" (one screen, one answer).
-    from bench.analysis import duel_of
+    from gilbench.bench.analysis import duel_of
 
     rng = np.random.default_rng(4)
     n = 12
@@ -254,8 +254,8 @@ def test_a_kind_range_without_confirmation_pays_for_each_headlines_choice():
     # headline is the best of 24 equal cells (20 pairs each). Taken together over two
     # workloads, the range must also pay for those choices (GeoSpan.families): without
     # it the kind's range covered the true speedup 0.86 of the time.
-    from bench.analysis.cells import GeoSpan, headline
-    from bench.results import Cell
+    from gilbench.bench.analysis.cells import GeoSpan, headline
+    from gilbench.bench.results import Cell
 
     rng = np.random.default_rng(1)
 

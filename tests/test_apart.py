@@ -19,10 +19,17 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.strategies import STRATEGIES, CellTimeout, Deadline, TaskFailed, WorkerDied, apart
-from bench.strategies.apart import Apart
-from bench.strategies.serial import Serial
-from bench.strategies.threads import Threads
+from gilbench.bench.strategies import (
+    STRATEGIES,
+    CellTimeout,
+    Deadline,
+    TaskFailed,
+    WorkerDied,
+    apart,
+)
+from gilbench.bench.strategies.apart import Apart
+from gilbench.bench.strategies.serial import Serial
+from gilbench.bench.strategies.threads import Threads
 from tests import kernels
 from tests.helpers import assert_no_new_children, children
 
@@ -123,8 +130,8 @@ def _raylet_mapped(pid: int) -> bool:
 def test_a_ray_cell_leaves_this_process_without_ray_and_forks_clean_workers():
     script = textwrap.dedent("""
         import json, os, sys
-        from bench.runner import CellSpec, measure
-        from workloads import Task
+        from gilbench.bench.runner import CellSpec, measure
+        from gilbench.workloads import Task
 
         def main():
             out = []
@@ -155,7 +162,7 @@ def test_a_ray_cell_leaves_this_process_without_ray_and_forks_clean_workers():
 def test_a_sweep_with_ray_first_never_maps_raylet_in_gilbench(cli_env, tmp_path):
     # Ray's cells run in the order given now (no longer last): before fork-based cells.
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--profile", "smoke",
+    proc = subprocess.Popen([sys.executable, "-m", "gilbench", "run", "--profile", "smoke",
                              "--suite", "speedup", "--workloads", "fib", "--strategies",
                              "serial,ray,pool_map,process_queue", "--start-method", "fork",
                              "--workers", "2", "--out", str(out)],
@@ -185,12 +192,12 @@ def test_the_ray_watch_stops_on_its_sigint_though_started_with_ctrl_c_held_back(
     # It is started inside children_ignore_ctrl_c (SIGINT blocked, inherited): it must
     # still exit by itself on the one SIGINT that stops it (code 0), not wait out the
     # grace and be killed (-9), which made every close of Ray 5 s slower.
-    from bench.launch import module_command
-    from bench.reaper import stop_helper
-    from bench.signals import children_ignore_ctrl_c
+    from gilbench.bench.launch import module_command
+    from gilbench.bench.reaper import stop_helper
+    from gilbench.bench.signals import children_ignore_ctrl_c
 
     with children_ignore_ctrl_c():
-        proc = subprocess.Popen(module_command(sys.executable, "bench.raywatch"),
+        proc = subprocess.Popen(module_command(sys.executable, "gilbench.bench.raywatch"),
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     time.sleep(1.0)  # let it install its handlers (a SIGINT before that kills it: -2)
     assert stop_helper(proc, grace_s=HANG_GUARD_S) == 0
@@ -247,7 +254,7 @@ def test_a_local_rays_folder_leaves_a_tmpdir_too_long_for_its_sockets(monkeypatc
     # Ray refuses to start when a socket's path passes 107 bytes ("AF_UNIX path length
     # cannot exceed 107 bytes"): under a long TMPDIR (a test's own folder, macOS's
     # /var/folders/...) its folder goes to /tmp; under a short one it stays there.
-    from bench.strategies.ray_cluster import RAY_SOCKET_TAIL, UNIX_PATH_MAX, temp_base
+    from gilbench.bench.strategies.ray_cluster import RAY_SOCKET_TAIL, UNIX_PATH_MAX, temp_base
 
     long = tmp_path / ("x" * 40)
     long.mkdir()

@@ -5,7 +5,7 @@ plugin over the registries, ids like ``fib-process_pool-2``. Under plain
 ``pytest`` each runs once, untimed, at smoke size.
 """
 
-from bench.pytest_plugin import run_benchmark
+from gilbench.bench.pytest_plugin import run_benchmark
 
 
 def test_speedup(benchmark, gilbench_cell, gilbench_session):

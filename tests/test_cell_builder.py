@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bench import pytest_plugin
-from bench.pytest_plugin import BenchmarkSession, run_benchmark
-from bench.runner import CellSpec, Plan, cell_fields
-from bench.runner.sweep import run as run_sweep
-from workloads import WORKLOADS
+from gilbench.bench import pytest_plugin
+from gilbench.bench.pytest_plugin import BenchmarkSession, run_benchmark
+from gilbench.bench.runner import CellSpec, Plan, cell_fields
+from gilbench.bench.runner.sweep import run as run_sweep
+from gilbench.workloads import WORKLOADS
 
 # What may differ between two cells of the same spec by how the measurement went, not
 # by which path built it.
@@ -75,7 +75,7 @@ def test_the_pytest_path_pairs_its_rounds_in_the_sweeps_alternating_order(order)
 
 
 def test_the_pytest_paths_cell_has_every_field_the_sweeps_has(order):
-    from bench.profiles import PROFILES
+    from gilbench.bench.profiles import PROFILES
 
     quick = PROFILES["quick"]
     plan = Plan(profile="quick", workloads=("sleep",), strategies=("serial", "threads"),

@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from bench.analysis import claims as F
-from bench.suites import StartupEntry
+from gilbench.bench.analysis import claims as F
+from gilbench.bench.suites import StartupEntry
 from tests.helpers import MS, US, around, cell, ratios_cell, verdict
 from tests.helpers import ipc_entry as ipc
 from tests.helpers import lat_entry as lat

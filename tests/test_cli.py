@@ -14,11 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.cli import main, make_parser
-from bench.strategies import STRATEGIES
-from bench.suites import COST_SUITES
+from gilbench.bench.cli import main, make_parser
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.bench.suites import COST_SUITES
+from gilbench.workloads import KINDS, WORKLOADS
 from tests.helpers import start_interruptible, temp_leftovers
-from workloads import KINDS, WORKLOADS
 
 CORE_STRATEGIES = ("threads", "thread_pool", "process_queue", "process_pipe", "pool_map",
                    "pool_imap", "pool_apply_async", "process_pool")
@@ -29,7 +29,7 @@ DESIGN_CELL_FIELDS = {"workload", "kind", "size", "tasks", "strategy", "start_me
 
 def gilbench(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240):
     """Run the command; if it hangs, make it dump every thread's stack and fail with that."""
-    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "bench", *args],
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "gilbench", *args],
                             env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
@@ -272,7 +272,7 @@ def descendants(pid: int) -> set[int]:
 @pytest.mark.slow
 def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env, tmp_path):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+    args = [sys.executable, "-m", "gilbench", "run", "--profile", "quick", "--suite", "speedup",
             "--workloads", "fib,socket_echo,sleep", "--strategies", ",".join(CORE_STRATEGIES),
             "--repeats", "2", "--out", str(out)]
     # Its own session, like a terminal's foreground group: SIGINT goes to all of it.
@@ -305,7 +305,7 @@ def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env
              and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"processes left behind after Ctrl-C: {alive}"
     # Resume finishes the run without redoing the finished cells.
-    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+    r = subprocess.run([sys.executable, "-m", "gilbench", "run", "--resume", str(out)],
                        env=cli_env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-2000:]
     data = json.loads(results.read_text())
@@ -316,8 +316,8 @@ def test_ctrl_c_saves_partial_results_leaves_nothing_and_resume_finishes(cli_env
 
 STUCK_SCRIPT = """
 import sys
-from bench.cli import leave
-from bench.runner import CellSpec, measure
+from gilbench.bench.cli import leave
+from gilbench.bench.runner import CellSpec, measure
 from tests import kernels
 cell, _ = measure(CellSpec("fib", "thread_pool", None, 2, 1, 4), kernels.hangs_forever, None,
                   repeats=1, warmup=0, timeout_s=0.5)
@@ -337,7 +337,7 @@ def test_a_thread_stuck_in_a_hung_task_does_not_hang_the_exit(cli_env, repo_root
 @pytest.mark.slow
 def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_path):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+    args = [sys.executable, "-m", "gilbench", "run", "--profile", "quick", "--suite", "speedup",
             "--workloads", "sleep", "--strategies", "pool_map,process_pool", "--workers", "2",
             "--repeats", "60", "--out", str(out)]
     proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
@@ -370,7 +370,7 @@ def test_a_worker_killed_from_outside_mid_run_fails_only_its_cell(cli_env, tmp_p
 @pytest.mark.slow
 def test_ctrl_c_in_a_cost_suite_saves_what_finished_and_resume_redoes_it(cli_env, tmp_path):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite",
+    args = [sys.executable, "-m", "gilbench", "run", "--profile", "quick", "--suite",
             "speedup,sync,latency", "--workloads", "sleep", "--strategies", "threads",
             "--workers", "2", "--out", str(out)]
     proc = start_interruptible(args, env=cli_env, cwd=tmp_path)
@@ -399,7 +399,7 @@ def test_ctrl_c_in_a_cost_suite_saves_what_finished_and_resume_redoes_it(cli_env
              and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"processes left behind after Ctrl-C: {alive}"
     sync_before = data["sync"]
-    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+    r = subprocess.run([sys.executable, "-m", "gilbench", "run", "--resume", str(out)],
                        env=cli_env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-2000:]
     told = " ".join(r.stderr.split())  # the first line is wrapped to the terminal
@@ -435,7 +435,7 @@ def test_bad_precision_options_are_one_line(capsys, tmp_path, args, message):
 def test_a_reader_that_closes_the_pipe_gets_no_traceback(cli_env, tmp_path):
     # The read end closes before gilbench has even started, so its first write meets a
     # closed pipe (as with `gilbench list | head -1`).
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "list"], env=cli_env, cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "gilbench", "list"], env=cli_env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.stdout.close()
     err = proc.stderr.read()
@@ -446,9 +446,9 @@ def test_a_reader_that_closes_the_pipe_gets_no_traceback(cli_env, tmp_path):
 
 def test_help_groups_the_options_with_examples_exit_codes_and_this_machines_durations(
         cli_env, tmp_path):
-    from bench.fmt import fmt_minutes
-    from bench.machine import usable_cpus
-    from bench.options import expected_default_s
+    from gilbench.bench.fmt import fmt_minutes
+    from gilbench.bench.machine import usable_cpus
+    from gilbench.bench.options import expected_default_s
 
     top = gilbench("--help", env=cli_env, cwd=tmp_path)
     assert top.returncode == 0 and "exit codes:" in top.stdout
@@ -471,11 +471,11 @@ def test_help_groups_the_options_with_examples_exit_codes_and_this_machines_dura
 
 def test_a_default_runs_first_line_expects_what_help_and_readme_say():
     """One source for a profile's duration: the run's own estimate of the default plan."""
-    from bench.cli import make_parser
-    from bench.machine import usable_cpus
-    from bench.options import build_plan, expected_default_s
-    from bench.runner.expand import expected_s, specs
-    from bench.suites import COST_SUITES
+    from gilbench.bench.cli import make_parser
+    from gilbench.bench.machine import usable_cpus
+    from gilbench.bench.options import build_plan, expected_default_s
+    from gilbench.bench.runner.expand import expected_s, specs
+    from gilbench.bench.suites import COST_SUITES
 
     for profile in ("quick", "standard"):
         plan = build_plan(make_parser().parse_args(["run", "--profile", profile]), print)
@@ -486,8 +486,8 @@ def test_a_default_runs_first_line_expects_what_help_and_readme_say():
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the published durations are "
                     "for Python 3.11, the project's default (3.13 adds subinterpreter cells)")
 def test_readme_and_usage_quote_the_estimates_durations(repo_root):
-    from bench.fmt import fmt_minutes
-    from bench.options import expected_default_s
+    from gilbench.bench.fmt import fmt_minutes
+    from gilbench.bench.options import expected_default_s
 
     readme = " ".join((repo_root / "README.md").read_text(encoding="utf-8").split())
     for profile in ("standard", "quick"):
@@ -507,12 +507,12 @@ def test_readme_and_usage_quote_the_estimates_durations(repo_root):
 def test_the_cli_imports_matplotlib_only_to_draw(cli_env, tmp_path):
     """`gilbench list`, `--help`, a usage error and every spawned worker (which re-imports
     gilbench's main module) skip matplotlib's second of imports; a chart imports it."""
-    code = ("import sys, bench.cli, bench.report, bench.report.compare; "
+    code = ("import sys, gilbench.bench.cli, gilbench.bench.report, gilbench.bench.report.compare; "
             "print('matplotlib' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], env=cli_env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "False", r.stderr
-    draw = ("import sys, pathlib, bench.report.charts as c; "
+    draw = ("import sys, pathlib, gilbench.bench.report.charts as c; "
             "c.save_figure(c.new_figure(figsize=(1, 1)), pathlib.Path(sys.argv[1])); "
             "print('matplotlib' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", draw, str(tmp_path / "x")], env=cli_env,
@@ -531,7 +531,7 @@ def test_a_bad_placement_is_one_line_before_anything_runs(cli_env, tmp_path):
 
 def test_a_bug_is_one_line_and_its_own_exit_code_never_1(capsys, monkeypatch):
     # 1 is what a CI gate reads as "slower": an internal error must never exit with it.
-    import bench.cli as cli
+    import gilbench.bench.cli as cli
 
     def broken() -> dict:
         raise RuntimeError("something gilbench did not expect")
@@ -551,7 +551,7 @@ def test_a_terminal_that_cannot_show_the_signs_gets_question_marks(cli_env, repo
                                                                    tmp_path):
     # PYTHONIOENCODING=ascii: × and ÷ cannot be written; once a traceback and exit 1
     ref = repo_root / "reports" / "reference" / "dev-2cpu-compare-2026-11-27"
-    r = subprocess.run([sys.executable, "-m", "bench", "compare",
+    r = subprocess.run([sys.executable, "-m", "gilbench", "compare",
                         str(ref / "quick-2cpu" / "results.json"),
                         str(ref / "quick-taskset-1cpu" / "results.json")],
                        env={**cli_env, "PYTHONIOENCODING": "ascii"}, cwd=tmp_path,
@@ -581,10 +581,10 @@ def test_every_command_a_message_or_example_suggests_is_accepted(tmp_path):
     # The examples in every --help, the advice of a verdict that can't tell, the resume
     # line of an interrupted run and of a full disk: each parses (no "--target-ci 0.02",
     # refused as out of range, again).
-    from bench.analysis.verdicts import MORE_PRECISION
-    from bench.options import parse_target_ci
-    from bench.run.endings import interrupted
-    from bench.runfolder import how_to_finish
+    from gilbench.bench.analysis.verdicts import MORE_PRECISION
+    from gilbench.bench.options import parse_target_ci
+    from gilbench.bench.run.endings import interrupted
+    from gilbench.bench.runfolder import how_to_finish
 
     parser = make_parser()
     subparsers = next(a for a in parser._actions if hasattr(a, "choices") and a.choices)
@@ -604,7 +604,7 @@ def test_every_command_a_message_or_example_suggests_is_accepted(tmp_path):
 def test_a_runs_own_lines_fit_the_terminal_and_its_errors_stay_whole(capsys, monkeypatch):
     # The first line of the README's run was 186 columns in a 100-column terminal; what the
     # run tells is wrapped (its rest indented), an error or a command to copy is not.
-    from bench.run.endings import say, tell
+    from gilbench.bench.run.endings import say, tell
 
     monkeypatch.setenv("COLUMNS", "60")
     long = "gilbench 0.1.0: 440 cells (11 workloads × 14 strategies × workers 1,2,4) + " \
@@ -620,7 +620,7 @@ def test_a_runs_own_lines_fit_the_terminal_and_its_errors_stay_whole(capsys, mon
 def test_a_reports_folder_gilbench_makes_stays_out_of_the_users_git(tmp_path, monkeypatch):
     import subprocess
 
-    from bench.runfolder import REPORTS_GITIGNORE, run_folder
+    from gilbench.bench.runfolder import REPORTS_GITIGNORE, run_folder
 
     monkeypatch.chdir(tmp_path)
     subprocess.run(["git", "init", "-q"], check=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.analysis.comparison import Run, load_runs, undecided
-from bench.cli import main
-from bench.report.compare import flips, relative_table, undecided_text
-from bench.results import Cell, Results, save, with_speedups
+from gilbench.bench.analysis.comparison import Run, load_runs, undecided
+from gilbench.bench.cli import main
+from gilbench.bench.report.compare import flips, relative_table, undecided_text
+from gilbench.bench.results import Cell, Results, save, with_speedups
 from tests.helpers import SPREAD
 
 MODELS = {"serial": "serial", "threads": "threads", "process_pool": "processes"}
@@ -65,7 +65,7 @@ def pytest_benchmark_json(tmp: Path, res: Results) -> str:
 
 
 def gilbench(*args, env, cwd):
-    return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "gilbench", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -116,7 +116,7 @@ def test_relative_performance_and_geometric_mean():
 
 
 def test_different_task_sizes_are_said_not_compared_and_missing_workloads_are_listed(tmp_path):
-    from bench.report.compare import build
+    from gilbench.bench.report.compare import build
 
     base = Run("base", "-", cells("a", 2.0, 2, size=10))
     other = Run("other", "-", cells("b", 2.0, 2, size=20, workloads=("fib",)))
@@ -209,7 +209,7 @@ def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
 
 
 def test_a_file_without_runs_to_bootstrap_is_refused(tmp_path):
-    from bench.errors import UserError
+    from gilbench.bench.errors import UserError
 
     res = cells("few", 1.95, 2)
     # One number per cell (a summary, as a pytest-benchmark file without its data).

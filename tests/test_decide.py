@@ -9,13 +9,13 @@ import math
 import numpy as np
 import pytest
 
-from bench.analysis.verdicts import duel, duel_confidence, paired_rounds
-from bench.plan import CellSpec, Plan, Precision
-from bench.results import Confirmation
-from bench.runner import decide
-from bench.runner.block import measure_block
-from bench.runner.confirm import confirm_precision, confirmed
-from bench.runner.placement import FREE, Placement
+from gilbench.bench.analysis.verdicts import duel, duel_confidence, paired_rounds
+from gilbench.bench.plan import CellSpec, Plan, Precision
+from gilbench.bench.results import Confirmation
+from gilbench.bench.runner import decide
+from gilbench.bench.runner.block import measure_block
+from gilbench.bench.runner.confirm import confirm_precision, confirmed
+from gilbench.bench.runner.placement import FREE, Placement
 from tests import decisions
 from tests.helpers import ratios_cell
 
@@ -27,7 +27,7 @@ def finalist(strategy, times, serial, alphas=(), more=()):
 
 
 def test_the_duels_level_follows_the_looks_the_run_planned():
-    from bench.analysis.cells import confirmed_view
+    from gilbench.bench.analysis.cells import confirmed_view
 
     serial = [1.0] * 10
     one = [finalist(s, [0.5] * 10, serial) for s in ("threads", "process_pool")]
@@ -153,7 +153,7 @@ def test_no_second_look_the_budget_cannot_pay_for():
 
 
 def test_the_estimate_counts_the_decision_budget():
-    from bench.runner.expand import confirmation_cost_s, expected_s, specs
+    from gilbench.bench.runner.expand import confirmation_cost_s, expected_s, specs
 
     plan = Plan(profile="quick", workloads=("sleep",), strategies=("serial", "threads",
                                                                     "process_pool"),
@@ -174,8 +174,8 @@ def test_a_real_sweep_looks_again_at_an_undecided_duel(monkeypatch):
     """The sweep's wiring, with real threads and processes on sleep: the duel is made to
     read undecided (``decide.undecided`` forced), so the two finalists run again together
     and the sweep reports them a third time, with their follow-up rounds."""
-    from bench.runner.sweep import run as run_sweep
-    from workloads import WORKLOADS
+    from gilbench.bench.runner.sweep import run as run_sweep
+    from gilbench.workloads import WORKLOADS
 
     real = decide.undecided
     forced = []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.results import Cell, Results, save, with_speedups
+from gilbench.bench.cli import main
+from gilbench.bench.results import Cell, Results, save, with_speedups
 from tests.helpers import SPREAD
 
 pyperf = pytest.importorskip("pyperf", reason="pyperf is in the test extra: pip install "
@@ -41,12 +41,12 @@ def made_up(host: str = "a", proc_s: float = 0.5) -> Results:
 
 
 def gilbench(*args, env, cwd):
-    return subprocess.run([sys.executable, "-m", "bench", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "gilbench", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
 def test_pyperf_json_loads_in_pyperf_with_every_ok_cell_and_its_metadata(tmp_path):
-    from bench.report.export import to_pyperf
+    from gilbench.bench.report.export import to_pyperf
 
     res = made_up()
     path = tmp_path / "run.json"
@@ -66,7 +66,7 @@ def test_pyperf_json_loads_in_pyperf_with_every_ok_cell_and_its_metadata(tmp_pat
 
 
 def test_csv_has_one_row_per_cell_failed_ones_included():
-    from bench.report.export import CSV_COLUMNS, to_csv
+    from gilbench.bench.report.export import CSV_COLUMNS, to_csv
 
     rows = list(csv.DictReader(io.StringIO(to_csv(made_up()))))
     assert tuple(rows[0]) == CSV_COLUMNS
@@ -118,7 +118,7 @@ def test_a_real_run_exported_reads_in_pyperf_show_compare_to_and_hist(tmp_path, 
 
 
 def test_several_start_methods_and_sizes_get_distinct_names():
-    from bench.report.export import benchmark_name
+    from gilbench.bench.report.export import benchmark_name
 
     c = made_up().cells[2]
     assert benchmark_name(c, methods=1, sizes=1) == "fib/process_pool/2"

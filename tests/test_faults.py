@@ -25,17 +25,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import EXIT_WRITE_FAILED
-from bench.errors import UserError
-from bench.files import LOCK_NAME, FolderLock, new_folder
-from bench.results import load
+from gilbench.bench.cli import EXIT_WRITE_FAILED
+from gilbench.bench.errors import UserError
+from gilbench.bench.files import LOCK_NAME, FolderLock, new_folder
+from gilbench.bench.results import load
 from tests.helpers import run_watched
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNELS = ROOT / "tests" / "fault_kernels.py"
-GILBENCH = [sys.executable, "-m", "bench"]
+GILBENCH = [sys.executable, "-m", "gilbench"]
 # A small, fast run: two kinds of work, threads and processes, with their charts.
 SMOKE = ["run", "--profile", "smoke", "--suite", "speedup", "--workloads", "fib,sleep",
          "--strategies", "serial,threads,process_pool", "--workers", "1,2"]
@@ -166,7 +166,7 @@ def test_report_compare_and_export_on_a_full_disk_say_so_and_change_nothing(
 def test_xfsz_is_ignored_by_gilbench_itself():
     # A plain `ulimit -f` (SIGXFSZ at its default, which kills with a core dump): gilbench
     # ignores it, so the write fails with EFBIG and is said in one line.
-    code = ("import signal; from bench.signals import install_stop_handlers; "
+    code = ("import signal; from gilbench.bench.signals import install_stop_handlers; "
             "install_stop_handlers(); print(signal.getsignal(signal.SIGXFSZ) == signal.SIG_IGN)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=ROOT, timeout=60)
@@ -416,7 +416,7 @@ def test_nothing_outlives_a_run_stopped_by_sigterm(cli_env, tmp_path):
 
 LOST_POOL = """
 import multiprocessing, sys
-from bench.reaper import reap_children
+from gilbench.bench.reaper import reap_children
 ctx = multiprocessing.get_context(sys.argv[1])
 lost = [ctx.Pool(2)]  # as a stop signal inside Pool() leaves one: no one will close it,
 lost[0].map(abs, [1, 2])  # and its threads replace every worker that ends

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fmt import fmt_bytes, fmt_minutes, fmt_rate, fmt_s, fmt_speedup
+from gilbench.bench.fmt import fmt_bytes, fmt_minutes, fmt_rate, fmt_s, fmt_speedup
 
 
 @pytest.mark.parametrize("value, text", [(1.5e-6, "1.5 µs"), (0.0123, "12.3 ms"), (250e-9,

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.interpreters import find_interpreters, parse_spec, run_in
-from bench.interpreters.serial import _Server, measure
-from bench.machine import collect_machine
-from bench.report import render
-from bench.report.speedups import GIL_ON_MARK, free_threading, workload_table
-from bench.results import load
-from bench.runner import Plan
-from bench.serialcost import cost
-from bench.strategies import STRATEGIES
+from gilbench.bench.interpreters import find_interpreters, parse_spec, run_in
+from gilbench.bench.interpreters.serial import _Server, measure
+from gilbench.bench.machine import collect_machine
+from gilbench.bench.report import render
+from gilbench.bench.report.speedups import GIL_ON_MARK, free_threading, workload_table
+from gilbench.bench.results import load
+from gilbench.bench.runner import Plan
+from gilbench.bench.serialcost import cost
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.workloads import WORKLOADS
 from tests.helpers import FT_PYTHON, needs_ft_python
 from tests.helpers import run_gilbench as gilbench
-from workloads import WORKLOADS
 
 FORCED = "python3.13t-PYTHON_GIL=1"
 
@@ -121,7 +121,7 @@ PyMODINIT_FUNC PyInit_gilly(void) { return PyModule_Create(&def); }
 # each worker, whatever its start method).
 SITECUSTOMIZE = '''
 import multiprocessing
-from workloads import workload
+from gilbench import workload
 
 @workload(kind="cpu", releases_gil=False, size_unit="n",
           sizes={"smoke": 20000, "quick": 20000, "standard": 20000, "full": 20000})
@@ -244,8 +244,8 @@ def test_compare_of_a_python_runs_files_keeps_its_labels_and_single_thread_cost(
 def test_one_usable_cpu_is_said_to_show_nothing_of_free_threading():
     import dataclasses
 
-    from bench.analysis.comparison import load_runs
-    from bench.report.freethreading import sentences
+    from gilbench.bench.analysis.comparison import load_runs
+    from gilbench.bench.report.freethreading import sentences
 
     folder = (Path(__file__).resolve().parent.parent / "reports" / "reference"
               / "xeon-16cpu-freethreading-quick-2026-11-27")

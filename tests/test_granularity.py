@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from bench import stats
-from bench.analysis import granularity as g
-from bench.plan import Plan
-from bench.results import Results
-from bench.runner import granularity as plan_g
+from gilbench.bench import stats
+from gilbench.bench.analysis import granularity as g
+from gilbench.bench.plan import Plan
+from gilbench.bench.results import Results
+from gilbench.bench.runner import granularity as plan_g
+from gilbench.workloads import WORKLOADS
 from tests.helpers import plan_record, ratios_cell, run_gilbench
-from workloads import WORKLOADS
 
 
 def states(*pairs, rising=True):
@@ -120,7 +120,7 @@ def test_processes_pay_from_a_size_read_off_the_curves():
     pays = g.pays_crossover(r, "w", "process_pool[fork]")
     assert pays.status == "crosses"
     assert g.pays_crossover(r, "w", "threads").status == "never"
-    from bench.analysis.claims import processes_pay_from
+    from gilbench.bench.analysis.claims import processes_pay_from
 
     verdict, said = processes_pay_from(r)
     assert verdict == "holds" and said.startswith("Processes pay from tasks of about")
@@ -129,7 +129,7 @@ def test_processes_pay_from_a_size_read_off_the_curves():
 def test_processes_that_never_pay_say_so():
     r = results_of("cpu", FLAT, [(0.5, 0.6, 0.7)] * 4)
     assert g.main_crossover(r, "w").status == "never"
-    from bench.analysis.claims import processes_pay_from
+    from gilbench.bench.analysis.claims import processes_pay_from
 
     assert processes_pay_from(r)[0] == "does not hold"
 

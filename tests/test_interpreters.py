@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from bench.interpreters import find_interpreters, merged_machine, run_in
-from bench.machine import collect_machine
-from bench.results import load
-from bench.runner import Plan
+from gilbench.bench.interpreters import find_interpreters, merged_machine, run_in
+from gilbench.bench.machine import collect_machine
+from gilbench.bench.results import load
+from gilbench.bench.runner import Plan
 from tests.helpers import OTHER_PYTHON, needs_other_python
 from tests.helpers import run_gilbench as gilbench
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.phases import ENV, MARK, PHASES
+from gilbench.bench.phases import ENV, MARK, PHASES
 from tests.helpers import (
     OTHER_PYTHON,
     PY315,
@@ -37,7 +37,7 @@ EXIT_GUARD_S = 15
 
 
 def run(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bench", "run", "--profile", "quick", *args]
+    return [sys.executable, "-m", "gilbench", "run", "--profile", "quick", *args]
 
 
 def sweep(strategies: str, *more: str) -> list[str]:
@@ -66,7 +66,7 @@ CASES = {
                                "serial,subinterpreters", "--python", OTHER_PYTHON or "?"),
     "interpreter_pool:0.2": run("--suite", "speedup", "--workloads", "fib", "--strategies",
                                 "serial,interpreter_pool", "--python", PY315 or "?"),
-    "selfcheck:3": [sys.executable, "-m", "bench", "selfcheck"],
+    "selfcheck:3": [sys.executable, "-m", "gilbench", "selfcheck"],
     "pytest:0.5": [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--capture=no",
                    f"--rootdir={ROOT}", str(ROOT / "tests" / "test_benchmarks.py"),
                    "--benchmark-only", "-k", "fib-serial-1 or fib-threads-2 or fib-pool_map-2"],
@@ -142,7 +142,7 @@ def test_ctrl_c_at_a_phase_stops_cleanly(case, cli_env, tmp_path, private_tmp):
     assert not alive, f"processes left behind after Ctrl-C at {phase}: {alive}"
     assert leftovers(shm_before, temp, seen | {proc.pid}) == set()
     if phase == "single-thread":  # the sweeps are kept; the resume measures only this
-        r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+        r = subprocess.run([sys.executable, "-m", "gilbench", "run", "--resume", str(out)],
                            env=cli_env, cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
         assert r.returncode == 0, r.stderr[-2000:]
@@ -195,7 +195,7 @@ def test_an_interrupted_python_run_resumes_where_it_stopped(cli_env, tmp_path):
     (saved,) = out.glob("*/results.json")
     before = json.loads(saved.read_text())
     assert before["run"]["complete"] is False and 0 < len(before["cells"]) < 10
-    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out)],
+    r = subprocess.run([sys.executable, "-m", "gilbench", "run", "--resume", str(out)],
                        env=cli_env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"{10 - len(before['cells'])} cells left" in " ".join(r.stderr.split())
@@ -208,6 +208,6 @@ def test_an_interrupted_python_run_resumes_where_it_stopped(cli_env, tmp_path):
 
 
 def test_resume_of_a_folder_that_is_no_run_is_one_line(cli_env, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(tmp_path)],
+    r = subprocess.run([sys.executable, "-m", "gilbench", "run", "--resume", str(tmp_path)],
                        env=cli_env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr

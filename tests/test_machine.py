@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from bench import machine
-from bench.analysis import noise
+from gilbench.bench import machine
+from gilbench.bench.analysis import noise
 
 
 @pytest.mark.parametrize("cpu_max, expected", [
@@ -128,8 +128,8 @@ def test_other_programs_cpu_during_a_run_is_measured_and_judged(tmp_path):
 
 
 def test_the_interpreter_record_labels_and_words_and_the_machine_record_holds_it():
-    from bench.interprecord import InterpreterRecord
-    from bench.machine import collect_python, this_interpreter
+    from gilbench.bench.interprecord import InterpreterRecord
+    from gilbench.bench.machine import collect_python, this_interpreter
 
     cpython = InterpreterRecord("3.10.14", "CPython")
     pypy = InterpreterRecord("3.10.14", "PyPy", default_start_method="fork")

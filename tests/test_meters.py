@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bench import meters
+from gilbench.bench import meters
 
 
 def test_own_peak_is_reset_per_run_and_sees_a_transient_allocation():

@@ -74,7 +74,7 @@ def test_benchmark_only_writes_json_with_speedups_and_charts(repo_root, cli_env,
     assert (report / "speedup-fib.png").exists() and (report / "report.html").exists()
     # The same charts from the pytest-benchmark JSON alone.
     again = tmp_path / "again"
-    r = subprocess.run([sys.executable, "-m", "bench", "report", str(out_json), "--out",
+    r = subprocess.run([sys.executable, "-m", "gilbench", "report", str(out_json), "--out",
                         str(again)], cwd=tmp_path, env=cli_env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (again / "speedup-fib.png").exists()
@@ -141,7 +141,7 @@ def test_a_kept_cluster_is_closed_before_the_next_test_that_is_not_its(tmp_path,
     # An idle cluster heartbeats: the next test that does not use it must not run beside it.
     (tmp_path / "test_mine.py").write_text(textwrap.dedent("""
         import psutil, pytest
-        from workloads import workload
+        from gilbench import workload
 
         @workload(kind="cpu", sizes={"smoke": 10, "quick": 10, "standard": 10, "full": 10})
         def tiny(size, seed):
@@ -155,7 +155,7 @@ def test_a_kept_cluster_is_closed_before_the_next_test_that_is_not_its(tmp_path,
             alive = [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)]
             assert not [c for c in alive if "spawn_main" in c or "distributed" in c], alive
     """))
-    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "bench.pytest_plugin", "-p",
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "gilbench.bench.pytest_plugin", "-p",
                         "no:cacheprovider", str(tmp_path / "test_mine.py"), "-q",
                         "-k", "dask or after", f"--rootdir={tmp_path}"],  # no serial between
                        cwd=tmp_path, env=cli_env, capture_output=True, text=True, timeout=300)

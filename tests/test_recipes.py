@@ -17,21 +17,21 @@ from typing import ClassVar
 
 import pytest
 
-from bench.cli import make_parser
-from bench.entries import ENTRY_TYPES, Entry, entry_type
-from bench.machine import collect_machine
-from bench.options import build_plan, default_strategies, parse_suites
-from bench.report import build as build_report
-from bench.report import sections
-from bench.report.document import Para, render_markdown
-from bench.results import Results, load, utc_now
-from bench.runner import expected_s, spec_cost_s, specs
-from bench.session import Session
-from bench.strategies import STRATEGIES, strategy
-from bench.strategies.threads import ThreadPool
-from bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, cost_suite
-from bench.suites.base import CostSuite
-from workloads import PROFILE_NAMES, WORKLOADS, workload
+from gilbench.bench.cli import make_parser
+from gilbench.bench.entries import ENTRY_TYPES, Entry, entry_type
+from gilbench.bench.machine import collect_machine
+from gilbench.bench.options import build_plan, default_strategies, parse_suites
+from gilbench.bench.report import build as build_report
+from gilbench.bench.report import sections
+from gilbench.bench.report.document import Para, render_markdown
+from gilbench.bench.results import Results, load, utc_now
+from gilbench.bench.runner import expected_s, spec_cost_s, specs
+from gilbench.bench.session import Session
+from gilbench.bench.strategies import STRATEGIES, strategy
+from gilbench.bench.strategies.threads import ThreadPool
+from gilbench.bench.suites import ALL_SUITES, COST_SUITES, SUITE_TITLES, cost_suite
+from gilbench.bench.suites.base import CostSuite
+from gilbench.workloads import PROFILE_NAMES, WORKLOADS, workload
 
 
 def toy_kernel(size: int, seed: int) -> int:
@@ -109,18 +109,18 @@ def toy_suite_added(monkeypatch):
     """The three places of the cost suite recipe: the entry class, the suite's module
     with ``run`` and ``SUITE``, its report module."""
     entry_type(ToyEntry)
-    run_module = types.ModuleType("bench.suites.toy")
+    run_module = types.ModuleType("gilbench.bench.suites.toy")
     run_module.SUITE = CostSuite(  # type: ignore[attr-defined]
         name="toy", run=toy_run,
         budgets={"smoke": ToyBudget(2), "quick": ToyBudget(3), "standard": ToyBudget(4)},
         seconds={"smoke": 1, "quick": 2.5, "standard": 7})
-    report_module = types.ModuleType("bench.report.suites.toy")
+    report_module = types.ModuleType("gilbench.bench.report.suites.toy")
     report_module.section = toy_section  # type: ignore[attr-defined]
     report_module.chart = lambda results, stem: []  # type: ignore[attr-defined]
     report_module.headline = (  # type: ignore[attr-defined]
         lambda results: "toy: measured" if results.entries("toy") else None)
-    monkeypatch.setitem(sys.modules, "bench.suites.toy", run_module)
-    monkeypatch.setitem(sys.modules, "bench.report.suites.toy", report_module)
+    monkeypatch.setitem(sys.modules, "gilbench.bench.suites.toy", run_module)
+    monkeypatch.setitem(sys.modules, "gilbench.bench.report.suites.toy", report_module)
     yield "toy"
     ENTRY_TYPES.pop("toy", None)
 
@@ -187,13 +187,13 @@ def test_the_cost_suite_recipe_three_places_and_nothing_else(toy_suite_added, tm
     assert again.entries_of(ToyEntry) == list(results.entries("toy"))
     md = render_markdown(build_report(again, {}), tmp_path)
     assert "Toy suite: 3 measurements." in md
-    from bench.report.suites import headlines
+    from gilbench.bench.report.suites import headlines
 
     assert "toy: measured" in headlines(again)
 
 
 def test_the_report_section_recipes_one_function_in_a_list(monkeypatch, tmp_path):
-    from bench.report import compare
+    from gilbench.bench.report import compare
     from tests.helpers import sample_results
 
     def hello(results, charts):
@@ -215,8 +215,8 @@ def test_the_report_section_recipes_one_function_in_a_list(monkeypatch, tmp_path
 
 def test_the_chart_recipe_one_function_in_a_list_and_a_section_that_shows_it(monkeypatch,
                                                                                tmp_path):
-    from bench.report import charts, render
-    from bench.report.document import Image
+    from gilbench.bench.report import charts, render
+    from gilbench.bench.report.document import Image
     from tests.helpers import sample_results
 
     def toy_chart(results, out):  # as the recipe says: new_figure, save_figure, a key
@@ -246,10 +246,10 @@ def test_the_chart_recipe_one_function_in_a_list_and_a_section_that_shows_it(mon
 def test_the_interpreter_kind_recipe_an_implementation_needs_no_edit(monkeypatch):
     import platform
 
-    from bench import remote
-    from bench.analysis.comparison import Run
-    from bench.interprecord import InterpreterRecord
-    from bench.report.matrix import interpreter_words
+    from gilbench.bench import remote
+    from gilbench.bench.analysis.comparison import Run
+    from gilbench.bench.interprecord import InterpreterRecord
+    from gilbench.bench.report.matrix import interpreter_words
     from tests.helpers import sample_results
 
     monkeypatch.setattr(platform, "python_implementation", lambda: "GraalPy")
@@ -268,9 +268,9 @@ def test_the_interpreter_kind_recipe_a_build_fact_is_one_field(monkeypatch, tmp_
     import json
     from dataclasses import asdict, replace
 
-    from bench import machine as machine_mod
-    from bench import remote, schemagen
-    from bench.interprecord import InterpreterRecord
+    from gilbench.bench import machine as machine_mod
+    from gilbench.bench import remote, schemagen
+    from gilbench.bench.interprecord import InterpreterRecord
 
     @dataclass(frozen=True)
     class WithTailCalls(InterpreterRecord):  # the field, as the recipe adds it
@@ -305,10 +305,10 @@ def test_the_interpreter_kind_recipe_a_build_fact_is_one_field(monkeypatch, tmp_
 def test_the_statistic_recipe_one_interval_behind_every_figure(monkeypatch):
     from dataclasses import replace
 
-    from bench import stats
-    from bench.analysis.cells import at_confidence, headline
-    from bench.entries import timed
-    from bench.results import with_speedup
+    from gilbench.bench import stats
+    from gilbench.bench.analysis.cells import at_confidence, headline
+    from gilbench.bench.entries import timed
+    from gilbench.bench.results import with_speedup
     from tests.helpers import ratios_cell
 
     def toy_interval(values, confidence=stats.CONFIDENCE, *, interpolated=True):  # full range

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import render, write_report
-from bench.report.terminal import summary
-from bench.results import load, unpaired
+from gilbench.bench.report import render, write_report
+from gilbench.bench.report.terminal import summary
+from gilbench.bench.results import load, unpaired
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reports" / "reference"
 FILES = sorted(REFERENCE.glob("*.json"))
@@ -64,11 +64,11 @@ def test_there_is_a_free_threading_reference():
 
 @pytest.mark.parametrize("folder", RUNS, ids=[p.name for p in RUNS])
 def test_a_reference_python_run_compares_with_its_single_thread_cost(folder, tmp_path):
-    from bench import serialcost
-    from bench.analysis.comparison import load_runs, pick_baseline
-    from bench.report.compare import build
-    from bench.report.document import render_markdown
-    from bench.runfolder import SERIAL_COST
+    from gilbench.bench import serialcost
+    from gilbench.bench.analysis.comparison import load_runs, pick_baseline
+    from gilbench.bench.report.compare import build
+    from gilbench.bench.report.document import render_markdown
+    from gilbench.bench.runfolder import SERIAL_COST
 
     record = json.loads((folder / "interpreters.json").read_text())
     labels = [i["label"] for i in record["interpreters"]]

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.analysis import workload_verdict
-from bench.report import build, write_report
-from bench.report.charts import write_charts
-from bench.report.document import render_markdown
-from bench.report.speedups import free_threading
-from bench.report.suites import headlines, write_cost_charts
-from bench.results import Results, with_speedups
+from gilbench.bench.analysis import workload_verdict
+from gilbench.bench.report import build, write_report
+from gilbench.bench.report.charts import write_charts
+from gilbench.bench.report.document import render_markdown
+from gilbench.bench.report.speedups import free_threading
+from gilbench.bench.report.suites import headlines, write_cost_charts
+from gilbench.bench.results import Results, with_speedups
 from tests.helpers import cell, full_sample
 from tests.helpers import sample_results as sample
 
@@ -38,7 +38,7 @@ def test_workload_verdict_wording():
     assert workload_verdict(a, wide).startswith("can't tell at this precision (threads ÷ "
                                                 "processes 0.76–1.27×")
     # Above what its CPUs allow (2 workers, 3.5x): never the basis of a verdict.
-    from bench.analysis import best_by_speedup
+    from gilbench.bench.analysis import best_by_speedup
 
     fast = dataclasses.replace(b, speedup=3.5, speedup_ci95=(3.4, 3.6))
     assert best_by_speedup([fast, b], usable=2) is b
@@ -79,7 +79,7 @@ def test_free_threading_section_says_what_changed():
 
     cells = [cell("fib", "cpu", "serial", 1, 1.0), cell("fib", "cpu", "threads", 2, 0.55),
              cell("fib", "cpu", "pool_map", 2, 0.52)]
-    from bench.results import with_speedups
+    from gilbench.bench.results import with_speedups
 
     free = Results(machine={"free_threaded_build": True, "gil_enabled": False,
                             "python_gil_env": "0"}, cells=tuple(
@@ -100,7 +100,7 @@ def test_free_threading_section_says_what_changed():
 def test_the_free_threading_section_names_pythongil_1_as_the_cause():
     import dataclasses
 
-    from bench.results import with_speedups
+    from gilbench.bench.results import with_speedups
 
     cells = [dataclasses.replace(c, gil_enabled_in_workers=True) for c in with_speedups([
         cell("fib", "cpu", "serial", 1, 1.0), cell("fib", "cpu", "threads", 2, 1.0),
@@ -119,14 +119,14 @@ def test_the_free_threading_section_names_pythongil_1_as_the_cause():
 def test_titles_and_findings_fit_an_interpreter_without_a_gil():
     import dataclasses
 
-    from bench.analysis import kind_verdicts
+    from gilbench.bench.analysis import kind_verdicts
 
     free = Results(machine={"free_threaded_build": True, "gil_enabled": False,
                             "usable_cpus": 2}, cells=tuple(
         dataclasses.replace(c, gil_enabled_in_workers=False) for c in sample().cells))
     md = render_markdown(build(free, {}), Path("."))
     assert "holds the GIL" not in md and "(no GIL in this interpreter)" in md
-    from bench.report.verdicts import kind_verdict_lines
+    from gilbench.bench.report.verdicts import kind_verdict_lines
 
     assert all("holds the GIL" not in line
                for line in kind_verdict_lines(kind_verdicts(free)))
@@ -156,7 +156,7 @@ def test_headlines_quote_the_measured_figures():
 def test_the_sweeps_eta_weighs_cells_by_their_expected_time(monkeypatch, capsys):
     """In a log (no terminal), one line per workload with the time left, extrapolated
     from the expected time done so far, not from the count of cells done."""
-    from bench.report import terminal
+    from gilbench.bench.report import terminal
 
     clock = iter([0.0, 10.0, 20.0, 30.0])  # the start, then each update
     monkeypatch.setattr(terminal.time, "monotonic", lambda: next(clock))
@@ -172,8 +172,8 @@ def test_the_sweeps_eta_weighs_cells_by_their_expected_time(monkeypatch, capsys)
 
 
 def test_a_cost_suite_prints_a_line_per_measurement_in_a_log(monkeypatch, capsys):
-    from bench.report import terminal
-    from bench.suites import SyncEntry
+    from gilbench.bench.report import terminal
+    from gilbench.bench.suites import SyncEntry
 
     clock = iter([0.0, 4.0, 9.0])
     monkeypatch.setattr(terminal.time, "monotonic", lambda: next(clock))
@@ -203,8 +203,8 @@ def test_a_cost_suite_prints_a_line_per_measurement_in_a_log(monkeypatch, capsys
 def test_a_file_without_paired_runs_says_it_predates_them():
     import dataclasses
 
-    from bench.report.sections import build
-    from bench.report.terminal import summary
+    from gilbench.bench.report.sections import build
+    from gilbench.bench.report.terminal import summary
 
     res = sample()
     old = dataclasses.replace(res, cells=tuple(
@@ -235,9 +235,9 @@ def test_a_kernel_named_like_a_chart_replaces_no_chart(tmp_path):
 def test_a_cell_whose_runs_fall_in_two_modes_says_so(tmp_path):
     import dataclasses
 
-    from bench.analysis.noise import two_modes
-    from bench.report.document import render_markdown
-    from bench.report.sections import build
+    from gilbench.bench.analysis.noise import two_modes
+    from gilbench.bench.report.document import render_markdown
+    from gilbench.bench.report.sections import build
     from tests.helpers import box_results as make_results
 
     serial = tuple(1.0 + 0.01 * (i % 3) for i in range(30))
@@ -257,8 +257,8 @@ def test_the_summary_at_three_levels_of_detail(tmp_path, monkeypatch):
     import dataclasses
 
     monkeypatch.setenv("COLUMNS", "1000")  # a line per answer (wrapping: the test below)
-    from bench.analysis import duel_of, findings
-    from bench.report.terminal import summary
+    from gilbench.bench.analysis import duel_of, findings
+    from gilbench.bench.report.terminal import summary
 
     r = full_sample()
     quiet = summary(r, tmp_path, -1).splitlines()
@@ -285,7 +285,7 @@ def test_the_summary_at_three_levels_of_detail(tmp_path, monkeypatch):
 
 
 def test_the_summary_fits_the_terminal_wrapping_never_cutting(tmp_path, monkeypatch):
-    from bench.report.terminal import summary, text_table
+    from gilbench.bench.report.terminal import summary, text_table
 
     r = full_sample()
     for cols in ("100", "80"):
@@ -310,9 +310,9 @@ def test_every_strategy_of_a_run_has_a_colour_and_marker_of_its_own():
     # strategies once shared a colour with solid lines and squares (process_queue, dask).
     import multiprocessing
 
-    from bench.report.charts import _style_for
-    from bench.report.palette import CPUS
-    from bench.strategies import STRATEGIES
+    from gilbench.bench.report.charts import _style_for
+    from gilbench.bench.report.palette import CPUS
+    from gilbench.bench.strategies import STRATEGIES
 
     labels, models = [], {}
     for name, cls in STRATEGIES.items():
@@ -328,7 +328,7 @@ def test_every_strategy_of_a_run_has_a_colour_and_marker_of_its_own():
 
 
 def test_the_speedup_charts_ideal_and_dodged_error_bars(monkeypatch, tmp_path):
-    from bench.report import charts
+    from gilbench.bench.report import charts
 
     r = full_sample()
     drawn = {}
@@ -359,9 +359,9 @@ def test_rounds_alike_more_than_chance_are_found_and_said(tmp_path):
 
     import numpy as np
 
-    from bench.analysis.noise import bartels_z, round_dependence
-    from bench.report.document import render_markdown
-    from bench.report.sections import build
+    from gilbench.bench.analysis.noise import bartels_z, round_dependence
+    from gilbench.bench.report.document import render_markdown
+    from gilbench.bench.report.sections import build
     from tests.helpers import box_results as make_results
 
     rng = np.random.default_rng(3)
@@ -402,9 +402,9 @@ def test_the_overview_heat_map_shows_the_summarys_figures(tmp_path):
     # column. On the 440-cell reference run, drawn for real.
     from pathlib import Path
 
-    from bench.analysis import best_cells, headline_of
-    from bench.report.charts import overview_cells, overview_chart
-    from bench.results import load
+    from gilbench.bench.analysis import best_cells, headline_of
+    from gilbench.bench.report.charts import overview_cells, overview_chart
+    from gilbench.bench.results import load
 
     r = load(Path(__file__).resolve().parent.parent / "reports" / "reference"
              / "dev-2cpu-standard-2026-12-06.json")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import render
-from bench.results import load
+from gilbench.bench.report import render
+from gilbench.bench.results import load
 
 pytestmark = pytest.mark.slow  # a real render of a 440-cell run, and a browser
 

@@ -6,13 +6,13 @@ import dataclasses
 
 import pytest
 
-from bench.analysis import (
+from gilbench.bench.analysis import (
     curve_laws,
     precision,
 )
-from bench.report import build
-from bench.report.speedups import noise_blocks, scaling_table, summary_table
-from bench.results import with_speedups
+from gilbench.bench.report import build
+from gilbench.bench.report.speedups import noise_blocks, scaling_table, summary_table
+from gilbench.bench.results import with_speedups
 from tests.helpers import box_results as results
 from tests.helpers import fib_cell as cell
 from tests.helpers import plan_record
@@ -72,7 +72,7 @@ def test_scaling_table_on_a_made_up_curve():
 
 
 def test_the_noisy_machine_warning_comes_from_the_machine_not_from_wide_intervals():
-    from bench.report.speedups import machine_warning
+    from gilbench.bench.report.speedups import machine_warning
 
     quiet = sample()
     assert machine_warning(quiet) is None
@@ -89,6 +89,6 @@ def test_the_noisy_machine_warning_comes_from_the_machine_not_from_wide_interval
 
 
 def test_the_start_probe_needs_two_cpus():
-    from bench.selfcheck import start_probe
+    from gilbench.bench.selfcheck import start_probe
 
     assert start_probe(1) is None

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from bench import results as R
-from bench import stats
-from bench.errors import UserError
-from bench.results import Cell, Results, from_json_data, with_speedup
+from gilbench.bench import results as R
+from gilbench.bench import stats
+from gilbench.bench.errors import UserError
+from gilbench.bench.results import Cell, Results, from_json_data, with_speedup
 from tests.helpers import fib_cell as cell
 from tests.helpers import full_sample
 from tests.helpers import sync_entry as sync
@@ -171,8 +171,8 @@ def test_suites_survive_the_results_file_and_bad_ones_are_refused():
 
 
 def test_strategy_facts_are_read_from_the_file_and_old_files_get_their_facts_then():
-    from bench.strategies import STRATEGIES
-    from bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
+    from gilbench.bench.strategies import STRATEGIES
+    from gilbench.bench.strategyfacts import BEFORE_THE_TABLE, StrategyFacts
 
     engine = StrategyFacts("processes", "engine", per_task_s=0.5)
     written = Results(machine={}, cells=(), run={"strategies": {"dask": engine.to_dict()}})
@@ -190,7 +190,7 @@ def test_strategy_facts_are_read_from_the_file_and_old_files_get_their_facts_the
 
 
 def test_usable_cpus_is_read_in_one_place_and_unknown_is_zero():
-    from bench.results import Results, usable_cpus_of
+    from gilbench.bench.results import Results, usable_cpus_of
 
     assert usable_cpus_of({"usable_cpus": 16}) == 16
     assert usable_cpus_of({"usable_cpus": 2.0}) == 2

@@ -9,10 +9,10 @@ import os
 import numpy as np
 import pytest
 
-from bench import machine, stats
-from bench.profiles import PROFILES, default_workers
-from bench.results import Cell
-from bench.runner import (
+from gilbench.bench import machine, stats
+from gilbench.bench.profiles import PROFILES, default_workers
+from gilbench.bench.results import Cell
+from gilbench.bench.runner import (
     BlockMeasurement,
     CellSpec,
     Plan,
@@ -23,12 +23,12 @@ from bench.runner import (
     points,
     run,
 )
-from bench.runner import specs as runner_specs
-from bench.runner.placement import FREE, PAIRED, Placement
-from bench.strategies import STRATEGIES, CellFailure, Strategy
+from gilbench.bench.runner import specs as runner_specs
+from gilbench.bench.runner.placement import FREE, PAIRED, Placement
+from gilbench.bench.strategies import STRATEGIES, CellFailure, Strategy
+from gilbench.workloads import PROFILE_NAMES as SIZE_PROFILES
+from gilbench.workloads import WORKLOADS, Task
 from tests import coverage, kernels
-from workloads import PROFILE_NAMES as SIZE_PROFILES
-from workloads import WORKLOADS, Task
 
 
 class FakeClock:
@@ -395,8 +395,8 @@ def test_the_coverage_simulation_stops_where_the_block_measurement_stops():
 
 
 def test_a_run_expects_its_budgets_and_its_process_starts():
-    from bench.runner.expand import CELL_OVERHEAD_S, PROCESS_START_S, expected_s
-    from bench.suites import cost_suite
+    from gilbench.bench.runner.expand import CELL_OVERHEAD_S, PROCESS_START_S, expected_s
+    from gilbench.bench.suites import cost_suite
 
     plan = Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads",
                                                                  "pool_map"),
@@ -409,7 +409,7 @@ def test_a_run_expects_its_budgets_and_its_process_starts():
     want = 5 * per + (1 + 4) * PROCESS_START_S + cost_suite("sync").seconds["quick"]
     # and the confirmations: one more cell of each kind of worker, the dearest of its kind,
     # and the decision budget for second looks at undecided duels (bench.runner.decide)
-    from bench.runner.decide import DECISION_SHARE
+    from gilbench.bench.runner.decide import DECISION_SHARE
 
     want += (1 + DECISION_SHARE) * (per + (per + 4 * PROCESS_START_S))
     assert expected_s(plan, specs, ["sync"]) == pytest.approx(want)
@@ -420,10 +420,10 @@ def test_worker_counts_past_the_tasks_make_longer_runs_and_the_estimate_says_so(
     # --workers 1000 on 2 CPUs: every run does 1000 tasks (serial runs too), not the
     # profile's 8; the estimate counts each cell's fewest runs that much longer (it said 5 s
     # for a run that took 80 s), and the run says why in one line.
-    from bench.profiles import SERIAL_RUN_S
-    from bench.run.local import workers_note
-    from bench.runner.expand import more_serial_s, more_tasks_s, spec_cost_s
-    from bench.runner.placement import SPREAD
+    from gilbench.bench.profiles import SERIAL_RUN_S
+    from gilbench.bench.run.local import workers_note
+    from gilbench.bench.runner.expand import more_serial_s, more_tasks_s, spec_cost_s
+    from gilbench.bench.runner.placement import SPREAD
 
     def plan_of(workers: tuple[int, ...]) -> Plan:
         return Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads"),
@@ -470,7 +470,7 @@ def test_no_cell_leaves_early_on_a_cell_above_the_physics():
 
 
 def test_a_resumed_run_keeps_the_record_of_its_earlier_parts(tmp_path):
-    from bench.session import Session
+    from gilbench.bench.session import Session
 
     def part(previous, check):
         s = Session(tmp_path, {"usable_cpus": 2}, "2026-11-27T00:00:00Z", profile="quick",
@@ -498,8 +498,8 @@ def test_a_resumed_run_keeps_the_record_of_its_earlier_parts(tmp_path):
 
 
 def test_the_finalist_is_measured_again_and_its_headline_comes_from_those_runs():
-    from bench.analysis import headline
-    from bench.runner.confirm import CONFIRM_MIN_PAIRS, confirm, confirm_precision
+    from gilbench.bench.analysis import headline
+    from gilbench.bench.runner.confirm import CONFIRM_MIN_PAIRS, confirm, confirm_precision
 
     # Two worker counts of one strategy; 2 workers are twice as fast as serial. The
     # confirmation block runs only the finalist (c2), on runs that now take 0.8 s (the
@@ -526,7 +526,7 @@ def test_the_finalist_is_measured_again_and_its_headline_comes_from_those_runs()
     assert head is not None and head.confirmed and head.cell.speedup == pytest.approx(1.25)
     assert head.cell.speedup_ci95 == pytest.approx((1.25, 1.25))
     # A failed re-measurement leaves the choice to the simultaneous intervals.
-    from bench.results import Confirmation
+    from gilbench.bench.results import Confirmation
 
     failed = dataclasses.replace(final, confirmation=Confirmation(error="worker died"))
     assert len(final.times_s) == 8  # the sweep's pairs: enough for 97.5% each
@@ -538,7 +538,7 @@ def test_the_finalist_is_measured_again_and_its_headline_comes_from_those_runs()
 
 
 def test_without_confirmation_the_choice_is_paid_for_by_wider_intervals():
-    from bench.analysis import headline
+    from gilbench.bench.analysis import headline
     from tests.helpers import ratios_cell
 
     # Ten pairs each: at 95% between the 2nd and 3rd smallest (and largest) ratios;
@@ -550,7 +550,7 @@ def test_without_confirmation_the_choice_is_paid_for_by_wider_intervals():
         c = ratios_cell("sleep", "io", "process_pool", workers, 1, 1, 1)
         return dataclasses.replace(c, serial_times_s=tuple(0.1 * r for r in ratios))
 
-    from bench.results import with_speedups
+    from gilbench.bench.results import with_speedups
 
     cells = with_speedups([spread(w, 1.5 + 0.01 * w) for w in (1, 2, 3, 4)])
     head = headline(cells, 2)
@@ -638,7 +638,7 @@ def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
 
 
 def test_mean_speed_time_is_the_serial_time_at_the_cpus_mean_speed():
-    from bench.runner.placement import mean_speed_time
+    from gilbench.bench.runner.placement import mean_speed_time
 
     assert mean_speed_time([2.0]) == 2.0
     assert mean_speed_time([1.0, 3.0]) == pytest.approx(1.5)
@@ -655,7 +655,7 @@ def test_mean_speed_time_is_the_serial_time_at_the_cpus_mean_speed():
 def test_the_spread_takes_every_cpu_as_often_and_at_most_spread_per_round():
     from collections import Counter
 
-    from bench.runner.placement import SPREAD
+    from gilbench.bench.runner.placement import SPREAD
 
     place = Placement(PAIRED)
     place.cpus, place.active = list(range(10)), True  # a 10-CPU machine's CPU list
@@ -669,7 +669,7 @@ def test_the_spread_takes_every_cpu_as_often_and_at_most_spread_per_round():
 
 
 def test_a_round_alternates_its_direction():
-    from bench.runner.rounds import forward, in_order
+    from gilbench.bench.runner.rounds import forward, in_order
 
     assert [forward(r) for r in range(4)] == [True, False, True, False]
     assert [in_order("ab", r) for r in range(3)] == [["a", "b"], ["b", "a"], ["a", "b"]]

@@ -32,7 +32,7 @@ def test_the_schema_ships_in_the_wheel_beside_the_code():
     from importlib.resources import files
 
     for path in SCHEMAS.values():
-        assert files("bench").joinpath(f"schema/{path.name}").is_file()
+        assert files("gilbench.bench").joinpath(f"schema/{path.name}").is_file()
         jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text("utf-8")))
 
 
@@ -46,10 +46,10 @@ def test_every_reference_python_run_record_matches_its_schema(path):
 
 
 def test_the_records_written_today_match_and_their_schemas_catch_breaks(tmp_path):
-    from bench import serialcost
-    from bench.plan import Plan
-    from bench.runfolder import InterpreterEntry, InterpretersRecord
-    from bench.serialcost import SerialRuns
+    from gilbench.bench import serialcost
+    from gilbench.bench.plan import Plan
+    from gilbench.bench.runfolder import InterpreterEntry, InterpretersRecord
+    from gilbench.bench.serialcost import SerialRuns
 
     plan = Plan(profile="quick", workloads=("fib",), strategies=("serial", "threads"),
                 workers=(2,), start_methods=("fork",), repeats=6, warmup=1, tasks=8,
@@ -163,8 +163,8 @@ def _schema_types(prop: dict) -> set[str]:
 def _records() -> list[tuple[str, type, dict, dict[str, str]]]:
     """(name, dataclass, its schema object, field -> key) for every record results.json
     holds (``bench.schemagen``'s list, the one the generator writes)."""
-    from bench import schemagen
-    from bench.results import Confirmation
+    from gilbench.bench import schemagen
+    from gilbench.bench.results import Confirmation
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     out = [(r.name, r.cls, r.locate(schema), r.keys) for r in schemagen.records()
@@ -205,7 +205,7 @@ def test_the_drift_check_sees_a_missing_field_and_a_wrong_type():
 
 def test_every_key_of_the_machine_record_is_in_the_schema_with_its_value_valid():
     # The machine record is a dict (collect_machine): this machine's, as a run writes it.
-    from bench.machine import collect_machine
+    from gilbench.bench.machine import collect_machine
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))["properties"]["machine"]
     machine = collect_machine()
@@ -216,7 +216,7 @@ def test_every_key_of_the_machine_record_is_in_the_schema_with_its_value_valid()
 
 @pytest.mark.parametrize("stem", ["results", "interpreters"])
 def test_the_committed_schema_is_the_one_generated_from_the_dataclasses(stem):
-    from bench import schemagen
+    from gilbench.bench import schemagen
 
     path = schemagen.SCHEMA_DIR / f"{stem}.schema.json"
     committed = path.read_text(encoding="utf-8")
@@ -228,8 +228,8 @@ def test_a_field_added_to_a_dataclass_reaches_the_schema_only_by_regenerating(mo
                                                                               tmp_path):
     import dataclasses
 
-    from bench import schemagen
-    from bench.results import Cell, Confirmation
+    from gilbench.bench import schemagen
+    from gilbench.bench.results import Cell, Confirmation
 
     @dataclasses.dataclass(frozen=True)
     class Grown(Cell):  # a field added, as a maintainer would add it to Cell
@@ -263,9 +263,9 @@ def test_a_field_added_to_a_dataclass_reaches_the_schema_only_by_regenerating(mo
 
 
 def test_a_field_a_dataclass_dropped_leaves_its_record_but_not_the_machine():
-    from bench import schemagen
-    from bench.interprecord import MACHINE_KEYS, InterpreterRecord
-    from bench.runfolder import InterpreterEntry
+    from gilbench.bench import schemagen
+    from gilbench.bench.interprecord import MACHINE_KEYS, InterpreterRecord
+    from gilbench.bench.runfolder import InterpreterEntry
 
     obj = {"required": ["path", "gone"], "properties": {
         "gone": {"type": "string"}, "path": {"type": "integer", "minLength": 1}}}

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bench import selfcheck
+from gilbench.bench import selfcheck
 
 
 def test_selfcheck_verdict_and_exit_code_follow_the_checks(monkeypatch):
@@ -50,7 +50,7 @@ def test_a_check_is_ok_only_when_its_whole_interval_clears_the_bar(ci, expected)
 
 @pytest.mark.slow
 def test_selfcheck_runs_for_real(cli_env, repo_root):
-    r = subprocess.run([sys.executable, "-m", "bench", "selfcheck", "--json"], env=cli_env,
+    r = subprocess.run([sys.executable, "-m", "gilbench", "selfcheck", "--json"], env=cli_env,
                        cwd=repo_root, capture_output=True, text=True, timeout=240)
     report = json.loads(r.stdout)  # stdout is the JSON alone (a pipe into jq works)
     assert r.returncode == report["exit_code"] == (0 if report["ok"] else r.returncode)
@@ -82,7 +82,7 @@ def test_selfcheck_runs_for_real(cli_env, repo_root):
 
 
 def test_a_second_mode_in_gilbenchs_runs_fails_the_check_at_an_equal_median():
-    from bench.selfcheck import spreads
+    from gilbench.bench.selfcheck import spreads
 
     bare = [1.0 + 0.001 * (i % 7) for i in range(40)]
     ours = [1.0 + 0.001 * (i % 7) if i % 4 else 1.3 for i in range(40)]  # 25% slow
@@ -99,7 +99,7 @@ def test_the_bare_process_models_answer_as_a_user_writes_them_and_leave_nothing(
 
     import psutil
 
-    from workloads import Task
+    from gilbench.workloads import Task
 
     task = Task("fib", 12)
     items = list(range(9))  # not a multiple of the workers: the last slice is short

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.analysis.significance import (
+from gilbench.bench.analysis.significance import (
     MIN_RUNS,
     Change,
     Pair,
@@ -18,7 +18,7 @@ from bench.analysis.significance import (
     speedup_change,
     time_change,
 )
-from bench.results import Cell, Results, with_speedups
+from gilbench.bench.results import Cell, Results, with_speedups
 
 
 def paired_cell(strategy: str, cell_times, serial_times, workers: int = 2,
@@ -152,7 +152,7 @@ def test_time_change_is_base_over_new():
 
 
 def test_student_cdf_against_tabled_values():
-    from bench.analysis.significance import student_cdf
+    from gilbench.bench.analysis.significance import student_cdf
 
     # t tables: the 97.5th percentile at 1, 2, 5, 7 and 30 degrees of freedom
     for df, t in ((1, 12.706), (2, 4.303), (5, 2.571), (7, 2.365), (30, 2.042)):
@@ -163,7 +163,7 @@ def test_student_cdf_against_tabled_values():
 
 
 def test_holm_steps_down_and_stops_at_the_first_keep():
-    from bench.analysis.significance import holm
+    from gilbench.bench.analysis.significance import holm
 
     # m = 4 at 0.05: 0.01 <= 0.0125 rejected, 0.02 <= 0.0167 no -> stop there
     assert holm([0.02, 0.01, 0.04, 0.5], 0.05) == [False, True, False, False]
@@ -201,8 +201,8 @@ def test_a_lost_cpu_fails_the_gate_through_the_confirmed_headline():
     # Processes on one workload lost a CPU (2x -> 1.05x) in the headline's fresh pairs
     # only, while the sweep's 6 pairs a cell are too few to see it among 36 changes: the
     # confirmed headline (10 pairs) is compared too, and names it — "best processes".
-    from bench.analysis.cells import headline_of
-    from bench.results import Confirmation
+    from gilbench.bench.analysis.cells import headline_of
+    from gilbench.bench.results import Confirmation
     from tests import gate
 
     rng = np.random.default_rng(5)
@@ -225,7 +225,7 @@ def test_a_lost_cpu_fails_the_gate_through_the_confirmed_headline():
     assert 36 < compared <= 48
     assert [c.where for c in found] == [f"{w} best processes (process_pool[fork] @2, confirmed)"]
     # narrowed to the figures a team cares about: the same regression, fewer figures
-    from bench.analysis.significance import compared_changes
+    from gilbench.bench.analysis.significance import compared_changes
     narrow = compared_changes(base, new, ("speedup", "time"), workloads=(w,))
     assert len(narrow) == 4 and [c.where for c in regressions(
         base, new, 10, changes=narrow)[0]] == [c.where for c in found]
@@ -250,7 +250,7 @@ def test_the_gate_still_fails_a_real_regression_among_many_cells():
 
 
 def test_the_gate_says_the_smallest_slowdown_it_could_have_seen():
-    from bench.analysis.significance import Change, detectable, t_quantile
+    from gilbench.bench.analysis.significance import Change, detectable, t_quantile
 
     assert t_quantile(0.975, 5) == pytest.approx(2.5706, abs=1e-3)  # the t table's
     assert t_quantile(0.5, 9) == pytest.approx(0.0, abs=1e-9)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench import stats
+from gilbench.bench import stats
 from tests import coverage
 
 

@@ -23,23 +23,23 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.machine import gil_enabled
-from bench.plan import Precision
-from bench.runner import CellSpec, blas_limit, measure, measure_block, single_thread_blas
-from bench.strategies import (
+from gilbench.bench.machine import gil_enabled
+from gilbench.bench.plan import Precision
+from gilbench.bench.runner import CellSpec, blas_limit, measure, measure_block, single_thread_blas
+from gilbench.bench.strategies import (
     STRATEGIES,
     Deadline,
     TaskFailed,
     children_ignore_ctrl_c,
     chunks,
 )
-from bench.strategies.coroutines import Asyncio
-from bench.strategies.subinterpreters import Subinterpreters, interpreters_api
-from bench.watchdog import KernelHung
+from gilbench.bench.strategies.coroutines import Asyncio
+from gilbench.bench.strategies.subinterpreters import Subinterpreters, interpreters_api
+from gilbench.bench.watchdog import KernelHung
+from gilbench.workloads import WORKLOADS, Task, no_resource
 from tests import kernels
 from tests.helpers import assert_no_new_children, children
 from tests.helpers import run_gilbench as gilbench
-from workloads import WORKLOADS, Task, no_resource
 
 TASKS = 4
 PROCESS_STRATEGIES = [n for n, c in STRATEGIES.items() if c.uses_processes]
@@ -212,7 +212,7 @@ def test_workers_are_not_mistaken_for_orphans(method):
 
 ORPHAN_SCRIPT = """
 import sys, time
-from bench.strategies import STRATEGIES, Deadline
+from gilbench.bench.strategies import STRATEGIES, Deadline
 s = STRATEGIES["pool_map"](2, sys.argv[1])
 s.start(Deadline(30))
 print(" ".join(map(str, s.pids)), flush=True)
@@ -222,7 +222,7 @@ time.sleep(60)
 
 SIGTERM_AT_ONCE = """
 import os, signal, sys, time
-from bench.signals import install_stop_handlers
+from gilbench.bench.signals import install_stop_handlers
 install_stop_handlers()
 lived = 0
 for _ in range(int(sys.argv[1])):
@@ -392,7 +392,7 @@ def test_an_unreachable_ray_address_is_one_line(cli_env, tmp_path):
 
 
 def test_ray_says_which_pythons_it_has_no_wheel_for():
-    from bench.strategies.ray_cluster import RAY_WHEELS, no_wheel_here
+    from gilbench.bench.strategies.ray_cluster import RAY_WHEELS, no_wheel_here
 
     here = no_wheel_here()
     ft = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
@@ -528,7 +528,7 @@ def test_a_child_started_under_the_guard_never_sees_ctrl_c(method):
 def test_a_ctrl_c_during_the_guard_is_raised_after_it_not_lost():
     script = textwrap.dedent("""
         import os, signal, time
-        from bench.strategies import children_ignore_ctrl_c
+        from gilbench.bench.strategies import children_ignore_ctrl_c
         try:
             with children_ignore_ctrl_c():
                 os.kill(os.getpid(), signal.SIGINT)
@@ -546,7 +546,7 @@ def test_a_ctrl_c_during_the_guard_is_raised_after_it_not_lost():
 
 DEFERRED_SCRIPT = """
 import os, signal, time
-from bench.strategies import ctrl_c_deferred
+from gilbench.bench.strategies import ctrl_c_deferred
 ran_on = False
 try:
     with ctrl_c_deferred():
@@ -569,8 +569,8 @@ except KeyboardInterrupt:
 
 SIGTERM_DEFERRED_SCRIPT = """
 import os, signal, time
-from bench.signals import install_stop_handlers, stopped_by
-from bench.strategies import ctrl_c_deferred
+from gilbench.bench.signals import install_stop_handlers, stopped_by
+from gilbench.bench.strategies import ctrl_c_deferred
 install_stop_handlers()
 ran_on = False
 try:

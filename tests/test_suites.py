@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from bench import stats
-from bench.strategies import CellTimeout, Deadline
-from bench.suites import (
+from gilbench.bench import stats
+from gilbench.bench.strategies import CellTimeout, Deadline
+from gilbench.bench.suites import (
     COST_SUITES,
     ENTRY_TYPES,
     IpcEntry,
@@ -28,8 +28,8 @@ from bench.suites import (
     latency,
     sync,
 )
-from bench.suites import suite_run as runner
-from bench.suites.ipc import IpcBudget
+from gilbench.bench.suites import suite_run as runner
+from gilbench.bench.suites.ipc import IpcBudget
 from tests import kernels
 from tests.helpers import assert_no_new_children, children
 

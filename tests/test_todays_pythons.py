@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import stats
-from bench.analysis.matrix import answer, surely_takes
-from bench.errors import EXIT_USAGE
-from bench.plan import Plan
-from bench.results import Cell, Results
-from bench.runner.expand import methods_here, specs
-from bench.serialcost import SerialRuns
+from gilbench.bench import stats
+from gilbench.bench.analysis.matrix import answer, surely_takes
+from gilbench.bench.errors import EXIT_USAGE
+from gilbench.bench.plan import Plan
+from gilbench.bench.results import Cell, Results
+from gilbench.bench.runner.expand import methods_here, specs
+from gilbench.bench.serialcost import SerialRuns
 from tests.helpers import PY315, TODAYS_PYTHONS, needs_py315
 from tests.helpers import run_gilbench as gilbench
 
@@ -48,8 +48,8 @@ def test_no_start_method_given_means_the_interpreters_own():
 
 
 def test_the_cli_leaves_the_start_method_to_the_interpreter_unless_asked(cli_env, tmp_path):
-    from bench.cli import make_parser
-    from bench.options import build_plan
+    from gilbench.bench.cli import make_parser
+    from gilbench.bench.options import build_plan
 
     args = make_parser().parse_args(["run", "--profile", "smoke", "--workloads", "fib",
                                       "--strategies", "process_pool"])
@@ -197,7 +197,7 @@ def test_the_chained_interval_covers_95_percent(workloads, rounds):
 def test_the_coverage_simulation_can_fail():
     """The same simulation catches an interval that is too narrow: each factor taken at
     50% instead covers well under 95%."""
-    import bench.analysis.matrix as matrix
+    import gilbench.bench.analysis.matrix as matrix
 
     old = matrix.CONFIDENCE
     matrix.CONFIDENCE = 0.0  # each of two factors at 1 - 1/2

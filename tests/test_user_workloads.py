@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.analysis import mixed_sides
-from bench.results import Results
-from tests.helpers import FT_PYTHON, fib_cell, python_with_subinterpreters, run_gilbench
-from workloads import WORKLOADS, Task, workload
-from workloads.user import (
+from gilbench.bench.analysis import mixed_sides
+from gilbench.bench.results import Results
+from gilbench.workloads import WORKLOADS, Task, workload
+from gilbench.workloads.user import (
     WorkloadSourceError,
     calibrate,
     check_results,
     load,
     module_name_for,
 )
+from tests.helpers import FT_PYTHON, fib_cell, python_with_subinterpreters, run_gilbench
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -65,7 +65,7 @@ def test_a_kernel_file_registers_its_kernels_under_its_own_module_name(registry)
 
 def test_a_file_whose_name_is_taken_gets_a_name_of_its_own(registry, tmp_path):
     path = Path(write(tmp_path, "json.py", """\
-        from workloads import workload
+        from gilbench import workload
 
         @workload(kind="cpu")
         def json_kernel(size, seed):
@@ -142,7 +142,7 @@ def test_results_must_be_equal_and_picklable(registry):
 # ------------------------------------------------------------ bad input: one line, exit 2
 
 KERNEL = """\
-from workloads import workload
+from gilbench import workload
 
 @workload(kind="cpu", sizes={{"smoke": 1, "quick": 1, "standard": 1, "full": 1}})
 def {name}(size, seed):
@@ -160,40 +160,40 @@ BAD_SOURCES = {
     "raises at import": ("raising.py", "x = 1\nraise RuntimeError('no config')\n",
                          "importing it failed: {tmp}/raising.py:2: RuntimeError: no config"),
     "a folder": ("kernels/", "", "--workloads-from kernels/: is a folder (give a .py file"),
-    "no kernel": ("empty.py", "from workloads import workload\n", "registers no kernel"),
+    "no kernel": ("empty.py", "from gilbench import workload\n", "registers no kernel"),
     "a module without kernels": ("json", None, "--workloads-from json: registers no kernel"),
     "only under __main__": ("main_only.py", "if __name__ == '__main__':\n"
                             + textwrap.indent(KERNEL.format(name="k"), "    "),
                             'Kernels under `if __name__ == "__main__":` are not defined'),
     "built-in name": ("clash.py", KERNEL.format(name="fib"),
                       "kernel 'fib' clashes with gilbench's built-in kernel"),
-    "lambda": ("lam.py", "from workloads import workload\n"
+    "lambda": ("lam.py", "from gilbench import workload\n"
                "workload(kind='cpu')(lambda size, seed: size)\n",
                "kernel '<lambda>' is a lambda; define it with def at the top level"),
-    "closure": ("closure.py", "from workloads import workload\ndef make():\n"
+    "closure": ("closure.py", "from gilbench import workload\ndef make():\n"
                 + textwrap.indent(KERNEL.format(name="inner"), "    ") + "make()\n",
                 "kernel 'inner' is defined inside a function (make.<locals>.inner)"),
-    "bad kind": ("gpu.py", "from workloads import workload\n@workload(kind='gpu')\n"
+    "bad kind": ("gpu.py", "from gilbench import workload\n@workload(kind='gpu')\n"
                  "def k(size, seed):\n    return 1\n",
                  "kind must be one of cpu, native, io, mixed, not 'gpu'"),
-    "nondeterministic": ("noisy.py", "import random\nfrom workloads import workload\n"
+    "nondeterministic": ("noisy.py", "import random\nfrom gilbench import workload\n"
                          "@workload(kind='cpu', sizes={'smoke': 9, 'quick': 9, "
                          "'standard': 9, 'full': 9})\n"
                          "def noisy(size, seed):\n    return random.random()\n",
                          "kernel 'noisy' returned different results for the same size and "
                          "seed"),
-    "setup fails": ("setup.py", "import contextlib\nfrom workloads import workload\n"
+    "setup fails": ("setup.py", "import contextlib\nfrom gilbench import workload\n"
                     "@contextlib.contextmanager\ndef boom():\n    raise OSError('port in use')\n"
                     "    yield\n@workload(kind='io', setup=boom)\n"
                     "def needs_server(size, seed, res):\n    return seed\n",
                     "kernel 'needs_server': its setup failed: {tmp}/setup.py:5: OSError: port "
                     "in use"),
-    "raises while calibrated": ("raises.py", "from workloads import workload\n"
+    "raises while calibrated": ("raises.py", "from gilbench import workload\n"
                                 "@workload(kind='cpu')\ndef bad(size, seed):\n"
                                 "    return 1 / 0\n",
                                 "kernel 'bad' failed while gilbench calibrated its size: "
                                 "{tmp}/raises.py:4: ZeroDivisionError: division by zero"),
-    "unpicklable result": ("lock.py", "import threading\nfrom workloads import workload\n"
+    "unpicklable result": ("lock.py", "import threading\nfrom gilbench import workload\n"
                            "@workload(kind='cpu', sizes={'smoke': 1, 'quick': 1, "
                            "'standard': 1, 'full': 1})\n"
                            "def lock(size, seed):\n    return threading.Lock()\n",
@@ -352,7 +352,7 @@ def test_an_installed_package_ships_kernels_through_an_entry_point(cli_env, tmp_
     site = tmp_path / "site"
     site.mkdir()
     fake_distribution(site, """\
-        from workloads import workload
+        from gilbench import workload
 
         @workload(kind="cpu", size_unit="numbers")
         def shipped_sum(size, seed):
@@ -476,7 +476,7 @@ def _mixed(strategy, workers, median, cpu_share):
 
 
 def sides(cells) -> str:
-    from bench.results import with_speedups
+    from gilbench.bench.results import with_speedups
 
     machine = {"usable_cpus": 2, "gil_enabled": True}
     (line,) = mixed_sides(Results(machine=machine, cells=tuple(with_speedups(cells))))
@@ -499,8 +499,8 @@ def test_mixed_work_says_which_side_the_measurement_landed_on():
 
 
 def test_the_kind_sets_the_gil_default_and_a_kernel_can_say_otherwise(registry):
-    from bench.kinds import KINDS, RELEASES_GIL_BY_KIND
-    from workloads import workload
+    from gilbench import workload
+    from gilbench.bench.kinds import KINDS, RELEASES_GIL_BY_KIND
 
     assert set(RELEASES_GIL_BY_KIND) == set(KINDS)
     for kind in KINDS:
@@ -534,8 +534,8 @@ def test_measure_from_python_returns_the_runs_results(cli_env, tmp_path):
     script = textwrap.dedent("""\
         import sys
         import gilbench, mykern
-        from bench.analysis import kind_verdicts
-        from bench.errors import UserError
+        from gilbench.bench.analysis import kind_verdicts
+        from gilbench.bench.errors import UserError
 
         r = gilbench.measure(mykern.squares, strategies=["threads", "process_pool"],
                              workers=[2], profile="smoke", out=sys.argv[1])

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import watchdog
-from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung, watched
+from gilbench.bench import watchdog
+from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHung, watched
 from tests.helpers import run_watched
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def test_code_that_never_comes_back_to_python_is_ended_by_the_watch_thread(tmp_p
     # watch thread says the line and exits 124 itself.
     script = textwrap.dedent("""
         import signal, time
-        from bench import watchdog
+        from gilbench.bench import watchdog
         watchdog.GRACE_S = 0.5
         with watchdog.watched("native", "its serial run", 0.3):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
@@ -128,7 +128,7 @@ PHASES = {
 @pytest.mark.parametrize("kernel", [*PHASES, "hangs_in_native_code"])
 def test_a_kernel_that_never_returns_stops_the_run_in_one_line(kernel, cli_env, tmp_path):
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+    args = [sys.executable, "-m", "gilbench", "run", "--profile", "quick", "--suite", "speedup",
             "--workloads-from", KERNELS, "--workloads", kernel, "--strategies",
             "serial,process_pool", "--workers", "2", "--timeout", "1", "--out", str(out)]
     env = {**cli_env, "GILBENCH_PLACEMENT": "free"}
@@ -168,7 +168,7 @@ def test_the_pytest_path_fails_a_hung_kernels_tests_in_one_line_each(tmp_path):
             gilbench_benchmark()
     """))
     started = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "bench.pytest_plugin", "-p",
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "gilbench.bench.pytest_plugin", "-p",
                         "no:cacheprovider", str(test_file), "--benchmark-only",
                         "--gilbench-timeout", "1", f"--gilbench-out={tmp_path / 'out'}", "-q",
                         f"--rootdir={tmp_path}"],
@@ -192,7 +192,7 @@ def test_a_kernel_that_never_returns_in_another_interpreter_stops_the_matrix(cli
     # --python: the run in that interpreter says the line and exits 124; gilbench keeps
     # what finished, says how to go on, and ends 124 too (not "every cell ok").
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "bench", "run", "--profile", "quick", "--suite", "speedup",
+    args = [sys.executable, "-m", "gilbench", "run", "--profile", "quick", "--suite", "speedup",
             "--workloads-from", KERNELS, "--workloads", "hangs_in_the_serial_cell",
             "--strategies", "serial,threads", "--workers", "2", "--timeout", "1",
             "--python", sys.executable, "--out", str(out)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workloads import WORKLOADS
+from gilbench.workloads import WORKLOADS
 
 
 def test_scaled_sizes_follow_each_kernels_cost():

@@ -8,17 +8,24 @@ index, so tasks differ in their data but not in their cost.
 
 Adding a workload is one decorated function in one of the kernel modules; the
 CLI, the runner and the tests pick it up from ``WORKLOADS``. The registry lives in
-``workloads.registry`` (which the kernel modules import); this package re-exports it,
-so ``from workloads import workload`` is the public spelling.
+``gilbench.workloads.registry`` (which the kernel modules import); this package re-exports
+it, and ``from gilbench import workload`` is the public spelling. Imported under its old
+top-level name ``workloads``, it becomes an alias of ``gilbench.workloads`` with a
+deprecation warning (``gilbench._legacy``).
 """
+
+if __name__ == "workloads":  # the old name (the rest then runs again, harmlessly)
+    from gilbench._legacy import alias
+
+    alias(__name__)
 
 # The kinds' vocabulary (bench.kinds, on the data floor: the analysis and the report read
 # it without importing a kernel), re-exported where kernels are written.
-from bench.kinds import CPU_BOUND_KINDS, KIND_TITLES, KINDS, kind_title, speedup_ceiling
+from gilbench.bench.kinds import CPU_BOUND_KINDS, KIND_TITLES, KINDS, kind_title, speedup_ceiling
 
 # Importing the kernel modules fills WORKLOADS.
-from workloads import cpu, io, mixed, native
-from workloads.registry import (
+from gilbench.workloads import cpu, io, mixed, native
+from gilbench.workloads.registry import (
     PROFILE_NAMES,
     WORKLOADS,
     Task,

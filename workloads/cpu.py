@@ -8,7 +8,7 @@ tens of milliseconds (full) on a 2020s x86 core.
 
 from __future__ import annotations
 
-from workloads.registry import workload
+from gilbench.workloads.registry import workload
 
 
 def _fib(n: int) -> int:

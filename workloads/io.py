@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
-from workloads.registry import async_variant, workload
+from gilbench.workloads.registry import async_variant, workload
 
 # ---------------------------------------------------------------- sleep
 

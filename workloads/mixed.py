@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from workloads.io import server_process
-from workloads.registry import async_variant, workload
+from gilbench.workloads.io import server_process
+from gilbench.workloads.registry import async_variant, workload
 
 # Each answer waits this long before it is sent: a remote service's response time (as
 # socket_echo's). Without it a loopback request measures the CPU, not waiting.
@@ -79,7 +79,7 @@ class _JsonServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def _serve_json(conn: Any, delay_s: float) -> None:
-    from workloads.io import serve_until_told
+    from gilbench.workloads.io import serve_until_told
 
     with _JsonServer(("127.0.0.1", 0), _JsonHandler) as server:
         server.delay_s, server.cache = delay_s, {}

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import zlib as _zlib
 
-from workloads.registry import workload
+from gilbench.workloads.registry import workload
 
 _BLOCK = 1 << 20  # hash and compress in 1 MiB blocks
 

@@ -21,8 +21,8 @@ from typing import Any
 
 # The kinds' vocabulary is the data floor's (bench.kinds): the analysis and the report
 # read it without importing a kernel. The package re-exports it, where kernels are written.
-from bench.kinds import KINDS, RELEASES_GIL_BY_KIND
-from bench.profiles import PROFILES
+from gilbench.bench.kinds import KINDS, RELEASES_GIL_BY_KIND
+from gilbench.bench.profiles import PROFILES
 
 PROFILE_NAMES = tuple(PROFILES)  # a kernel has a size for each profile
 
@@ -178,7 +178,7 @@ def workload(
 def origin_of(func: Callable[..., Any]) -> tuple[str, str | None] | None:
     """Where a kernel was defined: None for gilbench's own, else (module, its file)."""
     module = getattr(func, "__module__", None) or "__main__"
-    if module == "workloads" or module.startswith("workloads."):
+    if module == "gilbench.workloads" or module.startswith("gilbench.workloads."):
         return None
     return module, getattr(sys.modules.get(module), "__file__", None)
 

@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from workloads.registry import (
+from gilbench.workloads.registry import (
     WORKLOADS,
     DuplicateWorkload,
     Task,
@@ -151,7 +151,7 @@ def _registered_by(module: str, origin: str) -> list[str]:
     if not names:
         raise WorkloadSourceError(
             f"{origin}: registers no kernel; decorate module-level functions with "
-            "@workload(kind=...) (from workloads import workload). Kernels under "
+            "@workload(kind=...) (from gilbench import workload). Kernels under "
             "`if __name__ == \"__main__\":` are not defined when gilbench imports the file")
     return names
 

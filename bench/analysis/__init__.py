@@ -22,7 +22,7 @@ measurement code), prints, or writes files.
   render one answer.
 """
 
-from bench.analysis.cells import (
+from gilbench.bench.analysis.cells import (
     Headline,
     PrecisionSummary,
     artefact,
@@ -42,9 +42,9 @@ from bench.analysis.cells import (
     serial_cell,
     with_speedup_only,
 )
-from bench.analysis.claims import Finding, findings
-from bench.analysis.costs import entry_counts, failed_entries, nearest_payload, pick
-from bench.analysis.scaling import (
+from gilbench.bench.analysis.claims import Finding, findings
+from gilbench.bench.analysis.costs import entry_counts, failed_entries, nearest_payload, pick
+from gilbench.bench.analysis.scaling import (
     CurveLaws,
     SizePoint,
     crossover,
@@ -52,7 +52,7 @@ from bench.analysis.scaling import (
     curve_laws,
     size_points,
 )
-from bench.analysis.verdicts import (
+from gilbench.bench.analysis.verdicts import (
     RULE,
     TIE_RATIO,
     Comparison,

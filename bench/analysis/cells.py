@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
-from bench import stats
-from bench.analysis.once import once
-from bench.fmt import fmt_s, fmt_speedup, fmt_x
-from bench.kinds import CEILING_SLACK, gil_bound, pure_python, speedup_ceiling
-from bench.results import Cell, Results, with_speedup
+from gilbench.bench import stats
+from gilbench.bench.analysis.once import once
+from gilbench.bench.fmt import fmt_s, fmt_speedup, fmt_x
+from gilbench.bench.kinds import CEILING_SLACK, gil_bound, pure_python, speedup_ceiling
+from gilbench.bench.results import Cell, Results, with_speedup
 
 
 def serial_cell(results: Results, workload: str) -> Cell | None:

@@ -21,15 +21,15 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench.analysis.cells import GeoSpan, best_of_model, gil_on
-from bench.analysis.costs import nearest_payload, pick
-from bench.analysis.granularity import main_crossover
-from bench.analysis.granularity import workloads as granularity_workloads
-from bench.analysis.once import once
-from bench.analysis.verdicts import MORE_PRECISION, TIE_RATIO
-from bench.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
-from bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
-from bench.results import Results
+from gilbench.bench.analysis.cells import GeoSpan, best_of_model, gil_on
+from gilbench.bench.analysis.costs import nearest_payload, pick
+from gilbench.bench.analysis.granularity import main_crossover
+from gilbench.bench.analysis.granularity import workloads as granularity_workloads
+from gilbench.bench.analysis.once import once
+from gilbench.bench.analysis.verdicts import MORE_PRECISION, TIE_RATIO
+from gilbench.bench.entries import Entry, IpcEntry, LatencyEntry, StartupEntry, SyncEntry
+from gilbench.bench.fmt import fmt_bytes, fmt_s, fmt_speedup, fmt_x
+from gilbench.bench.results import Results
 
 HOLDS, FAILS, DEPENDS, UNMEASURED = "holds", "does not hold", "depends", "not measured"
 CANT_TELL = "can't tell"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from bench.analysis.cells import best_of_model, headline, serial_cell
-from bench.analysis.significance import (
+from gilbench.bench.analysis.cells import best_of_model, headline, serial_cell
+from gilbench.bench.analysis.significance import (
     Change,
     Pair,
     bootstrappable,
@@ -25,9 +25,9 @@ from bench.analysis.significance import (
     speedup_change,
     time_change,
 )
-from bench.analysis.verdicts import TIE_RATIO, duel_of
-from bench.errors import UserError
-from bench.results import Cell, Results, load
+from gilbench.bench.analysis.verdicts import TIE_RATIO, duel_of
+from gilbench.bench.errors import UserError
+from gilbench.bench.results import Cell, Results, load
 
 FIGURES = ("time", "speedup")  # what relative_changes compares, in this order
 

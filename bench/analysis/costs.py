@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from bench.entries import Entry, IpcEntry
-from bench.results import Results
+from gilbench.bench.entries import Entry, IpcEntry
+from gilbench.bench.results import Results
 
 E = TypeVar("E", bound=Entry)
 

@@ -30,12 +30,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import stats
-from bench.analysis.cells import at_confidence, decisive, task_s
-from bench.analysis.once import once
-from bench.analysis.verdicts import TIE_RATIO
-from bench.fmt import fmt_s
-from bench.results import Cell, Results
+from gilbench.bench import stats
+from gilbench.bench.analysis.cells import at_confidence, decisive, task_s
+from gilbench.bench.analysis.once import once
+from gilbench.bench.analysis.verdicts import TIE_RATIO
+from gilbench.bench.fmt import fmt_s
+from gilbench.bench.results import Cell, Results
 
 PAYS = 1.10  # "beats serial": by at least 10%
 NEAR = 0.90  # "within 10% of process_pool": at least 0.9 of its speedup

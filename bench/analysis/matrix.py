@@ -38,12 +38,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench import stats
-from bench.analysis.cells import artefact, at_confidence
-from bench.analysis.comparison import Run
-from bench.kinds import KINDS
-from bench.results import Cell, Results
-from bench.serialcost import SerialRuns
+from gilbench.bench import stats
+from gilbench.bench.analysis.cells import artefact, at_confidence
+from gilbench.bench.analysis.comparison import Run
+from gilbench.bench.kinds import KINDS
+from gilbench.bench.results import Cell, Results
+from gilbench.bench.serialcost import SerialRuns
 
 CONFIDENCE = 0.95
 MODELS = ("serial", "threads", "processes", "interpreters", "async")

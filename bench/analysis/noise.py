@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bench import stats
-from bench.results import Cell, Results
+from gilbench.bench import stats
+from gilbench.bench.results import Cell, Results
 
 BUSY_OTHERS = 0.10  # other programs using this share of the machine's CPU time during a run
 

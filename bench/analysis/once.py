@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from bench.results import Results
+from gilbench.bench.results import Results
 
 T = TypeVar("T")
 

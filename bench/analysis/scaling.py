@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 from typing import TypedDict
 
-from bench import stats
-from bench.analysis.cells import headline
-from bench.analysis.granularity import Crossover
-from bench.analysis.once import once
-from bench.analysis.verdicts import TIE_RATIO, Duel, duel
-from bench.results import Cell, Results
+from gilbench.bench import stats
+from gilbench.bench.analysis.cells import headline
+from gilbench.bench.analysis.granularity import Crossover
+from gilbench.bench.analysis.once import once
+from gilbench.bench.analysis.verdicts import TIE_RATIO, Duel, duel
+from gilbench.bench.results import Cell, Results
 
 AMDAHL_MIN_POINTS = 2  # worker counts within 2..usable CPUs an Amdahl fit needs
 

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.analysis.cells import headline_of
-from bench.analysis.verdicts import TIE_RATIO
-from bench.results import Cell, Results, serial_by_size
+from gilbench.bench.analysis.cells import headline_of
+from gilbench.bench.analysis.verdicts import TIE_RATIO
+from gilbench.bench.results import Cell, Results, serial_by_size
 
 MIN_RUNS = 6  # the fewest runs (or pairs) a side an interval is computed from
 RESAMPLES = 4000

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bench import stats
-from bench.analysis.cells import (
+from gilbench.bench import stats
+from gilbench.bench.analysis.cells import (
     GeoSpan,
     gil_on,
     headline,
@@ -29,9 +29,9 @@ from bench.analysis.cells import (
     reach,
     tasks_of_about,
 )
-from bench.analysis.once import once
-from bench.kinds import KINDS
-from bench.results import Cell, Results
+from gilbench.bench.analysis.once import once
+from gilbench.bench.kinds import KINDS
+from gilbench.bench.results import Cell, Results
 
 # Speedups closer than this are reported as a tie rather than a win.
 TIE_RATIO = 1.05

@@ -14,7 +14,7 @@ The whole run, new or resumed, and its comparison are ``bench.run.matrix``'s, be
 run in this interpreter (``bench.run.local``).
 """
 
-from bench.interpreters.found import (
+from gilbench.bench.interpreters.found import (
     MIN_VERSION,
     Interpreter,
     find_interpreters,
@@ -22,8 +22,8 @@ from bench.interpreters.found import (
     probe,
     with_env,
 )
-from bench.interpreters.serial import MIN_ROUNDS, measure, pure_python_workloads
-from bench.interpreters.sweep import merged_machine, run_in
+from gilbench.bench.interpreters.serial import MIN_ROUNDS, measure, pure_python_workloads
+from gilbench.bench.interpreters.sweep import merged_machine, run_in
 
 __all__ = ["MIN_ROUNDS", "MIN_VERSION", "Interpreter", "find_interpreters", "measure",
            "merged_machine", "parse_spec", "probe", "pure_python_workloads", "run_in",

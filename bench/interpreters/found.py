@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.errors import UserError
-from bench.interprecord import InterpreterRecord
-from bench.launch import ROOT, harness_env, module_command
+from gilbench.bench.errors import UserError
+from gilbench.bench.interprecord import InterpreterRecord
+from gilbench.bench.launch import ROOT, harness_env, module_command
 
 MIN_VERSION = (3, 10)
 
@@ -91,7 +91,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
 def probe(path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Ask the interpreter at ``path`` who it is; a UserError says why it cannot serve."""
     try:
-        r = subprocess.run(module_command(path, "bench.remote", "--probe"),
+        r = subprocess.run(module_command(path, "gilbench.bench.remote", "--probe"),
                            env=with_env(env or {}),
                            capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:

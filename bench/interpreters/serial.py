@@ -18,15 +18,15 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from bench.interpreters.found import Interpreter
-from bench.kinds import pure_python
-from bench.launch import module_command
-from bench.plan import Plan
-from bench.profiles import SERIAL_RUN_S
-from bench.reaper import stop_helper
-from bench.runner.rounds import in_order
-from bench.serialcost import SerialRuns
-from workloads import WORKLOADS
+from gilbench.bench.interpreters.found import Interpreter
+from gilbench.bench.kinds import pure_python
+from gilbench.bench.launch import module_command
+from gilbench.bench.plan import Plan
+from gilbench.bench.profiles import SERIAL_RUN_S
+from gilbench.bench.reaper import stop_helper
+from gilbench.bench.runner.rounds import in_order
+from gilbench.bench.serialcost import SerialRuns
+from gilbench.workloads import WORKLOADS
 
 # 12 rounds: the matrix's intervals hold for a kind of four workloads at once (each taken
 # at 1 - 0.05/8, which needs 9 rounds; bench.analysis.matrix).
@@ -40,7 +40,8 @@ class _Server:
         self.label = interp.label
         self.limit_s = limit_s
         self.sources = list(sources)  # users' kernel files and modules, loaded there
-        self.proc = subprocess.Popen(module_command(interp.path, "bench.remote", "--serial"),
+        self.proc = subprocess.Popen(module_command(interp.path, "gilbench.bench.remote",
+                                                    "--serial"),
                                      env=interp.environ(), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
                                      start_new_session=True)  # stopped by us, not Ctrl-C

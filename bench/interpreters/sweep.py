@@ -13,15 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import phases
-from bench.interpreters.found import Interpreter
-from bench.launch import module_command
-from bench.reaper import stop_helper
-from bench.remote import plan_json
-from bench.results import Cell, Results, utc_now
-from bench.runner import Plan, specs
-from bench.session import Session
-from bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
+from gilbench.bench import phases
+from gilbench.bench.interpreters.found import Interpreter
+from gilbench.bench.launch import module_command
+from gilbench.bench.reaper import stop_helper
+from gilbench.bench.remote import plan_json
+from gilbench.bench.results import Cell, Results, utc_now
+from gilbench.bench.runner import Plan, specs
+from gilbench.bench.session import Session
+from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
 
 
 def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +36,8 @@ def merged_machine(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, An
 
 def start_costs(interp: Interpreter, plan: Plan, session: Session) -> None:
     """The startup suite's probe in the interpreter, saved after every entry."""
-    from bench.suites.startup import SUITE
-    from bench.suites.startup import run_in as probe_in
+    from gilbench.bench.suites.startup import SUITE
+    from gilbench.bench.suites.startup import run_in as probe_in
 
     phases.reached("suite-startup")
     session.record_suite("startup", lambda measured: probe_in(
@@ -58,9 +58,9 @@ def run_in(interp: Interpreter, plan: Plan, out: Path, ours: dict[str, Any],
                       previous=previous, resumable=False, resume_hint=resume_hint, **said)
     # A session of its own: a Ctrl-C reaches it from gilbench, once (stop_helper), so
     # that none lands in a worker it is starting.
-    proc = subprocess.Popen(module_command(interp.path, "bench.remote"), env=interp.environ(),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(module_command(interp.path, "gilbench.bench.remote"),
+                            env=interp.environ(), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
     # Each cell has its own time limit inside; this catches a hang outside any cell
     # (a whole cell's worth of silence, and a minute more): the run there is stopped.
     quiet_s = plan.timeout_s * 2 + 60

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.files import write_text
-from bench.report.charts import write_charts
-from bench.report.document import render_html, render_markdown
-from bench.report.sections import SECTIONS, Section, build
-from bench.report.suites import write_cost_charts
-from bench.results import Results
+from gilbench.bench.files import write_text
+from gilbench.bench.report.charts import write_charts
+from gilbench.bench.report.document import render_html, render_markdown
+from gilbench.bench.report.sections import SECTIONS, Section, build
+from gilbench.bench.report.suites import write_cost_charts
+from gilbench.bench.results import Results
 
 
 def write_report(results: Results, out: Path, charts: dict[str, list[Path]]) -> list[Path]:

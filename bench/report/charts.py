@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.analysis import best_cells, gil_on, granularity, headline_of, size_points
-from bench.files import write_with
-from bench.fmt import fmt_s
-from bench.kinds import CPU_BOUND_KINDS, KINDS, kind_title
-from bench.report.document import workload_chart
-from bench.report.palette import (
+from gilbench.bench.analysis import best_cells, gil_on, granularity, headline_of, size_points
+from gilbench.bench.files import write_with
+from gilbench.bench.fmt import fmt_s
+from gilbench.bench.kinds import CPU_BOUND_KINDS, KINDS, kind_title
+from gilbench.bench.report.document import workload_chart
+from gilbench.bench.report.palette import (
     AXIS,
     BAND,
     CPUS,
@@ -37,7 +37,7 @@ from bench.report.palette import (
     THREAD_FAMILY,
     THREAD_MARKERS,
 )
-from bench.results import Results
+from gilbench.bench.results import Results
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with gilbench's CLI
     from matplotlib.figure import Figure

@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.analysis import TIE_RATIO, serial_cell
-from bench.analysis.cells import task_s
-from bench.analysis.comparison import (
+from gilbench.bench.analysis import TIE_RATIO, serial_cell
+from gilbench.bench.analysis.cells import task_s
+from gilbench.bench.analysis.comparison import (
     NotCompared,
     Run,
     all_workloads,
@@ -34,13 +34,13 @@ from bench.analysis.comparison import (
     undecided,
     within_noise,
 )
-from bench.analysis.matrix import KindAnswer
-from bench.analysis.significance import Change
-from bench.files import write_text
-from bench.fmt import fmt_machine, fmt_s, fmt_speedup
-from bench.report import freethreading, matrix
-from bench.report.compare_charts import compare_charts
-from bench.report.document import (
+from gilbench.bench.analysis.matrix import KindAnswer
+from gilbench.bench.analysis.significance import Change
+from gilbench.bench.files import write_text
+from gilbench.bench.fmt import fmt_machine, fmt_s, fmt_speedup
+from gilbench.bench.report import freethreading, matrix
+from gilbench.bench.report.compare_charts import compare_charts
+from gilbench.bench.report.document import (
     Block,
     Bullets,
     Heading,
@@ -51,7 +51,7 @@ from bench.report.document import (
     render_markdown,
     workload_chart,
 )
-from bench.serialcost import SerialRuns
+from gilbench.bench.serialcost import SerialRuns
 
 SYSTEM_ROWS = (
     ("CPU model", "cpu_model"), ("usable CPUs", "usable_cpus"),

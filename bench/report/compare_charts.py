@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from bench.report.charts import new_figure, save_figure
-from bench.report.document import workload_chart
-from bench.report.palette import AXIS, MACHINE_COLOURS
-from bench.results import Results
+from gilbench.bench.report.charts import new_figure, save_figure
+from gilbench.bench.report.document import workload_chart
+from gilbench.bench.report.palette import AXIS, MACHINE_COLOURS
+from gilbench.bench.results import Results
 
 
 def compare_workload_chart(runs: list[tuple[str, Results]], workload: str,
@@ -80,7 +80,7 @@ def compare_overview_chart(runs: list[tuple[str, Results]], stem: Path) -> list[
     """Grouped bars: each machine's best on each workload — the figure and 95% interval
     of the table above it (``Run.best``: the confirmed headline over every kind of
     worker), the interval as an error bar; no bar where no cell may decide."""
-    from bench.analysis.comparison import Run
+    from gilbench.bench.analysis.comparison import Run
 
     workloads = list(dict.fromkeys(w for _, res in runs for w in res.workloads()))
     sides = [Run(name, "", res) for name, res in runs]

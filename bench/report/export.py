@@ -20,8 +20,8 @@ import csv
 import io
 from typing import Any
 
-from bench.errors import UserError
-from bench.results import Cell, Results
+from gilbench.bench.errors import UserError
+from gilbench.bench.results import Cell, Results
 
 FORMATS = ("pyperf", "csv")
 PYPERF_FORMAT_VERSION = "1.0"

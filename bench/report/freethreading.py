@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.analysis import best_of_model, duel_of, gil_on
-from bench.analysis.cells import GeoSpan, pure_python_workloads
-from bench.analysis.comparison import Run
-from bench.kinds import gil_words
-from bench.report.document import Block, Bullets, Heading, Para, Table
-from bench.serialcost import Cost, SerialRuns, cost
+from gilbench.bench.analysis import best_of_model, duel_of, gil_on
+from gilbench.bench.analysis.cells import GeoSpan, pure_python_workloads
+from gilbench.bench.analysis.comparison import Run
+from gilbench.bench.kinds import gil_words
+from gilbench.bench.report.document import Block, Bullets, Heading, Para, Table
+from gilbench.bench.serialcost import Cost, SerialRuns, cost
 
 
 def free_threaded(run: Run) -> bool:

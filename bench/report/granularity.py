@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.analysis import granularity
-from bench.fmt import fmt_s, fmt_speedup
-from bench.kinds import KINDS
-from bench.report.document import Block, Bullets, Heading, Image, Para, Table
-from bench.results import Results
+from gilbench.bench.analysis import granularity
+from gilbench.bench.fmt import fmt_s, fmt_speedup
+from gilbench.bench.kinds import KINDS
+from gilbench.bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from gilbench.bench.results import Results
 
 
 def blocks(results: Results, charts: dict[str, list[Path]]) -> list[Block]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.analysis.comparison import Run
-from bench.analysis.matrix import MODELS, KindAnswer, answer
-from bench.interprecord import InterpreterRecord
-from bench.kinds import kind_title
-from bench.report.charts import new_figure, save_figure
-from bench.report.document import Block, Bullets, Heading, Image, Para, Table
-from bench.report.palette import AXIS, CPUS, MODEL_STYLE, UNKNOWN
-from bench.serialcost import SerialRuns, cost
+from gilbench.bench.analysis.comparison import Run
+from gilbench.bench.analysis.matrix import MODELS, KindAnswer, answer
+from gilbench.bench.interprecord import InterpreterRecord
+from gilbench.bench.kinds import kind_title
+from gilbench.bench.report.charts import new_figure, save_figure
+from gilbench.bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from gilbench.bench.report.palette import AXIS, CPUS, MODEL_STYLE, UNKNOWN
+from gilbench.bench.serialcost import SerialRuns, cost
 
 
 def interpreter_words(run: Run) -> str:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import bench.report.granularity as granularity
-from bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
-from bench.analysis.verdicts import in_its_words
-from bench.report.document import Block, Bullets, Heading, Image, Para, Table, contents
-from bench.report.speedups import (
+import gilbench.bench.report.granularity as granularity
+from gilbench.bench.analysis import RULE, failed_entries, gil_on, kind_verdicts, mixed_sides
+from gilbench.bench.analysis.verdicts import in_its_words
+from gilbench.bench.report.document import Block, Bullets, Heading, Image, Para, Table, contents
+from gilbench.bench.report.speedups import (
     Charts,
     findings_table,
     free_threading,
@@ -29,9 +29,9 @@ from bench.report.speedups import (
     task_size_blocks,
     workload_blocks,
 )
-from bench.report.suites import cost_sections
-from bench.report.verdicts import kind_verdict_lines
-from bench.results import Results
+from gilbench.bench.report.suites import cost_sections
+from gilbench.bench.report.verdicts import kind_verdict_lines
+from gilbench.bench.results import Results
 
 Section = Callable[[Results, Charts], list[Block]]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import stats
-from bench.analysis import (
+from gilbench.bench import stats
+from gilbench.bench.analysis import (
     artefact,
     best_by_speedup,
     best_of_model,
@@ -28,12 +28,12 @@ from bench.analysis import (
     serial_cell,
     size_points,
 )
-from bench.analysis.noise import others_check, round_dependence, two_modes
-from bench.analysis.scaling import AMDAHL_MIN_POINTS
-from bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
-from bench.interprecord import InterpreterRecord
-from bench.kinds import gil_words, kind_title
-from bench.report.document import (
+from gilbench.bench.analysis.noise import others_check, round_dependence, two_modes
+from gilbench.bench.analysis.scaling import AMDAHL_MIN_POINTS
+from gilbench.bench.fmt import fmt_machine, fmt_s, fmt_speedup, fmt_x
+from gilbench.bench.interprecord import InterpreterRecord
+from gilbench.bench.kinds import gil_words, kind_title
+from gilbench.bench.report.document import (
     Block,
     Bullets,
     Heading,
@@ -42,7 +42,7 @@ from bench.report.document import (
     Table,
     workload_chart,
 )
-from bench.results import Cell, Results, unpaired
+from gilbench.bench.results import Cell, Results, unpaired
 
 Charts = dict[str, list[Path]]
 

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.analysis import (
+from gilbench.bench.analysis import (
     duel_of,
     entry_counts,
     findings,
@@ -18,12 +18,17 @@ from bench.analysis import (
     kind_verdicts,
     mixed_sides,
 )
-from bench.entries import Entry
-from bench.fmt import fmt_minutes
-from bench.report.speedups import machine_warning, precision_line, predates_pairs, summary_table
-from bench.report.suites import headlines
-from bench.report.verdicts import kind_verdict_lines
-from bench.results import Cell, Results
+from gilbench.bench.entries import Entry
+from gilbench.bench.fmt import fmt_minutes
+from gilbench.bench.report.speedups import (
+    machine_warning,
+    precision_line,
+    predates_pairs,
+    summary_table,
+)
+from gilbench.bench.report.suites import headlines
+from gilbench.bench.report.verdicts import kind_verdict_lines
+from gilbench.bench.results import Cell, Results
 
 NARROWEST = 12  # a column is wrapped down to this many characters, never fewer
 

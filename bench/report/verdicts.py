@@ -4,8 +4,8 @@ the terminal asks for plain words (``bold=False``)."""
 
 from __future__ import annotations
 
-from bench.analysis.verdicts import MORE_PRECISION, TIE_RATIO, KindVerdict
-from bench.kinds import kind_title
+from gilbench.bench.analysis.verdicts import MORE_PRECISION, TIE_RATIO, KindVerdict
+from gilbench.bench.kinds import kind_title
 
 
 def kind_verdict_text(v: KindVerdict, bold: bool = True) -> str:

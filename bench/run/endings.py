@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench.files import WriteFailed
-from bench.report import render
-from bench.results import Results
+from gilbench.bench.files import WriteFailed
+from gilbench.bench.report import render
+from gilbench.bench.results import Results
 
 
 def say(line: str) -> None:
@@ -21,7 +21,7 @@ def say(line: str) -> None:
 def tell(line: str) -> None:
     """What the run will do or noticed (its first line, a note, the noise probe), on
     stderr, wrapped to the terminal's width as the summary is (the rest indented)."""
-    from bench.report.terminal import wrapped
+    from gilbench.bench.report.terminal import wrapped
 
     print("\n".join(wrapped([line])), file=sys.stderr, flush=True)
 

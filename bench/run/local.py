@@ -11,17 +11,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import bench.run.matrix as matrix
-from bench import __version__, watchdog
-from bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
-from bench.files import FolderLock, WriteFailed
-from bench.fmt import fmt_minutes
-from bench.machine import collect_machine
-from bench.options import build_plan, check_plan
-from bench.report.terminal import Progress, SuiteProgress, failures, summary
-from bench.results import Results, load, usable_cpus_of, utc_now
-from bench.run.endings import interrupted, render_or_say, say, tell
-from bench.runfolder import (
+import gilbench.bench.run.matrix as matrix
+from gilbench.bench import __version__, watchdog
+from gilbench.bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
+from gilbench.bench.files import FolderLock, WriteFailed
+from gilbench.bench.fmt import fmt_minutes
+from gilbench.bench.machine import collect_machine
+from gilbench.bench.options import build_plan, check_plan
+from gilbench.bench.report.terminal import Progress, SuiteProgress, failures, summary
+from gilbench.bench.results import Results, load, usable_cpus_of, utc_now
+from gilbench.bench.run.endings import interrupted, render_or_say, say, tell
+from gilbench.bench.runfolder import (
     RESULTS,
     how_to_finish,
     is_interpreters_run,
@@ -29,17 +29,17 @@ from bench.runfolder import (
     run_folder,
     saved_so_far,
 )
-from bench.runner import Plan, specs
-from bench.session import Session
-from bench.strategies import STRATEGIES
-from bench.suites import SUITE_TITLES
-from bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
+from gilbench.bench.runner import Plan, specs
+from gilbench.bench.session import Session
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.bench.suites import SUITE_TITLES
+from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 
 
 def start(args: argparse.Namespace) -> int:
     """``gilbench run``: a new run, a resumed one, or a --python run (``bench.run.matrix``),
     as the command line says; its exit code."""
-    from bench.runner.placement import mode
+    from gilbench.bench.runner.placement import mode
 
     mode()  # a bad GILBENCH_PLACEMENT is one line, before anything runs
     if args.baseline is not None and not args.python:
@@ -143,7 +143,7 @@ def run_steps(state: Session, plan: Plan, previous: Results | None,
     they saved; None after a Ctrl-C (what finished is saved)."""
     try:
         if plan.sweeps and plan.profile != "smoke" and not previous:
-            from bench.selfcheck import start_probe
+            from gilbench.bench.selfcheck import start_probe
 
             # a few seconds: is this a noisy phase?
             probe = start_probe(usable_cpus_of(state.machine))

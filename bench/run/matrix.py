@@ -24,22 +24,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import __version__, phases
-from bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
-from bench.files import FolderLock, WriteFailed
-from bench.fmt import fmt_minutes
-from bench.interpreters.found import Interpreter, find_interpreters
-from bench.interpreters.serial import MIN_ROUNDS, measure, measured_workloads
-from bench.interpreters.serial import expected_s as serial_expected_s
-from bench.interpreters.sweep import run_in
-from bench.machine import collect_machine
-from bench.options import PYTHON_SUITES, check_plan
-from bench.plan import Plan
-from bench.report import render
-from bench.report.terminal import Progress
-from bench.results import Results, load, utc_now
-from bench.run.endings import interrupted, say, tell
-from bench.runfolder import (
+from gilbench.bench import __version__, phases
+from gilbench.bench.errors import EXIT_FAILED_CELLS, EXIT_INTERRUPTED, EXIT_OK, UserError
+from gilbench.bench.files import FolderLock, WriteFailed
+from gilbench.bench.fmt import fmt_minutes
+from gilbench.bench.interpreters.found import Interpreter, find_interpreters
+from gilbench.bench.interpreters.serial import MIN_ROUNDS, measure, measured_workloads
+from gilbench.bench.interpreters.serial import expected_s as serial_expected_s
+from gilbench.bench.interpreters.sweep import run_in
+from gilbench.bench.machine import collect_machine
+from gilbench.bench.options import PYTHON_SUITES, check_plan
+from gilbench.bench.plan import Plan
+from gilbench.bench.report import render
+from gilbench.bench.report.terminal import Progress
+from gilbench.bench.results import Results, load, utc_now
+from gilbench.bench.run.endings import interrupted, say, tell
+from gilbench.bench.runfolder import (
     RESULTS,
     SERIAL_COST,
     InterpreterEntry,
@@ -49,12 +49,12 @@ from bench.runfolder import (
     run_folder,
     saved_so_far,
 )
-from bench.runner import specs
-from bench.runner.expand import expected_s as plan_expected_s
-from bench.serialcost import SerialRuns
-from bench.serialcost import load as load_serial_cost
-from bench.serialcost import save as save_serial_cost
-from bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
+from gilbench.bench.runner import specs
+from gilbench.bench.runner.expand import expected_s as plan_expected_s
+from gilbench.bench.serialcost import SerialRuns
+from gilbench.bench.serialcost import load as load_serial_cost
+from gilbench.bench.serialcost import save as save_serial_cost
+from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHungThere
 
 
 def start(given: Sequence[str], plan: Plan, out_given: str | None,
@@ -206,12 +206,12 @@ class Matrix:
 
     def summarise(self, serial: Sequence[SerialRuns], left_out: Sequence[str]) -> None:
         """Each interpreter's verdicts, then the comparison of what they measured."""
-        from bench.analysis import kind_verdicts
-        from bench.analysis.comparison import as_run, pick_baseline
-        from bench.report import freethreading, matrix
-        from bench.report.compare import write_compare
-        from bench.report.terminal import wrapped
-        from bench.report.verdicts import kind_verdict_lines
+        from gilbench.bench.analysis import kind_verdicts
+        from gilbench.bench.analysis.comparison import as_run, pick_baseline
+        from gilbench.bench.report import freethreading, matrix
+        from gilbench.bench.report.compare import write_compare
+        from gilbench.bench.report.terminal import wrapped
+        from gilbench.bench.report.verdicts import kind_verdict_lines
 
         for label, results in self.runs:
             print(f"\n{label}:")

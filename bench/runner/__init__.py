@@ -19,8 +19,8 @@ Every timed run is also bracketed by a CPU-time and a peak-memory reading
 (``bench.meters``).
 """
 
-from bench.plan import CellSpec, Plan, Precision
-from bench.runner.block import (
+from gilbench.bench.plan import CellSpec, Plan, Precision
+from gilbench.bench.runner.block import (
     BlockMeasurement,
     ResultMismatch,
     Round,
@@ -29,8 +29,8 @@ from bench.runner.block import (
     measure,
     measure_block,
 )
-from bench.runner.cell import CellMeter, build_cell
-from bench.runner.expand import (
+from gilbench.bench.runner.cell import CellMeter, build_cell
+from gilbench.bench.runner.expand import (
     MAX_SWEEP_TASKS,
     expected_s,
     points,
@@ -38,8 +38,8 @@ from bench.runner.expand import (
     specs,
     suite_cost_s,
 )
-from bench.runner.precision import Clock, StoppingRule, noise_reason
-from bench.runner.sweep import (
+from gilbench.bench.runner.precision import Clock, StoppingRule, noise_reason
+from gilbench.bench.runner.sweep import (
     MAX_LIVE_WORKERS,
     blas_limit,
     blocks_of,

@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import machine, meters
-from bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
-from bench.results import Cell
-from bench.runner.cell import CellMeter, build_cell
-from bench.runner.expand import CellSpec
-from bench.runner.placement import Placement, mean_speed_time
-from bench.runner.precision import (
+from gilbench.bench import machine, meters
+from gilbench.bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
+from gilbench.bench.results import Cell
+from gilbench.bench.runner.cell import CellMeter, build_cell
+from gilbench.bench.runner.expand import CellSpec
+from gilbench.bench.runner.placement import Placement, mean_speed_time
+from gilbench.bench.runner.precision import (
     STOP_CONFIDENCE,
     Clock,
     Interval,
@@ -32,9 +32,9 @@ from bench.runner.precision import (
     StoppingRule,
     cell_interval,
 )
-from bench.runner.rounds import forward, in_order
-from bench.stats import CONFIDENCE
-from bench.strategies import (
+from gilbench.bench.runner.rounds import forward, in_order
+from gilbench.bench.stats import CONFIDENCE
+from gilbench.bench.strategies import (
     STRATEGIES,
     CellFailure,
     Deadline,
@@ -43,8 +43,8 @@ from bench.strategies import (
     describe,
     reraise_ctrl_c,
 )
-from bench.watchdog import watched
-from workloads import WORKLOADS
+from gilbench.bench.watchdog import watched
+from gilbench.workloads import WORKLOADS
 
 Outcome = tuple[Cell, list[Any] | None]  # a cell, and its task results (the reference)
 

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import meters, stats
-from bench.plan import Precision
-from bench.results import Cell, with_speedup
-from bench.runner.precision import cell_interval, noise_reason
+from gilbench.bench import meters, stats
+from gilbench.bench.plan import Precision
+from gilbench.bench.results import Cell, with_speedup
+from gilbench.bench.runner.precision import cell_interval, noise_reason
 
 
 @dataclass

@@ -23,9 +23,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.analysis.cells import best_by_speedup, over_ceiling
-from bench.plan import CellSpec, Precision
-from bench.results import Cell, Confirmation
+from gilbench.bench.analysis.cells import best_by_speedup, over_ceiling
+from gilbench.bench.plan import CellSpec, Precision
+from gilbench.bench.results import Cell, Confirmation
 
 CONFIRM_MIN_PAIRS = 10
 

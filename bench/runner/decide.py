@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.analysis.verdicts import Duel, duel
-from bench.plan import CellSpec, Precision
-from bench.results import Cell
-from bench.runner.expand import DECISION_SHARE, decision_budget_s
+from gilbench.bench.analysis.verdicts import Duel, duel
+from gilbench.bench.plan import CellSpec, Precision
+from gilbench.bench.results import Cell
+from gilbench.bench.runner.expand import DECISION_SHARE, decision_budget_s
 
 __all__ = ["DECISION_SHARE", "DUEL_ALPHAS", "FOLLOW_UP_ROUNDS", "MIN_FOLLOW_UP_ROUNDS", "Budget",
            "decision_budget_s", "follow_up", "undecided"]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Collection
 
-import bench.runner.granularity as granularity
-from bench import machine
-from bench.plan import CellSpec, Plan
-from bench.profiles import PROFILES, SERIAL_RUN_S
-from bench.strategies import STRATEGIES
-from bench.suites import cost_suite
-from workloads import WORKLOADS, Task
+import gilbench.bench.runner.granularity as granularity
+from gilbench.bench import machine
+from gilbench.bench.plan import CellSpec, Plan
+from gilbench.bench.profiles import PROFILES, SERIAL_RUN_S
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.bench.suites import cost_suite
+from gilbench.workloads import WORKLOADS, Task
 
 MAX_SWEEP_TASKS = 4096  # tasks per run at the smallest sizes of a --sizes sweep
 
@@ -117,7 +117,7 @@ def more_serial_s(plan: Plan, specs: list[CellSpec], usable: int | None = None) 
     """The rounds' serial runs beyond the profile's when runs have more tasks: per workload
     and size, its fewest rounds (the repeats), each with a serial run per CPU it pairs on
     (``bench.runner.placement``: up to ``SPREAD``), that much longer."""
-    from bench.runner.placement import SPREAD
+    from gilbench.bench.runner.placement import SPREAD
 
     per_round = min(SPREAD, usable or machine.usable_cpus())
     blocks = {(s.workload, s.size): extra_run_s(plan, s) for s in specs

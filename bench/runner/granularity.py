@@ -25,10 +25,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from bench import stats
-from bench.plan import CellSpec, Plan, Precision
-from bench.strategies import STRATEGIES
-from workloads import WORKLOADS
+from gilbench.bench import stats
+from gilbench.bench.plan import CellSpec, Plan, Precision
+from gilbench.bench.strategies import STRATEGIES
+from gilbench.workloads import WORKLOADS
 
 # The per-task times each profile aims at (seconds): one point per decade at quick, two
 # at standard, three at full; about three decades in all (smoke: the tests' two points).

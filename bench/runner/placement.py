@@ -44,7 +44,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from bench.errors import UserError
+from gilbench.bench.errors import UserError
 
 T = TypeVar("T")
 

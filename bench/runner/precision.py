@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from bench import stats
-from bench.plan import Precision
+from gilbench.bench import stats
+from gilbench.bench.plan import Precision
 
 Clock = Callable[[], float]
 # A cell's point estimate, its interval (None below the pairs it needs) and the

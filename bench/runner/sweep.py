@@ -17,18 +17,18 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-import bench.runner.granularity as granularity
-from bench import machine
-from bench.plan import CellSpec, Plan, Precision
-from bench.results import Cell, CellKey
-from bench.runner.block import Outcome, cell_fields, measure_block
-from bench.runner.confirm import confirm, confirm_precision
-from bench.runner.decide import DUEL_ALPHAS, Budget, decision_budget_s, follow_up
-from bench.runner.expand import specs
-from bench.runner.precision import Clock
-from bench.strategies import STRATEGIES, Strategy
-from bench.watchdog import watched
-from workloads import WORKLOADS, Task, Workload, no_resource
+import gilbench.bench.runner.granularity as granularity
+from gilbench.bench import machine
+from gilbench.bench.plan import CellSpec, Plan, Precision
+from gilbench.bench.results import Cell, CellKey
+from gilbench.bench.runner.block import Outcome, cell_fields, measure_block
+from gilbench.bench.runner.confirm import confirm, confirm_precision
+from gilbench.bench.runner.decide import DUEL_ALPHAS, Budget, decision_budget_s, follow_up
+from gilbench.bench.runner.expand import specs
+from gilbench.bench.runner.precision import Clock
+from gilbench.bench.strategies import STRATEGIES, Strategy
+from gilbench.bench.watchdog import watched
+from gilbench.workloads import WORKLOADS, Task, Workload, no_resource
 
 
 def single_thread_blas() -> None:

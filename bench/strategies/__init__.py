@@ -25,7 +25,7 @@ parametrise over ``STRATEGIES``) pick it up with no other edit.
 
 import importlib
 
-from bench.signals import (
+from gilbench.bench.signals import (
     children_ignore_ctrl_c,
     ctrl_c_deferred,
     install_stop_handlers,
@@ -33,7 +33,7 @@ from bench.signals import (
     reraise_ctrl_c,
     stopped_by,
 )
-from bench.strategies.base import (
+from gilbench.bench.strategies.base import (
     JOIN_S,
     POLL_S,
     STRATEGIES,
@@ -56,7 +56,7 @@ from bench.strategies.base import (
 LEAVES = ("serial", "threads", "processes", "subinterpreters", "coroutines", "loky_pool",
           "dask_cluster", "ray_cluster")
 for _leaf in LEAVES:
-    importlib.import_module(f"bench.strategies.{_leaf}")
+    importlib.import_module(f"gilbench.bench.strategies.{_leaf}")
 
 __all__ = [
     "JOIN_S",

@@ -37,10 +37,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from bench import phases
-from bench.reaper import watch_parent
-from bench.signals import children_ignore_ctrl_c
-from bench.strategies.base import (
+from gilbench.bench import phases
+from gilbench.bench.reaper import watch_parent
+from gilbench.bench.signals import children_ignore_ctrl_c
+from gilbench.bench.strategies.base import (
     CellFailure,
     CellTimeout,
     Deadline,

@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from bench.machine import gil_enabled
-from bench.reaper import watch_parent
-from bench.signals import children_ignore_ctrl_c, ctrl_c_deferred
-from bench.strategyfacts import StrategyFacts
+from gilbench.bench.machine import gil_enabled
+from gilbench.bench.reaper import watch_parent
+from gilbench.bench.signals import children_ignore_ctrl_c, ctrl_c_deferred
+from gilbench.bench.strategyfacts import StrategyFacts
 
 # typeshed types multiprocessing.context.BaseContext without Process, Queue, Pipe
 # (only the concrete contexts have them); every context here comes from get_context.

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.strategies.base import (
+from gilbench.bench.strategies.base import (
     CellFailure,
     CellTimeout,
     Deadline,

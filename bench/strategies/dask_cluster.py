@@ -11,10 +11,10 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench import phases
-from bench.errors import UserError
-from bench.machine import gil_enabled
-from bench.strategies.base import (
+from gilbench.bench import phases
+from gilbench.bench.errors import UserError
+from gilbench.bench.machine import gil_enabled
+from gilbench.bench.strategies.base import (
     CellTimeout,
     Deadline,
     Strategy,

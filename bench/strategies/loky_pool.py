@@ -8,9 +8,9 @@ import contextlib
 import os
 import signal
 
-from bench import phases
-from bench.strategies.base import JOIN_S, init_worker, missing_module, strategy
-from bench.strategies.processes import ProcessPool
+from gilbench.bench import phases
+from gilbench.bench.strategies.base import JOIN_S, init_worker, missing_module, strategy
+from gilbench.bench.strategies.processes import ProcessPool
 
 
 @strategy

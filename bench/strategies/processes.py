@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from bench.reaper import free_if_dead_holder
-from bench.strategies.base import (
+from gilbench.bench.reaper import free_if_dead_holder
+from gilbench.bench.strategies.base import (
     JOIN_S,
     CellTimeout,
     Deadline,

@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from bench import phases
-from bench.errors import UserError
-from bench.launch import module_command
-from bench.reaper import stop_helper
-from bench.strategies.apart import Apart
-from bench.strategies.base import (
+from gilbench.bench import phases
+from gilbench.bench.errors import UserError
+from gilbench.bench.launch import module_command
+from gilbench.bench.reaper import stop_helper
+from gilbench.bench.strategies.apart import Apart
+from gilbench.bench.strategies.base import (
     CellTimeout,
     Deadline,
     Strategy,
@@ -89,7 +89,7 @@ def _keeping_signal_handlers() -> Iterator[None]:
 def _watch_ray() -> subprocess.Popen[bytes]:
     """``bench.raywatch``: the Ray processes started under this one are killed with it
     if it dies without shutting Ray down."""
-    return subprocess.Popen(module_command(sys.executable, "bench.raywatch"),
+    return subprocess.Popen(module_command(sys.executable, "gilbench.bench.raywatch"),
                             stdin=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -238,7 +238,7 @@ def _ray_processes() -> list[Any]:
     """The Ray processes running under this one now."""
     import psutil
 
-    from bench.raywatch import is_ray
+    from gilbench.bench.raywatch import is_ray
 
     found = []
     with contextlib.suppress(psutil.Error):
@@ -341,7 +341,7 @@ def connect_address(address: str) -> dict[str, Any]:
     import concurrent.futures
     import multiprocessing
 
-    from bench.signals import children_ignore_ctrl_c
+    from gilbench.bench.signals import children_ignore_ctrl_c
 
     ok, why = Ray.available()
     if not ok:

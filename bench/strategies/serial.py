@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.strategies.base import Deadline, Strategy, strategy
+from gilbench.bench.strategies.base import Deadline, Strategy, strategy
 
 
 @strategy

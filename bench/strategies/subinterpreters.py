@@ -19,9 +19,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench import phases
-from bench.interpworker import ident_after, run_part
-from bench.strategies.base import (
+from gilbench.bench import phases
+from gilbench.bench.interpworker import ident_after, run_part
+from gilbench.bench.strategies.base import (
     CellFailure,
     CellTimeout,
     Deadline,
@@ -138,7 +138,7 @@ def interpreters_api() -> _Public | _Private | None:
 
 def _numpy_refused(task: Any) -> str | None:
     workload = getattr(task, "workload", None)
-    from workloads import WORKLOADS
+    from gilbench.workloads import WORKLOADS
 
     if workload in WORKLOADS and "numpy" in WORKLOADS[workload].requires:
         return ("not applicable: numpy cannot be imported in a subinterpreter with its own "

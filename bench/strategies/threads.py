@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench.strategies.base import (
+from gilbench.bench.strategies.base import (
     CellTimeout,
     Deadline,
     Strategy,

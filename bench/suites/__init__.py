@@ -29,7 +29,7 @@ import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, overload
 
-from bench.entries import (
+from gilbench.bench.entries import (
     ENTRY_STATUSES,
     ENTRY_TYPES,
     Entry,
@@ -41,7 +41,7 @@ from bench.entries import (
 )
 
 if TYPE_CHECKING:
-    from bench.suites.base import CostSuite, SuiteRun
+    from gilbench.bench.suites.base import CostSuite, SuiteRun
 
 SPEEDUP = "speedup"  # the sweep of bench.runner, not a cost suite
 SPEEDUP_TITLE = "speedup of every strategy on every workload"
@@ -103,7 +103,7 @@ def cost_suite(name: str) -> CostSuite:
     now): its run, its budget and expected seconds per profile, its phase."""
     if name not in COST_SUITES:
         raise KeyError(name)
-    suite: CostSuite = importlib.import_module(f"bench.suites.{name}").SUITE
+    suite: CostSuite = importlib.import_module(f"gilbench.bench.suites.{name}").SUITE
     return suite
 
 

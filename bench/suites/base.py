@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from bench.entries import Entry
-from bench.signals import children_ignore_ctrl_c
-from bench.strategies.base import (
+from gilbench.bench.entries import Entry
+from gilbench.bench.signals import children_ignore_ctrl_c
+from gilbench.bench.strategies.base import (
     JOIN_S,
     CellFailure,
     Deadline,

@@ -34,15 +34,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench import stats
-from bench.entries import IpcEntry, timed
-from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
-from bench.strategies.base import (
+from gilbench.bench import stats
+from gilbench.bench.entries import IpcEntry, timed
+from gilbench.bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
+from gilbench.bench.strategies.base import (
     Deadline,
     MpContext,
     init_worker,
 )
-from bench.suites.base import KIB, MIB, CostSuite, Partner, failed, partner, wait_for
+from gilbench.bench.suites.base import KIB, MIB, CostSuite, Partner, failed, partner, wait_for
 
 Ctx = MpContext  # a multiprocessing context
 PARTNER_WAIT_S = 60.0  # longest a side waits for the other before giving up

@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bench.entries import LatencyEntry, timed
-from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
-from bench.strategies.base import (
+from gilbench.bench.entries import LatencyEntry, timed
+from gilbench.bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
+from gilbench.bench.strategies.base import (
     JOIN_S,
     Deadline,
     MpContext,
     init_worker,
 )
-from bench.suites.base import CostSuite, Partner, failed, partner, recv_conn
+from gilbench.bench.suites.base import CostSuite, Partner, failed, partner, recv_conn
 
 Ctx = MpContext  # a multiprocessing context
 PING_TIMEOUT_S = 1.0  # a ping not answered by then is counted as lost

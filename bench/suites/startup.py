@@ -33,10 +33,10 @@ from typing import Any
 
 import psutil
 
-from bench.entries import StartupEntry, timed
-from bench.launch import harness_env, module_command
-from bench.reaper import stop_helper
-from bench.strategies import (
+from gilbench.bench.entries import StartupEntry, timed
+from gilbench.bench.launch import harness_env, module_command
+from gilbench.bench.reaper import stop_helper
+from gilbench.bench.strategies import (
     JOIN_S,
     STRATEGIES,
     CellFailure,
@@ -45,7 +45,7 @@ from bench.strategies import (
     init_worker,
     reraise_ctrl_c,
 )
-from bench.suites.base import CostSuite, failed
+from gilbench.bench.suites.base import CostSuite, failed
 
 PROBE_GRACE_S = 30.0  # beyond the per-measurement limits, before the probe is killed
 
@@ -80,7 +80,7 @@ def probe(budget: StartupBudget, timeout_s: float, start_methods: tuple[str, ...
     limit = timeout_s * expected + PROBE_GRACE_S
     # A session of its own: a Ctrl-C is ours to handle, and stop_helper passes it on
     # once, so that none lands in a worker half-way through its start.
-    proc = subprocess.Popen(module_command(python or sys.executable, "bench.startprobe",
+    proc = subprocess.Popen(module_command(python or sys.executable, "gilbench.bench.startprobe",
                                            json.dumps(args)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env or harness_env(), start_new_session=True)

@@ -33,14 +33,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bench.entries import SyncEntry, timed
-from bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
-from bench.strategies.base import (
+from gilbench.bench.entries import SyncEntry, timed
+from gilbench.bench.signals import children_ignore_ctrl_c, reraise_ctrl_c
+from gilbench.bench.strategies.base import (
     Deadline,
     MpContext,
     init_worker,
 )
-from bench.suites.base import CostSuite, Partner, failed, partner, wait_for
+from gilbench.bench.suites.base import CostSuite, Partner, failed, partner, wait_for
 
 Ctx = MpContext  # a multiprocessing context
 WAIT_S = 60.0  # longest the partner waits for its turn before giving up

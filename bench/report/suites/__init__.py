@@ -15,13 +15,13 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-from bench.report.document import Block
-from bench.results import Results
-from bench.suites import COST_SUITES
+from gilbench.bench.report.document import Block
+from gilbench.bench.results import Results
+from gilbench.bench.suites import COST_SUITES
 
 
 def module(name: str) -> ModuleType:
-    return importlib.import_module(f"bench.report.suites.{name}")
+    return importlib.import_module(f"gilbench.bench.report.suites.{name}")
 
 
 def cost_sections(results: Results, charts: dict[str, list[Path]]) -> list[Block]:

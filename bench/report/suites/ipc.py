@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.analysis.costs import nearest_payload
-from bench.entries import IpcEntry
-from bench.fmt import fmt_bytes, fmt_rate, fmt_s
-from bench.report.charts import (
+from gilbench.bench.analysis.costs import nearest_payload
+from gilbench.bench.entries import IpcEntry
+from gilbench.bench.fmt import fmt_bytes, fmt_rate, fmt_s
+from gilbench.bench.report.charts import (
     formatter,
     new_figure,
     rate_axis,
     save_figure,
     time_axis,
 )
-from bench.report.document import Block, Heading, Image, Para, Table
-from bench.report.palette import TRANSPORT_COLOURS, UNKNOWN
-from bench.results import Results
+from gilbench.bench.report.document import Block, Heading, Image, Para, Table
+from gilbench.bench.report.palette import TRANSPORT_COLOURS, UNKNOWN
+from gilbench.bench.results import Results
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

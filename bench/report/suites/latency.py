@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.entries import LatencyEntry
-from bench.fmt import fmt_s
-from bench.report.charts import (
+from gilbench.bench.entries import LatencyEntry
+from gilbench.bench.fmt import fmt_s
+from gilbench.bench.report.charts import (
     new_figure,
     save_figure,
     time_axis,
 )
-from bench.report.document import Block, Heading, Image, Para, Table
-from bench.report.palette import PROCESSES, SWITCH_INTERVAL_BLUES
-from bench.results import Results
+from gilbench.bench.report.document import Block, Heading, Image, Para, Table
+from gilbench.bench.report.palette import PROCESSES, SWITCH_INTERVAL_BLUES
+from gilbench.bench.results import Results
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.analysis.costs import pick
-from bench.entries import StartupEntry
-from bench.fmt import fmt_bytes, fmt_s
-from bench.report.charts import (
+from gilbench.bench.analysis.costs import pick
+from gilbench.bench.entries import StartupEntry
+from gilbench.bench.fmt import fmt_bytes, fmt_s
+from gilbench.bench.report.charts import (
     new_figure,
     save_figure,
     time_axis,
 )
-from bench.report.document import Block, Bullets, Heading, Image, Para, Table
-from bench.report.palette import METHOD_COLOURS, UNKNOWN
-from bench.results import Results
+from gilbench.bench.report.document import Block, Bullets, Heading, Image, Para, Table
+from gilbench.bench.report.palette import METHOD_COLOURS, UNKNOWN
+from gilbench.bench.results import Results
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.entries import SyncEntry
-from bench.fmt import fmt_s
-from bench.report.charts import (
+from gilbench.bench.entries import SyncEntry
+from gilbench.bench.fmt import fmt_s
+from gilbench.bench.report.charts import (
     new_figure,
     save_figure,
     time_axis,
 )
-from bench.report.document import Block, Heading, Image, Para, Table
-from bench.report.palette import PROCESSES, THREADS
-from bench.results import Results
+from gilbench.bench.report.document import Block, Heading, Image, Para, Table
+from gilbench.bench.report.palette import PROCESSES, THREADS
+from gilbench.bench.results import Results
 
 
 def section(results: Results, chart: Path | None) -> list[Block]:
