@@ -130,28 +130,33 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps({"workloads": workloads, "strategies": strategies, "suites": suites},
                          indent=1))
         return EXIT_OK
+    from gilbench.bench.report.terminal import hanging
+
+    def entry(lead: str, text: str) -> None:
+        print("\n".join(hanging(lead, text)))
+
     print("Workloads:")
     no_gil = not gil_enabled()  # a free-threaded interpreter: nothing holds or releases it
     width = max(14, *(len(w["name"]) + 2 for w in workloads))  # users' names run longer
     for w in workloads:
         gil = ("no GIL here" if no_gil else "releases GIL" if w["releases_gil"] else
                "holds for work" if w["kind"] == "mixed" else "holds GIL")  # mixed: waits first
-        print(f"  {w['name']:<{width}}{w['kind']:<8}{gil:<16}{w['description']}")
+        entry(f"  {w['name']:<{width}}{w['kind']:<8}{gil:<16}", w["description"])
     for source in dict.fromkeys(w["source"] for w in workloads if w["source"] != "gilbench"):
         mine = [w for w in workloads if w["source"] == source]
         calibrated = [w["name"] for w in mine if w["sizes"] == "calibrated"]
-        print(f"  (from {source}: {', '.join(w['name'] for w in mine)}"
+        entry("  ", f"(from {source}: {', '.join(w['name'] for w in mine)}"
               + (f"; sizes calibrated at run time: {', '.join(calibrated)}" if calibrated
                  else "") + ")")
     print("Strategies:")
     for s in strategies:
         avail = "" if s["available"] else f"  [unavailable here: {s['unavailable_reason']}]"
-        print(f"  {s['name']:<18}{s['model']:<13}{s['description']}{avail}")
+        entry(f"  {s['name']:<18}{s['model']:<13}", f"{s['description']}{avail}")
         if s["runs_on"] != "every Python":
-            print(f"  {'':<31}runs on {s['runs_on']}")
+            entry(f"  {'':<31}", f"runs on {s['runs_on']}")
     print("Suites (gilbench run --suite ...):")
     for suite in suites:
-        print(f"  {suite['name']:<18}{suite['description']}")
+        entry(f"  {suite['name']:<18}", suite["description"])
     return EXIT_OK
 
 
@@ -160,8 +165,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record, indent=1))
     else:
+        from gilbench.bench.report.terminal import hanging
+
         for k, v in record.items():
-            print(f"{k:<24}{v}")
+            print("\n".join(hanging(f"{k:<24}", str(v))))
     return EXIT_OK
 
 

@@ -432,6 +432,21 @@ def test_bad_precision_options_are_one_line(capsys, tmp_path, args, message):
     assert len(err.splitlines()) == 1 and message in err
 
 
+@pytest.mark.parametrize("command", ["list", "info"])
+def test_list_and_info_fit_the_width(command, capsys, monkeypatch):
+    # 100 columns where no terminal says otherwise; every entry kept, wrapped under itself
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([command]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and max(map(len, lines)) <= 100, max(lines, key=len)
+    monkeypatch.setenv("COLUMNS", "70")
+    assert main([command]) == 0
+    narrow = capsys.readouterr().out.splitlines()
+    assert max(map(len, narrow)) <= 70 and len(narrow) > len(lines)
+    if command == "list":
+        assert " ".join(" ".join(narrow).split()).count("releases the GIL") == 3
+
+
 def test_a_reader_that_closes_the_pipe_gets_no_traceback(cli_env, tmp_path):
     # The read end closes before gilbench has even started, so its first write meets a
     # closed pipe (as with `gilbench list | head -1`).

@@ -86,6 +86,14 @@ def wrapped(lines: Sequence[str], width: int | None = None) -> list[str]:
     return out
 
 
+def hanging(lead: str, text: str, width: int | None = None) -> list[str]:
+    """``lead`` then ``text`` wrapped to ``width`` (default: the terminal's), its further
+    lines indented under the text's start: one entry of a listing."""
+    room = width or columns()
+    return textwrap.wrap(text, max(room, len(lead) + NARROWEST), initial_indent=lead,
+                         subsequent_indent=" " * len(lead), break_on_hyphens=False) or [lead]
+
+
 def _eta(elapsed: float, done: float, total: float) -> str:
     if done <= 0 or total <= done:
         return ""
