@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 import threading
 import traceback
 from collections.abc import Sequence
@@ -55,6 +56,21 @@ from gilbench.bench.watchdog import EXIT_KERNEL_HUNG, KernelHung
 from gilbench.workloads import WORKLOADS
 
 EXIT_PIPE_CLOSED = 128 + 13  # the reader of stdout went away (gilbench list | head): SIGPIPE's
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """A command's description wrapped to the terminal; its epilog's examples and lists,
+    indented lines, kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        for line in text.splitlines():
+            if len(indent + line) > width and not line.startswith(" "):
+                out += textwrap.wrap(line, width, initial_indent=indent,
+                                     subsequent_indent=indent, break_on_hyphens=False)
+            else:
+                out.append(indent + line)
+        return "\n".join(out)
 
 
 class Parser(argparse.ArgumentParser):
@@ -225,7 +241,7 @@ def make_parser() -> Parser:
     p = Parser(prog="gilbench", description="Threads, processes and the GIL, measured on "
                "this machine: speedup of every strategy on every kind of work.",
                epilog="gilbench COMMAND --help says more about each command.\n\n"
-               + EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+               + EXIT_CODES, formatter_class=HelpFormatter)
     p.add_argument("--version", action="version", version=f"gilbench {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
@@ -253,7 +269,7 @@ def add_info(sub: Any) -> None:
 
 def add_run(sub: Any) -> None:
     """The ``run`` command's arguments."""
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = HelpFormatter
     s = sub.add_parser("run", help="run the sweep and write results, charts and report",
                        description="Run workloads x strategies x worker counts (the speedup "
                        "sweep) and the cost suites; write results.json, report.md, "
@@ -346,7 +362,7 @@ def add_timeit(sub: Any) -> None:
         "-m timeit.",
         epilog="examples:\n  gilbench timeit mymod:parse_logs\n"
         "  gilbench timeit tools/resize.py:resize_all --kind native --workers 2,4\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=HelpFormatter)
     s.add_argument("target", metavar="MODULE:FUNCTION",
                    help="mymod:myfunc, or path/to/file.py:myfunc: a module-level function "
                         "that takes no arguments")
@@ -370,7 +386,7 @@ def add_timeit(sub: Any) -> None:
 
 def add_selfcheck(sub: Any) -> None:
     """The ``selfcheck`` command's arguments."""
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = HelpFormatter
     s = sub.add_parser("selfcheck", help="about a minute: can this machine and gilbench be "
                        "trusted? (known answers: sleeping threads, CPU-bound processes, "
                        "gilbench's overhead over the bare standard-library call)",
@@ -391,13 +407,14 @@ def add_report(sub: Any) -> None:
 
 def add_compare(sub: Any) -> None:
     """The ``compare`` command's arguments."""
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = HelpFormatter
     s = sub.add_parser(
         "compare", help="compare machines or runs: which differences are significant",
         description="Several results files side by side: each machine's best strategy, "
-        "speedups and times relative to the baseline with 95%% bootstrap intervals (marked "
+        "speedups and times relative to the baseline with 95% bootstrap intervals (marked "
         "'not significant' where they contain 1), the workloads whose threads-or-processes "
-        "answer flips. Prints its main table; writes compare.md, compare.html and charts.",
+        "answer flips. Prints its main table (--format text, md or json); with --out DIR it "
+        "also writes compare.md, compare.html and charts there.",
         epilog="examples:\n"
         "  gilbench compare a/results.json b/results.json --labels laptop,server\n"
         "  gilbench compare main.json pr.json --fail-if-slower 10   # a CI gate: exit 1\n"
@@ -433,7 +450,7 @@ def add_compare(sub: Any) -> None:
 
 def add_export(sub: Any) -> None:
     """The ``export`` command's arguments."""
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = HelpFormatter
     s = sub.add_parser(
         "export", help="a results file in another tool's format: pyperf JSON or CSV",
         description="pyperf: one benchmark per cell (workload/strategy/workers), its timed "

@@ -447,6 +447,18 @@ def test_list_and_info_fit_the_width(command, capsys, monkeypatch):
         assert " ".join(" ".join(narrow).split()).count("releases the GIL") == 3
 
 
+@pytest.mark.parametrize("command", ["", "run", "compare", "timeit", "selfcheck", "report",
+                                     "export", "list", "info"])
+def test_every_help_fits_the_width(command, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as ended:
+        main([*command.split(), "--help"])
+    assert ended.value.code == 0
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 100, max(out.splitlines(), key=len)
+    assert "%%" not in out
+
+
 def test_a_reader_that_closes_the_pipe_gets_no_traceback(cli_env, tmp_path):
     # The read end closes before gilbench has even started, so its first write meets a
     # closed pipe (as with `gilbench list | head -1`).
