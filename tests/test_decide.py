@@ -141,12 +141,12 @@ def test_the_budget_bounds_the_follow_up_and_is_spent():
 
 
 def test_no_second_look_the_budget_cannot_pay_for():
-    # 0.3 s buys about 9 rounds of the two: the look would spend its 3% for nothing
+    # 0.2 s buys about 6 rounds of the two: the look would spend its 3% for nothing
     seed = undecided_seed()
     cells, spec_of, again, calls, clock = confirmation_block(0.10, seed)
-    budget = decide.Budget(0.3)
+    budget = decide.Budget(0.2)
     assert decide.follow_up(cells, spec_of, again, 64, 5.0, budget, clock) == []
-    assert calls == [] and budget.left_s == 0.3
+    assert calls == [] and budget.left_s == 0.2
     # the per-cell budget bounds it as well, whatever the run has left
     assert decide.follow_up(cells, spec_of, again, 64, 0.1, decide.Budget(math.inf),
                             clock) == [] and calls == []

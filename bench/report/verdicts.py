@@ -39,7 +39,9 @@ def kind_verdict_text(v: KindVerdict, bold: bool = True) -> str:
             "best, its interval widened for the choice among the cells (not confirmed)")
     parts = [f"{title}: use {b(top.label)}, {top.text()} over serial{tie} (geometric mean of "
              f"each workload's {best}, its range holding jointly)"]
-    parts += [f"best {o.model}: {o.label} {o.text()}" for o in v.others]
+    named = (other.model, other.label) if tie and other is not None else None
+    parts += [f"best {o.model}: {o.label} {o.text()}" for o in v.others
+              if (o.model, o.label) != named]  # the tie's words gave its figure already
     return "; ".join(parts) + "."
 
 

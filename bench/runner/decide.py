@@ -40,7 +40,9 @@ __all__ = ["DECISION_SHARE", "DUEL_ALPHAS", "FOLLOW_UP_ROUNDS", "MIN_FOLLOW_UP_R
 
 DUEL_ALPHAS = (0.02, 0.03)  # the error at the confirmation's look, then at the follow-up's
 FOLLOW_UP_ROUNDS = 20
-MIN_FOLLOW_UP_ROUNDS = 15  # a second look starts only if the time left buys this many rounds
+# A second look starts only if the time left buys this many rounds: as many as the
+# confirmation's own, so that it at least doubles the duel's pairs
+MIN_FOLLOW_UP_ROUNDS = 10
 
 
 @dataclasses.dataclass

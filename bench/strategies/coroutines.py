@@ -39,7 +39,7 @@ class Asyncio(Strategy):
         if getattr(task, "has_async", False):
             return None
         return ("not applicable: asyncio runs coroutines, and this workload has no coroutine "
-                "variant (workloads.async_variant registers one; CPU work in a coroutine "
+                "variant (gilbench.workloads.async_variant registers one; CPU work in a coroutine "
                 "would only block the event loop)")
 
     def _create(self) -> None:
