@@ -12,10 +12,12 @@ THREADS, PROCESSES = "#1f77b4", "#d62728"
 
 # The speedup charts: a strategy's colour from its kind of worker's family.
 THREAD_FAMILY = [THREADS, "#17becf", "#4c72b0", "#2ca0d0"]
-PROCESS_FAMILY = [PROCESSES, "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#9467bd", "#393b79"]
+# Nine: every process strategy of the registry (ray included) a colour of its own.
+PROCESS_FAMILY = [PROCESSES, "#ff7f0e", "#8c564b", "#e377c2", "#bcbd22", "#9467bd", "#393b79",
+                  "#e7969c", "#7b4173"]
 OTHER_FAMILY = ["#2ca02c", "#7f7f7f", "#17a768", "#6b8e23"]
 # A family's markers, in turn once its colours are used up: every label of a chart has a
-# colour and marker pair of its own (4 thread, 7 x 4 process and 4 x 4 other labels).
+# colour and marker pair of its own (4 thread, 9 x 4 process and 4 x 4 other labels).
 THREAD_MARKERS = ["o", "h", "p", "8"]
 PROCESS_MARKERS = ["s", "D", "P", "X"]
 OTHER_MARKERS = ["^", "v", "<", ">"]
