@@ -147,9 +147,13 @@ def test_no_second_look_the_budget_cannot_pay_for():
     budget = decide.Budget(0.2)
     assert decide.follow_up(cells, spec_of, again, 64, 5.0, budget, clock) == []
     assert calls == [] and budget.left_s == 0.2
-    # the per-cell budget bounds it as well, whatever the run has left
-    assert decide.follow_up(cells, spec_of, again, 64, 0.1, decide.Budget(math.inf),
-                            clock) == [] and calls == []
+    # a per-cell budget smaller than the look's rounds does not refuse it (quick's 0.2 s
+    # buys ten rounds of a 20 ms run): the look gets its rounds' time, and no more
+    budget = decide.Budget(math.inf)
+    out = decide.follow_up(cells, spec_of, again, 64, 0.1, budget, clock)
+    assert out and len(out[0][1].confirmation.duel_times_s) == decide.FOLLOW_UP_ROUNDS
+    pace = max(np.median(c.confirmation.times_s) for c in cells)
+    assert calls[0].budget_s == pytest.approx(decide.FOLLOW_UP_ROUNDS * pace)
 
 
 def test_the_estimate_counts_the_decision_budget():
