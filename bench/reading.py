@@ -96,10 +96,10 @@ def compare(args: argparse.Namespace) -> int:
               else text_table(table.headers, table.rows))
         flipped = flips(runs, bold=False)
         noise = within_noise_text(runs)
-        print("\nFlips (threads or processes, significant on both machines): "
-              + ("none" if not flipped else ""))
+        _say("\nFlips (threads or processes, significant on both machines): "
+             + ("none" if not flipped else ""))
         for line in flipped + noise:
-            print(f"- {line}")
+            _say(f"- {line}")
         if checked is not None:
             print_gate(checked, base)
     if out is not None:
@@ -168,14 +168,21 @@ def sensitivity_summary(found: list[tuple[CellChange, float | None]]
             "least": worst_f, "least_where": f"{worst.where} {worst.change.what}"}
 
 
+def _say(text: str) -> None:
+    """Prose, wrapped to the terminal (tables are fitted by ``text_table``)."""
+    from gilbench.bench.report.terminal import wrapped
+
+    print("\n".join(wrapped([text])))
+
+
 def print_gate(g: GateResult, base: Run) -> None:
     """The gate in words: what it could see in each run, then what got worse."""
     for label, found in g.seen.items():
         s = sensitivity_summary(found)
         if s is None:
-            print(f"\nThe gate could see nothing in {label}: no figure has an interval.")
+            _say(f"\nThe gate could see nothing in {label}: no figure has an interval.")
             continue
-        print(f"\nThe gate could catch, in {label}, a slowdown of {s['median']:.2f}× in half "
+        _say(f"\nThe gate could catch, in {label}, a slowdown of {s['median']:.2f}× in half "
               f"of its {s['figures']} figures, {s['p90']:.2f}× in 90%, and only "
               f"{s['least']:.2f}× in the least precise ({s['least_where']})"
               + (f"; {s['without_interval']} without an interval, none"
@@ -187,13 +194,13 @@ def print_gate(g: GateResult, base: Run) -> None:
     heads = sum(isinstance(c, HeadlineChange) for found in g.seen.values() for c, _ in found)
     how = "compared cell by cell" + (f", {heads} of them confirmed headlines" if heads else "")
     if not g.worse:
-        print(f"\nNo cell got significantly worse than {base.label} by more than "
+        _say(f"\nNo cell got significantly worse than {base.label} by more than "
               f"{g.percent:g}% ({g.compared} {what} {how}).")
         return
-    print(f"\nSignificantly worse than {base.label} by more than {g.percent:g}% "
+    _say(f"\nSignificantly worse than {base.label} by more than {g.percent:g}% "
           f"({len(g.worse)} of {g.compared} {what} {how}):")
     for r, c in g.worse:
-        print(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()}")
+        _say(f"- {r.label}: {c.where}: {c.change.what} {c.change.text()}")
 
 
 def _change(c: Change) -> dict[str, Any]:

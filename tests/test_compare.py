@@ -266,6 +266,12 @@ def test_compare_prints_by_default_writes_files_only_with_out_and_speaks_json(tm
     assert r.returncode == 0, r.stderr
     assert "workload" in r.stdout and "wrote" not in r.stderr
     assert not (tmp_path / "reports").exists()  # nothing written without --out
+    # the table and the prose under it (flips, the gate's words) fit 100 columns
+    gated = gilbench("compare", two, one, "--fail-if-slower", "10",
+                     env={**cli_env, "COLUMNS": "100"}, cwd=tmp_path)
+    lines = gated.stdout.splitlines()
+    assert "The gate could catch" in gated.stdout and max(map(len, lines)) <= 100, \
+        max(lines, key=len)
     js = gilbench("compare", two, one, "--labels", "two,one", "--format", "json",
                   "--fail-if-slower", "10", env=cli_env, cwd=tmp_path)
     assert js.returncode == 1, js.stderr  # the gate still decides the exit code
