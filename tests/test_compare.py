@@ -189,23 +189,26 @@ def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
     worse = gilbench("compare", two, one, "--labels", "two,one", "--fail-if-slower", "10",
                      "--out", str(tmp_path / "c3"), env=cli_env, cwd=tmp_path)
     assert worse.returncode == 1, worse.stderr
-    listed = worse.stdout.split("Significantly worse than two by more than 10% (")[1]
+    # (the prose wraps to the terminal: read it with its whitespace flattened)
+    seen = " ".join(worse.stdout.split())
+    listed = seen.split("Significantly worse than two by more than 10% (")[1]
     assert listed.startswith("4 of 10 speedups and times compared cell by cell):")
     assert "- one: fib process_pool[fork] @2: speedup 2.44× [2.39–2.49] lower" in listed
     assert "sleep threads @2" not in listed  # threads sped up sleep on both machines
     # and how small a slowdown it could have caught, over its 10 figures
-    seen = " ".join(worse.stdout.split())
     assert "The gate could catch, in one, a slowdown of " in seen and "of its 10 figures" in seen
     better = gilbench("compare", one, two, "--labels", "one,two", "--fail-if-slower", "10%",
                       "--out", str(tmp_path / "c4"), env=cli_env, cwd=tmp_path)
     assert better.returncode == 0, better.stdout
-    assert "No cell got significantly worse than one by more than 10% (10 speedups" in better.stdout
+    assert "No cell got significantly worse than one by more than 10% (10 speedups" in " ".join(
+        better.stdout.split())
     only = gilbench("compare", two, one, "--labels", "two,one", "--fail-if-slower", "10",
                     "--fail-on", "speedup", "--out", str(tmp_path / "c5"), env=cli_env,
                     cwd=tmp_path)
     assert only.returncode == 1
-    assert "(2 of 4 speedups compared cell by cell):" in only.stdout
-    assert ": time " not in only.stdout.split("Significantly worse")[1]
+    flat = " ".join(only.stdout.split())
+    assert "(2 of 4 speedups compared cell by cell):" in flat
+    assert ": time " not in flat.split("Significantly worse")[1]
 
 
 def test_a_file_without_runs_to_bootstrap_is_refused(tmp_path):

@@ -21,11 +21,14 @@ bootstrap does not repeat. The CI gate (``regressions``) therefore compares cell
 cell — the same workload, strategy, start method and worker count on both sides — and
 controls the family of those hundreds of tests with Holm's procedure, so that it fails
 two runs of the same code at most ``GATE_ALPHA`` of the time (``tests/gate.py``
-simulates it).
+simulates it). Real runs also differ *between* them more than each run's own rounds
+show (a phase of the machine moves one cell in one run); the gate measures that spread
+from the comparison itself (``between_run_sd``) and widens every figure by it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -360,23 +363,68 @@ def holm(pvalues: Sequence[float], alpha: float = GATE_ALPHA) -> list[bool]:
     return out
 
 
+MIN_FOR_SPREAD = 8  # the fewest figures of a sort the between-run spread is read from
+
+
+def between_run_sd(changes: Sequence[CellChange]) -> dict[str, float]:
+    """Per sort of figure (speedup, time): the spread between the two runs that their own
+    rounds do not show, on the log scale. The figures' scatter about their median (1.4826
+    × the median absolute deviation: robust to the few figures that really changed), less
+    what their own bootstrap standard errors explain (the median of their squares); 0
+    where the scatter is within them, or with fewer than ``MIN_FOR_SPREAD`` figures with
+    an interval to read it from. About the median, not 1: a change of every figure alike
+    (a slower interpreter) stays a change, not noise."""
+    out: dict[str, float] = {}
+    for what in sorted({c.change.what for c in changes}):
+        found = [c.change for c in changes if c.change.what == what
+                 and c.change.log_sd is not None and c.change.point > 0]
+        if len(found) < MIN_FOR_SPREAD:
+            out[what] = 0.0
+            continue
+        logs = np.log([c.point for c in found])
+        scatter = 1.4826 * float(np.median(np.abs(logs - np.median(logs))))
+        own = float(np.median([c.log_sd ** 2 for c in found]))  # type: ignore[operator]
+        out[what] = math.sqrt(max(0.0, scatter ** 2 - own))
+    return out
+
+
+def widened(change: Change, sd: float) -> Change:
+    """The change with ``sd`` of between-run spread added to its own (log scale, in
+    quadrature): its standard error, and its interval's ends moved out in proportion."""
+    if sd <= 0 or change.log_sd is None or change.low is None or change.high is None:
+        return change
+    total = math.hypot(change.log_sd, sd)
+    if change.log_sd > 0:
+        k = total / change.log_sd
+        low = change.point * (change.low / change.point) ** k
+        high = change.point * (change.high / change.point) ** k
+    else:
+        low, high = change.point * math.exp(-1.96 * sd), change.point * math.exp(1.96 * sd)
+    return dataclasses.replace(change, low=low, high=high, log_sd=total)
+
+
 def compared_changes(base: Results, new: Results,
                      on: tuple[str, ...] = ("speedup", "time"),
-                     workloads: Sequence[str] = (), strategies: Sequence[str] = ()
-                     ) -> list[CellChange]:
+                     workloads: Sequence[str] = (), strategies: Sequence[str] = (),
+                     between_runs: bool = True) -> list[CellChange]:
     """The changes the gate compares: ``cell_changes`` of the figures ``on`` names, and
     with speedups the workloads' confirmed headlines (``headline_changes``), narrowed to
     these ``workloads`` and ``strategies`` where given (each one bootstrapped; compute them
-    once and hand them to ``regressions`` and ``sensitivity``)."""
+    once and hand them to ``regressions`` and ``sensitivity``), each widened by the
+    between-run spread read from all of them, before narrowing (``between_run_sd``;
+    ``between_runs=False``: each run's own rounds only)."""
     found = [c for c in cell_changes(base, new) if c.change.what in on]
     if "speedup" in on:
         found += headline_changes(base, new)
+    # the spread is read from every figure, so a gate narrowed to a few sees it too
+    spread = between_run_sd(found) if between_runs else {}
     if workloads:
         found = [c for c in found if c.pair.base.workload in workloads]
     if strategies:
         found = [c for c in found if c.pair.base.strategy in strategies
                  or c.pair.new.strategy in strategies]
-    return found
+    return [dataclasses.replace(c, change=widened(c.change, spread[c.change.what]))
+            if spread.get(c.change.what) else c for c in found]
 
 
 def regressions(base: Results, new: Results, pct: float,
