@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,9 @@ class GateResult:
     worse: list[tuple[Run, CellChange]]
     compared: int
     seen: dict[str, list[tuple[CellChange, float | None]]]
+    # per other run: the spread between it and the baseline that their own rounds do not
+    # show, per sort of figure (log scale; significance.between_run_sd)
+    spread: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def gate_result(runs: Sequence[Run], base: Run, percent: float,
@@ -142,18 +146,18 @@ def gate_result(runs: Sequence[Run], base: Run, percent: float,
                 strategies: Sequence[str] = ()) -> GateResult:
     """``--fail-if-slower``'s answer, for every run against the baseline (narrowed to
     ``workloads`` and ``strategies`` where given)."""
-    from gilbench.bench.analysis.significance import compared_changes, regressions, sensitivity
+    from gilbench.bench.analysis.significance import gate_changes, regressions, sensitivity
 
-    worse, compared, seen = [], 0, {}
+    worse, compared, seen, spread = [], 0, {}, {}
     for r in runs:
         if r is not base:
-            changes = compared_changes(base.results, r.results, gate_on,  # bootstrapped once
-                                       workloads, strategies)
+            changes, spread[r.label] = gate_changes(base.results, r.results, gate_on,
+                                                    workloads, strategies)  # bootstrapped once
             found, n = regressions(base.results, r.results, percent, gate_on, changes)
             worse += [(r, c) for c in found]
             compared += n
             seen[r.label] = sensitivity(changes, percent)
-    return GateResult(percent, gate_on, worse, compared, seen)
+    return GateResult(percent, gate_on, worse, compared, seen, spread)
 
 
 def sensitivity_summary(found: list[tuple[CellChange, float | None]]
@@ -177,6 +181,12 @@ def _say(text: str) -> None:
 
 def print_gate(g: GateResult, base: Run) -> None:
     """The gate in words: what it could see in each run, then what got worse."""
+    for label, spread in g.spread.items():
+        moved = [f"{what}s by ±{math.expm1(sd):.1%}" for what, sd in spread.items() if sd > 0]
+        if moved:
+            _say(f"\nBetween {base.label} and {label} the figures moved more than their own "
+                 f"rounds show (a phase of the machine in one run): the gate widened "
+                 f"{' and '.join(moved)} (one standard error) before deciding.")
     for label, found in g.seen.items():
         s = sensitivity_summary(found)
         if s is None:
@@ -235,7 +245,8 @@ def comparison_record(runs: list[Run], base: Run, g: GateResult | None) -> dict[
             "compared": g.compared, "failed": bool(g.worse),
             "worse": [{"run": r.label, "where": c.where, "figure": c.change.what,
                        **_change(c.change)} for r, c in g.worse],
-            "could_catch": {k: sensitivity_summary(v) for k, v in g.seen.items()}}
+            "could_catch": {k: sensitivity_summary(v) for k, v in g.seen.items()},
+            "between_runs_log_sd": g.spread}
     return out
 
 

@@ -289,4 +289,23 @@ def test_compare_prints_by_default_writes_files_only_with_out_and_speaks_json(tm
     assert gate["failed"] and gate["compared"] == 10 and gate["fail_if_slower_pct"] == 10
     assert any(w["where"] == "fib process_pool[fork] @2" for w in gate["worse"])
     assert gate["could_catch"]["one"]["figures"] == 10
+    # under 8 figures of a sort: no between-run spread read, none added
+    assert gate["between_runs_log_sd"] == {"one": {"speedup": 0.0, "time": 0.0}}
     assert not (tmp_path / "reports").exists()
+
+
+def test_the_gate_says_how_much_it_widened_for_the_spread_between_runs(capsys, monkeypatch):
+    from gilbench.bench.reading import GateResult, print_gate
+
+    monkeypatch.setenv("COLUMNS", "100")
+    base = Run("two", "two.json", cells("big", 1.95, 2))
+    g = GateResult(10, ("speedup", "time"), [], 10, {"one": []},
+                   {"one": {"speedup": 0.0488, "time": 0.0}})
+    print_gate(g, base)
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("Between two and one the figures moved more than their own rounds show (a phase "
+            "of the machine in one run): the gate widened speedups by ±5.0% (one standard "
+            "error) before deciding.") in out
+    assert "times by" not in out  # nothing added to them
+    print_gate(dataclasses.replace(g, spread={"one": {"speedup": 0.0, "time": 0.0}}), base)
+    assert "Between" not in capsys.readouterr().out

@@ -264,3 +264,68 @@ def test_the_gate_says_the_smallest_slowdown_it_could_have_seen():
     f = detectable(loose, 50, 0)
     at = Change("speedup", 1 / f, log_sd=0.10, runs=6)
     assert at.p_not_worse == pytest.approx(0.025 / 50, rel=1e-3)
+
+
+def _moved(rng, sd, own_sd, n, what="speedup"):
+    """``n`` compared figures whose points scatter by ``sd`` on the log scale, each with
+    its own bootstrap standard error ``own_sd``."""
+    from gilbench.bench.analysis.significance import CellChange, Change
+
+    out = []
+    for _ in range(n):
+        point = math.exp(rng.normal(0, sd))
+        out.append(CellChange(None, Change(what, point, point * 0.9, point * 1.1,  # type: ignore[arg-type]
+                                           log_sd=own_sd, runs=8)))
+    return out
+
+
+def test_the_between_run_spread_is_what_the_scatter_has_beyond_the_figures_own():
+    from gilbench.bench.analysis.significance import between_run_sd, widened
+
+    rng = np.random.default_rng(11)
+    # scattered by 0.10 where each figure's own error is 0.03: about sqrt(0.10² - 0.03²)
+    assert between_run_sd(_moved(rng, 0.10, 0.03, 400))["speedup"] == pytest.approx(
+        math.sqrt(0.10 ** 2 - 0.03 ** 2), rel=0.15)
+    # within their own errors: nothing added; too few figures: nothing read
+    assert between_run_sd(_moved(rng, 0.02, 0.03, 400))["speedup"] == 0
+    assert between_run_sd(_moved(rng, 0.10, 0.03, 7))["speedup"] == 0
+    # one sort of figure does not lend its spread to the other
+    mixed = _moved(rng, 0.10, 0.03, 50) + _moved(rng, 0.01, 0.03, 50, "time")
+    assert between_run_sd(mixed)["time"] == 0 < between_run_sd(mixed)["speedup"]
+    # a few figures that really changed do not make the spread
+    few = _moved(rng, 0.01, 0.03, 30) + _moved(rng, 1.0, 0.03, 3)
+    assert between_run_sd(few)["speedup"] == 0
+    # widening: the standard error in quadrature, the interval's ends out in proportion
+    c = _moved(rng, 0.0, 0.03, 1)[0].change
+    w = widened(c, 0.04)
+    assert w.log_sd == pytest.approx(0.05) and w.point == c.point
+    assert math.log(w.high / w.point) == pytest.approx(math.log(c.high / c.point) * 5 / 3)
+    assert widened(c, 0.0) is c
+
+
+@pytest.mark.slow
+def test_the_gate_passes_runs_whose_cells_moved_between_them():
+    # Each cell of each run slower or faster by exp(N(0, 5%)) — a phase of the machine
+    # moving one cell in one run, which the run's own rounds cannot show: read on each
+    # run's rounds alone the gate fails about half such A/A comparisons; with the spread
+    # between the runs read from the comparison itself, at most 5%.
+    from tests import gate
+
+    row = gate.simulate(0, comparisons=200, confirmed=True, phase=0.05)
+    assert row.own > 0.2, row
+    assert row.new <= 0.05, row
+
+
+def test_the_gate_still_fails_a_lost_cpu_among_cells_that_moved_between_runs():
+    from tests import gate
+
+    rng = np.random.default_rng(4)
+    base = gate._results(rng, 12, 8, 0.05, phase=0.05)
+    new = gate._results(rng, 12, 8, 0.05, phase=0.05)
+    lost = [dataclasses.replace(c, times_s=tuple(1.9 * t for t in c.times_s),
+                                median_s=1.9 * c.median_s) if c.key[0] == "w7"
+            and c.strategy != "serial" else c for c in new.cells]
+    new = Results(machine=new.machine, cells=tuple(with_speedups(lost)))
+    found, compared = regressions(base, new, 10)
+    assert compared == 36
+    assert {c.where for c in found} == {"w7 process_pool[fork] @2"}

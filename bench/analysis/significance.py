@@ -407,12 +407,21 @@ def compared_changes(base: Results, new: Results,
                      on: tuple[str, ...] = ("speedup", "time"),
                      workloads: Sequence[str] = (), strategies: Sequence[str] = (),
                      between_runs: bool = True) -> list[CellChange]:
+    """``gate_changes``' figures (without the spread it read)."""
+    return gate_changes(base, new, on, workloads, strategies, between_runs)[0]
+
+
+def gate_changes(base: Results, new: Results,
+                 on: tuple[str, ...] = ("speedup", "time"),
+                 workloads: Sequence[str] = (), strategies: Sequence[str] = (),
+                 between_runs: bool = True) -> tuple[list[CellChange], dict[str, float]]:
     """The changes the gate compares: ``cell_changes`` of the figures ``on`` names, and
     with speedups the workloads' confirmed headlines (``headline_changes``), narrowed to
     these ``workloads`` and ``strategies`` where given (each one bootstrapped; compute them
     once and hand them to ``regressions`` and ``sensitivity``), each widened by the
     between-run spread read from all of them, before narrowing (``between_run_sd``;
-    ``between_runs=False``: each run's own rounds only)."""
+    ``between_runs=False``: each run's own rounds only); and that spread, per sort of
+    figure."""
     found = [c for c in cell_changes(base, new) if c.change.what in on]
     if "speedup" in on:
         found += headline_changes(base, new)
@@ -424,7 +433,7 @@ def compared_changes(base: Results, new: Results,
         found = [c for c in found if c.pair.base.strategy in strategies
                  or c.pair.new.strategy in strategies]
     return [dataclasses.replace(c, change=widened(c.change, spread[c.change.what]))
-            if spread.get(c.change.what) else c for c in found]
+            if spread.get(c.change.what) else c for c in found], spread
 
 
 def regressions(base: Results, new: Results, pct: float,
