@@ -434,9 +434,10 @@ def add_compare(sub: Any) -> None:
                         "significantly worse than the baseline's by more than PCT%%, "
                         "listing those cells")
     s.add_argument("--fail-on", choices=tuple(reading.GATE_ON), default=None,
-                   help="what --fail-if-slower checks: speedup (ratios measured inside each "
-                        "run: the robust choice on a shared or noisy CI machine), time, or "
-                        "both (default)")
+                   help="what --fail-if-slower checks: speedup (the default: ratios "
+                        "measured inside each run, which a machine's slow phase between "
+                        "the runs does not move), time (raw times: worth it on a dedicated "
+                        "machine), or both")
     s.add_argument("--gate-workloads", metavar="LIST",
                    help="what --fail-if-slower checks: only these workloads' cells and "
                         "headlines (comma-separated; default: every workload)")

@@ -68,7 +68,7 @@ def compare(args: argparse.Namespace) -> int:
     if args.fail_on is not None and args.fail_if_slower is None:
         raise UserError(f"--fail-on {args.fail_on} says what --fail-if-slower checks; give "
                         "both, e.g. --fail-if-slower 10 --fail-on speedup")
-    gate_on = GATE_ON[args.fail_on or "both"]
+    gate_on = GATE_ON[args.fail_on or "speedup"]
     runs = load_runs(args.results, labels)
     base = pick_baseline(runs, args.baseline)
     narrow = {"workloads": _names(args.gate_workloads, "--gate-workloads", args,

@@ -187,7 +187,8 @@ def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
     assert md.stdout.splitlines()[1].startswith("| --- |")
 
     worse = gilbench("compare", two, one, "--labels", "two,one", "--fail-if-slower", "10",
-                     "--out", str(tmp_path / "c3"), env=cli_env, cwd=tmp_path)
+                     "--fail-on", "both", "--out", str(tmp_path / "c3"), env=cli_env,
+                     cwd=tmp_path)
     assert worse.returncode == 1, worse.stderr
     # (the prose wraps to the terminal: read it with its whitespace flattened)
     seen = " ".join(worse.stdout.split())
@@ -198,17 +199,20 @@ def test_compare_prints_its_table_and_gates_ci_both_ways(tmp_path, cli_env):
     # and how small a slowdown it could have caught, over its 10 figures
     assert "The gate could catch, in one, a slowdown of " in seen and "of its 10 figures" in seen
     better = gilbench("compare", one, two, "--labels", "one,two", "--fail-if-slower", "10%",
-                      "--out", str(tmp_path / "c4"), env=cli_env, cwd=tmp_path)
+                      "--fail-on", "both", "--out", str(tmp_path / "c4"), env=cli_env,
+                      cwd=tmp_path)
     assert better.returncode == 0, better.stdout
     assert "No cell got significantly worse than one by more than 10% (10 speedups" in " ".join(
         better.stdout.split())
-    only = gilbench("compare", two, one, "--labels", "two,one", "--fail-if-slower", "10",
-                    "--fail-on", "speedup", "--out", str(tmp_path / "c5"), env=cli_env,
-                    cwd=tmp_path)
-    assert only.returncode == 1
-    flat = " ".join(only.stdout.split())
-    assert "(2 of 4 speedups compared cell by cell):" in flat
-    assert ": time " not in flat.split("Significantly worse")[1]
+    # the default: speedups only (ratios inside each run, which a phase of the machine
+    # between the runs does not move), as --fail-on speedup
+    for extra in ([], ["--fail-on", "speedup"]):
+        only = gilbench("compare", two, one, "--labels", "two,one", "--fail-if-slower", "10",
+                        *extra, "--out", str(tmp_path / "c5"), env=cli_env, cwd=tmp_path)
+        assert only.returncode == 1
+        flat = " ".join(only.stdout.split())
+        assert "(2 of 4 speedups compared cell by cell):" in flat
+        assert ": time " not in flat.split("Significantly worse")[1]
 
 
 def test_a_file_without_runs_to_bootstrap_is_refused(tmp_path):
@@ -276,7 +280,7 @@ def test_compare_prints_by_default_writes_files_only_with_out_and_speaks_json(tm
     assert "The gate could catch" in gated.stdout and max(map(len, lines)) <= 100, \
         max(lines, key=len)
     js = gilbench("compare", two, one, "--labels", "two,one", "--format", "json",
-                  "--fail-if-slower", "10", env=cli_env, cwd=tmp_path)
+                  "--fail-if-slower", "10", "--fail-on", "both", env=cli_env, cwd=tmp_path)
     assert js.returncode == 1, js.stderr  # the gate still decides the exit code
     data = json.loads(js.stdout)  # stdout is the JSON alone
     assert data["baseline"] == "two" and [r["label"] for r in data["runs"]] == ["two", "one"]
