@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -399,7 +400,8 @@ def widened(change: Change, sd: float) -> Change:
         low = change.point * (change.low / change.point) ** k
         high = change.point * (change.high / change.point) ** k
     else:
-        low, high = change.point * math.exp(-1.96 * sd), change.point * math.exp(1.96 * sd)
+        z = statistics.NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+        low, high = change.point * math.exp(-z * sd), change.point * math.exp(z * sd)
     return dataclasses.replace(change, low=low, high=high, log_sd=total)
 
 
