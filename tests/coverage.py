@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gilbench.bench.profiles import PROFILES
-from gilbench.bench.runner.placement import mean_speed_time
+from gilbench.bench.runner.placement import baseline_time, mean_speed_time, rank_cpus
 from gilbench.bench.runner.precision import (
     STOP_CONFIDENCE,
     Precision,
@@ -93,6 +93,25 @@ def _at_mean_speed(_rng: np.random.Generator, per_cpu: np.ndarray) -> np.ndarray
     return np.array([mean_speed_time(row) for row in per_cpu])
 
 
+def _hog(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Another program busy on the second CPU: a run pinned there gets about half of it
+    (2x as long, 5% log-normal from round to round)."""
+    return 2.0 * np.exp(rng.normal(0, 0.05, n))
+
+
+def _fastest_it_can_use(_rng: np.random.Generator, per_cpu: np.ndarray) -> np.ndarray:
+    """gilbench's baseline for a cell that keeps one CPU busy (threads sharing a GIL): the
+    production ``rank_cpus`` (on the earlier rounds' pinned runs) and ``baseline_time``."""
+    history: dict[int, list[float]] = {}
+    out = []
+    for row in per_cpu:
+        runs = {c: float(t) for c, t in enumerate(row)}
+        out.append(baseline_time(runs, rank_cpus(history, runs), 1))
+        for c, t in runs.items():
+            history.setdefault(c, []).append(t)
+    return np.array(out)
+
+
 def _os_placed(rng: np.random.Generator, per_cpu: np.ndarray) -> np.ndarray:
     """What gilbench did before: one serial run on the CPU the OS picked."""
     return per_cpu[np.arange(len(per_cpu)), _sticky_cpu(rng, len(per_cpu))]
@@ -114,6 +133,10 @@ class Setting:
     # speed (the noise-free cell reads exactly its speedup over it).
     second_cpu: Noise | None = None
     baseline: Callable[[np.random.Generator, np.ndarray], np.ndarray] = _at_mean_speed
+    # How many of the 2 CPUs the cell keeps busy: 2 (at their mean speed), or 1 (threads
+    # that share a GIL: one runnable thread, which the OS puts on the free CPU, so the
+    # cell runs at the fastest CPU's speed and the truth is its speedup over that CPU).
+    busy: int = 2
     # Why the interval cannot be expected to cover here (None: it must): the setting
     # breaks an assumption the order-statistic interval stands on, and is shown, not held
     # to the floor.
@@ -147,6 +170,14 @@ SETTINGS = (
                    "in others (staying a while), while the cell uses both: each pair is "
                    "biased one way or the other, and neighbouring pairs alike; what "
                    "pairing the cell with a serial run on each CPU removes"),
+    Setting("2 CPUs, another program on one, threads one at a time: serial on the fastest",
+            _lognormal(0.03), second_cpu=_hog, baseline=_fastest_it_can_use, busy=1),
+    Setting("2 CPUs, another program on one, threads one at a time: serial at the mean speed",
+            _lognormal(0.03), second_cpu=_hog, busy=1,
+            breaks="the one thread that runs at a time runs on the free CPU, while the "
+                   "baseline counts the loaded one's slowness too: every pair reads about "
+                   "4/3 of the truth (threads on pure Python above their 1x ceiling); what "
+                   "pairing such a cell with the fastest CPU's serial run removes"),
 )
 PROFILE_NAMES = ("quick", "standard", "full")
 
@@ -229,7 +260,8 @@ def one_cell(rng: np.random.Generator, precision: Precision, speedup: float,
     if setting.second_cpu is not None:
         per_cpu = np.stack([np.ones(most), setting.second_cpu(rng, most)], axis=1)
         serial = serial * setting.baseline(rng, per_cpu)
-        cell = cell * 2 / np.sum(1 / per_cpu, axis=1)  # both CPUs busy: their mean speed
+        cell = cell * (2 / np.sum(1 / per_cpu, axis=1) if setting.busy == 2  # their mean speed
+                       else np.min(per_cpu, axis=1))  # one CPU busy: the free, fastest one
     return stop(precision, round_times(speedup, setting, serial, cell), rule)
 
 

@@ -637,6 +637,76 @@ def test_paired_placement_pins_the_one_worker_pairs_to_one_cpu_in_turn():
     assert log.count("S") == 8  # two serial runs a round, as before: one on each CPU
 
 
+def test_a_cell_that_runs_one_thing_at_a_time_pairs_with_the_fastest_cpus_serial_run():
+    # Another program loads CPU 1 (the serial kernel takes 3x as long pinned there). A
+    # 2-worker cell of processes keeps both CPUs busy and pairs with the CPUs' mean speed;
+    # 2 threads sharing a GIL on pure Python run one at a time, where the OS puts them: on
+    # the free CPU. Against the mean speed (1.5 s) their 1 s would read 1.5x, above their
+    # 1x ceiling; they pair with the fastest CPU's run, ranked by the earlier rounds (the
+    # first round, which has none, by its own runs).
+    import contextlib
+
+    clock = FakeClock()
+    log: list[str] = []
+    base = fake_strategies(clock, {"S": [1.0], "c2": [1.0]}, log)
+    where = {"cpu": None}
+
+    class TwoCpus(Placement):
+        def __init__(self) -> None:
+            super().__init__(FREE)
+            self.cpus, self.active = [0, 1], True
+
+        def run_on(self, cpu, fn):
+            where["cpu"] = cpu
+            try:
+                return fn()
+            finally:
+                where["cpu"] = None
+
+        @contextlib.contextmanager
+        def on(self, cpu, pids=()):
+            yield
+
+    class Serial(base["serial"]):  # type: ignore[misc,valid-type]
+        def map(self, fn, items, deadline):
+            if where["cpu"] == 1:
+                clock.now += 2.0
+            return super().map(fn, items, deadline)
+
+    class GilThreads(base["fake"]):  # type: ignore[misc,valid-type]
+        name, model = "gilthreads", "threads"
+
+    strategies = {"fake": base["fake"], "gilthreads": GilThreads, "serial": Serial}
+    specs = [CellSpec("fib", "fake", None, 2, 1, 3), CellSpec("fib", "gilthreads", None, 2, 1, 3),
+             CellSpec("sha256", "gilthreads", None, 2, 1, 3)]
+    m = BlockMeasurement(specs, kernels.square, [0, 1, 4], precision=Precision.fixed(4),
+                         warmup=0, timeout_s=None, serial=Serial(), clock=clock,
+                         usable_cpus=2, strategies=strategies, placement=TwoCpus())
+    processes, gil_threads, native_threads = [c for c, _ in m.measure()]
+    assert processes.serial_times_s == pytest.approx((1.5,) * 4)
+    assert gil_threads.serial_times_s == pytest.approx((1.0,) * 4)
+    assert gil_threads.speedup <= 1.0  # the physics' 1x holds
+    # threads on native code release the GIL and keep both CPUs busy: the mean speed
+    assert native_threads.serial_times_s == pytest.approx((1.5,) * 4)
+    assert m.serial_by_cpu == {0: [1.0] * 4, 1: [3.0] * 4}
+
+
+def test_the_baseline_ranks_cpus_on_earlier_rounds_and_takes_the_fastest_it_can_use():
+    from gilbench.bench.runner.placement import baseline_time, fastest_first
+
+    assert fastest_first({0: [2.0, 2.2], 1: [1.0, 5.0, 1.1]}, [0, 1]) == [1, 0]
+    assert fastest_first({0: [1.0]}, [0, 1]) is None  # CPU 1 has not run yet
+    assert fastest_first({0: [1.0], 1: [1.0]}, [1, 0]) == [1, 0]  # a tie keeps the order
+    runs = {0: 1.0, 1: 3.0, 2: 1.5}
+    # this round's runs, chosen by the earlier rounds' ranking (here CPU 2 first), not by
+    # this round's own luck
+    assert baseline_time(runs, [2, 0, 1], 1) == 1.5
+    assert baseline_time(runs, [2, 0, 1], 2) == pytest.approx(2 / (1 / 1.5 + 1))
+    assert baseline_time(runs, [2, 0, 1], 3) == pytest.approx(3 / (1 + 1 / 3 + 1 / 1.5))
+    assert baseline_time(runs, [2, 0, 1], None) == baseline_time(runs, None, 1)  # every CPU
+    assert baseline_time(runs, [2, 0, 1], 8) == baseline_time(runs, None, None)
+
+
 def test_mean_speed_time_is_the_serial_time_at_the_cpus_mean_speed():
     from gilbench.bench.runner.placement import mean_speed_time
 

@@ -179,7 +179,7 @@ def test_stops_paying():
 @pytest.mark.slow
 @pytest.mark.parametrize("profile", coverage.PROFILE_NAMES)
 def test_coverage_of_the_stopping_rule(profile):
-    # Every adaptive profile's rule, 4 true speedups x 13 noise models (different serial
+    # Every adaptive profile's rule, 4 true speedups x 15 noise models (different serial
     # and cell noise, slow phases of several rounds among them), 2,000 cells each
     # (tests/coverage.py; the table is in docs/methodology.md). An interval called 95%
     # must contain the median paired ratio in at least 93% of them (four standard errors
@@ -190,7 +190,7 @@ def test_coverage_of_the_stopping_rule(profile):
     # One profile a test (the table's own rows and seeds), so that the three run side by
     # side on pytest-xdist workers.
     rows = coverage.rows_of(profile)
-    assert len(rows) == len(coverage.SETTINGS) * len(coverage.SPEEDUPS) == 52
+    assert len(rows) == len(coverage.SETTINGS) * len(coverage.SPEEDUPS) == 60
     assert not coverage.failing(rows), coverage.failing(rows)
     low, high = coverage.LEVEL
     assert low <= coverage.mean_coverage(rows) <= high, coverage.mean_coverage(rows)

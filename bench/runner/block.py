@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gilbench.bench import machine, meters
@@ -23,7 +23,7 @@ from gilbench.bench.kinds import CEILING_SLACK, gil_bound, speedup_ceiling
 from gilbench.bench.results import Cell
 from gilbench.bench.runner.cell import CellMeter, build_cell
 from gilbench.bench.runner.expand import CellSpec
-from gilbench.bench.runner.placement import Placement, mean_speed_time
+from gilbench.bench.runner.placement import Placement, baseline_time, rank_cpus
 from gilbench.bench.runner.precision import (
     STOP_CONFIDENCE,
     Clock,
@@ -97,6 +97,14 @@ class _Slot:
                                                  interpolated=False)
         return self._intervals[key]
 
+    def busy_cpus(self, usable: int) -> int | None:
+        """How many CPUs the cell can keep busy (None: no limit the physics sets): its
+        ceiling (``speedup_ceiling``), 1 for threads that share a GIL on pure Python."""
+        kind = WORKLOADS[self.spec.workload].kind if self.spec.workload in WORKLOADS else ""
+        ceiling = speedup_ceiling(kind, self.spec.workers, usable,
+                                  gil_bound(self.strat.model, self.strat.gil_in_workers))
+        return None if ceiling is None else max(1, int(ceiling))
+
     def half_width(self) -> float | None:
         """What the stopping rule looks at (None: too few runs for an interval)."""
         return self.interval(STOP_CONFIDENCE)[2]
@@ -123,11 +131,18 @@ class Round:
     pinned_s: float | None = None  # that pinned serial run (None: none this round)
     spread: tuple[int, ...] = ()  # the CPUs of the serial runs behind ``serial_s`` (empty:
     # one run the OS placed)
+    runs: dict[int, float] = field(default_factory=dict)  # the spread's runs, by CPU
+    ranked: list[int] | None = None  # the spread, fastest first by the earlier rounds (the
+    # first round: by its own runs)
 
-    def serial_for(self, slot: _Slot) -> float | None:
-        """The serial run this cell's run pairs with."""
+    def serial_for(self, slot: _Slot, usable: int) -> float | None:
+        """The serial run this cell's run pairs with: the pinned one for a one-worker cell;
+        for one of several workers, the serial time at the mean speed of the CPUs it can
+        keep busy, the fastest of the round's (``placement.baseline_time``)."""
         if slot.spec.workers == 1 and self.pinned_s is not None:
             return self.pinned_s
+        if self.runs and self.spread:
+            return baseline_time(self.runs, self.ranked, slot.busy_cpus(usable))
         return self.serial_s
 
 
@@ -165,6 +180,7 @@ class BlockMeasurement:
         self.rounds = 0
         self.rule = StoppingRule(precision, 1, clock)  # replaced when the cells have started
         self.placement = placement or Placement()
+        self.serial_by_cpu: dict[int, list[float]] = {}  # each CPU's pinned serial runs
         self.skipped: dict[CellSpec, Cell] = {}
         for spec in self.specs:
             why = self._cannot_run(spec)
@@ -238,7 +254,7 @@ class BlockMeasurement:
         for slot in done.cells:
             if slot.failure is not None:
                 continue
-            serial_s = done.serial_for(slot)
+            serial_s = done.serial_for(slot, self.usable)
             if serial_s is not None:
                 slot.serial.append(serial_s)
                 if done.cpu is not None and slot.spec.workers == 1:
@@ -340,9 +356,10 @@ class BlockMeasurement:
     def _serial_runs(self, done: Round, ones: bool, several: bool) -> bool:
         """The round's serial runs: one pinned to its CPU for the one-worker cells; for the
         cells of several workers (which use every CPU) one pinned to each CPU of the round's
-        spread, the run on the round's CPU included, combined at the CPUs' mean speed
-        (``mean_speed_time``, see ``bench.runner.placement``), or one the OS placed where
-        placement is free. False when one failed (and with it the round's cells)."""
+        spread, the run on the round's CPU included, combined at the mean speed of the
+        CPUs each cell can keep busy (``Round.serial_for``, ``placement.baseline_time``),
+        or one the OS placed where placement is free. False when one failed (and with it
+        the round's cells)."""
         runs: dict[int, float] = {}
         for cpu in ([done.cpu] if ones and done.cpu is not None else []) + list(done.spread):
             if cpu in runs:
@@ -354,12 +371,16 @@ class BlockMeasurement:
         if ones and done.cpu is not None:
             done.pinned_s = runs[done.cpu]
         if several and done.spread:
-            done.serial_s = mean_speed_time([runs[c] for c in done.spread])
+            done.runs = {c: runs[c] for c in done.spread}
+            done.ranked = rank_cpus(self.serial_by_cpu, done.runs)
+            done.serial_s = baseline_time(done.runs, None, None)
         elif several:
             free = self.placement.run_on(None, lambda: self._serial_run(done.cells))
             if free is None:
                 return False
             done.serial_s = free
+        for cpu, t in runs.items():
+            self.serial_by_cpu.setdefault(cpu, []).append(t)
         return True
 
     def _serial_run(self, active: list[_Slot]) -> float | None:

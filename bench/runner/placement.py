@@ -41,7 +41,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from gilbench.bench.errors import UserError
@@ -60,6 +61,43 @@ def mean_speed_time(times: Sequence[float]) -> float:
     if len(times) == 0 or min(times) <= 0:
         raise ValueError(f"serial times must be positive, got {list(times)}")
     return len(times) / sum(1.0 / float(t) for t in times)
+
+
+def fastest_first(history: Mapping[int, Sequence[float]], cpus: Sequence[int]
+                  ) -> list[int] | None:
+    """``cpus`` ordered by how fast each ran the serial kernel in *earlier* rounds (the
+    median of its pinned runs; the fastest first, ties in the given order), or None while
+    one of them has no earlier run. Ranked on earlier rounds, not on this one's runs, so
+    that the run chosen as a baseline is not also chosen for its own luck (the minimum of
+    a round's runs would be biased fast by its noise; ``rank_cpus`` orders the first round,
+    which has no earlier one, by its own runs)."""
+    if any(not history.get(c) for c in cpus):
+        return None
+    return sorted(cpus, key=lambda c: (statistics.median(history[c]), list(cpus).index(c)))
+
+
+def rank_cpus(history: Mapping[int, Sequence[float]], runs: Mapping[int, float]
+              ) -> list[int]:
+    """The CPUs of a round's serial runs, fastest first: by the earlier rounds
+    (``fastest_first``), or, in the first round, which has none, by its own runs."""
+    cpus = list(runs)
+    return (fastest_first(history, cpus)
+            or fastest_first({c: [t] for c, t in runs.items()}, cpus) or cpus)
+
+
+def baseline_time(runs: Mapping[int, float], ranked: Sequence[int] | None, busy: int | None
+                  ) -> float:
+    """The round's serial baseline for a cell that can keep ``busy`` CPUs busy (None: no
+    limit, every CPU): the serial time at the mean speed of the ``busy`` fastest CPUs of
+    the round (``ranked``: ``rank_cpus``), which is every CPU of the round when the cell
+    can use them all or no ranking is given. A cell that runs one thing at a time
+    (threads that share a GIL, on pure Python) runs where the OS puts its one runnable
+    thread: on the CPU no other program is using, the fastest; against the CPUs' *mean*
+    speed it would read faster than serial whenever another program loads one CPU (a busy
+    loop on CPU 1: GIL-bound threads@2 on fib read 1.05-1.26x, above their 1x ceiling)."""
+    if busy is not None and ranked and busy < len(ranked):
+        return mean_speed_time([runs[c] for c in ranked[:max(busy, 1)]])
+    return mean_speed_time(list(runs.values()))
 
 
 def mode() -> str:
