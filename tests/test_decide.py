@@ -173,14 +173,20 @@ def test_the_estimate_counts_the_decision_budget():
         without + budget)
 
 
-@pytest.mark.slow
-def test_a_real_sweep_looks_again_at_an_undecided_duel(monkeypatch):
-    """The sweep's wiring, with real threads and processes on sleep: the duel is made to
-    read undecided (``decide.undecided`` forced), so the two finalists run again together
-    and the sweep reports them a third time, with their follow-up rounds."""
-    from gilbench.bench.runner.sweep import run as run_sweep
-    from gilbench.workloads import WORKLOADS
+def test_the_budget_follows_what_the_confirmations_cost():
+    budget = decide.Budget(1.0)
+    budget.confirmed(estimated_s=0.6, measured_s=4.6)  # the estimate was 4 s short
+    assert budget.total_s == pytest.approx(1.0 + decide.DECISION_SHARE * 4.0)
+    budget.confirmed(estimated_s=2.0, measured_s=0.5)  # faster than planned: kept
+    assert budget.total_s == pytest.approx(1.0 + decide.DECISION_SHARE * 4.0)
+    none = decide.Budget(0.0)  # a run that plans no second look gets none
+    none.confirmed(0.6, 4.6)
+    assert none.total_s == 0.0
 
+
+def force_undecided(monkeypatch):
+    """Make every duel read undecided until it has had its second look (the real
+    ``decide.undecided`` after it); the duels forced, as they come."""
     real = decide.undecided
     forced = []
 
@@ -193,6 +199,18 @@ def test_a_real_sweep_looks_again_at_an_undecided_duel(monkeypatch):
         return d
 
     monkeypatch.setattr(decide, "undecided", always)
+    return forced
+
+
+@pytest.mark.slow
+def test_a_real_sweep_looks_again_at_an_undecided_duel(monkeypatch):
+    """The sweep's wiring, with real threads and processes on sleep: the duel is made to
+    read undecided (``decide.undecided`` forced), so the two finalists run again together
+    and the sweep reports them a third time, with their follow-up rounds."""
+    from gilbench.bench.runner.sweep import run as run_sweep
+    from gilbench.workloads import WORKLOADS
+
+    forced = force_undecided(monkeypatch)
     plan = Plan(profile="quick", workloads=("sleep",),
                 strategies=("serial", "threads", "process_pool"), workers=(2,),
                 start_methods=("fork",), repeats=6, warmup=1, tasks=8, timeout_s=60,
@@ -207,3 +225,30 @@ def test_a_real_sweep_looks_again_at_an_undecided_duel(monkeypatch):
         assert c.confirmation is not None and c.confirmation.alphas == decide.DUEL_ALPHAS
         assert 2 <= len(c.confirmation.duel_times_s) <= decide.FOLLOW_UP_ROUNDS
     assert duel(cells, 2).comparison.pairs > len(finals[0].confirmation.times_s)
+
+
+@pytest.mark.slow
+def test_a_kernel_slower_than_its_profile_still_gets_its_second_look(monkeypatch):
+    """A kernel whose runs outlast the per-cell budget (a user's calibrated one at quick):
+    priced from the estimate, the decision budget buys no look; priced from what the
+    confirmation really took, it does. Real threads and processes on sleep."""
+    from gilbench.bench.runner.expand import specs
+    from gilbench.bench.runner.sweep import run as run_sweep
+
+    forced = force_undecided(monkeypatch)
+    plan = Plan(profile="quick", workloads=("sleep",),
+                strategies=("serial", "threads", "process_pool"), workers=(2,),
+                start_methods=("fork",), repeats=6, warmup=1, tasks=4, timeout_s=60,
+                sizes=(("sleep", 20),), max_repeats=20, target_ci=0.05,
+                cell_budget_s=0.02)
+    planned = decide.decision_budget_s(plan, specs(plan), usable=2)
+    # a run of 4 tasks of 20 ms on 2 workers takes at least 40 ms: the look's 10 rounds
+    # of two such runs at least 0.8 s, beyond what the estimate planned
+    assert planned < decide.MIN_FOLLOW_UP_ROUNDS * 2 * 0.04
+    seen: list[str] = []
+    cells = run_sweep(plan, on_cell=lambda s, c: seen.append(c.strategy))
+    assert len(forced) == 1
+    assert seen.count("threads") == seen.count("process_pool") == 3  # sweep, confirm, look
+    finals = [c for c in cells if c.strategy in ("threads", "process_pool")]
+    assert all(len(c.confirmation.duel_times_s) >= decide.MIN_FOLLOW_UP_ROUNDS
+               for c in finals)

@@ -17,7 +17,8 @@ ratio is at most 5%, whatever the first look's outcome did to the choice to look
 figures and intervals stay the confirmation's own; the follow-up feeds only the duel.
 
 A run's follow-ups share one budget (``decision_budget_s``: half its confirmations'
-estimated cost, counted in its estimate); a duel is followed up only while enough is left
+estimated cost, counted in its estimate; ``Budget.confirmed`` raises it to half their
+measured cost where they took longer); a duel is followed up only while enough is left
 for ``MIN_FOLLOW_UP_ROUNDS`` rounds at the confirmation's own pace (a look that buys two
 rounds would spend its 3% of the error for nothing), and each takes at most the per-cell
 budget or its ``FOLLOW_UP_ROUNDS`` rounds' time, whichever is more.
@@ -57,6 +58,15 @@ class Budget:
     @property
     def left_s(self) -> float:
         return max(0.0, self.total_s - self.spent_s)
+
+    def confirmed(self, estimated_s: float, measured_s: float) -> None:
+        """A confirmation that was estimated at ``estimated_s`` took ``measured_s``: the
+        budget, ``DECISION_SHARE`` of the confirmations' cost, grows by its share of the
+        difference where the estimate was short (a kernel whose runs outlast the profile's
+        per-cell budget: a user's calibrated one, 36 ms a run at quick, whose confirmation
+        took seconds where 0.6 s was priced), and never shrinks below what was planned."""
+        if self.total_s > 0:
+            self.total_s += DECISION_SHARE * max(0.0, measured_s - estimated_s)
 
 
 def undecided(cells: Sequence[Cell], usable: int) -> Duel | None:

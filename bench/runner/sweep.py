@@ -24,7 +24,7 @@ from gilbench.bench.results import Cell, CellKey
 from gilbench.bench.runner.block import Outcome, cell_fields, measure_block
 from gilbench.bench.runner.confirm import confirm, confirm_precision
 from gilbench.bench.runner.decide import DUEL_ALPHAS, Budget, decision_budget_s, follow_up
-from gilbench.bench.runner.expand import specs
+from gilbench.bench.runner.expand import confirmation_cost_s, specs
 from gilbench.bench.runner.precision import Clock
 from gilbench.bench.strategies import STRATEGIES, Strategy
 from gilbench.bench.watchdog import watched
@@ -186,9 +186,12 @@ def run(plan: Plan, *, on_cell: Callable[[CellSpec, Cell], None] | None = None,
                                initializer=initializer, clock=clock,
                                addresses=dict(plan.addresses))
                 alphas = DUEL_ALPHAS if budget.total_s > 0 else ()
+                t0 = clock()
                 for s, cell in confirm_finalists(swept, group, task, reference, options,
                                                  usable, alphas):
                     report(s, cell)  # the same key again: now with its confirmation
+                # the budget follows what the confirmations really cost
+                budget.confirmed(confirmation_cost_s(plan, group, usable=usable), clock() - t0)
                 mine = [c for c in cells if (c.workload, c.size) == (name, size)]
                 for s, cell in decide_duel(mine, group, task, reference, options, usable,
                                            plan.cell_budget_s, budget, clock):
