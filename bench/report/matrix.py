@@ -149,7 +149,8 @@ def blocks(answers: Sequence[KindAnswer], runs: Sequence[Run], base: str,
         "its 95% interval, every interval behind it taken at once (Bonferroni; none when "
         "there are too few rounds); n is the fewest rounds behind it. The fastest way is the "
         "one whose upper end is lowest with each factor's interval at 95% alone (the most it "
-        "takes); its interval does not account for that choice among the ways. "
+        "takes); its interval is widened for that choice: it holds over every way of every "
+        "interpreter on the kind at once, so it needs more rounds. "
         "Several workloads of a kind: geometric means. The bold row is the fastest here."),
         lead_table(answers, runs, base),
         Bullets(tuple(a.sentence(base) for a in answers))]
