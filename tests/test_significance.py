@@ -280,7 +280,7 @@ def _moved(rng, sd, own_sd, n, what="speedup"):
 
 
 def test_the_between_run_spread_is_what_the_scatter_has_beyond_the_figures_own():
-    from gilbench.bench.analysis.significance import between_run_sd, widened
+    from gilbench.bench.analysis.significance import CellChange, between_run_sd, widened
 
     rng = np.random.default_rng(11)
     # scattered by 0.10 where each figure's own error is 0.03: about sqrt(0.10² - 0.03²)
@@ -295,6 +295,17 @@ def test_the_between_run_spread_is_what_the_scatter_has_beyond_the_figures_own()
     # a few figures that really changed do not make the spread
     few = _moved(rng, 0.01, 0.03, 30) + _moved(rng, 1.0, 0.03, 3)
     assert between_run_sd(few)["speedup"] == 0
+    # nor does a large minority that moved together: a lost CPU halves every speedup of
+    # several workers on CPU-bound work, 45% of a default run's figures (the median
+    # absolute deviation about the median read 23% from such a pair of real runs, and the
+    # gate passed it)
+    lost = _moved(rng, 0.02, 0.03, 140) + [
+        CellChange(None, dataclasses.replace(c.change, point=c.change.point / 2))  # type: ignore[arg-type]
+        for c in _moved(rng, 0.02, 0.03, 110)]
+    assert between_run_sd(lost)["speedup"] < 0.02
+    logs = np.log([c.change.point for c in lost])
+    mad = 1.4826 * np.median(np.abs(logs - np.median(logs)))
+    assert math.sqrt(mad ** 2 - 0.03 ** 2) > 0.06  # what the old estimator read
     # widening: the standard error in quadrature, the interval's ends out in proportion
     c = _moved(rng, 0.0, 0.03, 1)[0].change
     w = widened(c, 0.04)

@@ -367,14 +367,33 @@ def holm(pvalues: Sequence[float], alpha: float = GATE_ALPHA) -> list[bool]:
 MIN_FOR_SPREAD = 8  # the fewest figures of a sort the between-run spread is read from
 
 
+def _unchanged(logs: np.ndarray) -> np.ndarray:
+    """The figures that did not really change, as a mask: those within 3 scales of the
+    densest half of them (the shortest interval holding half the figures, its length as a
+    scale with Rousseeuw and Leroy's small-sample factor), so that a large minority that
+    moved together (every processes cell when a CPU is lost: 45% of a default run's
+    figures) is left out where the median absolute deviation about the median took it in
+    (it read a 23% spread from a lost CPU, and the gate then passed it)."""
+    x = np.sort(logs)
+    n = len(x)
+    h = n // 2 + 1
+    widths = x[h - 1:] - x[:n - h + 1]
+    i = int(np.argmin(widths))
+    centre = (x[i] + x[i + h - 1]) / 2
+    scale = 1.4826 * (1 + 5 / (n - 1)) * float(widths[i]) / 2
+    return np.abs(logs - centre) <= 3 * scale
+
+
 def between_run_sd(changes: Sequence[CellChange]) -> dict[str, float]:
     """Per sort of figure (speedup, time): the spread between the two runs that their own
-    rounds do not show, on the log scale. The figures' scatter about their median (1.4826
-    × the median absolute deviation: robust to the few figures that really changed), less
-    what their own bootstrap standard errors explain (the median of their squares); 0
-    where the scatter is within them, or with fewer than ``MIN_FOR_SPREAD`` figures with
-    an interval to read it from. About the median, not 1: a change of every figure alike
-    (a slower interpreter) stays a change, not noise."""
+    rounds do not show, on the log scale. Read from the figures that did not really change
+    (``_unchanged``: the densest half and all within 3 of its scales, so a large minority
+    that moved together is not taken for noise): their scatter about their median (1.4826 ×
+    the median absolute deviation), less what their own bootstrap standard errors explain
+    (the median of their squares); 0 where the scatter is within them, or with fewer than
+    ``MIN_FOR_SPREAD`` figures with an interval to read it from. About the figures' own
+    centre, not 1: a change of every figure alike (a slower interpreter) stays a change,
+    not noise."""
     out: dict[str, float] = {}
     for what in sorted({c.change.what for c in changes}):
         found = [c.change for c in changes if c.change.what == what
@@ -383,8 +402,13 @@ def between_run_sd(changes: Sequence[CellChange]) -> dict[str, float]:
             out[what] = 0.0
             continue
         logs = np.log([c.point for c in found])
-        scatter = 1.4826 * float(np.median(np.abs(logs - np.median(logs))))
-        own = float(np.median([c.log_sd ** 2 for c in found]))  # type: ignore[operator]
+        keep = _unchanged(logs)
+        if keep.sum() < MIN_FOR_SPREAD:
+            keep = np.ones(len(logs), dtype=bool)
+        kept = logs[keep]
+        scatter = 1.4826 * float(np.median(np.abs(kept - np.median(kept))))
+        own = float(np.median([c.log_sd ** 2 for c, k in zip(found, keep, strict=True)  # type: ignore[operator]
+                               if k]))
         out[what] = math.sqrt(max(0.0, scatter ** 2 - own))
     return out
 
