@@ -31,15 +31,15 @@ cannot surely be told from.
 The fastest ways are *chosen*, among every way of every interpreter on the kind, and the
 interval of a chosen figure reads optimistic unless it holds for all of them at once (the
 way's own interval covered 0.74-0.87 in the issue's simulation, 0.91 among ten ways alike
-in ``test_the_fastest_ways_interval_survives_the_choice``, widened 0.99). So the intervals of the fastest ways
-are widened for the choice: every interval behind them at 1 − 0.05 / (m · W), W the ways
-the kind's answer chose among (``family``; Bonferroni again): whichever way is chosen,
-its interval holds, and so does the claim that one interpreter's fastest way is surely
-faster than another's. That needs more rounds (10 a cell for one workload among ten ways,
-13 for four workloads among twenty: ``rounds_for``); below them the fastest way has no interval, and the sentence says how
-many rounds would give it one. The per-workload confirmation (``bench.runner.confirm``)
-re-measures one cell per kind of worker, not a way across a kind's workloads, so it
-cannot stand in for the widening.
+in ``test_the_fastest_ways_interval_survives_the_choice``, widened 0.99). So the intervals
+of the fastest ways are widened for the choice: every interval behind them at 1 − 0.05 /
+(m · W), W the ways the kind's answer chose among (``family``; Bonferroni again):
+whichever way is chosen, its interval holds, and so does the claim that one interpreter's
+fastest way is surely faster than another's. That needs more rounds (10 a cell for one
+workload among ten ways, 13 for four workloads among twenty: ``rounds_for``); below them
+the fastest way has no interval, and the sentence says how many rounds would give it one.
+The per-workload confirmation (``bench.runner.confirm``) re-measures one cell per kind of
+worker, not a way across a kind's workloads, so it cannot stand in for the widening.
 """
 
 from __future__ import annotations

@@ -365,6 +365,10 @@ def holm(pvalues: Sequence[float], alpha: float = GATE_ALPHA) -> list[bool]:
 
 
 MIN_FOR_SPREAD = 8  # the fewest figures of a sort the between-run spread is read from
+# More than this share of the figures far from the densest half: a block of them moved
+# together (a lost CPU), and the spread is read from the rest; at most this share, from all
+# of them, as before (what tests/gate.py's A/A table measures).
+MOVED_TOGETHER = 0.20
 
 
 def _unchanged(logs: np.ndarray) -> np.ndarray:
@@ -386,11 +390,12 @@ def _unchanged(logs: np.ndarray) -> np.ndarray:
 
 def between_run_sd(changes: Sequence[CellChange]) -> dict[str, float]:
     """Per sort of figure (speedup, time): the spread between the two runs that their own
-    rounds do not show, on the log scale. Read from the figures that did not really change
-    (``_unchanged``: the densest half and all within 3 of its scales, so a large minority
-    that moved together is not taken for noise): their scatter about their median (1.4826 ×
-    the median absolute deviation), less what their own bootstrap standard errors explain
-    (the median of their squares); 0 where the scatter is within them, or with fewer than
+    rounds do not show, on the log scale. Read from the figures that did not really
+    change where more than ``MOVED_TOGETHER`` of them lie beyond 3 scales of their
+    densest half (``_unchanged``: a large minority that moved together is not noise),
+    else from all: their scatter about their median (1.4826 × the median absolute
+    deviation), less what their own bootstrap standard errors explain (the median of
+    their squares); 0 where the scatter is within them, or with fewer than
     ``MIN_FOR_SPREAD`` figures with an interval to read it from. About the figures' own
     centre, not 1: a change of every figure alike (a slower interpreter) stays a change,
     not noise."""
@@ -403,8 +408,8 @@ def between_run_sd(changes: Sequence[CellChange]) -> dict[str, float]:
             continue
         logs = np.log([c.point for c in found])
         keep = _unchanged(logs)
-        if keep.sum() < MIN_FOR_SPREAD:
-            keep = np.ones(len(logs), dtype=bool)
+        if keep.sum() < MIN_FOR_SPREAD or (~keep).sum() <= MOVED_TOGETHER * len(logs):
+            keep = np.ones(len(logs), dtype=bool)  # no block moved: every figure
         kept = logs[keep]
         scatter = 1.4826 * float(np.median(np.abs(kept - np.median(kept))))
         own = float(np.median([c.log_sd ** 2 for c, k in zip(found, keep, strict=True)  # type: ignore[operator]
