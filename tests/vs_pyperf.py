@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from gilbench.bench.analysis.cells import headline_of
+from gilbench.bench.analysis.significance import t_quantile
 from gilbench.bench.results import load
 
 WORKLOAD, PROFILE, WORKERS = "fib", "standard", 2
@@ -58,13 +59,6 @@ PYPERF_SCRIPT = textwrap.dedent(f"""
 """)
 
 
-def _t95(df: int) -> float:
-    """Student's t at 97.5% (a table is enough: pyperf gives 60 values by default)."""
-    table = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 10: 2.23, 20: 2.09, 30: 2.04,
-             60: 2.00}
-    return table[min((k for k in table if k >= df), default=60)] if df < 60 else 1.96
-
-
 def pyperf_pair(folder: Path) -> dict[str, float]:
     """pyperf's two benchmarks: its wall time, each mean's relative 95% half-width and
     relative standard deviation (what pyperf prints as "+-"), and the ratio's."""
@@ -84,7 +78,8 @@ def pyperf_pair(folder: Path) -> dict[str, float]:
         values = bench.get_values()
         mean, sd = bench.mean(), bench.stdev()
         res[f"{bench.get_name()}_sd"] = sd / mean
-        res[f"{bench.get_name()}_hw"] = _t95(len(values) - 1) * sd / math.sqrt(len(values)) / mean
+        t = t_quantile(0.975, len(values) - 1)
+        res[f"{bench.get_name()}_hw"] = t * sd / math.sqrt(len(values)) / mean
         res[f"{bench.get_name()}_s"] = mean
     res["speedup"] = res["serial_s"] / res["process_pool_s"]
     res["hw"] = math.hypot(res["serial_hw"], res["process_pool_hw"])  # the means' ratio

@@ -286,13 +286,13 @@ def answer(runs: Sequence[Run], base_label: str, serial: Sequence[SerialRuns]
         best: dict[str, WayTime] = {}
         own_serial: dict[str, WayTime] = {}
         by_model: dict[str, dict[str, WayTime]] = {}
-        counts = {r.label: len(_ways(r.results, r.label, base_label, kind, serial))
-                  for r in runs}
+        each = {r.label: _ways(r.results, r.label, base_label, kind, serial) for r in runs}
+        counts = {label: len(ways) for label, ways in each.items()}
         family = sum(counts.values())  # every way the answer chooses among
         for r in runs:
-            if not counts[r.label]:
+            ways = each[r.label]
+            if not ways:
                 continue
-            ways = _ways(r.results, r.label, base_label, kind, serial)
             # the same way, its interval widened for the choice among all of them
             chosen = min(ways, key=surely_takes)
             best[r.label] = next(w for w in _ways(r.results, r.label, base_label, kind,

@@ -81,8 +81,8 @@ def rank_cpus(history: Mapping[int, Sequence[float]], runs: Mapping[int, float]
     """The CPUs of a round's serial runs, fastest first: by the earlier rounds
     (``fastest_first``), or, in the first round, which has none, by its own runs."""
     cpus = list(runs)
-    return (fastest_first(history, cpus)
-            or fastest_first({c: [t] for c, t in runs.items()}, cpus) or cpus)
+    earlier = fastest_first(history, cpus)
+    return earlier if earlier is not None else sorted(cpus, key=lambda c: runs[c])
 
 
 def baseline_time(runs: Mapping[int, float], ranked: Sequence[int] | None, busy: int | None
